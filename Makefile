@@ -1,0 +1,36 @@
+# Every target creates .venv and installs what it needs, so each works on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: review, fix and generate tests on a sample file through the real server
+demo: $(STAMP)
+	$(VENV)/bin/mistral-lsp demo
+
+## test: every test — unit, LSP end to end, real Neovim, real VS Code (installs the editors)
+test: $(STAMP)
+	$(PY) -m pytest
+
+## test-fast: unit and LSP tests only (no editors)
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit tests/client tests/lsp
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check mistral_lsp tests bench
+	$(VENV)/bin/mypy
+
+## bench: every benchmark, printing p50/p95 and same-run baselines
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .cache test-artifacts

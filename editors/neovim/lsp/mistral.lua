@@ -1,0 +1,36 @@
+-- Default `vim.lsp.Config` for mistral-lsp, so that `vim.lsp.enable('mistral')` works on its own
+-- (Neovim >= 0.11 reads `lsp/<name>.lua` from 'runtimepath'). `require('mistral').setup()`
+-- layers its own options on top with `vim.lsp.config('mistral', {...})`.
+--
+-- Without `setup()`, code actions from `vim.lsp.buf.code_action()` run on the server, which
+-- applies fixes through `workspace/applyEdit` and opens results with `window/showDocument`.
+-- The API key reaches the server through the environment (`MISTRAL_API_KEY`).
+
+---@type vim.lsp.Config
+return {
+  cmd = { 'mistral-lsp' },
+  filetypes = {
+    'python',
+    'javascript',
+    'javascriptreact',
+    'typescript',
+    'typescriptreact',
+    'go',
+    'rust',
+    'java',
+    'c',
+    'cpp',
+    'cs',
+    'ruby',
+    'php',
+    'lua',
+    'sh',
+    'bash',
+  },
+  root_markers = {
+    { 'pyproject.toml', 'setup.py', 'setup.cfg', 'package.json', 'go.mod', 'Cargo.toml', 'pom.xml' },
+    '.git',
+  },
+  -- No `settings` here: Neovim would encode an empty `mistral` table as a JSON array.
+  -- Add them with vim.lsp.config('mistral', { settings = { mistral = { model = '...' } } }).
+}

@@ -1,0 +1,252 @@
+--- The four actions as the plugin runs them: explain streams into a float, fix shows a preview
+--- (docs/protocol.md `preview = true`), review reports its count, tests open the test file in a
+--- split. Each takes the argument object of the protocol, built here from a buffer and a range or
+--- taken from a code action's command.
+local M = {}
+
+local config = require('mistral.config')
+local runs = require('mistral.runs')
+local ui = require('mistral.ui')
+
+---@class mistral.RangeSpec
+---@field line1? integer 1-based first line (line-wise range)
+---@field line2? integer 1-based last line
+---@field start? [integer, integer] (row 1-based, byte col 0-based) of a character-wise range
+---@field finish? [integer, integer] (row 1-based, byte col 0-based, inclusive) end of that range
+---@field whole? boolean the whole file
+
+---@class mistral.RunOpts
+---@field bufnr? integer
+---@field range? mistral.RangeSpec nil: the cursor (the server picks the enclosing definition)
+---@field args? table A ready argument object (from a code action); skips the range logic.
+---@field client_id? integer
+
+---@param bufnr integer
+---@param row0 integer
+---@param byte integer
+---@param enc string
+---@return lsp.Position
+local function position(bufnr, row0, byte, enc)
+  local line = vim.api.nvim_buf_get_lines(bufnr, row0, row0 + 1, false)[1] or ''
+  byte = math.max(0, math.min(byte, #line))
+  return { line = row0, character = vim.str_utfindex(line, enc, byte, false) }
+end
+
+--- LSP range of a RangeSpec (nil spec: an empty range at the cursor).
+---@param bufnr integer
+---@param spec? mistral.RangeSpec
+---@param enc string
+---@return lsp.Range?
+function M.lsp_range(bufnr, spec, enc)
+  if spec and spec.whole then
+    return nil
+  end
+  if spec and spec.start and spec.finish then
+    local s, e = spec.start, spec.finish
+    local eline = vim.api.nvim_buf_get_lines(bufnr, e[1] - 1, e[1], false)[1] or ''
+    local ebyte = #eline
+    if e[2] < #eline then
+      local ok, extra = pcall(vim.str_utf_end, eline, e[2] + 1)
+      ebyte = math.min(#eline, e[2] + (ok and extra or 0) + 1)
+    end
+    return { start = position(bufnr, s[1] - 1, s[2], enc), ['end'] = position(bufnr, e[1] - 1, ebyte, enc) }
+  end
+  if spec and spec.line1 then
+    local last = vim.api.nvim_buf_get_lines(bufnr, spec.line2 - 1, spec.line2, false)[1] or ''
+    return {
+      start = { line = spec.line1 - 1, character = 0 },
+      ['end'] = position(bufnr, spec.line2 - 1, #last, enc),
+    }
+  end
+  local win = vim.fn.bufwinid(bufnr)
+  local cursor = vim.api.nvim_win_get_cursor(win ~= -1 and win or 0)
+  local pos = position(bufnr, cursor[1] - 1, cursor[2], enc)
+  return { start = pos, ['end'] = pos }
+end
+
+--- Diagnostics (of every source) on the lines of `range`, as LSP diagnostics.
+---@param bufnr integer
+---@param range? lsp.Range
+---@return lsp.Diagnostic[]
+local function diagnostics_in(bufnr, range)
+  local out = {} ---@type vim.Diagnostic[]
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if not range or (d.lnum <= range['end'].line and (d.end_lnum or d.lnum) >= range.start.line) then
+      out[#out + 1] = d
+    end
+  end
+  return vim.lsp.diagnostic.from(out)
+end
+
+--- The protocol's argument object for `bufnr` and a range.
+---@param client vim.lsp.Client
+---@param bufnr integer
+---@param spec? mistral.RangeSpec
+---@return table
+function M.make_args(client, bufnr, spec)
+  local range = M.lsp_range(bufnr, spec, client.offset_encoding)
+  return {
+    uri = vim.uri_from_bufnr(bufnr),
+    range = range or vim.NIL,
+    version = vim.lsp.util.buf_versions[bufnr],
+    diagnostics = diagnostics_in(bufnr, range),
+  }
+end
+
+--- Client and argument object for a run.
+---@param opts mistral.RunOpts
+---@return vim.lsp.Client? client
+---@return integer bufnr
+---@return table? args
+local function prepare(opts)
+  local bufnr = opts.bufnr and opts.bufnr ~= 0 and opts.bufnr or vim.api.nvim_get_current_buf()
+  if opts.args and opts.args.uri then
+    bufnr = vim.uri_to_bufnr(opts.args.uri)
+  end
+  local client = opts.client_id and vim.lsp.get_client_by_id(opts.client_id) or runs.client(bufnr)
+  if not client then
+    ui.notify(
+      ('no mistral-lsp client is attached to this buffer (filetype %q); see :checkhealth mistral'):format(
+        vim.bo[bufnr].filetype
+      ),
+      vim.log.levels.ERROR
+    )
+    return nil, bufnr, nil
+  end
+  local args = opts.args and vim.deepcopy(opts.args) or M.make_args(client, bufnr, opts.range)
+  return client, bufnr, args
+end
+
+--- Explain: a float filled as `mistral/stream` arrives; closing it (`q`) stops the run.
+---@param opts? mistral.RunOpts
+---@return mistral.Run?
+function M.explain(opts)
+  local client, bufnr, args = prepare(opts or {})
+  if not client or not args then
+    return nil
+  end
+  args.showResult = false
+  local run ---@type mistral.Run?
+  local f = ui.open_explain('Mistral: Explain', function()
+    if run and not run.finished then
+      runs.cancel(run.id)
+    end
+  end)
+  run = runs.start(client, bufnr, 'explain', args, {
+    on_delta = function(_, delta)
+      ui.explain_append(f, delta)
+    end,
+    on_progress = function(_, message)
+      ui.explain_status(f, message)
+    end,
+    on_stream_done = function(r, params)
+      ui.explain_status(f, params.cancelled and 'cancelled' or params.error and ('failed: ' .. params.error) or 'done')
+      if params.error and r.text == '' then
+        ui.explain_append(f, '**Failed:** ' .. params.error)
+      end
+    end,
+    on_result = function(r, err, result)
+      if err then
+        ui.explain_status(f, 'failed')
+        if r.text == '' then
+          ui.explain_append(f, '**Failed:** ' .. (err.message or 'unknown error'))
+        end
+      elseif result and result.cancelled then
+        ui.explain_status(f, 'cancelled')
+      else
+        -- The result carries the whole answer; fill in if the stream was incomplete.
+        if result and type(result.text) == 'string' and #result.text > #f.text and result.text:sub(1, #f.text) == f.text then
+          ui.explain_append(f, result.text:sub(#f.text + 1))
+        end
+        ui.explain_status(f, 'done · q to close')
+      end
+    end,
+  })
+  if run then
+    f.run_id = run.id
+  end
+  return run
+end
+
+--- Fix: computes the edit with `preview = true` and shows it; nothing changes until accepted.
+---@param opts? mistral.RunOpts
+---@return mistral.Run?
+function M.fix(opts)
+  local client, bufnr, args = prepare(opts or {})
+  if not client or not args then
+    return nil
+  end
+  local want_preview = (config.options.fix or {}).preview ~= false
+  args.preview = want_preview
+  return runs.start(client, bufnr, 'fix', args, {
+    on_result = function(run, err, result)
+      if err or not result or result.cancelled then
+        return
+      end
+      if not want_preview then
+        if result.applied == false and result.message then
+          ui.notify(result.message, vim.log.levels.WARN)
+        end
+        return
+      end
+      local shown = result.edit and require('mistral.preview').show(run, result.edit)
+      if not shown then
+        ui.notify(result.message or 'no change proposed', vim.log.levels.INFO)
+      end
+    end,
+  })
+end
+
+--- Review: the server publishes diagnostics; this reports how many.
+---@param opts? mistral.RunOpts
+---@return mistral.Run?
+function M.review(opts)
+  opts = opts or {}
+  if not opts.range and not opts.args then
+    opts = vim.tbl_extend('force', opts, { range = { whole = true } })
+  end
+  local client, bufnr, args = prepare(opts)
+  if not client or not args then
+    return nil
+  end
+  return runs.start(client, bufnr, 'review', args, {
+    on_result = function(_, err, result)
+      if err or not result or result.cancelled then
+        return
+      end
+      local n = tonumber(result.diagnostics) or 0
+      ui.notify(n == 0 and 'review: no findings' or ('review: %d finding%s'):format(n, n == 1 and '' or 's'))
+    end,
+  })
+end
+
+--- Generate tests: the server writes the test file and asks `window/showDocument` (opened in a
+--- split by our handler); the result's `testUri` is opened too if no window shows it.
+---@param opts? mistral.RunOpts
+---@return mistral.Run?
+function M.tests(opts)
+  local client, bufnr, args = prepare(opts or {})
+  if not client or not args then
+    return nil
+  end
+  args.showResult = true
+  return runs.start(client, bufnr, 'tests', args, {
+    on_result = function(run, err, result)
+      if err or not result or result.cancelled then
+        return
+      end
+      if type(result.testUri) == 'string' then
+        local tb = vim.uri_to_bufnr(result.testUri)
+        local shown = vim.tbl_contains(vim.api.nvim_tabpage_list_wins(0), vim.fn.win_findbuf(tb)[1] or -1)
+        if not shown then
+          local c = vim.lsp.get_client_by_id(run.client_id)
+          ui.show_in_split(result.testUri, nil, true, c and c.offset_encoding)
+        end
+      elseif result.message then
+        ui.notify(result.message, vim.log.levels.WARN)
+      end
+    end,
+  })
+end
+
+return M

@@ -1,0 +1,215 @@
+--- Options of `require('mistral').setup()`, their defaults, the API key and the
+--- `vim.lsp.Config` layered over `lsp/mistral.lua`.
+local M = {}
+
+--- Name of the LSP config (`lsp/mistral.lua`, `vim.lsp.enable('mistral')`).
+M.name = 'mistral'
+
+---@alias mistral.Action 'review'|'explain'|'fix'|'tests'
+
+---@class mistral.Keymaps
+---@field review? string|false
+---@field explain? string|false
+---@field fix? string|false
+---@field tests? string|false
+---@field stop? string|false
+
+---@class mistral.PreviewKeys
+---@field accept string
+---@field reject string
+---@field accept_all string
+---@field reject_all string
+
+---@class mistral.Options
+---@field cmd? string[] Server command (default `{ 'mistral-lsp' }` from lsp/mistral.lua).
+---@field filetypes? string[] Filetypes to attach to (default: lsp/mistral.lua's list).
+---@field settings? table Section `mistral` answered to `workspace/configuration` (camelCase keys, see docs/protocol.md).
+---@field api_key_cmd? string|string[] Command printing the API key; wins over env MISTRAL_API_KEY.
+---@field enable? boolean Call `vim.lsp.enable('mistral')` in setup (default true).
+---@field review? { on_save?: boolean|string[] }
+---@field fix? { preview?: boolean }
+---@field tests? { open?: 'split'|'vsplit'|'tab'|'edit' }
+---@field explain? { max_width?: integer, max_height?: number }
+---@field preview_keys? mistral.PreviewKeys Buffer-local keys while a fix preview is shown.
+---@field keymaps? boolean|mistral.Keymaps `true` for the suggested `<Leader>m*` maps; a table to choose.
+
+---@type mistral.Options
+M.defaults = {
+  cmd = nil,
+  filetypes = nil,
+  settings = {},
+  api_key_cmd = nil,
+  enable = true,
+  review = { on_save = false },
+  fix = { preview = true },
+  tests = { open = 'split' },
+  explain = { max_width = 88, max_height = 0.6 },
+  preview_keys = {
+    accept = '<LocalLeader>a',
+    reject = '<LocalLeader>r',
+    accept_all = '<LocalLeader>A',
+    reject_all = '<LocalLeader>R',
+  },
+  keymaps = false,
+}
+
+--- Suggested keys for `keymaps = true`. `<Leader>` maps never shadow a built-in command.
+---@type mistral.Keymaps
+M.suggested_keymaps = {
+  review = '<Leader>mr',
+  explain = '<Leader>me',
+  fix = '<Leader>mf',
+  tests = '<Leader>mt',
+  stop = '<Leader>ms',
+}
+
+---@type mistral.Options
+M.options = vim.deepcopy(M.defaults)
+
+--- Whether `setup()` ran.
+M.did_setup = false
+
+---@param opts? mistral.Options
+function M.set(opts)
+  M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  -- Lists are replaced, not merged.
+  if opts and opts.cmd then
+    M.options.cmd = opts.cmd
+  end
+  if opts and opts.filetypes then
+    M.options.filetypes = opts.filetypes
+  end
+end
+
+--- The server command: setup's `cmd`, else the one of `vim.lsp.config.mistral` when it is a list.
+---@return string[]
+function M.server_cmd()
+  if M.options.cmd then
+    return M.options.cmd
+  end
+  local ok, resolved = pcall(function()
+    return vim.lsp.config[M.name]
+  end)
+  if ok and resolved and type(resolved.cmd) == 'table' then
+    return resolved.cmd --[[@as string[] ]]
+  end
+  return { 'mistral-lsp' }
+end
+
+---@type {key: string?, source: string?}?
+local key_cache = nil
+
+function M.clear_key_cache()
+  key_cache = nil
+end
+
+--- Runs `api_key_cmd` (synchronously, 10 s at most).
+---@param cmd string|string[]
+---@return string? key
+---@return string? err
+local function run_key_cmd(cmd)
+  local argv = type(cmd) == 'table' and cmd or { vim.o.shell, vim.o.shellcmdflag, cmd }
+  local ok, proc = pcall(vim.system, argv, { text = true })
+  if not ok then
+    return nil, tostring(proc)
+  end
+  local res = proc:wait(10000)
+  if res.code ~= 0 then
+    return nil, ('exited with code %d: %s'):format(res.code, vim.trim(res.stderr or ''))
+  end
+  local key = vim.trim(res.stdout or '')
+  if key == '' then
+    return nil, 'printed nothing'
+  end
+  return key
+end
+
+--- The API key and where it came from. `api_key_cmd` wins over env `MISTRAL_API_KEY`; when the
+--- command fails, the environment is used and `err` says why the command failed.
+---@param opts? {fresh: boolean}
+---@return string? key
+---@return string? source "api_key_cmd" | "env MISTRAL_API_KEY"
+---@return string? err
+function M.api_key(opts)
+  if key_cache and not (opts and opts.fresh) then
+    return key_cache.key, key_cache.source
+  end
+  local err ---@type string?
+  local cmd = M.options.api_key_cmd
+  if cmd and cmd ~= '' then
+    local key, cmd_err = run_key_cmd(cmd)
+    if key then
+      key_cache = { key = key, source = 'api_key_cmd' }
+      return key, 'api_key_cmd'
+    end
+    err = ('api_key_cmd failed (%s)'):format(cmd_err)
+  end
+  local env = vim.env.MISTRAL_API_KEY
+  if env and env ~= '' then
+    key_cache = { key = env, source = 'env MISTRAL_API_KEY' }
+    return env, 'env MISTRAL_API_KEY', err
+  end
+  return nil, nil, err
+end
+
+--- `settings.mistral` from the options (`review.on_save` becomes `reviewOnSave`).
+---@return table
+function M.server_settings()
+  local s = vim.deepcopy(M.options.settings or {})
+  if s.reviewOnSave == nil and M.options.review and M.options.review.on_save then
+    s.reviewOnSave = M.options.review.on_save
+  end
+  return s
+end
+
+--- Starts the server with the API key in its environment (resolved when the server starts, so
+--- `api_key_cmd` never slows down Neovim's start-up).
+---@param dispatchers vim.lsp.rpc.Dispatchers
+---@param config vim.lsp.ClientConfig
+---@return vim.lsp.rpc.PublicClient
+local function start_server(dispatchers, config)
+  local argv = M.server_cmd()
+  if vim.fn.executable(argv[1]) == 0 then
+    vim.notify(
+      ('mistral: server command %q not found; install mistral-lsp (pip install mistral-lsp) or set setup({ cmd = {...} }). See :checkhealth mistral'):format(
+        argv[1]
+      ),
+      vim.log.levels.ERROR
+    )
+  end
+  local env = vim.deepcopy(config.cmd_env or {})
+  local key, _, err = M.api_key()
+  if err then
+    vim.notify('mistral: ' .. err, vim.log.levels.WARN)
+  end
+  if key then
+    env.MISTRAL_API_KEY = key
+  end
+  return vim.lsp.rpc.start(argv, dispatchers, {
+    cwd = config.cmd_cwd,
+    env = env,
+    detached = config.detached,
+  })
+end
+
+--- The `vim.lsp.Config` that `setup()` passes to `vim.lsp.config('mistral', ...)`.
+---@param handlers table<string, lsp.Handler>
+---@return vim.lsp.Config
+function M.lsp_config(handlers)
+  ---@type vim.lsp.Config
+  local cfg = {
+    cmd = start_server,
+    handlers = handlers,
+  }
+  local settings = M.server_settings()
+  -- An empty Lua table would be sent as a JSON array: leave the section out instead (null).
+  if next(settings) ~= nil then
+    cfg.settings = { mistral = settings }
+  end
+  if M.options.filetypes then
+    cfg.filetypes = M.options.filetypes
+  end
+  return cfg
+end
+
+return M

@@ -1,0 +1,192 @@
+--- Windows: the streamed explanation float, and `window/showDocument` opened in a split.
+local M = {}
+
+local config = require('mistral.config')
+
+---@param msg string
+---@param level? integer
+function M.notify(msg, level)
+  vim.notify('mistral: ' .. msg, level or vim.log.levels.INFO)
+end
+
+---@class mistral.ExplainFloat
+---@field buf integer
+---@field win integer
+---@field run_id? string
+---@field text string
+---@field on_close? fun()
+
+--- Float of the current explanation, if open.
+---@type mistral.ExplainFloat?
+M.explain_float = nil
+
+---@param f mistral.ExplainFloat
+---@return boolean
+local function float_valid(f)
+  return f ~= nil and vim.api.nvim_win_is_valid(f.win) and vim.api.nvim_buf_is_valid(f.buf)
+end
+
+---@param f mistral.ExplainFloat
+function M.close_explain(f)
+  f = f or M.explain_float
+  if not f then
+    return
+  end
+  if M.explain_float == f then
+    M.explain_float = nil
+  end
+  if vim.api.nvim_win_is_valid(f.win) then
+    pcall(vim.api.nvim_win_close, f.win, true)
+  end
+  if f.on_close then
+    local cb = f.on_close
+    f.on_close = nil
+    cb()
+  end
+end
+
+---@return integer width, integer max_height
+local function float_size()
+  local opts = config.options.explain or {}
+  local width = math.min(opts.max_width or 88, vim.o.columns - 6)
+  local mh = opts.max_height or 0.6
+  local max_height = mh <= 1 and math.floor((vim.o.lines - 4) * mh) or math.floor(mh)
+  return math.max(width, 20), math.max(max_height, 3)
+end
+
+---@param f mistral.ExplainFloat
+local function resize(f)
+  if not float_valid(f) then
+    return
+  end
+  local _, max_height = float_size()
+  local ok, h = pcall(vim.api.nvim_win_text_height, f.win, {})
+  local height = ok and h.all or vim.api.nvim_buf_line_count(f.buf)
+  height = math.max(1, math.min(height, max_height))
+  if vim.api.nvim_win_get_height(f.win) ~= height then
+    vim.api.nvim_win_set_config(f.win, { height = height })
+  end
+end
+
+--- Sets the footer (progress / state) of the float.
+---@param f mistral.ExplainFloat
+---@param status string
+function M.explain_status(f, status)
+  if not float_valid(f) then
+    return
+  end
+  vim.api.nvim_win_set_config(f.win, { footer = ' ' .. status .. ' ', footer_pos = 'right' })
+end
+
+--- Opens (or reuses) the explanation float next to the cursor, focused; `q` closes it.
+---@param title string
+---@param on_close? fun() Called once when the float is closed (used to cancel a running stream).
+---@return mistral.ExplainFloat
+function M.open_explain(title, on_close)
+  if M.explain_float then
+    M.close_explain(M.explain_float)
+  end
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].filetype = 'markdown'
+  vim.api.nvim_buf_set_name(buf, ('mistral://explain/%d'):format(buf))
+  local width = float_size()
+  local win = vim.api.nvim_open_win(buf, true, {
+    relative = 'cursor',
+    row = 1,
+    col = 0,
+    width = width,
+    height = 1,
+    style = 'minimal',
+    border = 'rounded',
+    title = ' ' .. title .. ' ',
+    title_pos = 'left',
+    footer = ' waiting for the model ',
+    footer_pos = 'right',
+  })
+  vim.wo[win].wrap = true
+  vim.wo[win].linebreak = true
+  vim.wo[win].conceallevel = 2
+  ---@type mistral.ExplainFloat
+  local f = { buf = buf, win = win, text = '', on_close = on_close }
+  M.explain_float = f
+  vim.keymap.set('n', 'q', function()
+    M.close_explain(f)
+  end, { buffer = buf, nowait = true, desc = 'Close the Mistral explanation' })
+  vim.api.nvim_create_autocmd('WinClosed', {
+    pattern = tostring(win),
+    once = true,
+    callback = function()
+      vim.schedule(function()
+        M.close_explain(f)
+      end)
+    end,
+  })
+  return f
+end
+
+--- Appends streamed text to the float.
+---@param f mistral.ExplainFloat
+---@param delta string
+function M.explain_append(f, delta)
+  if not float_valid(f) then
+    return
+  end
+  f.text = f.text .. delta
+  local pieces = vim.split(delta, '\n', { plain = true })
+  local last = vim.api.nvim_buf_line_count(f.buf) - 1
+  local tail = vim.api.nvim_buf_get_lines(f.buf, last, last + 1, false)[1] or ''
+  pieces[1] = tail .. pieces[1]
+  vim.api.nvim_buf_set_lines(f.buf, last, last + 1, false, pieces)
+  resize(f)
+end
+
+--- Opens a file in a split, or focuses the window already showing it (`window/showDocument`).
+---@param uri string
+---@param selection? lsp.Range
+---@param focus? boolean
+---@param encoding? string
+---@return boolean
+function M.show_in_split(uri, selection, focus, encoding)
+  local fname = vim.uri_to_fname(uri)
+  local bufnr = vim.fn.bufadd(fname)
+  vim.bo[bufnr].buflisted = true
+  local prev = vim.api.nvim_get_current_win()
+  local win = vim.fn.win_findbuf(bufnr)[1]
+  local tabwins = vim.api.nvim_tabpage_list_wins(0)
+  if not (win and vim.tbl_contains(tabwins, win)) then
+    local how = (config.options.tests or {}).open or 'split'
+    if how == 'edit' then
+      vim.cmd.buffer(bufnr)
+    else
+      vim.cmd((how == 'tab' and 'tab sbuffer' or how == 'vsplit' and 'vertical sbuffer' or 'sbuffer') .. ' ' .. bufnr)
+    end
+    win = vim.api.nvim_get_current_win()
+  else
+    vim.api.nvim_set_current_win(win)
+  end
+  if selection and selection.start then
+    local line = vim.api.nvim_buf_get_lines(bufnr, selection.start.line, selection.start.line + 1, false)[1]
+    if line then
+      local col = vim.str_byteindex(line, encoding or 'utf-16', selection.start.character, false)
+      pcall(vim.api.nvim_win_set_cursor, win, { selection.start.line + 1, col })
+    end
+  end
+  if focus == false and vim.api.nvim_win_is_valid(prev) then
+    vim.api.nvim_set_current_win(prev)
+  end
+  return true
+end
+
+--- Per-client handler of `window/showDocument`: files open in a split, URLs in the browser.
+---@type lsp.Handler
+function M.show_document_handler(err, params, ctx)
+  if params and not params.external and params.uri:match('^file:') then
+    local client = vim.lsp.get_client_by_id(ctx.client_id)
+    local ok = pcall(M.show_in_split, params.uri, params.selection, params.takeFocus, client and client.offset_encoding)
+    return { success = ok }
+  end
+  return vim.lsp.handlers['window/showDocument'](err, params, ctx)
+end
+
+return M

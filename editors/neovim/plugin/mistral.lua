@@ -1,0 +1,24 @@
+-- :Mistral {review|explain|fix|tests|stop|toggle_review|accept|reject|log|restart}
+-- Only the user command lives here; every module is required when the command runs.
+if vim.g.loaded_mistral then
+  return
+end
+vim.g.loaded_mistral = true
+
+if vim.fn.has('nvim-0.11') == 0 then
+  vim.api.nvim_create_user_command('Mistral', function()
+    vim.notify('mistral.nvim requires Neovim >= 0.11 (vim.lsp.config / vim.lsp.enable)', vim.log.levels.ERROR)
+  end, { nargs = '*', range = true })
+  return
+end
+
+vim.api.nvim_create_user_command('Mistral', function(args)
+  require('mistral.commands').dispatch(args)
+end, {
+  nargs = '+',
+  range = true,
+  desc = 'Mistral: review, explain, fix, tests, stop, toggle_review, accept, reject, log, restart',
+  complete = function(arglead, cmdline, pos)
+    return require('mistral.commands').complete(arglead, cmdline, pos)
+  end,
+})

@@ -1,0 +1,49 @@
+/** Names shared by the extension's modules: one place for ids that package.json also spells. */
+
+export const EXTENSION_ID = 'mistral-lsp.mistral-vscode';
+export const SERVER_ID = 'mistral';
+export const SERVER_NAME = 'Mistral';
+export const CONFIG_SECTION = 'mistral';
+export const SECRET_API_KEY = 'mistral.apiKey';
+
+/** The server's commands (docs/protocol.md, "Commands"). */
+export const ServerCommands = {
+  fix: 'mistral.fix',
+  explain: 'mistral.explain',
+  review: 'mistral.review',
+  generateTests: 'mistral.generateTests',
+  cancel: 'mistral.cancel',
+  acceptFix: 'mistral.acceptFix',
+  rejectFix: 'mistral.rejectFix',
+  toggleReviewOnSave: 'mistral.toggleReviewOnSave',
+  applySuggestion: 'mistral.applySuggestion',
+} as const;
+
+/**
+ * The extension's own commands. vscode-languageclient registers every command of the server's
+ * `executeCommandProvider` under its own id (`mistral.fix`, ...), so ours live under another
+ * prefix; the server's ids are routed through the client middleware instead.
+ */
+export const Commands = {
+  review: 'mistral-vscode.review',
+  explain: 'mistral-vscode.explain',
+  fix: 'mistral-vscode.fix',
+  generateTests: 'mistral-vscode.generateTests',
+  cancel: 'mistral-vscode.cancel',
+  toggleReviewOnSave: 'mistral-vscode.toggleReviewOnSave',
+  restart: 'mistral-vscode.restart',
+  showLogs: 'mistral-vscode.showLogs',
+  setApiKey: 'mistral-vscode.setApiKey',
+  acceptFix: 'mistral-vscode.acceptFix',
+  rejectFix: 'mistral-vscode.rejectFix',
+  showMenu: 'mistral-vscode.showMenu',
+} as const;
+
+/** Context keys used in package.json `when` clauses. */
+export const ContextKeys = {
+  fixPending: 'mistral.fixPending',
+  busy: 'mistral.busy',
+} as const;
+
+export const STREAM_NOTIFICATION = 'mistral/stream';
+export const FIX_PREVIEW_SCHEME = 'mistral-fix';

@@ -1,0 +1,235 @@
+/**
+ * The language client's lifecycle: resolve the launch command (python.ts), start
+ * vscode-languageclient over stdio with the API key in the server's environment, answer
+ * `workspace/configuration` for section `mistral` (settings.ts), send
+ * `workspace/didChangeConfiguration` on live changes, restart (debounced) when a change needs
+ * it, and route the server's commands, `$/progress` and `mistral/stream` to the extension.
+ */
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type Middleware,
+  ResponseError,
+  RevealOutputChannelOn,
+  type ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { CONFIG_SECTION, SECRET_API_KEY, SERVER_ID, SERVER_NAME, STREAM_NOTIFICATION } from './constants';
+import { traceError, traceInfo, traceVerbose } from './log';
+import { nodeLaunchDeps, resolveServerCommand, type LaunchPlan } from './python';
+import { buildServerSettings, configurationFor, type ServerSettings } from './settings';
+import type { StatusModel } from './status';
+import type { StreamRouter } from './stream';
+import * as api from './vscodeapi';
+
+/** Handles one of the server's commands invoked from VS Code (a code action); undefined: not ours. */
+export type CommandRouter = (command: string, args: unknown[]) => Promise<unknown> | undefined;
+
+export interface ServerContext {
+  log: vscode.LogOutputChannel;
+  secrets: vscode.SecretStorage;
+  status: StatusModel;
+  streams: StreamRouter;
+  routeCommand: CommandRouter;
+  /** Shows an actionable error: the server could not be started. */
+  onLaunchFailure(message: string): void;
+}
+
+export const RESTART_DEBOUNCE_MS = 1000;
+
+/** Reads the user-set `mistral.*` server settings for a scope. */
+export function readServerSettings(scope?: vscode.Uri): ServerSettings {
+  const config = api.getConfiguration(CONFIG_SECTION, scope);
+  return buildServerSettings((key) => config.inspect(key));
+}
+
+export class NotRunningError extends Error {
+  constructor() {
+    super('The Mistral server is not running. Run "Mistral: Restart Server", or "Mistral: Show Logs" to see why it stopped.');
+  }
+}
+
+export class MistralServer implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+  private readonly clientDisposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  get languageClient(): LanguageClient | undefined {
+    return this.client?.isRunning() ? this.client : undefined;
+  }
+
+  /** Starts (or restarts) the server; calls are serialised. */
+  restart(reason: string): Promise<void> {
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+    }
+    this.queue = this.queue.then(() => this.doRestart(reason)).catch((error) => traceError('Restart failed:', error));
+    return this.queue;
+  }
+
+  /** Restarts after changes settle (several settings saved at once restart once). */
+  scheduleRestart(reason: string, delayMs = RESTART_DEBOUNCE_MS): void {
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+    }
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart(reason);
+    }, delayMs);
+  }
+
+  private async doRestart(reason: string): Promise<void> {
+    await this.stopClient();
+    if (this.disposed) {
+      return;
+    }
+    traceInfo(`Starting the server (${reason}).`);
+    this.ctx.status.setServer('starting');
+    const folder = api.getWorkspaceFolders()[0];
+    const config = api.getConfiguration(CONFIG_SECTION, folder?.uri);
+    const plan: LaunchPlan = await resolveServerCommand(
+      { serverPath: config.get<string>('serverPath', ''), interpreter: config.get<string[]>('interpreter', []) },
+      nodeLaunchDeps(folder?.uri.fsPath, folder?.uri),
+    );
+    if (!plan.ok) {
+      traceError(plan.message);
+      this.ctx.status.setServer('failed', 'mistral-lsp not found');
+      this.ctx.onLaunchFailure(plan.message);
+      return;
+    }
+    traceInfo(`Server command (${plan.source}): ${[plan.command, ...plan.args].join(' ')}`);
+    const apiKey = await this.ctx.secrets.get(SECRET_API_KEY);
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), PYTHONUNBUFFERED: '1' };
+    if (apiKey) {
+      env.MISTRAL_API_KEY = apiKey;
+    }
+    traceVerbose(`API key: ${apiKey ? 'from SecretStorage' : env.MISTRAL_API_KEY ? 'from the environment' : 'none'}`);
+
+    const serverOptions: ServerOptions = {
+      command: plan.command,
+      args: plan.args,
+      transport: TransportKind.stdio,
+      options: { env, ...(folder ? { cwd: folder.uri.fsPath } : {}) },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      outputChannel: this.ctx.log,
+      traceOutputChannel: this.ctx.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: readServerSettings(folder?.uri),
+      middleware: this.middleware(),
+    };
+    const client = new LanguageClient(SERVER_ID, SERVER_NAME, serverOptions, clientOptions);
+    this.client = client;
+    this.clientDisposables.push(
+      client.onDidChangeState((event) => {
+        if (this.client !== client) {
+          return;
+        }
+        if (event.newState === State.Running) {
+          this.ctx.status.setServer('running');
+        } else if (event.newState === State.Stopped) {
+          this.ctx.status.setServer('stopped');
+        } else {
+          this.ctx.status.setServer('starting');
+        }
+      }),
+      client.onNotification(STREAM_NOTIFICATION, (params: unknown) => {
+        this.ctx.streams.handle(params);
+      }),
+    );
+    try {
+      await client.start();
+      traceInfo('Server started.');
+    } catch (error) {
+      traceError('The server failed to start:', error);
+      this.ctx.status.setServer('failed', error instanceof Error ? error.message : String(error));
+      this.ctx.onLaunchFailure(
+        `The Mistral server (${[plan.command, ...plan.args].join(' ')}) failed to start: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  private middleware(): Middleware {
+    return {
+      workspace: {
+        configuration: async (params, token, next) => {
+          const fallback = await next(params, token);
+          if (fallback instanceof ResponseError) {
+            return fallback;
+          }
+          return params.items.map((item, index) => {
+            const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+            const ours = configurationFor(item.section, readServerSettings(scope));
+            return ours === undefined ? (fallback as unknown[])[index] : ours;
+          });
+        },
+      },
+      executeCommand: async (command, args, next) => {
+        const handled = this.ctx.routeCommand(command, args);
+        return handled !== undefined ? handled : next(command, args);
+      },
+      handleWorkDoneProgress: (token, params, next) => {
+        this.ctx.status.onProgress(token, params);
+        next(token, params);
+      },
+    };
+  }
+
+  /** Tells the server that live settings changed; it then asks `workspace/configuration` again. */
+  async sendConfiguration(): Promise<void> {
+    const client = this.languageClient;
+    if (!client) {
+      return;
+    }
+    await client.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: { [CONFIG_SECTION]: readServerSettings(api.getWorkspaceFolders()[0]?.uri) },
+    });
+  }
+
+  /** Runs one of the server's commands with one argument object. */
+  async executeCommand<T>(command: string, argument?: object, token?: vscode.CancellationToken): Promise<T> {
+    const client = this.languageClient;
+    if (!client) {
+      throw new NotRunningError();
+    }
+    return (await client.sendRequest(
+      ExecuteCommandRequest.type,
+      { command, arguments: argument === undefined ? [] : [argument] },
+      token,
+    )) as T;
+  }
+
+  private async stopClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    for (const disposable of this.clientDisposables.splice(0)) {
+      disposable.dispose();
+    }
+    if (client) {
+      try {
+        await client.dispose(3000);
+      } catch (error) {
+        traceVerbose('Stopping the client:', error);
+      }
+    }
+    this.ctx.status.setServer('stopped');
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+    }
+    await this.stopClient();
+  }
+}

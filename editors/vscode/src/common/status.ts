@@ -1,0 +1,178 @@
+/**
+ * The status bar item: idle, busy (a spinner while any `$/progress` run or request of ours is
+ * open), or the server's trouble. `StatusModel` is the pure state machine; `StatusBar` renders
+ * it into a `vscode.StatusBarItem` whose click opens the Mistral menu.
+ */
+import { ThemeColor, type StatusBarItem } from 'vscode';
+
+export type ServerState = 'starting' | 'running' | 'stopped' | 'failed';
+
+export interface ProgressEvent {
+  kind: 'begin' | 'report' | 'end';
+  title?: string;
+  message?: string;
+}
+
+interface Run {
+  title: string;
+  message?: string;
+}
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  busy: boolean;
+  /** `error` / `warning` for the item's background, undefined when all is well. */
+  severity?: 'error' | 'warning';
+}
+
+export class StatusModel {
+  server: ServerState = 'starting';
+  serverDetail: string | undefined;
+  reviewOnSave = false;
+  private readonly progress = new Map<string, Run>();
+  private readonly requests = new Map<string, Run>();
+  private readonly listeners = new Set<() => void>();
+
+  onDidChange(listener: () => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) {
+      listener();
+    }
+  }
+
+  setServer(state: ServerState, detail?: string): void {
+    this.server = state;
+    this.serverDetail = detail;
+    if (state !== 'running') {
+      // Progress of a server that went away never ends.
+      this.progress.clear();
+    }
+    this.changed();
+  }
+
+  setReviewOnSave(on: boolean): void {
+    this.reviewOnSave = on;
+    this.changed();
+  }
+
+  /** Folds in one `$/progress` value for `token`. */
+  onProgress(token: string | number, event: ProgressEvent): void {
+    const key = String(token);
+    if (event.kind === 'begin') {
+      this.progress.set(key, { title: event.title ?? 'Mistral', ...(event.message ? { message: event.message } : {}) });
+    } else if (event.kind === 'report') {
+      const run = this.progress.get(key);
+      if (!run) {
+        return;
+      }
+      if (event.message) {
+        run.message = event.message;
+      }
+    } else {
+      this.progress.delete(key);
+    }
+    this.changed();
+  }
+
+  /** A request of ours is in flight (busy even if the server sends no progress). */
+  requestStarted(id: string, title: string): void {
+    this.requests.set(id, { title });
+    this.changed();
+  }
+
+  requestEnded(id: string): void {
+    if (this.requests.delete(id)) {
+      this.changed();
+    }
+  }
+
+  get busy(): boolean {
+    return this.progress.size > 0 || this.requests.size > 0;
+  }
+
+  get runCount(): number {
+    // A request of ours usually has a progress token too: count the larger set.
+    return Math.max(this.progress.size, this.requests.size);
+  }
+
+  view(): StatusView {
+    const review = `Review on save: ${this.reviewOnSave ? 'on' : 'off'}`;
+    const menu = 'Click for the Mistral menu.';
+    switch (this.server) {
+      case 'starting':
+        return { text: '$(loading~spin) Mistral', tooltip: `Mistral: starting the server…\n${menu}`, busy: false };
+      case 'failed':
+        return {
+          text: '$(error) Mistral',
+          tooltip: `Mistral: the server is not running${this.serverDetail ? `: ${this.serverDetail}` : ''}\n${menu}`,
+          busy: false,
+          severity: 'error',
+        };
+      case 'stopped':
+        return { text: '$(circle-slash) Mistral', tooltip: `Mistral: the server is stopped.\n${menu}`, busy: false, severity: 'warning' };
+      case 'running':
+        break;
+    }
+    if (this.busy) {
+      const runs = [...this.progress.values()];
+      const latest = runs[runs.length - 1] ?? [...this.requests.values()].pop();
+      const count = this.runCount;
+      const label = latest ? `${latest.title.replace(/^Mistral:\s*/, '')}${latest.message ? ` — ${latest.message}` : '…'}` : 'working…';
+      const lines = [...runs, ...(runs.length ? [] : [...this.requests.values()])].map(
+        (run) => `• ${run.title}${run.message ? ` — ${run.message}` : ''}`,
+      );
+      return {
+        text: `$(loading~spin) Mistral: ${label}${count > 1 ? ` (+${count - 1})` : ''}`,
+        tooltip: `Mistral is working:\n${lines.join('\n')}\n${review}\n${menu}`,
+        busy: true,
+      };
+    }
+    return {
+      text: this.reviewOnSave ? '$(eye) Mistral' : '$(sparkle) Mistral',
+      tooltip: `Mistral: idle\n${review}\n${menu}`,
+      busy: false,
+    };
+  }
+}
+
+/** Renders the model into a status bar item. */
+export class StatusBar {
+  private readonly subscription: { dispose(): void };
+
+  constructor(
+    private readonly item: StatusBarItem,
+    private readonly model: StatusModel,
+    command: string,
+    private readonly onBusyChange: (busy: boolean) => void = () => undefined,
+  ) {
+    item.name = 'Mistral';
+    item.command = command;
+    this.subscription = model.onDidChange(() => this.render());
+    this.render();
+    item.show();
+  }
+
+  private lastBusy: boolean | undefined;
+
+  render(): void {
+    const view = this.model.view();
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.accessibilityInformation = { label: view.tooltip.split('\n')[0] ?? 'Mistral', role: 'button' };
+    this.item.backgroundColor = view.severity ? new ThemeColor(`statusBarItem.${view.severity}Background`) : undefined;
+    if (view.busy !== this.lastBusy) {
+      this.lastBusy = view.busy;
+      this.onBusyChange(view.busy);
+    }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

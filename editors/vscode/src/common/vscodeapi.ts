@@ -1,0 +1,116 @@
+/**
+ * A thin wrapper over the `vscode` API: the logic modules call these instead of `vscode.*`
+ * directly, so unit tests can replace them (vitest aliases `vscode` to test/unit/mocks/vscode.ts).
+ */
+import * as vscode from 'vscode';
+
+export function getConfiguration(section: string, scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(section, scope);
+}
+
+export function onDidChangeConfiguration(
+  listener: (e: vscode.ConfigurationChangeEvent) => unknown,
+): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration(listener);
+}
+
+export function getWorkspaceFolders(): readonly vscode.WorkspaceFolder[] {
+  return vscode.workspace.workspaceFolders ?? [];
+}
+
+export function registerCommand(command: string, callback: (...args: any[]) => unknown): vscode.Disposable {
+  return vscode.commands.registerCommand(command, callback);
+}
+
+export function executeCommand<T = unknown>(command: string, ...rest: unknown[]): Thenable<T> {
+  return vscode.commands.executeCommand<T>(command, ...rest);
+}
+
+export function setContext(key: string, value: unknown): Thenable<unknown> {
+  return vscode.commands.executeCommand('setContext', key, value);
+}
+
+export function createStatusBarItem(id: string, priority: number): vscode.StatusBarItem {
+  return vscode.window.createStatusBarItem(id, vscode.StatusBarAlignment.Right, priority);
+}
+
+export function createLogOutputChannel(name: string): vscode.LogOutputChannel {
+  return vscode.window.createOutputChannel(name, { log: true });
+}
+
+export function showInformationMessage<T extends string>(message: string, ...items: T[]): Thenable<T | undefined> {
+  return vscode.window.showInformationMessage(message, ...items);
+}
+
+export function showWarningMessage<T extends string>(message: string, ...items: T[]): Thenable<T | undefined> {
+  return vscode.window.showWarningMessage(message, ...items);
+}
+
+export function showErrorMessage<T extends string>(message: string, ...items: T[]): Thenable<T | undefined> {
+  return vscode.window.showErrorMessage(message, ...items);
+}
+
+export function showQuickPick<T extends vscode.QuickPickItem>(
+  items: readonly T[],
+  options: vscode.QuickPickOptions,
+): Thenable<T | undefined> {
+  return vscode.window.showQuickPick(items, options);
+}
+
+export function showInputBox(options: vscode.InputBoxOptions): Thenable<string | undefined> {
+  return vscode.window.showInputBox(options);
+}
+
+export function getActiveTextEditor(): vscode.TextEditor | undefined {
+  return vscode.window.activeTextEditor;
+}
+
+export function getDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri);
+}
+
+export function openTextDocument(uri: vscode.Uri): Thenable<vscode.TextDocument> {
+  return vscode.workspace.openTextDocument(uri);
+}
+
+export function findTextDocument(uri: string): vscode.TextDocument | undefined {
+  return vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri);
+}
+
+export function showTextDocument(
+  document: vscode.TextDocument,
+  options?: vscode.TextDocumentShowOptions,
+): Thenable<vscode.TextEditor> {
+  return vscode.window.showTextDocument(document, options);
+}
+
+export function registerTextDocumentContentProvider(
+  scheme: string,
+  provider: vscode.TextDocumentContentProvider,
+): vscode.Disposable {
+  return vscode.workspace.registerTextDocumentContentProvider(scheme, provider);
+}
+
+export function allTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((group) => group.tabs);
+}
+
+export function closeTabs(tabs: vscode.Tab[]): Thenable<boolean> {
+  return vscode.window.tabGroups.close(tabs);
+}
+
+export function onDidChangeTabs(listener: (e: vscode.TabChangeEvent) => unknown): vscode.Disposable {
+  return vscode.window.tabGroups.onDidChangeTabs(listener);
+}
+
+export function getExtension<T = unknown>(id: string): vscode.Extension<T> | undefined {
+  return vscode.extensions.getExtension<T>(id);
+}
+
+export function createWebviewPanel(
+  viewType: string,
+  title: string,
+  options: vscode.WebviewPanelOptions & vscode.WebviewOptions,
+): vscode.WebviewPanel {
+  return vscode.window.createWebviewPanel(viewType, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, options);
+}

@@ -1,0 +1,267 @@
+/**
+ * The four actions and their companions, as the palette, the editor context menu and the
+ * server's code actions invoke them: review, explain (streamed into the explain view), fix
+ * (through the diff preview), generate tests, cancel and toggle review on save.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
+import { ServerCommands } from '../common/constants';
+import { traceError, traceInfo } from '../common/log';
+import { NotRunningError, type MistralServer } from '../common/server';
+import type { StatusModel } from '../common/status';
+import * as api from '../common/vscodeapi';
+import type { ExplainView } from './explainView';
+import type { FixPreview } from './fixPreview';
+import { isTargetArgs, newRunId, type CommandResult, type TargetArgs } from './results';
+
+export type ActionName = 'review' | 'explain' | 'fix' | 'generateTests';
+
+const TITLES: Record<ActionName, string> = {
+  review: 'Review',
+  explain: 'Explain',
+  fix: 'Fix',
+  generateTests: 'Generate tests',
+};
+
+interface Target {
+  document: vscode.TextDocument;
+  args: TargetArgs;
+  /** The text the arguments describe, for the fix preview. */
+  text: string;
+}
+
+export class Actions {
+  constructor(
+    private readonly server: MistralServer,
+    private readonly status: StatusModel,
+    private readonly fixes: FixPreview,
+    private readonly explainView: ExplainView,
+    private readonly previewFixes: () => boolean,
+  ) {}
+
+  /** Routes the server's own command ids (from its code actions) through the extension's flows. */
+  route(command: string, args: unknown[]): Promise<unknown> | undefined {
+    const arg = args[0];
+    if (!isTargetArgs(arg)) {
+      return undefined;
+    }
+    switch (command) {
+      case ServerCommands.fix:
+        return this.fix(arg);
+      case ServerCommands.explain:
+        return this.explain(arg);
+      case ServerCommands.review:
+        return this.review(arg);
+      case ServerCommands.generateTests:
+        return this.generateTests(arg);
+      default:
+        return undefined;
+    }
+  }
+
+  async review(from?: TargetArgs): Promise<CommandResult | undefined> {
+    const target = await this.target('review', from);
+    if (!target) {
+      return undefined;
+    }
+    const result = await this.execute('review', ServerCommands.review, target.args);
+    if (result && !result.cancelled) {
+      const count = result.diagnostics ?? 0;
+      const name = path.posix.basename(target.document.uri.path);
+      if (count > 0) {
+        void api
+          .showInformationMessage(`Mistral: ${count} finding${count === 1 ? '' : 's'} in ${name}.`, 'Show Problems')
+          .then((choice) => choice && api.executeCommand('workbench.actions.view.problems'));
+      } else {
+        void api.showInformationMessage(result.message ?? `Mistral: no findings in ${name}.`);
+      }
+    }
+    return result;
+  }
+
+  async explain(from?: TargetArgs): Promise<CommandResult | undefined> {
+    const target = await this.target('explain', from);
+    if (!target) {
+      return undefined;
+    }
+    const id = from?.id ?? newRunId('explain');
+    const title = describeTarget(target);
+    this.explainView.start(id, title);
+    try {
+      const result = await this.execute('explain', ServerCommands.explain, { ...target.args, id, showResult: false }, false);
+      this.explainView.complete(id, result?.text, result?.cancelled ?? false);
+      return result;
+    } catch (error) {
+      this.explainView.fail(id, errorMessage(error));
+      this.report(error);
+      return undefined;
+    }
+  }
+
+  async fix(from?: TargetArgs): Promise<CommandResult | undefined> {
+    const target = await this.target('fix', from);
+    if (!target) {
+      return undefined;
+    }
+    const id = from?.id ?? newRunId('fix');
+    if (!this.previewFixes()) {
+      const result = await this.execute('fix', ServerCommands.fix, { ...target.args, id, preview: false });
+      if (result && !result.applied && !result.cancelled && result.message) {
+        void api.showWarningMessage(`Mistral: ${result.message}`);
+      }
+      return result;
+    }
+    const result = await this.execute('fix', ServerCommands.fix, { ...target.args, id, preview: true });
+    if (!result || result.cancelled) {
+      return result;
+    }
+    if (!result.edit) {
+      void api.showInformationMessage(`Mistral: ${result.message ?? 'the model proposed no fix.'}`);
+      return result;
+    }
+    const runId = result.id ?? id;
+    await this.fixes.show(target.document, { text: target.text, version: target.args.version }, result, runId, target.args.uri);
+    return result;
+  }
+
+  async generateTests(from?: TargetArgs): Promise<CommandResult | undefined> {
+    const target = await this.target('generateTests', from);
+    if (!target) {
+      return undefined;
+    }
+    const result = await this.execute('generateTests', ServerCommands.generateTests, { ...target.args, showResult: true });
+    if (result?.testUri) {
+      // The server asks `window/showDocument`; make sure the file is in front even if it did not.
+      const uri = vscode.Uri.parse(result.testUri);
+      if (!vscode.window.visibleTextEditors.some((editor) => editor.document.uri.toString() === uri.toString())) {
+        try {
+          await api.showTextDocument(await api.openTextDocument(uri), { preview: false });
+        } catch (error) {
+          traceError(`Could not open ${result.testUri}:`, error);
+        }
+      }
+    } else if (result && !result.cancelled && result.message) {
+      void api.showInformationMessage(`Mistral: ${result.message}`);
+    }
+    return result;
+  }
+
+  async cancel(): Promise<void> {
+    try {
+      await this.server.executeCommand(ServerCommands.cancel, {});
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  cancelRun(id: string): void {
+    this.server.executeCommand(ServerCommands.cancel, { id }).catch((error) => traceError('cancel failed:', error));
+  }
+
+  async toggleReviewOnSave(): Promise<void> {
+    try {
+      const result = await this.server.executeCommand<{ reviewOnSave?: unknown }>(ServerCommands.toggleReviewOnSave);
+      const on = Boolean(result?.reviewOnSave);
+      this.status.setReviewOnSave(on);
+      vscode.window.setStatusBarMessage(`Mistral: review on save is ${on ? 'on' : 'off'} for this session.`, 4000);
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /** The target of an action: the given arguments (a code action), else the active editor's selection. */
+  private async target(action: ActionName, from?: TargetArgs): Promise<Target | undefined> {
+    const client = this.server.languageClient;
+    if (!client) {
+      this.report(new NotRunningError());
+      return undefined;
+    }
+    if (from) {
+      const uri = client.protocol2CodeConverter.asUri(from.uri);
+      const document =
+        api.findTextDocument(uri.toString()) ?? (await api.openTextDocument(uri).then(undefined, () => undefined));
+      if (!document) {
+        void api.showErrorMessage(`Mistral: ${from.uri} is not open.`);
+        return undefined;
+      }
+      return { document, args: { ...from }, text: document.getText() };
+    }
+    const editor = api.getActiveTextEditor();
+    if (!editor || (editor.document.uri.scheme !== 'file' && editor.document.uri.scheme !== 'untitled')) {
+      void api.showInformationMessage(`Mistral: open a file to ${TITLES[action].toLowerCase()}.`);
+      return undefined;
+    }
+    const document = editor.document;
+    const selection = editor.selection;
+    const diagnostics = api
+      .getDiagnostics(document.uri)
+      .filter((diagnostic) => diagnostic.range.intersection(selection) !== undefined);
+    // Review without a selection reviews the whole file (`range: null`).
+    const range = action === 'review' && selection.isEmpty ? null : client.code2ProtocolConverter.asRange(selection);
+    const args: TargetArgs = {
+      uri: client.code2ProtocolConverter.asUri(document.uri),
+      range,
+      version: document.version,
+      diagnostics: await client.code2ProtocolConverter.asDiagnostics(diagnostics),
+    };
+    return { document, args, text: document.getText() };
+  }
+
+  /** Sends the command, keeps the status bar busy meanwhile; server errors were shown by the server. */
+  private async execute(
+    action: ActionName,
+    command: string,
+    args: TargetArgs,
+    reportErrors = true,
+  ): Promise<CommandResult | undefined> {
+    const key = args.id ?? newRunId(action);
+    this.status.requestStarted(key, `Mistral: ${TITLES[action]}`);
+    try {
+      traceInfo(`${command} ${args.uri}${args.id ? ` (${args.id})` : ''}`);
+      return await this.server.executeCommand<CommandResult>(command, args);
+    } catch (error) {
+      if (!reportErrors) {
+        throw error;
+      }
+      this.report(error);
+      return undefined;
+    } finally {
+      this.status.requestEnded(key);
+    }
+  }
+
+  /** Errors the server answered were already shown by it (`window/showMessage`): log those only. */
+  report(error: unknown): void {
+    if (error instanceof ResponseError) {
+      if (error.code !== LSPErrorCodes.RequestCancelled) {
+        traceError(`Server error ${error.code}: ${error.message}`);
+      }
+      return;
+    }
+    traceError(error);
+    const buttons = error instanceof NotRunningError ? (['Restart Server', 'Show Logs'] as const) : (['Show Logs'] as const);
+    void api.showErrorMessage(`Mistral: ${errorMessage(error)}`, ...buttons).then((choice) => {
+      if (choice === 'Restart Server') {
+        void api.executeCommand('mistral-vscode.restart');
+      } else if (choice === 'Show Logs') {
+        void api.executeCommand('mistral-vscode.showLogs');
+      }
+    });
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeTarget(target: Target): string {
+  const name = path.posix.basename(target.document.uri.path) || 'untitled';
+  const range = target.args.range;
+  if (!range) {
+    return name;
+  }
+  const start = range.start.line + 1;
+  const end = range.end.line + 1;
+  return start === end ? `${name}:${start}` : `${name}:${start}-${end}`;
+}

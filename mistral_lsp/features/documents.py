@@ -1,0 +1,38 @@
+"""Open documents and their syntax trees: `textDocument/didOpen`, `didChange`, `didClose`.
+
+Each change is applied to our own document (text + incremental tree-sitter tree) and to the
+review findings on it, which move with their code or go when their code is edited.
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from mistral_lsp.server import MistralLanguageServer
+
+
+def did_open(ls: MistralLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    ls.documents.open(item.uri, item.text, item.version, item.language_id)
+    if ls.findings.has(item.uri):
+        ls.findings.apply_changes(item.uri, [types.TextDocumentContentChangeWholeDocument(text=item.text)], ls.documents.get(item.uri).lines)  # type: ignore[union-attr]
+        ls.publish_findings(item.uri)
+
+
+def did_change(ls: MistralLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.documents.change(uri, params.content_changes, params.text_document.version)
+    doc = ls.documents.get(uri)
+    if doc is not None and ls.findings.apply_changes(uri, params.content_changes, doc.lines):
+        ls.publish_findings(uri)
+    elif doc is not None and ls.findings.has(uri):
+        # Same findings, new version: republish so the client keeps them on this version.
+        ls.publish_findings(uri)
+
+
+def did_close(ls: MistralLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.documents.close(uri)
+    if ls.findings.has(uri):
+        ls.findings.clear(uri)
+        ls.publish_findings(uri)

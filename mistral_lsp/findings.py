@@ -1,0 +1,247 @@
+"""Review findings: validated against the file, kept on their code as it moves, shown as diagnostics.
+
+A finding is anchored by its line range *and* its snippet (the trimmed text of its first line).
+Edits above a finding shift it; an edit that touches its lines, or any change after which its
+first line no longer holds its snippet, removes it — a finding never points at the wrong line.
+
+Findings are kept per document and per origin ("review" for the command, "save" for review
+on save), and published together as one diagnostics set with source `mistral`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from mistral_lsp.edits import leading_indent, reindent
+
+if TYPE_CHECKING:
+    from mistral_lsp.syntax.document import Document
+
+SEVERITIES = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "information": types.DiagnosticSeverity.Information,
+    "info": types.DiagnosticSeverity.Information,
+    "hint": types.DiagnosticSeverity.Hint,
+}
+CATEGORIES = ("bug", "security", "performance", "correctness", "style", "maintainability")
+SOURCE = "mistral"
+
+# How far a finding's snippet may have drifted from the line the model named.
+_SNIPPET_SEARCH_LINES = 3
+
+_ids = itertools.count(1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One review finding on 0-based, inclusive lines."""
+
+    start_line: int
+    end_line: int
+    severity: str
+    category: str
+    title: str
+    message: str
+    snippet: str
+    replacement: str | None = None
+    id: str = dataclasses.field(default_factory=lambda: f"f{next(_ids)}")
+
+    def moved(self, delta: int) -> Finding:
+        return dataclasses.replace(self, start_line=self.start_line + delta, end_line=self.end_line + delta)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
+def _line_holds(lines: Sequence[str], line: int, snippet: str) -> bool:
+    return 0 <= line < len(lines) and (not snippet or snippet in lines[line])
+
+
+def findings_from_reply(
+    payload: Mapping[str, Any] | None,
+    lines: Sequence[str],
+    *,
+    within: tuple[int, int] | None = None,
+) -> list[Finding]:
+    """Validate the model's findings (1-based lines) against the file; bad ones are dropped.
+
+    A line range outside the file (or outside `within`, the reviewed lines) is clamped; a
+    finding whose snippet is not on its line is moved to the nearest line holding it, or
+    dropped when there is none.
+    """
+    if not payload:
+        return []
+    raw = payload.get("findings")
+    if not isinstance(raw, list):
+        return []
+    low, high = within if within is not None else (0, max(len(lines) - 1, 0))
+    high = min(high, max(len(lines) - 1, 0))
+    result: list[Finding] = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            continue
+        try:
+            start = int(item.get("startLine", item.get("line", 0))) - 1
+            end = int(item.get("endLine", start + 1)) - 1
+        except (TypeError, ValueError):
+            continue
+        title = str(item.get("title") or "").strip()
+        message = str(item.get("message") or "").strip()
+        if not title and not message:
+            continue
+        snippet = str(item.get("snippet") or "").strip()
+        start = min(max(start, low), high)
+        end = min(max(end, start), high)
+        if not _line_holds(lines, start, snippet):
+            nearby = [
+                line
+                for distance in range(1, _SNIPPET_SEARCH_LINES + 1)
+                for line in (start - distance, start + distance)
+                if low <= line <= high and _line_holds(lines, line, snippet)
+            ]
+            if not nearby:
+                continue
+            shift = nearby[0] - start
+            start, end = start + shift, min(end + shift, high)
+        severity = str(item.get("severity") or "warning").lower()
+        category = str(item.get("category") or "bug").lower()
+        replacement = item.get("replacement")
+        result.append(
+            Finding(
+                start_line=start,
+                end_line=end,
+                severity=severity if severity in SEVERITIES else "warning",
+                category=category if category in CATEGORIES else "bug",
+                title=title or message.split(". ")[0],
+                message=message or title,
+                snippet=snippet,
+                replacement=replacement if isinstance(replacement, str) else None,
+            )
+        )
+    return result
+
+
+def shift_for_change(
+    findings: Iterable[Finding], change: types.TextDocumentContentChangeEvent
+) -> list[Finding]:
+    """Move findings for one content change; drop those whose lines it touched."""
+    if not isinstance(change, types.TextDocumentContentChangePartial):
+        return list(findings)  # a whole-document change: `revalidate` re-anchors by snippet
+    start, end = change.range.start, change.range.end
+    delta = change.text.count("\n") - (end.line - start.line)
+    kept = []
+    for finding in findings:
+        if start.line > finding.end_line:
+            kept.append(finding)
+        elif end.line < finding.start_line or (end.line == finding.start_line and end.character == 0):
+            # Entirely above: lines inserted or removed before the finding move it.
+            kept.append(finding.moved(delta))
+        # else: the change touched the finding's own lines — its advice may no longer apply.
+    return kept
+
+
+def revalidate(findings: Iterable[Finding], lines: Sequence[str]) -> list[Finding]:
+    """Keep findings whose first line still holds their snippet; re-anchor nearby when it moved."""
+    kept = []
+    for finding in findings:
+        if finding.end_line < len(lines) and _line_holds(lines, finding.start_line, finding.snippet):
+            kept.append(finding)
+            continue
+        for distance in range(1, _SNIPPET_SEARCH_LINES + 1):
+            moved = [
+                finding.moved(step)
+                for step in (-distance, distance)
+                if finding.end_line + step < len(lines) and _line_holds(lines, finding.start_line + step, finding.snippet)
+            ]
+            if moved and finding.snippet:
+                kept.append(moved[0])
+                break
+    return kept
+
+
+def to_diagnostic(finding: Finding, doc: Document) -> types.Diagnostic:
+    lines = doc.lines
+    whole = doc.line_range(finding.start_line, finding.end_line)
+    first_line = lines[finding.start_line] if finding.start_line < len(lines) else ""
+    indent = len(leading_indent(first_line))  # whitespace is one unit in every encoding
+    data: dict[str, Any] = {"findingId": finding.id, "snippet": finding.snippet, "title": finding.title}
+    if finding.replacement is not None:
+        data["replacement"] = finding.replacement
+    return types.Diagnostic(
+        range=types.Range(start=types.Position(line=finding.start_line, character=indent), end=whole.end),
+        message=f"{finding.title}: {finding.message}" if finding.message != finding.title else finding.title,
+        severity=SEVERITIES[finding.severity],
+        code=f"mistral/{finding.category}",
+        source=SOURCE,
+        data=data,
+    )
+
+
+def suggestion_edit(doc: Document, diagnostic: types.Diagnostic) -> types.WorkspaceEdit | None:
+    """The versioned edit applying a finding's replacement, or None when it has none or went stale."""
+    data = diagnostic.data if isinstance(diagnostic.data, Mapping) else None
+    if not data or not isinstance(data.get("replacement"), str):
+        return None
+    start, end = diagnostic.range.start.line, diagnostic.range.end.line
+    lines = doc.lines
+    if end >= len(lines) or not _line_holds(lines, start, str(data.get("snippet") or "")):
+        return None
+    replacement = reindent(str(data["replacement"]).rstrip("\n"), leading_indent(lines[start]))
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version),
+                edits=[types.TextEdit(range=doc.line_range(start, end), new_text=replacement)],
+            )
+        ]
+    )
+
+
+class FindingsStore:
+    """Findings per document and origin; the server publishes `diagnostics(uri)` after each change."""
+
+    def __init__(self) -> None:
+        self._by_uri: dict[str, dict[str, list[Finding]]] = {}
+
+    def set(self, uri: str, origin: str, findings: list[Finding]) -> None:
+        self._by_uri.setdefault(uri, {})[origin] = list(findings)
+
+    def get(self, uri: str, origin: str | None = None) -> list[Finding]:
+        origins = self._by_uri.get(uri, {})
+        if origin is not None:
+            return list(origins.get(origin, []))
+        return [finding for found in origins.values() for finding in found]
+
+    def has(self, uri: str) -> bool:
+        return any(self._by_uri.get(uri, {}).values())
+
+    def apply_changes(
+        self, uri: str, changes: Sequence[types.TextDocumentContentChangeEvent], lines: Sequence[str]
+    ) -> bool:
+        """Shift/drop findings for edits; True when anything changed."""
+        origins = self._by_uri.get(uri)
+        if not origins:
+            return False
+        changed = False
+        for origin, found in origins.items():
+            updated = found
+            for change in changes:
+                updated = shift_for_change(updated, change)
+            updated = revalidate(updated, lines)
+            if updated != found:
+                origins[origin] = updated
+                changed = True
+        return changed
+
+    def clear(self, uri: str) -> None:
+        self._by_uri.pop(uri, None)

@@ -1,0 +1,63 @@
+"""Logging set-up, and the redactor that keeps the API key out of every log line and message.
+
+pygls logs whole `initialize` params and, at debug level, every JSON-RPC message — which can
+carry `mistral.apiKey`. So the key is scrubbed from every log record on its way out (a filter
+on each handler), whoever logged it, and from every message shown to the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+_KEY_FIELD = re.compile(r"""(["']?(?:apiKey|api_key|Authorization)["']?\s*[:=]\s*["']?)(Bearer\s+)?[^"',\s}]+""", re.IGNORECASE)
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces known secrets, and anything in an apiKey/Authorization field, with `***`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+
+    def add_secret(self, secret: str | None) -> None:
+        # Very short strings would redact ordinary words; no real key is that short.
+        if secret and len(secret) >= 6:
+            self._secrets.add(secret)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return _KEY_FIELD.sub(lambda m: m.group(1) + (m.group(2) or "") + "***", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        redacted = self.redact(message)
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = self.redact(text)
+        return True
+
+
+redactor = SecretRedactor()
+
+
+def setup_logging(verbosity: int, log_file: str | None) -> None:
+    """Log to a file or stderr (never stdout: it carries the protocol)."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(redactor)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

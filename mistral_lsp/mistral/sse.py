@@ -1,0 +1,225 @@
+"""Decoding replies into events: SSE streams of chunks, and whole JSON completions.
+
+httpx-sse does the framing (CRLF, `:` comments, multi-line data); this module reads the chunk
+JSON, tolerating every variant in mistral-api.md §3 and §7: content as a string or a list of
+chunks, thinking chunks, `reasoning` / `reasoning_content` (vLLM, Ollama), padding fields,
+`choices: []` usage chunks, `choices[].text` (OpenAI `/completions`) and tool calls either whole
+or in fragments merged by index.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from mistral_lsp.mistral.errors import StreamError, extract_api_message
+from mistral_lsp.mistral.events import (
+    ChatResult,
+    Finish,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+
+def _thinking_text(thinking: Any) -> str:
+    if isinstance(thinking, str):
+        return thinking
+    if isinstance(thinking, list):
+        return "".join(
+            part["text"]
+            for part in thinking
+            if isinstance(part, Mapping) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def content_events(content: Any) -> list[StreamEvent]:
+    """Events for a `content` that is a string, null, or a list of text/thinking chunks."""
+    if isinstance(content, str):
+        return [TextDelta(content)] if content else []
+    events: list[StreamEvent] = []
+    if isinstance(content, list):
+        for chunk in content:
+            if not isinstance(chunk, Mapping):
+                continue
+            kind = chunk.get("type")
+            if kind == "thinking":
+                text = _thinking_text(chunk.get("thinking"))
+                if text:
+                    events.append(ThinkingDelta(text))
+            elif kind in ("text", None) and isinstance(chunk.get("text"), str) and chunk["text"]:
+                events.append(TextDelta(chunk["text"]))
+    return events
+
+
+@dataclass
+class _PartialCall:
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+class ChunkDecoder:
+    """Turns the chunks of one stream into events, merging tool-call fragments by index."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, _PartialCall] = {}
+        self.finish_reason: str | None = None
+        self.model: str | None = None
+
+    def feed(self, chunk: Any) -> list[StreamEvent]:
+        if not isinstance(chunk, Mapping):
+            raise StreamError(f"malformed chunk from the server: {str(chunk)[:120]}")
+        if "error" in chunk and "choices" not in chunk:
+            said = extract_api_message(chunk) or "unknown error"
+            raise StreamError(f"the server reported an error mid-stream: {said}")
+        if isinstance(chunk.get("model"), str):
+            self.model = chunk["model"]
+        choices = chunk.get("choices")
+        if choices is None:
+            choices = []
+        if not isinstance(choices, list):
+            raise StreamError("malformed chunk from the server: 'choices' is not a list")
+        events: list[StreamEvent] = []
+        for choice in choices:
+            # n > 1 is never requested; other indexes would interleave unrelated answers.
+            if not isinstance(choice, Mapping) or choice.get("index", 0) not in (0, None):
+                continue
+            delta = choice.get("delta")
+            if not isinstance(delta, Mapping):
+                delta = choice.get("message")
+            if isinstance(delta, Mapping):
+                events.extend(self._delta_events(delta))
+            if isinstance(choice.get("text"), str) and choice["text"]:
+                events.append(TextDelta(choice["text"]))
+            if isinstance(choice.get("finish_reason"), str):
+                self.finish_reason = choice["finish_reason"]
+        if isinstance(chunk.get("usage"), Mapping):
+            events.append(Usage.from_json(chunk["usage"]))
+        return events
+
+    def _delta_events(self, delta: Mapping[str, Any]) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        # vLLM renamed reasoning_content to reasoning and some versions send both: take one.
+        for key in ("reasoning", "reasoning_content"):
+            if isinstance(delta.get(key), str) and delta[key]:
+                events.append(ThinkingDelta(delta[key]))
+                break
+        events.extend(content_events(delta.get("content")))
+        tool_calls = delta.get("tool_calls")
+        if isinstance(tool_calls, list):
+            for position, raw in enumerate(tool_calls):
+                if isinstance(raw, Mapping):
+                    events.append(self._merge_call(position, raw))
+        return events
+
+    def _merge_call(self, position: int, raw: Mapping[str, Any]) -> ToolCallDelta:
+        call_id = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id") else None
+        index = raw.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            # Whole calls (Mistral's default) come without an index: match by id, else append.
+            known = [c.index for c in self._calls.values() if call_id and c.id == call_id]
+            index = known[0] if known else (max(self._calls) + 1 if self._calls else position)
+        call = self._calls.setdefault(index, _PartialCall(index))
+        if call_id and not call.id:
+            call.id = call_id
+        function = raw.get("function")
+        fragment = ""
+        if isinstance(function, Mapping):
+            name = function.get("name")
+            if isinstance(name, str) and name and not call.name:
+                call.name = name
+            arguments = function.get("arguments")
+            if isinstance(arguments, str):
+                fragment = arguments
+                call.arguments += arguments
+            elif isinstance(arguments, Mapping):
+                fragment = json.dumps(arguments)
+                call.arguments = fragment
+        return ToolCallDelta(index, call.id, call.name, fragment)
+
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        return tuple(
+            ToolCall(c.index, c.id, c.name, c.arguments)
+            for c in sorted(self._calls.values(), key=lambda c: c.index)
+        )
+
+    def finish(self) -> Finish:
+        if self.finish_reason == "error":
+            raise StreamError("the model stopped with finish_reason 'error'", "try again")
+        return Finish(self.finish_reason, self.tool_calls())
+
+
+def collect(events: Iterable[StreamEvent], *, model: str | None = None) -> ChatResult:
+    """Accumulates events into one result."""
+    text: list[str] = []
+    thinking: list[str] = []
+    usage: Usage | None = None
+    finish = Finish(None)
+    for event in events:
+        if isinstance(event, TextDelta):
+            text.append(event.text)
+        elif isinstance(event, ThinkingDelta):
+            thinking.append(event.text)
+        elif isinstance(event, Usage):
+            usage = event
+        elif isinstance(event, Finish):
+            finish = event
+    return ChatResult("".join(text), "".join(thinking), finish.tool_calls, usage, finish.reason,
+                      model)
+
+
+def parse_completion(body: bytes) -> ChatResult:
+    """A non-streamed completion (`message` or `text` choices) as a result."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise StreamError(f"malformed reply from the server: {body[:120]!r}") from None
+    decoder = ChunkDecoder()
+    events = decoder.feed(data)
+    events.append(decoder.finish())
+    return collect(events, model=decoder.model)
+
+
+async def iter_events(response: httpx.Response) -> AsyncGenerator[StreamEvent, None]:
+    """Events of a 200 response; ends at `[DONE]` or when the server closes the stream cleanly."""
+    content_type = response.headers.get("content-type", "")
+    if "text/event-stream" not in content_type:
+        if "json" not in content_type:
+            raise StreamError(f"the server answered a stream request with {content_type!r}")
+        # Some OpenAI-compatible servers ignore `stream` and answer with one JSON body.
+        result = parse_completion(await response.aread())
+        if result.thinking:
+            yield ThinkingDelta(result.thinking)
+        if result.text:
+            yield TextDelta(result.text)
+        if result.usage:
+            yield result.usage
+        yield Finish(result.finish_reason, result.tool_calls)
+        return
+    decoder = ChunkDecoder()
+    async for sse in EventSource(response).aiter_sse():
+        data = sse.data.strip()
+        if sse.event == "error":
+            raise StreamError(f"the server reported an error mid-stream: {data[:200]}")
+        if data == "[DONE]":
+            break
+        if not data:
+            continue
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise StreamError(f"malformed chunk from the server: {data[:120]!r}") from None
+        for event in decoder.feed(chunk):
+            yield event
+    yield decoder.finish()

@@ -1,0 +1,251 @@
+"""Settings: the `mistral` configuration section as defaulted dataclasses behind a cattrs converter.
+
+Settings reach the server three ways — `initializationOptions`, `workspace/configuration`
+(section `mistral`) and `workspace/didChangeConfiguration` — and all three go through
+`parse_settings`, which never raises: a bad value becomes a message naming the setting and
+the server keeps its last good values.
+
+The API key is held in `Settings.api_key` but is excluded from `repr` and from
+`redacted_dict`, so it cannot leak into logs by printing the settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+DEFAULT_BASE_URL = "https://api.mistral.ai/v1"
+DEFAULT_MODEL = "mistral-medium-3.5"
+
+ActionName = Literal["review", "explain", "fix", "tests"]
+ACTION_NAMES: tuple[ActionName, ...] = ("review", "explain", "fix", "tests")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ActionSettings:
+    """Per-action model parameters."""
+
+    reasoning_effort: Literal["none", "high"] = "high"
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+def _default_actions() -> dict[str, ActionSettings]:
+    return {
+        "review": ActionSettings(),
+        "explain": ActionSettings(reasoning_effort="none"),
+        "fix": ActionSettings(),
+        "tests": ActionSettings(),
+    }
+
+
+DEFAULT_REVIEW_EXCLUDE: tuple[str, ...] = (
+    "**/node_modules/**",
+    "**/vendor/**",
+    "**/third_party/**",
+    "**/dist/**",
+    "**/build/**",
+    "**/*.min.js",
+    "**/*.min.css",
+    "**/*_pb2.py",
+    "**/*.pb.go",
+    "**/*.generated.*",
+    "**/*.lock",
+    "**/package-lock.json",
+    "**/Cargo.lock",
+    "**/poetry.lock",
+    "**/go.sum",
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every setting of the `mistral` section, with its default."""
+
+    api_key: str | None = dataclasses.field(default=None, repr=False)
+    base_url: str | None = None
+    backend: Literal["mistral", "openai"] = "mistral"
+    model: str = DEFAULT_MODEL
+    actions: dict[str, ActionSettings] = dataclasses.field(default_factory=_default_actions)
+    context_tokens: int = 6000
+    timeout_seconds: float = 120.0
+    max_retries: int = 3
+    max_concurrent_requests: int = 4
+    review_on_save: bool | list[str] = False
+    review_debounce_ms: int = 1500
+    review_max_file_lines: int = 5000
+    review_exclude: list[str] = dataclasses.field(
+        default_factory=lambda: list(DEFAULT_REVIEW_EXCLUDE)
+    )
+
+    def action(self, name: str) -> ActionSettings:
+        return self.actions.get(name) or _default_actions().get(name) or ActionSettings()
+
+    def resolved_api_key(self) -> str | None:
+        return self.api_key or os.environ.get("MISTRAL_API_KEY") or None
+
+    def resolved_base_url(self) -> str:
+        url = self.base_url or os.environ.get("MISTRAL_BASE_URL") or DEFAULT_BASE_URL
+        return url.rstrip("/")
+
+    def review_on_save_for(self, language_id: str) -> bool:
+        if isinstance(self.review_on_save, bool):
+            return self.review_on_save
+        return language_id in self.review_on_save
+
+    def redacted_dict(self) -> dict[str, Any]:
+        """The settings as the user would write them, with the key replaced by a marker."""
+        data = _unstructure(self)
+        key = self.resolved_api_key()
+        data["apiKey"] = _redact(key)
+        data["baseUrl"] = self.resolved_base_url()
+        return data
+
+
+def _redact(key: str | None) -> str:
+    if not key:
+        return "(not set)"
+    return f"(set, {len(key)} characters)"
+
+
+class SettingsError(ValueError):
+    """A settings object failed validation; `problems` lists one line per bad setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def _to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=False)
+
+    def structure_review_on_save(value: Any, _: Any) -> bool | list[str]:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return value
+        raise ValueError("expected true, false or a list of language ids")
+
+    converter.register_structure_hook(bool | list[str], structure_review_on_save)
+    for cls in (ActionSettings, Settings):
+        overrides = {
+            f.name: override(rename=_to_camel(f.name)) for f in dataclasses.fields(cls)
+        }
+        converter.register_structure_hook(
+            cls, make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
+        )
+    return converter
+
+
+_converter = _make_converter()
+
+
+def _unstructure(settings: Settings) -> dict[str, Any]:
+    raw = dataclasses.asdict(settings)
+    raw.pop("api_key", None)
+
+    def camel(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {_to_camel(k): camel(v) for k, v in value.items()}
+        return value
+
+    result: dict[str, Any] = camel(raw)
+    return result
+
+
+def _validate(settings: Settings) -> list[str]:
+    problems: list[str] = []
+
+    def need(ok: bool, key: str, what: str) -> None:
+        if not ok:
+            problems.append(f"mistral.{key}: {what}")
+
+    need(settings.context_tokens >= 256, "contextTokens", "must be at least 256")
+    need(settings.timeout_seconds > 0, "timeoutSeconds", "must be greater than 0")
+    need(0 <= settings.max_retries <= 10, "maxRetries", "must be between 0 and 10")
+    need(settings.max_concurrent_requests >= 1, "maxConcurrentRequests", "must be at least 1")
+    need(settings.review_debounce_ms >= 0, "reviewDebounceMs", "must not be negative")
+    need(settings.review_max_file_lines >= 1, "reviewMaxFileLines", "must be at least 1")
+    need(bool(settings.model.strip()), "model", "must not be empty")
+    if settings.base_url:
+        need(
+            settings.base_url.startswith(("http://", "https://")),
+            "baseUrl",
+            f"must start with http:// or https:// (got {settings.base_url!r})",
+        )
+    for name, action in settings.actions.items():
+        need(name in ACTION_NAMES, f"actions.{name}", f"unknown action (use one of {', '.join(ACTION_NAMES)})")
+        if action.temperature is not None:
+            need(0 <= action.temperature <= 1.5, f"actions.{name}.temperature", "must be between 0 and 1.5")
+        if action.max_tokens is not None:
+            need(action.max_tokens >= 1, f"actions.{name}.maxTokens", "must be at least 1")
+    return problems
+
+
+def _describe(exc: BaseException) -> list[str]:
+    lines = []
+    for message in cattrs.transform_error(exc, path="mistral"):  # type: ignore[arg-type]
+        # cattrs says "invalid value for type, expected int @ mistral.context_tokens";
+        # say it with the names the user wrote.
+        text, _, where = message.partition(" @ ")
+        where = ".".join(_to_camel(part) for part in (where or "mistral").split("."))
+        literal = re.search(r"\((.*) not in literal typing\.Literal\[(.*)\]\)", text)
+        if literal:
+            text = f"{literal.group(1)!r} is not one of {literal.group(2)}"
+        elif "expected bool | list[str]" in text:
+            text = "expected true, false or a list of language ids"
+        lines.append(f"{where}: {text}")
+    return lines
+
+
+def _merge_actions(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-action settings are merged onto the defaults, so `{"fix": {"maxTokens": 10}}` keeps fix's effort."""
+    merged: dict[str, Any] = {}
+    defaults = _default_actions()
+    for name, default in defaults.items():
+        merged[name] = {
+            "reasoningEffort": default.reasoning_effort,
+            "temperature": default.temperature,
+            "maxTokens": default.max_tokens,
+        }
+    for name, value in raw.items():
+        if isinstance(value, Mapping) and name in merged:
+            merged[name] = {**merged[name], **value}
+        else:
+            merged[name] = value
+    return merged
+
+
+def parse_settings(raw: Any) -> Settings:
+    """Structure and validate a `mistral` settings object; raises SettingsError naming each bad key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise SettingsError([f"mistral: expected an object, got {type(raw).__name__}"])
+    # Editors often send `{"mistral": {...}}` as initializationOptions.
+    if "mistral" in raw and isinstance(raw["mistral"], Mapping) and len(raw) == 1:
+        raw = raw["mistral"]
+    data = dict(raw)
+    if isinstance(data.get("actions"), Mapping):
+        data["actions"] = _merge_actions(data["actions"])
+    # Editors send null for "unset"; treat it as absent so the default applies.
+    data = {k: v for k, v in data.items() if v is not None or k in ("apiKey", "baseUrl")}
+    try:
+        settings = _converter.structure(data, Settings)
+    except Exception as exc:
+        raise SettingsError(_describe(exc)) from None
+    problems = _validate(settings)
+    if problems:
+        raise SettingsError(problems)
+    return settings

