@@ -203,7 +203,7 @@ async def _demo(workdir: Path, offline: bool) -> int:
         usage = [r.get("usage") for r in (review, fix, tests) if r.get("usage")]
         if usage:
             out.heading("Usage")
-            for name, figures in zip(("review", "fix", "tests"), usage):
+            for name, figures in zip(("review", "fix", "tests"), usage, strict=False):
                 print(f"  {name}: {figures}")
         if os.environ.get("MISTRAL_LSP_DEMO_KEEP") == "1":
             print(f"\nThe sample project is in {workdir}")

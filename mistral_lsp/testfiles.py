@@ -115,7 +115,7 @@ def _pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-\s]+", name) if part)
 
 
-def test_file_for(source: Path, language: str, root: Path) -> Path:
+def conventional_test_file(source: Path, language: str, root: Path) -> Path:
     """The test file for `source` (which may not exist yet); Rust answers the source itself."""
     stem, ext = source.stem, source.suffix
     if language == "python":

@@ -16,6 +16,7 @@ Errors::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -115,8 +116,7 @@ class ActionContext:
         prediction: str | None = None,
     ) -> Answer:
         """Stream the model's answer to the editor and return it whole."""
-        from mistral_lsp.mistral import ChatRequest, TextDelta, ThinkingDelta, Usage
-        from mistral_lsp.mistral.events import Finish
+        from mistral_lsp.mistral import ChatRequest, Finish, TextDelta, ThinkingDelta, Usage
 
         ls = self.ls
         settings = ls.settings
@@ -139,23 +139,26 @@ class ActionContext:
         )
         answer = Answer()
         started = time.perf_counter()
-        async for event in client.chat_stream(request):
-            if isinstance(event, TextDelta):
-                if answer.first_token_s is None:
-                    answer.first_token_s = time.perf_counter() - started
-                answer.text += event.text
-                self.reporter.delta(event.text)
-            elif isinstance(event, ThinkingDelta):
-                answer.thinking_chars += len(event.text)
-                self.reporter.thinking()
-            elif isinstance(event, Usage):
-                answer.usage = {
-                    "promptTokens": event.prompt_tokens,
-                    "cachedTokens": event.cached_tokens or 0,
-                    "completionTokens": event.completion_tokens,
-                }
-            elif isinstance(event, Finish):
-                answer.finish_reason = event.reason
+        # aclosing: a cancelled run closes the HTTP stream now, not when the generator is collected.
+        # aclosing: a cancelled run closes the HTTP stream now, not when the generator is collected.
+        async with contextlib.aclosing(client.chat_stream(request)) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    if answer.first_token_s is None:
+                        answer.first_token_s = time.perf_counter() - started
+                    answer.text += event.text
+                    self.reporter.delta(event.text)
+                elif isinstance(event, ThinkingDelta):
+                    answer.thinking_chars += len(event.text)
+                    self.reporter.thinking()
+                elif isinstance(event, Usage):
+                    answer.usage = {
+                        "promptTokens": event.prompt_tokens,
+                        "cachedTokens": event.cached_tokens or 0,
+                        "completionTokens": event.completion_tokens,
+                    }
+                elif isinstance(event, Finish):
+                    answer.finish_reason = event.reason
         if answer.usage:
             self.result["usage"] = answer.usage
             log.info(

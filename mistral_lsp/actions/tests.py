@@ -18,7 +18,7 @@ from mistral_lsp.actions.base import ActionContext, ActionError, ActionRequest
 from mistral_lsp.replies import extract_code_block
 from mistral_lsp.server import MistralLanguageServer
 from mistral_lsp.syntax.document import Document
-from mistral_lsp.testfiles import project_root, test_file_for
+from mistral_lsp.testfiles import conventional_test_file, project_root
 
 # The part of an existing test file that shows its imports and fixtures.
 _EXISTING_HEAD_LINES = 80
@@ -66,7 +66,7 @@ async def run(ctx: ActionContext) -> None:
     source = Path(source_path)
     language = doc.language.name if doc.language else (doc.language_id or source.suffix.lstrip("."))
     root = project_root(source, _workspace_roots(ls))
-    test_path = test_file_for(source, language, root)
+    test_path = conventional_test_file(source, language, root)
     same_file = test_path == source
     existing, existing_version = (doc.text, doc.version) if same_file else _existing_text(ls, test_path)
 

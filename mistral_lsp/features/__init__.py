@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 
 
 def register_features(server: MistralLanguageServer) -> None:
-    from mistral_lsp.features import code_actions, commands, configuration, documents, review_on_save
+    from mistral_lsp.features import (
+        code_actions,
+        commands,
+        configuration,
+        documents,
+        review_on_save,
+    )
 
     table: list[tuple[str, Callable[..., Any], Any]] = [
         (types.INITIALIZED, configuration.initialized, None),

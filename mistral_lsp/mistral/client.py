@@ -45,6 +45,12 @@ _NO_ENDPOINT = frozenset({404, 405, 501})
 
 
 class MistralClient:
+    """A client for one server. `timeout_seconds` bounds connecting, retrying and every wait for
+    data, so a silent server fails in time while an answer that keeps streaming is never cut.
+    `sleep`, `clock` and `rng` drive the retry backoff (tests inject them); `transport` replaces
+    the network (httpx.MockTransport). Raises `ConfigurationError` for a malformed `base_url`.
+    """
+
     def __init__(
         self,
         *,
@@ -59,7 +65,12 @@ class MistralClient:
         rng: Callable[[], float] = random.random,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._base_url = base_url.rstrip("/")
+        self._base_url = base_url.strip().rstrip("/")
+        if not self._base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"invalid base URL {base_url!r}",
+                "set mistral.baseUrl to a URL such as https://api.mistral.ai/v1",
+            )
         self._api_key = api_key or None
         self._backend: Backend = backend
         self._timeout = timeout_seconds
@@ -68,12 +79,18 @@ class MistralClient:
         self._clock = clock
         self._rng = rng
         self._slots = asyncio.Semaphore(max(1, max_concurrent_requests))
-        self._http = httpx.AsyncClient(
-            base_url=self._base_url + "/",
-            transport=transport,
-            timeout=timeout_seconds,
-            headers={"User-Agent": f"mistral-lsp/{__version__}"},
-        )
+        try:
+            self._http = httpx.AsyncClient(
+                base_url=self._base_url + "/",
+                transport=transport,
+                timeout=timeout_seconds,
+                headers={"User-Agent": f"mistral-lsp/{__version__}"},
+            )
+        except httpx.InvalidURL as exc:
+            raise ConfigurationError(
+                f"invalid base URL {base_url!r} ({exc})",
+                "set mistral.baseUrl to a URL such as https://api.mistral.ai/v1",
+            ) from None
         self._resolved: dict[str, str] = {}
         self._cards: list[ModelCard] | None = None
         self._cards_fetched = False
@@ -180,11 +197,11 @@ class MistralClient:
             return TransportError(message, hint, base_url=self._base_url, secrets=[self._api_key])
         return cls(message, hint, secrets=[self._api_key])
 
-    def _transport_error(self, exc: httpx.HTTPError, *, waited: float | None = None) -> MistralError:
+    def _transport_error(self, exc: httpx.HTTPError) -> MistralError:
         if isinstance(exc, httpx.TimeoutException):
             return self._error(
                 TransportError,
-                f"no answer from {self._base_url} within {waited or self._timeout:g} s",
+                f"no answer from {self._base_url} within {self._timeout:g} s",
                 "check that the server is up, or raise mistral.timeoutSeconds",
             )
         reason = str(exc) or type(exc).__name__
@@ -236,9 +253,9 @@ class MistralClient:
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if await self._retry_wait(backoff, f"cannot connect to {self._base_url}", None):
                     continue
-                raise self._transport_error(exc, waited=remaining) from exc
+                raise self._transport_error(exc) from exc
             except httpx.HTTPError as exc:
-                raise self._transport_error(exc, waited=remaining) from exc
+                raise self._transport_error(exc) from exc
             status = response.status_code
             request_id = response.headers.get("mistral-correlation-id")
             logger.debug(

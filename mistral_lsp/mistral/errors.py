@@ -40,10 +40,15 @@ _CONTEXT_PATTERNS = re.compile(
 )
 
 
+# Shorter "keys" (local servers accept anything, e.g. "x") cannot be secret, and masking every
+# occurrence of them would garble the message.
+_MIN_SECRET_LENGTH = 8
+
+
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Masks the given secrets and anything shaped like a bearer token or an api key."""
     for secret in secrets:
-        if secret:
+        if secret and len(secret) >= _MIN_SECRET_LENGTH:
             text = text.replace(secret, "***")
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(r"\1***", text)

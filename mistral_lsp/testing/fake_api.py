@@ -1,4 +1,4 @@
-"""A loopback fake of Mistral's HTTP API, faithful to docs/reference mistral-api.md.
+"""A loopback fake of Mistral's HTTP API, faithful to the wire-format reference (mistral-api.md).
 
 A real aiohttp server on 127.0.0.1 running its own event loop in a background thread, so sync
 tests, async tests (whatever their loop), subprocess servers and the offline demo can all use it.
@@ -84,7 +84,15 @@ ERROR_BODIES: dict[int, Any] = {
 
 @dataclass
 class Reply:
-    """One scripted reply. Chunk indexes count the deltas that carry thinking or text, from 0."""
+    """One scripted reply.
+
+    `status` >= 400 answers with `body` (default: the documented body for that status).
+    Stream-only: `chunks` (default: `text` split in four), `delay_per_chunk`, `cut_after_chunks`
+    (close the connection after that many thinking/text deltas, without the final chunk or
+    [DONE]; 0 cuts right after the role chunk), `malformed_at` (the delta at that 0-based index
+    is replaced by a non-JSON data line), `incremental_tool_calls`. `thinking` is sent only when
+    the request asks `reasoning_effort: "high"`, as a real reasoning model would.
+    """
 
     text: str = "Hello from the fake Mistral API."
     thinking: str | None = None
@@ -134,6 +142,7 @@ class RecordedRequest:
     headers: dict[str, str]
     json: Any
     time: float
+    peer: str  # "host:port" of the client's socket: equal peers mean a reused connection
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -273,7 +282,12 @@ class FakeMistralAPI:
         so a harness can re-check its conditions instead of polling; returns an unsubscribe."""
         with self._changed:
             self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+
+        def unsubscribe() -> None:
+            with self._changed:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def _notify(self) -> None:
         with self._changed:
@@ -303,8 +317,10 @@ class FakeMistralAPI:
         return await asyncio.to_thread(self.wait_for_disconnect, timeout, n)
 
     def _record(self, request: web.Request, body: Any) -> None:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
         recorded = RecordedRequest(
-            request.method, request.path, dict(request.headers), body, time.monotonic()
+            request.method, request.path, dict(request.headers), body, time.monotonic(),
+            f"{peer[0]}:{peer[1]}" if peer else "",
         )
         with self._changed:
             self._requests.append(recorded)

@@ -64,6 +64,7 @@ class Editor:
         self.applied_edits: list[types.WorkspaceEdit] = []
         self.refuse_edits = False
         self.encoding = "utf-16"
+        self.init_result: types.InitializeResult | None = None
         self._changed = asyncio.Event()
         self._install_handlers()
 
@@ -261,7 +262,7 @@ async def start_editor(
     editor = Editor(client, fake, workspace, log_file)
     capabilities = client_capabilities(client_name)
     client.set_configuration({"maxRetries": 2, **(settings or {})}, section="mistral")
-    await client.initialize_session(
+    editor.init_result = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,
             root_uri=workspace.as_uri(),

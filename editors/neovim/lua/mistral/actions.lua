@@ -61,7 +61,7 @@ function M.lsp_range(bufnr, spec, enc)
   local win = vim.fn.bufwinid(bufnr)
   local cursor = vim.api.nvim_win_get_cursor(win ~= -1 and win or 0)
   local pos = position(bufnr, cursor[1] - 1, cursor[2], enc)
-  return { start = pos, ['end'] = pos }
+  return { start = pos, ['end'] = vim.deepcopy(pos) }
 end
 
 --- Diagnostics (of every source) on the lines of `range`, as LSP diagnostics.

@@ -47,7 +47,7 @@ local function check_key()
     vim.health.warn(err, { 'Check the command in setup({ api_key_cmd = ... }) in a shell' })
   end
   if key then
-    vim.health.ok(('API key present (from %s, %d characters)'):format(source, #key))
+    vim.health.ok(('API key present (from %s; not shown)'):format(source))
   else
     vim.health.error('no API key', {
       'export MISTRAL_API_KEY=... before starting Neovim',

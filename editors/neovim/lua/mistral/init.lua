@@ -134,6 +134,22 @@ function M.reject(all)
   require('mistral.preview').reject(0, all)
 end
 
+--- Statusline text of the running requests (e.g. `Mistral fix: writing… 42 tokens`), or ''.
+--- `vim.lsp.status()` and fidget.nvim show the same progress without this.
+---@return string
+function M.status()
+  local runs = package.loaded['mistral.runs']
+  if not runs then
+    return ''
+  end
+  local parts = {} ---@type string[]
+  for _, run in pairs(runs.active) do
+    parts[#parts + 1] = ('Mistral %s: %s'):format(run.action, run.status)
+  end
+  table.sort(parts)
+  return table.concat(parts, ' · ')
+end
+
 --- Cancels every running request (`mistral.cancel`); nothing of them is applied.
 function M.stop()
   local n = require('mistral.runs').cancel()
@@ -191,7 +207,15 @@ function M.restart()
       end
       timer:stop()
       timer:close()
-      vim.lsp.enable(config.name)
+      if not vim.lsp.is_enabled(config.name) then
+        vim.lsp.enable(config.name)
+      end
+      -- What vim.lsp.enable() does for open buffers (it only does it once VimEnter has passed).
+      for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+        if vim.api.nvim_buf_is_loaded(buf) and vim.bo[buf].buftype == '' then
+          pcall(vim.api.nvim_exec_autocmds, 'FileType', { group = 'nvim.lsp.enable', buffer = buf, modeline = false })
+        end
+      end
       require('mistral.ui').notify('restarted mistral-lsp')
     end)
   )

@@ -109,14 +109,27 @@ local function del_keys(bufnr)
   end
 end
 
+--- A key as the user types it (`<LocalLeader>a` shown as `\a`).
+---@param lhs string
+---@return string
+local function show_key(lhs)
+  local leader = vim.g.mapleader or '\\'
+  local local_leader = vim.g.maplocalleader or '\\'
+  return (lhs:gsub('<[Ll]ocal[Ll]eader>', function()
+    return local_leader == ' ' and '<Space>' or local_leader
+  end):gsub('<[Ll]eader>', function()
+    return leader == ' ' and '<Space>' or leader
+  end))
+end
+
 ---@return string
 local function banner_text()
   local k = config.options.preview_keys
   return (' Mistral fix: %s accept · %s reject · %s accept all · %s reject all '):format(
-    k.accept,
-    k.reject,
-    k.accept_all,
-    k.reject_all
+    show_key(k.accept),
+    show_key(k.reject),
+    show_key(k.accept_all),
+    show_key(k.reject_all)
   )
 end
 
@@ -161,7 +174,8 @@ function M.show(run, edit)
   if #hunks == 0 then
     return false
   end
-  local width = math.max(20, vim.api.nvim_win_get_width(0) - 4)
+  local win = vim.fn.bufwinid(bufnr)
+  local width = math.max(20, vim.api.nvim_win_get_width(win ~= -1 and win or 0) - 4)
   ---@type mistral.Preview
   local p = { id = run.id, bufnr = bufnr, client_id = client.id, marks = {}, first = math.huge, last = -1, hunks = #hunks }
   for _, h in ipairs(hunks) do

@@ -16,7 +16,6 @@ import {
   RevealOutputChannelOn,
   type ServerOptions,
   State,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import { CONFIG_SECTION, SECRET_API_KEY, SERVER_ID, SERVER_NAME, STREAM_NOTIFICATION } from './constants';
 import { traceError, traceInfo, traceVerbose } from './log';
@@ -96,10 +95,9 @@ export class MistralServer implements vscode.Disposable {
     this.ctx.status.setServer('starting');
     const folder = api.getWorkspaceFolders()[0];
     const config = api.getConfiguration(CONFIG_SECTION, folder?.uri);
-    const plan: LaunchPlan = await resolveServerCommand(
-      { serverPath: config.get<string>('serverPath', ''), interpreter: config.get<string[]>('interpreter', []) },
-      nodeLaunchDeps(folder?.uri.fsPath, folder?.uri),
-    );
+    const launch = { serverPath: config.get<string>('serverPath', ''), interpreter: config.get<string[]>('interpreter', []) };
+    traceInfo(`mistral.serverPath: ${JSON.stringify(launch.serverPath)}, mistral.interpreter: ${JSON.stringify(launch.interpreter)}`);
+    const plan: LaunchPlan = await resolveServerCommand(launch, nodeLaunchDeps(folder?.uri.fsPath, folder?.uri));
     if (!plan.ok) {
       traceError(plan.message);
       this.ctx.status.setServer('failed', 'mistral-lsp not found');
@@ -117,7 +115,8 @@ export class MistralServer implements vscode.Disposable {
     const serverOptions: ServerOptions = {
       command: plan.command,
       args: plan.args,
-      transport: TransportKind.stdio,
+      // No `transport`: TransportKind.stdio would append `--stdio`, which mistral-lsp does not take;
+      // without it vscode-languageclient still talks over the process's stdin/stdout.
       options: { env, ...(folder ? { cwd: folder.uri.fsPath } : {}) },
     };
     const clientOptions: LanguageClientOptions = {

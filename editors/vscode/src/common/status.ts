@@ -20,6 +20,8 @@ interface Run {
 
 export interface StatusView {
   text: string;
+  /** One line for screen readers (and the end-to-end test): the state in words. */
+  label: string;
   tooltip: string;
   busy: boolean;
   /** `error` / `warning` for the item's background, undefined when all is well. */
@@ -105,16 +107,17 @@ export class StatusModel {
     const menu = 'Click for the Mistral menu.';
     switch (this.server) {
       case 'starting':
-        return { text: '$(loading~spin) Mistral', tooltip: `Mistral: starting the server…\n${menu}`, busy: false };
+        return { text: '$(loading~spin) Mistral', label: 'Mistral: starting', tooltip: `Mistral: starting the server…\n${menu}`, busy: false };
       case 'failed':
         return {
           text: '$(error) Mistral',
+          label: 'Mistral: server not running',
           tooltip: `Mistral: the server is not running${this.serverDetail ? `: ${this.serverDetail}` : ''}\n${menu}`,
           busy: false,
           severity: 'error',
         };
       case 'stopped':
-        return { text: '$(circle-slash) Mistral', tooltip: `Mistral: the server is stopped.\n${menu}`, busy: false, severity: 'warning' };
+        return { text: '$(circle-slash) Mistral', label: 'Mistral: stopped', tooltip: `Mistral: the server is stopped.\n${menu}`, busy: false, severity: 'warning' };
       case 'running':
         break;
     }
@@ -128,12 +131,14 @@ export class StatusModel {
       );
       return {
         text: `$(loading~spin) Mistral: ${label}${count > 1 ? ` (+${count - 1})` : ''}`,
+        label: `Mistral: working, ${label}`,
         tooltip: `Mistral is working:\n${lines.join('\n')}\n${review}\n${menu}`,
         busy: true,
       };
     }
     return {
       text: this.reviewOnSave ? '$(eye) Mistral' : '$(sparkle) Mistral',
+      label: this.reviewOnSave ? 'Mistral: idle, review on save on' : 'Mistral: idle',
       tooltip: `Mistral: idle\n${review}\n${menu}`,
       busy: false,
     };
@@ -163,7 +168,7 @@ export class StatusBar {
     const view = this.model.view();
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
-    this.item.accessibilityInformation = { label: view.tooltip.split('\n')[0] ?? 'Mistral', role: 'button' };
+    this.item.accessibilityInformation = { label: view.label, role: 'button' };
     this.item.backgroundColor = view.severity ? new ThemeColor(`statusBarItem.${view.severity}Background`) : undefined;
     if (view.busy !== this.lastBusy) {
       this.lastBusy = view.busy;

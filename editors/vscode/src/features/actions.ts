@@ -163,8 +163,8 @@ export class Actions {
     try {
       const result = await this.server.executeCommand<{ reviewOnSave?: unknown }>(ServerCommands.toggleReviewOnSave);
       const on = Boolean(result?.reviewOnSave);
+      // The server says so itself (window/showMessage); the status bar shows it from now on.
       this.status.setReviewOnSave(on);
-      vscode.window.setStatusBarMessage(`Mistral: review on save is ${on ? 'on' : 'off'} for this session.`, 4000);
     } catch (error) {
       this.report(error);
     }

@@ -1,0 +1,174 @@
+"""Server benchmarks over stdio, each against a baseline measured in the same run.
+
+1. `textDocument/codeAction` latency on a 10k-line file (target: p50 ≤ 1 ms, p99 ≤ 5 ms);
+   baseline: the same client's round trip for a request pygls answers itself (`shutdown` is not
+   repeatable, so an unknown-method request that the server rejects at once).
+2. Server-added time to the first `mistral/stream` notification, against a bare httpx stream
+   from the same fake API with 300 ms time-to-first-byte (target: ≤ 10 ms median).
+3. Cold start to `initialize` answered, against a do-nothing pygls server (target: ≤ +60 ms).
+
+Run: `python -m bench.bench_server` (or `make bench`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
+
+KEY = "bench-key-0123456789"
+BASELINE_SERVER = '''
+from pygls.lsp.server import LanguageServer
+LanguageServer("baseline", "0").start_io()
+'''
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def row(name: str, values: list[float], baseline: list[float] | None = None) -> str:
+    line = f"{name:<48} p50 {pct(values, 50):8.2f} ms  p95 {pct(values, 95):8.2f} ms  p99 {pct(values, 99):8.2f} ms"
+    if baseline:
+        line += f"   vs baseline p50 {pct(baseline, 50):7.2f} ms (x{pct(values, 50) / max(pct(baseline, 50), 1e-9):.2f})"
+    return line
+
+
+def big_python_file(lines: int) -> str:
+    out = ["import os", "import sys", ""]
+    i = 0
+    while len(out) < lines:
+        out += [f"def function_{i}(value):", f"    total = value + {i}", "    if total > 10:",
+                f"        return helper_{i}(total)", "    return total", "", ""]
+        i += 1
+    return "\n".join(out[:lines]) + "\n"
+
+
+async def start(env: dict[str, str], *cmd: str) -> tuple[LanguageClient, float]:
+    client = LanguageClient("bench", "1")
+    streamed: list[float] = []
+    client.streamed = streamed  # type: ignore[attr-defined]
+
+    @client.feature("mistral/stream")
+    def on_stream(params: Any) -> None:
+        streamed.append(time.perf_counter())
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    started = time.perf_counter()
+    await client.start_io(*cmd, env=env)
+    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    ready = time.perf_counter() - started
+    client.initialized(types.InitializedParams())
+    return client, ready
+
+
+async def stop(client: LanguageClient) -> None:
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+
+
+async def cold_start(env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+        handle.write(BASELINE_SERVER)
+    ours, base = [], []
+    for _ in range(runs):
+        for cmd, bucket in (([sys.executable, handle.name], base), ([sys.executable, "-m", "mistral_lsp"], ours)):
+            client, ready = await start(env, *cmd)
+            bucket.append(ready * 1000)
+            await stop(client)
+    os.unlink(handle.name)
+    return ours, base
+
+
+async def code_actions(client: LanguageClient, uri: str, runs: int) -> tuple[list[float], list[float]]:
+    times, base = [], []
+    for i in range(runs):
+        line = (i * 37) % 10000
+        params = types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=line, character=4), end=types.Position(line=line, character=4)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+        started = time.perf_counter()
+        await client.text_document_code_action_async(params)
+        times.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        try:
+            await client.protocol.send_request_async("bench/unknown", {})
+        except Exception:
+            pass
+        base.append((time.perf_counter() - started) * 1000)
+    return times, base
+
+
+async def first_stream(client: LanguageClient, fake: FakeMistralAPI, uri: str, runs: int) -> tuple[list[float], list[float]]:
+    ours, bare = [], []
+    async with httpx.AsyncClient() as http:
+        for i in range(runs):
+            fake.enqueue(Reply(text="An explanation.", delay_before_first_byte=0.3))
+            streamed: list[float] = client.streamed  # type: ignore[attr-defined]
+            streamed.clear()
+            started = time.perf_counter()
+            task = asyncio.ensure_future(client.workspace_execute_command_async(types.ExecuteCommandParams(
+                command="mistral.explain",
+                arguments=[{"uri": uri, "range": {"start": {"line": 100 + i, "character": 4}, "end": {"line": 100 + i, "character": 4}},
+                            "showResult": False}])))
+            await task
+            ours.append((streamed[0] - started) * 1000)
+
+            fake.enqueue(Reply(text="An explanation.", delay_before_first_byte=0.3))
+            started = time.perf_counter()
+            async with http.stream("POST", fake.base_url + "/chat/completions", headers={"Authorization": f"Bearer {KEY}"},
+                                   json={"model": "mistral-medium-3-5", "stream": True,
+                                         "messages": [{"role": "user", "content": "x"}]}) as response:
+                async for line in response.aiter_lines():
+                    if '"content":"' in line.replace(" ", "") and '"content":""' not in line.replace(" ", ""):
+                        bare.append((time.perf_counter() - started) * 1000)
+                        break
+    return ours, bare
+
+
+async def main() -> None:
+    runs = int(os.environ.get("BENCH_RUNS", "30"))
+    fake = FakeMistralAPI(api_key=KEY).start()
+    env = {**os.environ, "MISTRAL_API_KEY": KEY, "MISTRAL_BASE_URL": fake.base_url}
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "big.py"
+            text = big_python_file(10_000)
+            path.write_text(text)
+            uri = path.as_uri()
+            client, _ = await start(env, sys.executable, "-m", "mistral_lsp")
+            client.text_document_did_open(types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+            actions, base_rt = await code_actions(client, uri, runs * 10)
+            print(row("codeAction, 10k-line file", actions, base_rt))
+            ours, bare = await first_stream(client, fake, uri, max(5, runs // 3))
+            print(row("first mistral/stream (TTFB 300 ms)", ours, bare))
+            print(f"{'  server-added time to first token, median':<48} {statistics.median(ours) - statistics.median(bare):8.2f} ms")
+            await stop(client)
+        cold, base = await cold_start(env, max(5, runs // 3))
+        print(row("cold start to initialize answered", cold, base))
+        print(f"{'  added over a bare pygls server, median':<48} {statistics.median(cold) - statistics.median(base):8.2f} ms")
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

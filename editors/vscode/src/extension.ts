@@ -1,0 +1,150 @@
+/**
+ * Mistral for VS Code: starts the mistral-lsp server (common/server.ts) and adds the palette
+ * commands, the editor context submenu, the status bar item, the fix preview and the explain
+ * view on top of the server's code actions and commands (docs/protocol.md).
+ */
+import * as vscode from 'vscode';
+import { CONFIG_SECTION, Commands, ContextKeys, SECRET_API_KEY, SERVER_NAME } from './common/constants';
+import { registerLogger, traceError, traceInfo } from './common/log';
+import { onDidChangePythonInterpreter } from './common/python';
+import { MistralServer } from './common/server';
+import { classifyChange, reviewOnSaveEnabled } from './common/settings';
+import { StatusBar, StatusModel } from './common/status';
+import { StreamRouter } from './common/stream';
+import * as api from './common/vscodeapi';
+import { Actions } from './features/actions';
+import { ExplainView } from './features/explainView';
+import { FixPreview } from './features/fixPreview';
+
+let server: MistralServer | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = api.createLogOutputChannel(SERVER_NAME);
+  context.subscriptions.push(log);
+  registerLogger(log);
+  traceInfo(`Mistral extension ${String(context.extension.packageJSON.version)} activating.`);
+
+  const status = new StatusModel();
+  status.reviewOnSave = reviewOnSaveEnabled(api.getConfiguration(CONFIG_SECTION).get('reviewOnSave'));
+  const streams = new StreamRouter();
+
+  let actions: Actions | undefined;
+  const mistral = new MistralServer({
+    log,
+    secrets: context.secrets,
+    status,
+    streams,
+    routeCommand: (command, args) => actions?.route(command, args),
+    onLaunchFailure: (message) => {
+      void api.showErrorMessage(`Mistral: ${message}`, 'Open Settings', 'Show Logs').then((choice) => {
+        if (choice === 'Open Settings') {
+          void api.executeCommand('workbench.action.openSettings', '@ext:mistral-lsp.mistral-vscode');
+        } else if (choice === 'Show Logs') {
+          log.show();
+        }
+      });
+    },
+  });
+  server = mistral;
+  const fixes = new FixPreview(mistral);
+  const explainView = new ExplainView(streams, (id) => actions?.cancelRun(id));
+  actions = new Actions(mistral, status, fixes, explainView, () =>
+    api.getConfiguration(CONFIG_SECTION).get<boolean>('previewFixes', true),
+  );
+  const a = actions;
+
+  const statusBar = new StatusBar(api.createStatusBarItem('mistral.status', 100), status, Commands.showMenu, (busy) => {
+    void api.setContext(ContextKeys.busy, busy);
+  });
+
+  context.subscriptions.push(
+    statusBar,
+    fixes,
+    explainView,
+    { dispose: () => void mistral.dispose() },
+    api.registerCommand(Commands.review, () => a.review()),
+    api.registerCommand(Commands.explain, () => a.explain()),
+    api.registerCommand(Commands.fix, () => a.fix()),
+    api.registerCommand(Commands.generateTests, () => a.generateTests()),
+    api.registerCommand(Commands.cancel, () => a.cancel()),
+    api.registerCommand(Commands.toggleReviewOnSave, () => a.toggleReviewOnSave()),
+    api.registerCommand(Commands.acceptFix, () => fixes.accept()),
+    api.registerCommand(Commands.rejectFix, () => fixes.reject()),
+    api.registerCommand(Commands.restart, () => mistral.restart('Mistral: Restart Server')),
+    api.registerCommand(Commands.showLogs, () => log.show()),
+    api.registerCommand(Commands.setApiKey, () => setApiKey(context.secrets, mistral)),
+    api.registerCommand(Commands.showMenu, () => showMenu(status)),
+    api.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`${CONFIG_SECTION}.reviewOnSave`)) {
+        status.setReviewOnSave(reviewOnSaveEnabled(api.getConfiguration(CONFIG_SECTION).get('reviewOnSave')));
+      }
+      switch (classifyChange((section) => event.affectsConfiguration(section))) {
+        case 'restart':
+          mistral.scheduleRestart('settings changed');
+          break;
+        case 'live':
+          mistral.sendConfiguration().catch((error) => traceError('didChangeConfiguration failed:', error));
+          break;
+        case 'none':
+          break;
+      }
+    }),
+  );
+  onDidChangePythonInterpreter(() => {
+    const config = api.getConfiguration(CONFIG_SECTION);
+    if (!config.get<string>('serverPath') && !config.get<string[]>('interpreter', []).length) {
+      mistral.scheduleRestart('the Python interpreter changed');
+    }
+  }).then((disposable) => context.subscriptions.push(disposable), () => undefined);
+
+  await mistral.restart('activation');
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.dispose();
+  server = undefined;
+}
+
+async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer): Promise<void> {
+  const value = await api.showInputBox({
+    title: 'Mistral: Set API Key',
+    prompt: "Your Mistral API key. It is kept in VS Code's secret storage and given to the server as MISTRAL_API_KEY. Leave empty to remove it.",
+    placeHolder: 'API key',
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (value === undefined) {
+    return;
+  }
+  const key = value.trim();
+  if (key) {
+    await secrets.store(SECRET_API_KEY, key);
+  } else {
+    await secrets.delete(SECRET_API_KEY);
+  }
+  vscode.window.setStatusBarMessage(key ? 'Mistral: API key saved.' : 'Mistral: API key removed.', 4000);
+  await mistral.restart(key ? 'API key set' : 'API key removed');
+}
+
+async function showMenu(status: StatusModel): Promise<void> {
+  type Item = vscode.QuickPickItem & { command: string };
+  const items: Item[] = [
+    {
+      label: `$(eye) ${status.reviewOnSave ? 'Turn off' : 'Turn on'} review on save`,
+      description: 'Toggle Review on Save',
+      command: Commands.toggleReviewOnSave,
+    },
+  ];
+  if (status.busy) {
+    items.push({ label: '$(debug-stop) Cancel running requests', description: 'Cancel', command: Commands.cancel });
+  }
+  items.push(
+    { label: '$(output) Show logs', description: 'Show Logs', command: Commands.showLogs },
+    { label: '$(debug-restart) Restart server', description: 'Restart Server', command: Commands.restart },
+    { label: '$(key) Set API key', description: 'Set API Key', command: Commands.setApiKey },
+  );
+  const choice = await api.showQuickPick(items, { title: 'Mistral', placeHolder: status.view().tooltip.split('\n')[0] });
+  if (choice) {
+    await api.executeCommand(choice.command);
+  }
+}

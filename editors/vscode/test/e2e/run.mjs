@@ -1,0 +1,290 @@
+// End-to-end test of the extension in real VS Code: code-server (already running, extension
+// installed) in headless Chromium, driven through its UI with playwright-core. Started by
+// tests/editors/test_vscode.py, which writes the scenario file and owns every process.
+//
+//   node test/e2e/run.mjs scenario.json
+//
+// scenario.json: {url, workspace, fakeControl, artifacts, chromium, apiKey, steps: {...}}.
+// Every wait is on a selector or a condition with a timeout, never a fixed sleep. Each step
+// leaves a screenshot in `artifacts`; a failure leaves `failure.png` and the page's text.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const scenario = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const { url, workspace, fakeControl, artifacts } = scenario;
+mkdirSync(artifacts, { recursive: true });
+
+const started = Date.now();
+const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+const log = (message) => console.log(`[e2e ${seconds()}s] ${message}`);
+const results = [];
+
+/** Polls `condition` (sync or async) until it returns a truthy value; throws `what` on timeout. */
+async function waitUntil(what, condition, timeoutMs = 20_000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      const value = await condition();
+      if (value) {
+        return value;
+      }
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
+}
+
+async function fake(pathname, body) {
+  const response = await fetch(`${fakeControl}${pathname}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    throw new Error(`fake API ${pathname}: HTTP ${response.status} ${await response.text()}`);
+  }
+  return response.json();
+}
+
+const browser = await chromium.launch({
+  executablePath: scenario.chromium,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+page.setDefaultTimeout(20_000);
+const consoleErrors = [];
+page.on('console', (message) => {
+  if (message.type() === 'error') {
+    consoleErrors.push(message.text());
+  }
+});
+
+async function shot(name) {
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file });
+  log(`screenshot ${file}`);
+}
+
+async function step(name, body) {
+  const t0 = Date.now();
+  log(`STEP ${name}`);
+  await body();
+  const took = (Date.now() - t0) / 1000;
+  results.push({ name, seconds: took });
+  log(`PASS ${name} (${took.toFixed(1)}s)`);
+}
+
+/** The status bar item of the extension, by its accessible label. */
+function statusItem(label) {
+  return page.locator(`.statusbar-item [aria-label="${label}"], .statusbar-item[aria-label="${label}"]`).first();
+}
+
+/** Runs a command from the command palette by its exact title ("Mistral: Fix"). */
+async function runCommand(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  // The first row must be exactly our command before Enter runs it.
+  await waitUntil(`"${title}" first in the command palette`, async () => {
+    const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
+    return label !== null && (label === title || label.startsWith(`${title},`) || label.startsWith(`${title} `));
+  });
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+}
+
+/** Opens a workspace file with Quick Open and waits until its editor is active. */
+async function openFile(relative, line) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(relative);
+  const name = path.basename(relative);
+  await waitUntil(`${relative} in Quick Open`, async () => {
+    const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
+    return label?.includes(name);
+  });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor();
+  if (line !== undefined) {
+    await page.keyboard.press('Control+G');
+    const goto = page.locator('.quick-input-widget .quick-input-box input');
+    await goto.waitFor({ state: 'visible' });
+    await goto.fill(`:${line}`);
+    await page.keyboard.press('Enter');
+    await waitUntil(`cursor on line ${line}`, async () =>
+      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${line},`),
+    );
+  }
+}
+
+/** The visible text of the active editor (Monaco renders lines; enough for short files). */
+async function activeEditorText() {
+  return page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText();
+}
+
+/** Finds a webview frame whose body text satisfies `predicate`; returns [frame, text]. */
+async function webviewText(predicate) {
+  for (const frame of page.frames()) {
+    if (frame === page.mainFrame()) {
+      continue;
+    }
+    try {
+      const text = await frame.evaluate(() => document.body?.innerText ?? '');
+      if (predicate(text)) {
+        return text;
+      }
+    } catch {
+      // frame detached or not ready
+    }
+  }
+  return undefined;
+}
+
+const normalize = (text) => text.replace(/\u00a0/g, ' ');
+
+try {
+  await step('open VS Code with the extension running', async () => {
+    await page.goto(url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await statusItem('Mistral: idle').waitFor({ timeout: 60_000 });
+    await shot('01-workbench');
+  });
+
+  await step('Mistral: Set API Key into secret storage (restarts the server)', async () => {
+    await runCommand('Mistral: Set API Key');
+    const input = page.locator('.quick-input-widget .quick-input-box input[type="password"]');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(scenario.apiKey);
+    await shot('02-set-api-key');
+    await page.keyboard.press('Enter');
+    await statusItem('Mistral: idle').waitFor({ timeout: 30_000 });
+  });
+
+  const fix = scenario.steps.fix;
+  await step('Mistral: Fix shows a diff preview; Accept applies it; the saved file is fixed', async () => {
+    await fake('/_fake/replies', [fix.reply]);
+    await openFile(fix.file, fix.line);
+    await runCommand('Mistral: Fix');
+    const toast = page.locator('.notification-toast', { hasText: 'apply this fix' });
+    await toast.waitFor({ timeout: 30_000 });
+    const diff = page.locator('.monaco-diff-editor').first();
+    await diff.waitFor();
+    await waitUntil('the proposed text in the diff', async () =>
+      normalize(await diff.locator('.editor.modified .view-lines').innerText()).includes(fix.mustSeeInDiff),
+    );
+    await shot('03-fix-preview');
+    await toast.locator('.monaco-button', { hasText: 'Accept' }).click();
+    await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
+    await page.locator(`.tab.active[data-resource-name="${path.basename(fix.file)}"]`).waitFor();
+    await waitUntil('the fix in the editor', async () => normalize(await activeEditorText()).includes(fix.mustSeeInDiff));
+    await page.keyboard.press('Control+S');
+    const file = path.join(workspace, fix.file);
+    await waitUntil('the fixed text on disk', () => readFileSync(file, 'utf8') === fix.expected, 15_000);
+    await shot('04-fix-accepted-and-saved');
+  });
+
+  const explain = scenario.steps.explain;
+  await step('Mistral: Explain streams markdown into a view beside the editor', async () => {
+    await fake('/_fake/replies', [explain.reply]);
+    await openFile(explain.file, explain.line);
+    await runCommand('Mistral: Explain');
+    // Part of the answer is visible while the rest still streams.
+    const partial = await waitUntil(
+      'the first streamed words in the explain view',
+      () => webviewText((text) => text.includes(explain.firstWords) && !text.includes(explain.lastWords)),
+      30_000,
+      50,
+    );
+    log(`explain view mid-stream: ${JSON.stringify(partial.slice(0, 120))}`);
+    await shot('05-explain-streaming');
+    const full = await waitUntil('the whole explanation', () => webviewText((text) => text.includes(explain.lastWords)), 30_000);
+    for (const needle of explain.mustSee) {
+      if (!normalize(full).includes(needle)) {
+        throw new Error(`explain view lacks ${JSON.stringify(needle)}: ${JSON.stringify(full)}`);
+      }
+    }
+    await shot('06-explain-done');
+  });
+
+  const tests = scenario.steps.tests;
+  await step('Mistral: Generate Tests opens the new test file', async () => {
+    await fake('/_fake/replies', [tests.reply]);
+    await openFile(tests.file, tests.line);
+    await runCommand('Mistral: Generate Tests');
+    await page.locator(`.tab.active[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor({ timeout: 30_000 });
+    await waitUntil('the generated test in the editor', async () => normalize(await activeEditorText()).includes(tests.mustSee));
+    await shot('07-tests-generated');
+  });
+
+  const review = scenario.steps.review;
+  await step('review on save (toggled from the status bar menu) reports findings in Problems', async () => {
+    await statusItem('Mistral: idle').click();
+    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Turn on review on save' });
+    await pick.waitFor();
+    await shot('08-status-menu');
+    await pick.click();
+    await statusItem('Mistral: idle, review on save on').waitFor();
+    await fake('/_fake/replies', [review.reply]);
+    await openFile(review.file);
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText(review.append);
+    await page.keyboard.press('Control+S');
+    const problems = page.locator('.statusbar-item[id="status.problems"]');
+    await waitUntil(
+      `${review.expectedProblems} problems in the status bar`,
+      async () => {
+        const label = (await problems.getAttribute('aria-label')) ?? (await problems.innerText());
+        const counts = [...label.matchAll(/(\d+)/g)].map((m) => Number(m[1]));
+        return counts.reduce((a, b) => a + b, 0) === review.expectedProblems;
+      },
+      30_000,
+    );
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel').first().waitFor();
+    const panelText = await page.locator('.markers-panel').first().innerText();
+    for (const needle of review.mustSee) {
+      if (!panelText.includes(needle)) {
+        throw new Error(`Problems panel lacks ${JSON.stringify(needle)}: ${JSON.stringify(panelText)}`);
+      }
+    }
+    await shot('09-review-on-save-problems');
+  });
+
+  writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));
+  log(`ALL PASSED in ${seconds()}s`);
+  await browser.close();
+  process.exit(0);
+} catch (error) {
+  log(`FAIL: ${error.stack ?? error}`);
+  try {
+    await page.screenshot({ path: path.join(artifacts, 'failure.png') });
+    writeFileSync(path.join(artifacts, 'failure-page.txt'), await page.locator('body').innerText());
+  } catch (inner) {
+    log(`could not save the failure screenshot: ${inner}`);
+  }
+  if (consoleErrors.length) {
+    log(`browser console errors:\n${consoleErrors.slice(-20).join('\n')}`);
+  }
+  writeFileSync(
+    path.join(artifacts, 'results.json'),
+    JSON.stringify({ ok: false, seconds: Number(seconds()), steps: results, error: String(error.stack ?? error) }, null, 2),
+  );
+  await browser.close().catch(() => undefined);
+  process.exit(1);
+}

@@ -1,0 +1,409 @@
+"""The context sent with an action: the target and what it uses, filled into a token budget.
+
+By priority, each piece only if it still fits (`estimate_tokens`), trimmed at node boundaries
+(a whole import, member, definition or signature, never half of one):
+
+1. the target, with 1-based file line numbers (`  12 | code`) — always, whole: a fix replaces
+   it and review findings point into it, so it cannot be cut; when it alone is over budget,
+   the context is the target and nothing else (`PromptContext.over_budget`);
+2. the diagnostics on the target's lines;
+3. the file's imports;
+4. the enclosing class: its header, docstring and fields;
+5. the same-file definitions of the names the target uses — all as signatures first, then
+   upgraded to their full text in order of first use while the budget lasts;
+6. the signatures of the target's siblings (same class, or top level), nearest first.
+
+The path and language head the prompt. Without a syntax tree (unknown language, binary, huge
+file) the context is the target alone. Building it never raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import textwrap
+from collections.abc import Iterable, Sequence
+from urllib.parse import unquote, urlsplit
+
+from lsprotocol import types
+
+from mistral_lsp.syntax.document import Document
+from mistral_lsp.syntax.index import DefInfo, FileIndex, Syntax, file_index, first_named, syntax_of
+from mistral_lsp.syntax.targets import Target, definitions, paragraph_target, select_target
+from mistral_lsp.tokens import estimate_tokens
+
+log = logging.getLogger(__name__)
+
+SECTION_OVERHEAD_TOKENS = 8
+"""Title markup and code fences around each section."""
+MAX_CLASS_MEMBER_LINES = 3
+"""Class members longer than this (a big constant table) are left out of the class outline."""
+MAX_REFERENCES_PER_NAME = 2
+
+_SEVERITY = {
+    types.DiagnosticSeverity.Error: "error",
+    types.DiagnosticSeverity.Warning: "warning",
+    types.DiagnosticSeverity.Information: "information",
+    types.DiagnosticSeverity.Hint: "hint",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """One titled piece of context."""
+
+    title: str
+    text: str
+    tokens: int
+    kind: str
+    """"target" | "diagnostics" | "imports" | "class" | "references" | "siblings"."""
+    code: bool = True
+    """Source code (shown fenced, in the file's language), or plain text."""
+
+
+@dataclasses.dataclass
+class PromptContext:
+    """The target and its context, ready for `prompts.build_messages`."""
+
+    target: Target
+    language: str
+    """The language's name ("python", "typescript"...), else the LSP languageId, else "text"."""
+    path: str
+    sections: list[Section]
+    tokens: int
+    """Estimated tokens of the sections plus the path / language header."""
+    budget_tokens: int
+    file_text: str = dataclasses.field(default="", repr=False)
+
+    def section(self, kind: str) -> Section | None:
+        return next((s for s in self.sections if s.kind == kind), None)
+
+    @functools.cached_property
+    def whole_file_tokens(self) -> int:
+        """Estimated tokens of the whole file (computed on first use: it scans the file)."""
+        return estimate_tokens(self.file_text)
+
+    @property
+    def over_budget(self) -> bool:
+        """The target alone did not fit the budget; nothing else was added."""
+        return self.tokens > self.budget_tokens
+
+
+def header_text(path: str, language: str) -> str:
+    return f"File: {path} ({language})"
+
+
+def display_path(uri: str) -> str:
+    """A file URI as a path (`file:///C:/x` → `C:/x`); other URIs as they are."""
+    if not uri.startswith("file:"):
+        return uri
+    path = unquote(urlsplit(uri).path)
+    if len(path) > 2 and path[0] == "/" and path[2] == ":":
+        path = path[1:]
+    return path
+
+
+def numbered(text: str, first_line: int) -> str:
+    """`text` with 1-based file line numbers, `first_line` being 0-based."""
+    lines = text.split("\n")
+    width = len(str(first_line + len(lines)))
+    return "\n".join(f"{first_line + i + 1:>{width}} | {line}" for i, line in enumerate(lines))
+
+
+def build_context(
+    doc: Document,
+    range: types.Range,
+    *,
+    diagnostics: Sequence[types.Diagnostic] = (),
+    budget_tokens: int = 6000,
+    target: Target | None = None,
+    path: str | None = None,
+) -> PromptContext:
+    """The target at `range` (or `target`) and its context within `budget_tokens`. Never raises."""
+    spec = doc.language
+    language = spec.name if spec else (doc.language_id or "text")
+    path = path or display_path(doc.uri)
+    try:
+        target = target or select_target(doc, range)
+        return _Builder(doc, target, language, path, budget_tokens).build(diagnostics)
+    except Exception:
+        log.exception("building context for %s failed; sending the target alone", doc.uri)
+        try:
+            target = target or paragraph_target(doc, range.start.line)
+            return _Builder(doc, target, language, path, budget_tokens, use_tree=False).build(diagnostics)
+        except Exception:
+            log.exception("even the plain context failed for %s", doc.uri)
+            empty = Target(range, "", "lines", None, "", range.start.line, range.start.line)
+            return PromptContext(empty, language, path, [], 0, budget_tokens, doc.text)
+
+
+class _Builder:
+    def __init__(
+        self, doc: Document, target: Target, language: str, path: str, budget: int, *, use_tree: bool = True
+    ) -> None:
+        self.doc = doc
+        self.target = target
+        self.language = language
+        self.path = path
+        self.budget = budget
+        self.syntax: Syntax | None = syntax_of(doc) if use_tree else None
+        self.index: FileIndex = file_index(doc) if self.syntax is not None else FileIndex((), ())
+        self.comment = doc.language.comment if doc.language else "#"
+        self.sections: list[Section] = []
+        self.used = estimate_tokens(header_text(path, language))
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.used
+
+    def add(self, kind: str, title: str, text: str, *, code: bool = True, force: bool = False) -> bool:
+        tokens = estimate_tokens(text) + estimate_tokens(title) + SECTION_OVERHEAD_TOKENS
+        if not text.strip() or (tokens > self.left and not force):
+            return False
+        self.sections.append(Section(title, text, tokens, kind, code))
+        self.used += tokens
+        return True
+
+    def cost(self, text: str) -> int:
+        return estimate_tokens(text) + 1  # +1: the newline joining it to its neighbours
+
+    def fits(self, title: str, parts: Iterable[str]) -> list[str]:
+        """The longest prefix of `parts` that fits what is left, with the section's overhead."""
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
+        out: list[str] = []
+        for part in parts:
+            cost = self.cost(part)
+            if cost > room:
+                break
+            out.append(part)
+            room -= cost
+        return out
+
+    def build(self, diagnostics: Sequence[types.Diagnostic]) -> PromptContext:
+        target = self.target
+        self.add("target", _target_title(target), numbered(target.text, target.start_line), force=True)
+        self.add_diagnostics(diagnostics)
+        if self.syntax is not None and target.kind != "file":
+            self.add_imports()
+            enclosing = self.enclosing_class()
+            if enclosing is not None:
+                self.add_class(enclosing)
+            shown = self.add_references(enclosing)
+            self.add_siblings(shown, enclosing)
+        return PromptContext(target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text)
+
+    # -- sections -------------------------------------------------------------------------------
+
+    def add_diagnostics(self, diagnostics: Sequence[types.Diagnostic]) -> None:
+        target = self.target
+        on_target = sorted(
+            (d for d in diagnostics if d.range.start.line <= target.end_line and d.range.end.line >= target.start_line),
+            key=lambda d: (d.severity or types.DiagnosticSeverity.Error, d.range.start.line),
+        )
+        title = "Diagnostics on the target"
+        kept = self.fits(title, (_diagnostic_line(d) for d in on_target))
+        self.add("diagnostics", title, "\n".join(kept), code=False)
+
+    def add_imports(self) -> None:
+        assert self.syntax is not None
+        title = "Imports"
+        parts = [self.syntax.lines_text(start, end) for start, end in self.index.imports]
+        kept = self.fits(title, parts)
+        if len(kept) < len(parts):
+            kept = self.fits(title, [*parts[: len(kept) - 1], self._omitted(len(parts) - len(kept) + 1, "imports")])
+        self.add("imports", title, "\n".join(kept))
+
+    def enclosing_class(self) -> DefInfo | None:
+        target = self.target
+        containing = [
+            info
+            for info in self.index.definitions
+            if info.kind == "class"
+            and info.start_line <= target.start_line
+            and info.end_line >= target.end_line
+            and (info.start_line, info.end_line) != (target.start_line, target.end_line)
+        ]
+        return containing[-1] if containing else None
+
+    def add_class(self, info: DefInfo) -> None:
+        """The class's header, docstring and short non-method members, in file order."""
+        syntax = self.syntax
+        assert syntax is not None
+        title = f"Enclosing class `{info.name}` (outline)"
+        body = info.node.child_by_field_name("body")
+        if body is None:  # a Go struct: its fields are all there is
+            text = textwrap.dedent(syntax.lines_text(info.start_line, info.end_line))
+            self.add("class", title, text) or self.add("class", title, syntax.signature(info))
+            return
+        body_line = syntax.lines_of(body)[0]
+        first = first_named(body)
+        # Python's and Ruby's bodies start at their first member; braces open on a header line.
+        opens_with_member = first is not None and first.start_byte == body.start_byte
+        header_end = max(info.start_line, body_line - 1 if opens_with_member else body_line)
+        groups: list[tuple[int, int]] = [(info.start_line, header_end)]
+        docstring = syntax.docstring(info)
+        if docstring is not None and syntax.spec.docstring_in_body and first is not None:
+            groups.append(syntax.lines_of(first))
+        for member in syntax.members(info.node):
+            if syntax.is_definition(member) or syntax.wrapped_definition(member) is not None:
+                continue
+            start, end = syntax.lines_of(member)
+            if start <= groups[-1][1] or end - start + 1 > MAX_CLASS_MEMBER_LINES or "comment" in member.type:
+                continue
+            groups.append((start, end))
+        closing = syntax.doc.line_text(info.end_line).strip()
+        doc_comment = docstring if docstring is not None and not syntax.spec.docstring_in_body else None
+        parts = [doc_comment] if doc_comment else []
+        parts += self._grouped_lines(groups, closing_line=info.end_line if len(closing) <= 3 else None)
+        kept = self.fits(title, parts)
+        if len(kept) > (1 if doc_comment else 0):
+            self.add("class", title, textwrap.dedent("\n".join(kept)))
+
+    def _grouped_lines(self, groups: list[tuple[int, int]], closing_line: int | None) -> list[str]:
+        """The text of each line group, with an `…` comment where lines were skipped."""
+        assert self.syntax is not None
+        parts: list[str] = []
+        previous_end: int | None = None
+        for start, end in groups:
+            if previous_end is not None and start > previous_end + 1:
+                parts.append(self._gap(previous_end + 1, start - 1))
+            parts.append(self.syntax.lines_text(start, end))
+            previous_end = end
+        if closing_line is not None and previous_end is not None and closing_line > previous_end:
+            if closing_line > previous_end + 1:
+                parts.append(self._gap(previous_end + 1, closing_line - 1))
+            parts.append(self.syntax.lines_text(closing_line, closing_line))
+        return parts
+
+    def _gap(self, first: int, last: int) -> str:
+        """What stands for skipped lines: `…` at their indentation, or a blank line if blank."""
+        code = [self.doc.line_text(line) for line in range(first, last + 1) if self.doc.line_text(line).strip()]
+        if not code:
+            return ""
+        indent = min((text[: len(text) - len(text.lstrip())] for text in code), key=len)
+        return f"{indent}{self.comment} …"
+
+    def _omitted(self, count: int, what: str) -> str:
+        return f"{self.comment} … {count} more {what}"
+
+    def add_references(self, enclosing: DefInfo | None) -> set[int]:
+        """Same-file definitions the target uses; returns the ids of those shown."""
+        syntax, target = self.syntax, self.target
+        assert syntax is not None
+        by_name = self.index.by_short_name()
+        start = self.doc.byte_offset(self.doc.line_start(target.start_line))
+        end = self.doc.byte_offset(self.doc.line_end(target.end_line))
+        names = list(dict.fromkeys(syntax.identifiers(start, end)))
+        chosen: list[DefInfo] = []
+        seen: set[int] = set()
+        owner = target.parent
+        if owner is not None:
+            # A Go method's struct, a Rust impl's struct: the type the method belongs to, found
+            # by name (one: the other `impl` blocks of the type are not what the method uses).
+            kinds = {enclosing.node.type} if enclosing is not None else set()
+            found = [
+                info for info in by_name.get(owner, ()) if info.kind == "class" and info.node.type not in kinds
+                and (info.end_line < target.start_line or info.start_line > target.end_line)
+            ]
+            if found:
+                seen.add(id(found[0]))
+                chosen.append(found[0])
+        for name in names:
+            candidates = [
+                info
+                for info in by_name.get(name, ())
+                if id(info) not in seen
+                and (info.end_line < target.start_line or info.start_line > target.end_line)
+                and not (info.kind == "method" and info.short_name == info.parent)  # constructors
+            ]
+            candidates.sort(key=lambda info: (info.parent != target.parent, info.parent is not None))
+            for info in candidates[:MAX_REFERENCES_PER_NAME]:
+                seen.add(id(info))
+                chosen.append(info)
+        if not chosen:
+            return set()
+        title = "Definitions the target uses (same file)"
+        signatures = [f"{syntax.signature(info)} {self.comment} …" for info in chosen]
+        full = [textwrap.dedent(syntax.lines_text(info.start_line, info.end_line)) for info in chosen]
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
+        parts: list[str] = []
+        for signature in signatures:
+            cost = self.cost(signature)
+            if cost > room:
+                break
+            parts.append(signature)
+            room -= cost
+        # Functions first: a helper's body says more per token than a whole class does.
+        for i in sorted(range(len(parts)), key=lambda i: chosen[i].kind == "class"):
+            extra = self.cost(full[i]) - self.cost(parts[i])
+            if extra <= room:
+                parts[i] = full[i]
+                room -= extra
+        if self.add("references", title, "\n\n".join(parts)):
+            return {id(info) for info in chosen[: len(parts)]}
+        return set()
+
+    def add_siblings(self, shown: set[int], enclosing: DefInfo | None) -> None:
+        syntax, target = self.syntax, self.target
+        assert syntax is not None
+        parent = enclosing.name if enclosing is not None else None
+        siblings = [
+            info
+            for info in self.index.definitions
+            if info.parent == parent
+            and id(info) not in shown
+            and (info.end_line < target.start_line or info.start_line > target.end_line)
+            and (enclosing is None or enclosing.start_line <= info.start_line <= enclosing.end_line)
+        ]
+        if not siblings:
+            return
+        nearest = sorted(siblings, key=lambda info: abs(info.start_line - target.start_line))
+        width = len(str(max(info.start_line for info in siblings) + 1))
+        title = f"Other members of `{parent}` (signatures)" if parent else "Other definitions in this file (signatures)"
+        lines = [f"{info.start_line + 1:>{width}} | {syntax.signature(info)}" for info in nearest]
+        kept = self.fits(title, lines)
+        if not kept:
+            return
+        order = sorted(range(len(kept)), key=lambda i: nearest[i].start_line)
+        text = "\n".join(kept[i] for i in order)
+        if len(kept) < len(lines):
+            text += f"\n{self._omitted(len(lines) - len(kept), 'definitions')}"
+        self.add("siblings", title, text)
+
+
+def _target_title(target: Target) -> str:
+    lines = f"lines {target.start_line + 1}-{target.end_line + 1}"
+    if target.kind == "file":
+        return f"The whole file ({lines})"
+    if target.name:
+        owner = (
+            f"{target.parent}." if target.parent and target.kind == "method" and not target.name.startswith(target.parent)
+            else ""
+        )
+        return f"Target: {target.kind} `{owner}{target.name}` ({lines})"
+    return f"Target: {target.kind} ({lines})"
+
+
+def _diagnostic_line(d: types.Diagnostic) -> str:
+    severity = _SEVERITY.get(d.severity or types.DiagnosticSeverity.Error, "error")
+    source = "/".join(str(x) for x in (d.source, d.code) if x is not None)
+    message = " ".join(d.message.split("\n")[:3]).strip()
+    return f"- line {d.range.start.line + 1}: {severity}{f' [{source}]' if source else ''}: {message}"
+
+
+def outline(doc: Document) -> str:
+    """Every definition's signature with its 1-based line, members indented under their class."""
+    items = definitions(doc)
+    if not items:
+        return ""
+    width = len(str(max(d.start_line for d in items) + 1))
+    stack: list[int] = []
+    lines = []
+    for d in items:
+        while stack and stack[-1] < d.start_line:
+            stack.pop()
+        lines.append(f"{d.start_line + 1:>{width}}: {'  ' * len(stack)}{d.signature}")
+        if d.kind == "class":
+            stack.append(d.end_line)
+    return "\n".join(lines)

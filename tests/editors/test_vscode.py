@@ -1,0 +1,339 @@
+"""The VS Code extension (editors/vscode): its unit tests, its .vsix, and real VS Code end to end.
+
+- `scripts/setup-vscode-e2e.sh` installs the toolchain idempotently (Debian chromium; Node 24 and
+  code-server 4.139.1 from the npm registry into `.cache/vscode-e2e`; the extension's npm packages).
+- The unit tests (vitest, a mocked `vscode` module) and the type check run under the machine's Node.
+- The end-to-end test installs the built .vsix into code-server (real VS Code 1.139), starts it in
+  its own process group with every XDG folder and TMPDIR in a temporary folder, points the extension
+  at this repository's server and the server at a loopback `FakeMistralAPI`, and drives the UI
+  with playwright-core (`editors/vscode/test/e2e/run.mjs`): Set API Key, Fix (diff preview, Accept,
+  save, the text on disk), Explain (streamed view), Generate Tests, review on save (Problems).
+  Screenshots of each step land in `test-artifacts/vscode/`.
+
+With CI=true a missing prerequisite fails; elsewhere it skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mistral_lsp.testing.fake_api import FakeMistralAPI
+
+pytestmark = pytest.mark.editors
+
+REPO = Path(__file__).resolve().parents[2]
+EXT = REPO / "editors" / "vscode"
+SETUP = REPO / "scripts" / "setup-vscode-e2e.sh"
+ARTIFACTS = REPO / "test-artifacts" / "vscode"
+CI = os.environ.get("CI", "").lower() == "true"
+API_KEY = "e2e-secret-key"
+
+
+def _unavailable(reason: str) -> None:
+    if CI:
+        pytest.fail(f"VS Code test prerequisite missing (CI=true): {reason}")
+    pytest.skip(reason)
+
+
+def _run(cmd: list[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    started = time.monotonic()
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    print(f"$ {' '.join(cmd)}  ({time.monotonic() - started:.1f}s, exit {result.returncode})")
+    return result
+
+
+@pytest.fixture(scope="module")
+def toolchain() -> dict[str, str]:
+    """Runs the idempotent setup script; returns NODE24, CODE_SERVER, CHROMIUM."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        _unavailable("node and npm are needed on PATH")
+    try:
+        result = _run(["bash", str(SETUP)], cwd=REPO, timeout=1200)
+    except subprocess.TimeoutExpired:
+        _unavailable("scripts/setup-vscode-e2e.sh timed out")
+        raise
+    if result.returncode != 0:
+        _unavailable(f"scripts/setup-vscode-e2e.sh failed:\n{result.stderr[-4000:]}")
+    tools = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    for key in ("NODE24", "CODE_SERVER", "CHROMIUM"):
+        if not tools.get(key) or not Path(tools[key]).exists():
+            _unavailable(f"setup did not provide {key}: {result.stdout}")
+    return tools
+
+
+@pytest.fixture(scope="module")
+def vsix(toolchain: dict[str, str]) -> Path:
+    """Type-checks, bundles with esbuild and packages the .vsix with @vscode/vsce."""
+    out = EXT / "dist" / "mistral-vscode.vsix"
+    out.unlink(missing_ok=True)
+    result = _run(
+        ["npx", "--no-install", "vsce", "package", "--no-dependencies", "--skip-license",
+         "--allow-missing-repository", "--out", str(out)],
+        cwd=EXT, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert out.is_file()
+    return out
+
+
+@pytest.mark.timeout(1500)
+def test_unit_tests(toolchain: dict[str, str]) -> None:
+    typecheck = _run(["npm", "run", "--silent", "typecheck"], cwd=EXT, timeout=300)
+    assert typecheck.returncode == 0, typecheck.stdout + typecheck.stderr
+    result = _run(["npx", "--no-install", "vitest", "run", "--reporter=verbose"], cwd=EXT, timeout=300,
+                  env={**os.environ, "NO_COLOR": "1", "CI": "true"})
+    print(result.stdout[-6000:])
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout and " failed" not in result.stdout.split("Test Files", 1)[-1]
+
+
+@pytest.mark.timeout(1500)
+def test_vsix_contents(vsix: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(vsix) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("extension/package.json"))
+    assert "extension/dist/extension.js" in names
+    assert not any(name.startswith("extension/src/") or "node_modules" in name for name in names)
+    commands = {c["command"] for c in manifest["contributes"]["commands"]}
+    # The server's own command ids are registered by vscode-languageclient: never by us.
+    assert not any(c.startswith("mistral.") for c in commands)
+    assert {"mistral-vscode.review", "mistral-vscode.explain", "mistral-vscode.fix", "mistral-vscode.generateTests",
+            "mistral-vscode.cancel", "mistral-vscode.toggleReviewOnSave", "mistral-vscode.restart",
+            "mistral-vscode.showLogs", "mistral-vscode.setApiKey"} <= commands
+    assert "mistral.apiKey" not in manifest["contributes"]["configuration"]["properties"]
+
+
+# --- end to end -------------------------------------------------------------------------------------
+
+BUGGY = textwrap.dedent('''\
+    """Small helpers, with bugs, for the end-to-end test."""
+
+
+    def add(a, b):
+        return a - b
+
+
+    def average(values):
+        return sum(values) / len(values)
+    ''')
+FIXED = BUGGY.replace("return a - b", "return a + b")
+APPENDED = "\n\ndef mean(values):\n    total = 0\n    for value in values:\n        total += value\n    return total / len(values) - 1\n"
+
+
+def _line_of(text: str, needle: str) -> int:
+    """1-based line holding `needle`."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def _scenario() -> dict[str, object]:
+    after = FIXED + APPENDED
+    return {
+        "fix": {
+            "file": "buggy.py",
+            "line": _line_of(BUGGY, "return a - b"),
+            "reply": {"text": "The subtraction should be an addition:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"},
+            "mustSeeInDiff": "return a + b",
+            "expected": FIXED,
+        },
+        "explain": {
+            "file": "buggy.py",
+            "line": _line_of(BUGGY, "return sum(values)"),
+            "reply": {
+                "chunks": ["`average` divides ", "the sum of `values` ", "by their count.\n\n",
+                           "It raises **ZeroDivisionError** ", "for an empty list."],
+                "text": "",
+                "delay_per_chunk": 0.4,
+            },
+            "firstWords": "divides",
+            "lastWords": "for an empty list",
+            "mustSee": ["average divides the sum of values by their count.", "ZeroDivisionError"],
+        },
+        "tests": {
+            "file": "buggy.py",
+            "line": _line_of(BUGGY, "return a - b"),
+            "reply": {"text": "```python\nfrom buggy import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```\n"},
+            "testFile": "tests/test_buggy.py",
+            "mustSee": "def test_add",
+        },
+        "review": {
+            "file": "buggy.py",
+            "append": APPENDED,
+            "reply": {"text": json.dumps({"findings": [
+                {"startLine": _line_of(after, "return total / len(values) - 1"), "severity": "error",
+                 "category": "bug", "title": "Off-by-one result", "message": "mean subtracts 1 from the average.",
+                 "snippet": "return total / len(values) - 1", "replacement": "    return total / len(values)"},
+                {"startLine": _line_of(after, "def mean(values):"), "severity": "warning",
+                 "category": "correctness", "title": "Empty input", "message": "mean([]) raises ZeroDivisionError.",
+                 "snippet": "def mean(values):"},
+            ]})},
+            "expectedProblems": 2,
+            "mustSee": ["Off-by-one result", "Empty input"],
+        },
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"code-server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)  # polling a condition, not waiting for an event
+    raise AssertionError(f"code-server did not answer {url} within {timeout}s")
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL, the process group `process` leads (started with start_new_session)."""
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            process.poll()  # reap the leader so the group can disappear
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)  # polling for the group to be gone
+
+
+def _server_settings() -> tuple[dict[str, object], dict[str, str]]:
+    """The extension's launch settings for this repository's server, and extra environment."""
+    executable = Path(sys.executable).parent / "mistral-lsp"
+    if executable.exists():
+        return {"mistral.serverPath": str(executable)}, {}
+    # Not installed as a console script: run the tree's package with the test's interpreter.
+    return {"mistral.interpreter": [sys.executable]}, {"PYTHONPATH": str(REPO)}
+
+
+@pytest.fixture
+def code_server(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterator[dict[str, object]]:
+    root = tmp_path
+    workspace = root / "workspace"
+    (workspace / "tests").mkdir(parents=True)
+    (workspace / "buggy.py").write_text(BUGGY)
+    (workspace / "tests" / "__init__.py").write_text("")
+    user = root / "ud" / "User"
+    user.mkdir(parents=True)
+    launch, extra_env = _server_settings()
+    (user / "settings.json").write_text(json.dumps({
+        "chat.disableAIFeatures": True,
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "workbench.enableExperiments": False,
+        "extensions.autoCheckUpdates": False,
+        "extensions.autoUpdate": False,
+        "extensions.ignoreRecommendations": True,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "security.workspace.trust.enabled": False,
+        "files.autoSave": "off",
+        "editor.minimap.enabled": False,
+        "editor.autoClosingBrackets": "never",
+        "editor.autoIndent": "none",
+        "mistral.reviewDebounceMs": 100,
+        "mistral.trace.server": "messages",
+    }, indent=2))
+    # Paths of the machine the extension host runs on are machine-scoped settings: code-server
+    # (like any remote window) reads them from its Remote settings, not from User settings.
+    (root / "ud" / "Machine").mkdir(parents=True)
+    (root / "ud" / "Machine" / "settings.json").write_text(json.dumps(launch, indent=2))
+    (root / "cs.yaml").write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
+    tmpdir = root / "tmp"
+    tmpdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MISTRAL_", "VSCODE_"))}
+    env.update({
+        "XDG_CONFIG_HOME": str(root / "c"), "XDG_DATA_HOME": str(root / "d"), "XDG_CACHE_HOME": str(root / "k"),
+        "TMPDIR": str(tmpdir), "HOME": str(root / "home"), **extra_env,
+    })
+    (root / "home").mkdir()
+    node24, entry = toolchain["NODE24"], toolchain["CODE_SERVER"]
+    common = ["--user-data-dir", str(root / "ud"), "--extensions-dir", str(root / "ext")]
+    installed = _run([node24, entry, *common, "--install-extension", str(vsix)], cwd=root, timeout=120, env=env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+
+    with FakeMistralAPI(api_key=API_KEY) as fake:
+        env["MISTRAL_BASE_URL"] = fake.base_url
+        port = _free_port()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        log = (ARTIFACTS / "code-server.log").open("wb")
+        process = subprocess.Popen(
+            [node24, entry, "--bind-addr", f"127.0.0.1:{port}", "--auth", "none", "--config", str(root / "cs.yaml"),
+             *common, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+             "--disable-getting-started-override", str(workspace)],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            _wait_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
+            yield {"url": f"http://127.0.0.1:{port}/?folder={workspace}", "workspace": workspace, "fake": fake,
+                   "root": root, "chromium": toolchain["CHROMIUM"]}
+        finally:
+            # The whole process group: code-server, its extension host, file watcher, the LSP server.
+            _kill_group(process)
+            log.close()
+            logs = root / "ud" / "logs"
+            if logs.is_dir():
+                shutil.rmtree(ARTIFACTS / "logs", ignore_errors=True)
+                shutil.copytree(logs, ARTIFACTS / "logs")
+
+
+@pytest.mark.timeout(600)
+def test_end_to_end_in_code_server(code_server: dict[str, object], toolchain: dict[str, str]) -> None:
+    fake = code_server["fake"]
+    assert isinstance(fake, FakeMistralAPI)
+    workspace = Path(str(code_server["workspace"]))
+    scenario = {
+        "url": code_server["url"],
+        "workspace": str(workspace),
+        "fakeControl": fake.base_url.removesuffix("/v1"),
+        "artifacts": str(ARTIFACTS),
+        "chromium": code_server["chromium"],
+        "apiKey": API_KEY,
+        "steps": _scenario(),
+    }
+    scenario_file = Path(str(code_server["root"])) / "scenario.json"
+    scenario_file.write_text(json.dumps(scenario, indent=2))
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    started = time.monotonic()
+    result = subprocess.run(["node", "test/e2e/run.mjs", str(scenario_file)], cwd=EXT, capture_output=True, text=True,
+                            timeout=420, check=False, env={**os.environ, "TMPDIR": str(code_server["root"])})
+    elapsed = time.monotonic() - started
+    print(result.stdout[-8000:], result.stderr[-4000:], f"\nend to end: {elapsed:.1f}s", sep="\n")
+    assert result.returncode == 0, f"e2e failed (see test-artifacts/vscode/):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    # What the driver saw, checked again from here: the saved file, the key that reached the API.
+    assert (workspace / "buggy.py").read_text().startswith(FIXED)
+    chat = [r for r in fake.requests if r.path.endswith("/chat/completions")]
+    assert len(chat) >= 4
+    assert all(r.headers.get("Authorization") == f"Bearer {API_KEY}" for r in chat)
+    for name in ("01-workbench", "03-fix-preview", "04-fix-accepted-and-saved", "05-explain-streaming",
+                 "06-explain-done", "07-tests-generated", "09-review-on-save-problems"):
+        assert (ARTIFACTS / f"{name}.png").is_file(), name

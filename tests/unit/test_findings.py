@@ -1,0 +1,91 @@
+"""Findings never point at the wrong line: validated, clamped, moved with their code, or dropped."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from mistral_lsp.findings import (
+    Finding,
+    FindingsStore,
+    findings_from_reply,
+    revalidate,
+    shift_for_change,
+)
+
+LINES = ["def f(x):", "    y = x / 0", "    return y", "", "def g():", "    pass"]
+
+
+def finding(start: int, end: int | None = None, snippet: str = "y = x / 0") -> Finding:
+    return Finding(start, start if end is None else end, "error", "bug", "Division by zero", "x / 0 raises.", snippet)
+
+
+def reply(**overrides: object) -> dict[str, object]:
+    item = {"startLine": 2, "endLine": 2, "severity": "error", "category": "bug", "title": "Division by zero",
+            "message": "x / 0 raises.", "snippet": "y = x / 0", "replacement": "    y = x / 1"}
+    item.update(overrides)
+    return {"findings": [item]}
+
+
+def test_valid_finding_is_kept_zero_based() -> None:
+    (f,) = findings_from_reply(reply(), LINES)
+    assert (f.start_line, f.end_line, f.replacement) == (1, 1, "    y = x / 1")
+
+
+def test_out_of_range_is_clamped_or_dropped() -> None:
+    assert findings_from_reply(reply(startLine=40, endLine=50), LINES) == []  # its snippet is not at the clamped line
+    (f,) = findings_from_reply(reply(startLine=2, endLine=99), LINES)
+    assert f.end_line == len(LINES) - 1
+
+
+def test_snippet_off_by_one_is_reanchored() -> None:
+    (f,) = findings_from_reply(reply(startLine=3, endLine=3), LINES)
+    assert f.start_line == 1
+
+
+def test_snippet_nowhere_near_is_dropped() -> None:
+    assert findings_from_reply(reply(snippet="not in the file"), LINES) == []
+
+
+def test_garbage_items_are_skipped() -> None:
+    payload = {"findings": ["x", {"startLine": "two"}, {"startLine": 1}, *reply()["findings"]]}  # type: ignore[list-item]
+    assert len(findings_from_reply(payload, LINES)) == 1
+    assert findings_from_reply({"nope": 1}, LINES) == []
+    assert findings_from_reply(None, LINES) == []
+
+
+def change(start: tuple[int, int], end: tuple[int, int], text: str) -> types.TextDocumentContentChangePartial:
+    return types.TextDocumentContentChangePartial(
+        range=types.Range(start=types.Position(line=start[0], character=start[1]), end=types.Position(line=end[0], character=end[1])),
+        text=text,
+    )
+
+
+def test_lines_inserted_above_move_the_finding() -> None:
+    (moved,) = shift_for_change([finding(1)], change((0, 0), (0, 0), "# a\n# b\n"))
+    assert moved.start_line == 3
+
+
+def test_edit_inside_the_finding_removes_it() -> None:
+    assert shift_for_change([finding(1)], change((1, 8), (1, 9), "z")) == []
+
+
+def test_edit_below_leaves_it() -> None:
+    kept = finding(1)
+    assert shift_for_change([kept], change((4, 0), (5, 0), "")) == [kept]
+
+
+def test_revalidate_drops_when_snippet_gone() -> None:
+    kept = finding(1)
+    assert revalidate([kept], ["def f(x):", "    y = 2", "    return y"]) == []
+    assert revalidate([kept], LINES) == [kept]
+
+
+def test_store_applies_changes_per_origin() -> None:
+    store = FindingsStore()
+    store.set("u", "review", [finding(1)])
+    store.set("u", "save", [finding(1)])
+    new_lines = ["# new", *LINES]
+    assert store.apply_changes("u", [change((0, 0), (0, 0), "# new\n")], new_lines)
+    assert [f.start_line for f in store.get("u")] == [2, 2]
+    store.clear("u")
+    assert not store.has("u")
