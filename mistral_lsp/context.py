@@ -148,7 +148,7 @@ class _Builder:
         self.path = path
         self.budget = budget
         self.syntax: Syntax | None = syntax_of(doc) if use_tree else None
-        self.index: FileIndex = file_index(doc) if self.syntax is not None else FileIndex((), ())
+        self.index: FileIndex = file_index(doc) if self.syntax is not None else FileIndex()
         self.comment = doc.language.comment if doc.language else "#"
         self.sections: list[Section] = []
         self.used = estimate_tokens(header_text(path, language))
@@ -291,7 +291,7 @@ class _Builder:
         """Same-file definitions the target uses; returns the ids of those shown."""
         syntax, target = self.syntax, self.target
         assert syntax is not None
-        by_name = self.index.by_short_name()
+        by_name = self.index.by_name
         start = self.doc.byte_offset(self.doc.line_start(target.start_line))
         end = self.doc.byte_offset(self.doc.line_end(target.end_line))
         names = list(dict.fromkeys(syntax.identifiers(start, end)))
@@ -324,7 +324,7 @@ class _Builder:
         if not chosen:
             return set()
         title = "Definitions the target uses (same file)"
-        signatures = [f"{syntax.signature(info)} {self.comment} …" for info in chosen]
+        signatures = [f"{self.index.signature(syntax, info)} {self.comment} …" for info in chosen]
         full = [textwrap.dedent(syntax.lines_text(info.start_line, info.end_line)) for info in chosen]
         room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
         parts: list[str] = []
@@ -358,17 +358,24 @@ class _Builder:
         ]
         if not siblings:
             return
-        nearest = sorted(siblings, key=lambda info: abs(info.start_line - target.start_line))
-        width = len(str(max(info.start_line for info in siblings) + 1))
         title = f"Other members of `{parent}` (signatures)" if parent else "Other definitions in this file (signatures)"
-        lines = [f"{info.start_line + 1:>{width}} | {syntax.signature(info)}" for info in nearest]
-        kept = self.fits(title, lines)
+        width = len(str(siblings[-1].start_line + 1))
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS - self.cost(self._omitted(len(siblings), "definitions"))
+        kept: list[tuple[int, str]] = []
+        # Nearest first, signatures computed only until the budget is spent (a 10k-line file has
+        # thousands of siblings).
+        for info in sorted(siblings, key=lambda info: abs(info.start_line - target.start_line)):
+            line = f"{info.start_line + 1:>{width}} | {self.index.signature(syntax, info)}"
+            cost = self.cost(line)
+            if cost > room:
+                break
+            kept.append((info.start_line, line))
+            room -= cost
         if not kept:
             return
-        order = sorted(range(len(kept)), key=lambda i: nearest[i].start_line)
-        text = "\n".join(kept[i] for i in order)
-        if len(kept) < len(lines):
-            text += f"\n{self._omitted(len(lines) - len(kept), 'definitions')}"
+        text = "\n".join(line for _, line in sorted(kept))
+        if len(kept) < len(siblings):
+            text += f"\n{self._omitted(len(siblings) - len(kept), 'definitions')}"
         self.add("siblings", title, text)
 
 

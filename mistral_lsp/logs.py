@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 
-_KEY_FIELD = re.compile(r"""(["']?(?:apiKey|api_key|Authorization)["']?\s*[:=]\s*["']?)(Bearer\s+)?[^"',\s}]+""", re.IGNORECASE)
+_KEY_FIELD = re.compile(r"""(["']?(?:apiKey|api_key|Authorization)["']?\s*[:=]\s*["']?)(Bearer\s+)?(?!\()[^"',\s}]+""", re.IGNORECASE)
 
 
 class SecretRedactor(logging.Filter):

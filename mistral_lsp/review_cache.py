@@ -55,6 +55,7 @@ MAX_UNITS_PER_FILE = 2000
 # followed by a save then costs nothing).
 STALE_UNITS_PER_FILE = 64
 MAX_BYTES = 4_000_000
+TOUCH_WRITE_INTERVAL_S = 3600.0
 # Part of every hash: bump it when the review prompt changes enough to warrant re-reviews.
 REVIEW_PROMPT_VERSION = "1"
 # Kinds whose nested definitions are part of their own text (closures, local helpers).
@@ -264,6 +265,9 @@ class ReviewCache:
             return
         now = self._clock()
         current = set(current)
+        # Timestamps only order evictions: not worth a write on every save unless they are old.
+        if now - entry.used > TOUCH_WRITE_INTERVAL_S:
+            self._dirty = True
         entry.used = now
         for digest in current & entry.units.keys():
             entry.units[digest].seen = now
@@ -273,7 +277,7 @@ class ReviewCache:
         limit = min(STALE_UNITS_PER_FILE, max(0, MAX_UNITS_PER_FILE - len(current)))
         for digest in stale[limit:]:
             del entry.units[digest]
-        self._dirty = True
+            self._dirty = True
 
     def forget(self, file_key: str) -> None:
         if self._files.pop(file_key, None) is not None:

@@ -36,11 +36,6 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
     return not only or any(kind == prefix or kind.startswith(prefix + ".") for prefix in only)
 
 
-def _intersects(a: types.Range, b: types.Range) -> bool:
-    return not ((a.end.line, a.end.character) < (b.start.line, b.start.character)
-                or (b.end.line, b.end.character) < (a.start.line, a.start.character))
-
-
 def code_action(
     ls: MistralLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction] | None:
@@ -49,7 +44,9 @@ def code_action(
     if doc is None:
         return None
     only = [str(kind) for kind in params.context.only] if params.context.only else None
-    diagnostics = [d for d in params.context.diagnostics if _intersects(d.range, params.range)]
+    # The client sends the diagnostics it finds relevant to the range (Neovim: the cursor's
+    # line); trust its choice rather than re-filtering by strict overlap.
+    diagnostics = list(params.context.diagnostics)
     foreign = [d for d in diagnostics if d.source != SOURCE]
 
     def args(extra: dict[str, Any] | None = None) -> dict[str, Any]:

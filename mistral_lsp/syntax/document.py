@@ -23,9 +23,9 @@ from mistral_lsp.syntax.languages import LanguageSpec, language_for
 from mistral_lsp.syntax.positions import (
     LINE_BREAK,
     Encoding,
+    LineIndex,
     column_to_index,
     index_to_column,
-    line_starts,
     normalize_encoding,
     text_length,
     utf8_len,
@@ -59,7 +59,7 @@ class Document:
         self.encoding: Encoding = normalize_encoding(encoding)
         self._lock = threading.RLock()
         self._text = text
-        self._starts = [0, *line_starts(text)]
+        self._index = LineIndex(text)
         self._language = language_for(language_id, uri, text[:200].split("\n", 1)[0])
         self._generation = 0
         self._cache: dict[str, Any] = {}
@@ -85,7 +85,7 @@ class Document:
 
     @property
     def line_count(self) -> int:
-        return len(self._starts)
+        return len(self._index)
 
     @property
     def lines(self) -> list[str]:
@@ -101,9 +101,9 @@ class Document:
         """Offset of the first character of `line` (clamped to the document)."""
         if line < 0:
             return 0
-        if line >= len(self._starts):
+        if line >= len(self._index):
             return len(self._text)
-        return self._starts[line]
+        return self._index.start(line)
 
     def line_end(self, line: int) -> int:
         """Offset just after the text of `line` (before its line break)."""
@@ -111,14 +111,14 @@ class Document:
 
     def line_of(self, offset: int) -> int:
         """The line holding string offset `offset` (clamped)."""
-        return max(0, bisect_right(self._starts, max(0, offset)) - 1)
+        return self._index.line_of(max(0, offset))
 
     def _line_bounds(self, line: int) -> tuple[int, int]:
-        starts, text = self._starts, self._text
-        if line < 0 or line >= len(starts):
+        index, text = self._index, self._text
+        if line < 0 or line >= len(index):
             return (len(text), len(text)) if line >= 0 else (0, 0)
-        start = starts[line]
-        end = starts[line + 1] if line + 1 < len(starts) else len(text)
+        start = index.start(line)
+        end = index.start(line + 1) if line + 1 < len(index) else len(text)
         if end > start and text[end - 1] == "\n":
             end -= 1
         if end > start and text[end - 1] == "\r":
@@ -131,7 +131,7 @@ class Document:
         """The string offset of an LSP position, clamped into the document."""
         if position.line < 0:
             return 0
-        if position.line >= len(self._starts):
+        if position.line >= len(self._index):
             return len(self._text)
         start, end = self._line_bounds(position.line)
         return start + column_to_index(self._text[start:end], position.character, self.encoding)
@@ -147,7 +147,7 @@ class Document:
     def line_range(self, start_line: int, end_line: int) -> types.Range:
         """Whole lines `start_line..end_line` (inclusive, clamped): from character 0 of the
         first to the end of the last one's text."""
-        last = len(self._starts) - 1
+        last = len(self._index) - 1
         start_line = max(0, min(start_line, last))
         end_line = max(start_line, min(end_line, last))
         end_char = text_length(self.line_text(end_line), self.encoding)
@@ -161,7 +161,7 @@ class Document:
         if self._text.isascii():
             return offset
         line = self.line_of(offset)
-        return self._byte_starts()[line] + utf8_len(self._text[self._starts[line] : offset])
+        return self._byte_starts()[line] + utf8_len(self._text[self._index.start(line) : offset])
 
     def offset_of_byte(self, byte: int) -> int:
         """The string offset of a UTF-8 byte offset (inside a character → its start)."""
@@ -169,19 +169,22 @@ class Document:
             return max(0, min(byte, len(self._text)))
         byte_starts = self._byte_starts()
         line = max(0, bisect_right(byte_starts, byte) - 1)
-        start = self._starts[line]
-        end = self._starts[line + 1] if line + 1 < len(self._starts) else len(self._text)
+        start, _ = self._line_bounds(line)
+        end = self._index.start(line + 1) if line + 1 < len(self._index) else len(self._text)
         raw = self._text[start:end].encode("utf-8", "surrogatepass")[: byte - byte_starts[line]]
         return start + len(raw.decode("utf-8", "ignore"))
 
     def _byte_starts(self) -> list[int]:
         def build() -> list[int]:
-            text, starts = self._text, self._starts
-            out = [0] * len(starts)
+            text, index = self._text, self._index
+            out = [0] * len(index)
             total = 0
-            for i in range(1, len(starts)):
-                total += utf8_len(text[starts[i - 1] : starts[i]])
+            previous = 0
+            for i in range(1, len(index)):
+                start = index.start(i)
+                total += utf8_len(text[previous:start])
                 out[i] = total
+                previous = start
             return out
 
         return self.cached("byte_starts", build)
@@ -224,17 +227,12 @@ class Document:
         if start == end and not new:
             return
         text = old[:start] + new + old[end:]
-        delta = len(new) - (end - start)
-
         if self._tree is not None:
-            # Tree-sitter counts rows by "\n" only and columns in bytes; a lone "\r" is not a
-            # row break for it, so compute its points from the text, not from our line index.
             start_byte = start if old.isascii() else utf8_len(old[:start])
             old_end_byte = start_byte + utf8_len(old[start:end])
             new_end_byte = start_byte + utf8_len(new)
-            start_point = _ts_point(old, start)
-            old_end_point = (start_point[0] + old.count("\n", start, end), 0)
-            old_end_point = (old_end_point[0], utf8_len(old[old.rfind("\n", 0, end) + 1 : end]))
+            start_point = self._ts_point(old, start)
+            old_end_point = self._ts_point(old, end)
             newline = new.rfind("\n")
             if newline < 0:
                 new_end_point = (start_point[0], start_point[1] + utf8_len(new))
@@ -243,20 +241,20 @@ class Document:
             self._tree.edit(start_byte, old_end_byte, new_end_byte, start_point, old_end_point, new_end_point)
             self._tree_edited = True
 
-        # Patch the line index: rescan from the line before the edit (a "\n" inserted after a
-        # "\r" merges two breaks) to the end of the last touched line; shift the rest.
-        starts = self._starts
-        first = max(0, bisect_right(starts, start) - 2)
-        last = bisect_right(starts, end) - 1
-        scan_from = starts[first]
-        scan_to = (starts[last + 1] if last + 1 < len(starts) else len(old)) + delta
-        middle = line_starts(text, scan_from, scan_to)
-        self._starts = [*starts[: first + 1], *middle, *(s + delta for s in starts[last + 2 :])]
-
+        self._index.replace(old, start, end, new, text)
         self._text = text
         self._tree_stale = True
         self._generation += 1
         self._cache.clear()
+
+    def _ts_point(self, text: str, offset: int) -> tuple[int, int]:
+        """Tree-sitter's (row, byte column) of `offset` in `text` (the text before the edit)."""
+        line_start = text.rfind("\n", 0, offset) + 1
+        column = offset - line_start if text.isascii() else utf8_len(text[line_start:offset])
+        # Tree-sitter counts rows by "\n" only: our lines agree unless a lone "\r" breaks one.
+        if "\r" not in text:
+            return self._index.line_of(offset), column
+        return text.count("\n", 0, offset), column
 
     # -- tree -------------------------------------------------------------------------------------
 
@@ -305,13 +303,7 @@ class Document:
 
     def __repr__(self) -> str:
         language = self._language.name if self._language else self.language_id or "?"
-        return f"Document({self.uri!r}, version={self.version}, {language}, {len(self._starts)} lines)"
-
-
-def _ts_point(text: str, offset: int) -> tuple[int, int]:
-    row = text.count("\n", 0, offset)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return row, utf8_len(text[line_start:offset])
+        return f"Document({self.uri!r}, version={self.version}, {language}, {len(self._index)} lines)"
 
 
 def _common_length(limit: int, equal: Callable[[int], bool]) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from mistral_lsp.syntax.document import Document
@@ -25,6 +25,7 @@ _MAX_SIGNATURE = 400
 _MAX_DOC_LINES = 40
 _RECEIVER_TYPE = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*\)\s*$")
 _GENERIC_SUFFIX = re.compile(r"\s*<.*$", re.DOTALL)
+_QUALIFIER = re.compile(r"::|[.:]")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -41,26 +42,37 @@ class DefInfo:
     parent: str | None
     start_line: int
     end_line: int
-
-    @property
-    def short_name(self) -> str | None:
-        """The name without its owner (`deposit` for `Account::deposit`)."""
-        return None if self.name is None else re.split(r"::|[.:]", self.name)[-1] or self.name
+    short_name: str | None = None
+    """The name without its owner (`deposit` for `Account::deposit`)."""
 
 
-@dataclasses.dataclass(frozen=True)
+def _short_name(name: str | None) -> str | None:
+    return None if name is None else _QUALIFIER.split(name)[-1] or name
+
+
 class FileIndex:
-    definitions: tuple[DefInfo, ...]
-    """Named top-level definitions and class members, in file order (not nested functions)."""
-    imports: tuple[tuple[int, int], ...]
-    """Line spans of top-level imports (and package / namespace clauses)."""
+    """A file's named definitions (top level and class members, not nested functions) and
+    imports, with lookups the context builder needs."""
 
-    def by_short_name(self) -> dict[str, list[DefInfo]]:
-        out: dict[str, list[DefInfo]] = {}
+    def __init__(self, definitions: Sequence[DefInfo] = (), imports: Sequence[tuple[int, int]] = ()) -> None:
+        self.definitions = tuple(definitions)
+        """In file order."""
+        self.imports = tuple(imports)
+        """Line spans of top-level imports (and package / namespace clauses)."""
+        self.by_name: dict[str, list[DefInfo]] = {}
+        """Definitions by short name."""
         for info in self.definitions:
             if info.short_name:
-                out.setdefault(info.short_name, []).append(info)
-        return out
+                self.by_name.setdefault(info.short_name, []).append(info)
+        self._signatures: dict[int, str] = {}
+
+    def signature(self, syntax: Syntax, info: DefInfo) -> str:
+        """`syntax.signature(info)`, memoized: the outline and siblings ask for many."""
+        key = id(info)
+        found = self._signatures.get(key)
+        if found is None:
+            found = self._signatures[key] = syntax.signature(info)
+        return found
 
 
 class Syntax:
@@ -70,6 +82,9 @@ class Syntax:
         self.doc = doc
         self.spec = spec
         self._assign = spec.assignment_fields()
+        # Tree-sitter's rows are our lines unless a lone "\r" (a line break for LSP, not for
+        # tree-sitter) is in the text; then lines come from byte offsets, more slowly.
+        self._rows_are_lines = not doc.cached("lone_cr", lambda: _has_lone_cr(doc.text))
 
     # -- positions and text -------------------------------------------------------------------
 
@@ -78,13 +93,17 @@ class Syntax:
 
     def lines_of(self, node: Node) -> tuple[int, int]:
         """First and last document line of `node` (a trailing newline does not count)."""
+        if self._rows_are_lines:
+            start, (end, column) = node.start_point.row, node.end_point
+            return start, (end - 1 if column == 0 and end > start else end)
         doc = self.doc
         start = doc.line_of(self.offset(node.start_byte))
         end_byte = node.end_byte - 1 if node.end_byte > node.start_byte else node.end_byte
         return start, max(start, doc.line_of(self.offset(end_byte)))
 
     def text(self, node: Node) -> str:
-        return self.doc.text[self.offset(node.start_byte) : self.offset(node.end_byte)]
+        raw = node.text
+        return raw.decode("utf-8", "replace") if raw is not None else ""
 
     def lines_text(self, start_line: int, end_line: int) -> str:
         doc = self.doc
@@ -169,8 +188,12 @@ class Syntax:
         return top, assigned
 
     def _only_definition(self, parent: Node, child: Node) -> bool:
+        """No other child of `parent` is or may hold a definition."""
+        spec = self.spec
         for other in parent.named_children:
-            if other != child and (self.is_definition(other) or other.type in self._assign):
+            if other != child and (
+                self.is_definition(other) or other.type in self._assign or other.type in spec.wrappers
+            ):
                 return False
         return True
 
@@ -181,7 +204,7 @@ class Syntax:
             following = node.next_named_sibling
             while following is not None and following.type in self.spec.leading:
                 following = following.next_named_sibling
-            if following is None or self.wrapped_definition(following) is None and not self.is_definition(following):
+            if following is None or (self.wrapped_definition(following) is None and not self.is_definition(following)):
                 return None
             node = following
         for _depth in range(4):
@@ -228,7 +251,7 @@ class Syntax:
             kind, owner = "method", qualifier
         else:
             kind = "function"
-        return DefInfo(node, first, kind, name, owner, start_line, end_line)
+        return DefInfo(node, first, kind, name, owner, start_line, end_line, _short_name(name))
 
     def _definition_name(self, node: Node) -> str | None:
         return self.own_name(node) or self.extent(node)[1]
@@ -280,29 +303,10 @@ class Syntax:
     def index(self) -> FileIndex:
         tree = self.doc.tree
         if tree is None:
-            return FileIndex((), ())
-        definitions: list[DefInfo] = []
-        imports: list[tuple[int, int]] = []
-        self._collect(tree.root_node.named_children, definitions, imports, top=True)
-        return FileIndex(tuple(definitions), tuple(imports))
-
-    def _collect(self, nodes: list[Node], out: list[DefInfo], imports: list[tuple[int, int]], *, top: bool) -> None:
-        for node in nodes:
-            if self.is_function(node):
-                info = self.info(node)
-                if info.name:
-                    out.append(info)
-            elif self.is_class(node):
-                info = self.info(node)
-                if info.name:
-                    out.append(info)
-                self._collect(self.members(node), out, imports, top=False)
-            elif self.is_namespace(node):
-                self._collect(self.members(node), out, imports, top=top)
-            elif top and self.is_import(node):
-                imports.append(self.lines_of(node))
-            elif node.type in self.spec.wrappers or node.type in self._assign:
-                self._collect(node.named_children, out, imports, top=False)
+            return FileIndex()
+        walk = _IndexWalk(self)
+        walk.collect(tree.root_node.named_children, top=True, owner=None)
+        return FileIndex(walk.definitions, walk.imports)
 
     def identifiers(self, start_byte: int, end_byte: int) -> Iterator[str]:
         """Names used between two byte offsets, in order (with repeats)."""
@@ -319,6 +323,118 @@ class Syntax:
             raw = node.text
             if raw:
                 yield raw.decode("utf-8", "replace")
+
+
+class _IndexWalk:
+    """One top-down pass over the tree collecting definitions and imports.
+
+    It computes the same `DefInfo` as `Syntax.info` (a test holds them equal) but knows each
+    node's context from above — the class it is in, the wrapper or assignment around it —
+    instead of walking up from every definition: a 10k-line file has thousands.
+    """
+
+    def __init__(self, syntax: Syntax) -> None:
+        self.syntax = syntax
+        spec = syntax.spec
+        self.functions = spec.functions
+        self.classes = spec.classes
+        self.leading = spec.leading
+        self.assign = syntax._assign
+        self.containers = spec.wrappers | frozenset(self.assign)
+        self.named_kinds = spec.functions | spec.classes | frozenset(self.assign)
+        self.holders = self.named_kinds | spec.wrappers
+        """Kinds that are or may hold a definition."""
+        self.definitions: list[DefInfo] = []
+        self.imports: list[tuple[int, int]] = []
+
+    def collect(
+        self,
+        nodes: list[Node],
+        *,
+        top: bool,
+        owner: str | None,
+        outer: Node | None = None,
+        assigned: str | None = None,
+        lead: Node | None = None,
+    ) -> None:
+        """Visit `nodes` (siblings); `owner` is the class they are in, `outer` the wrapper
+        around them that belongs to their one definition, `assigned` the name it gives it and
+        `lead` the attributes before that wrapper."""
+        syntax = self.syntax
+        leading: Node | None = None
+        for node in nodes:
+            kind = node.type
+            if kind in self.leading:
+                leading = leading or node
+                continue
+            first, leading = leading or lead, None
+            if kind in self.functions:
+                self.add(node, first, outer, assigned, owner)
+            elif kind in self.classes and syntax.is_class(node):
+                info = self.add(node, first, outer, assigned, owner)
+                if info.name:
+                    self.collect(syntax.members(node), top=False, owner=info.name)
+            elif syntax.is_namespace(node):
+                self.collect(syntax.members(node), top=top, owner=owner)
+            elif kind in self.containers:
+                before = len(self.definitions)
+                self.descend(node, first, owner=owner, outer=outer, assigned=assigned)
+                # Nothing defined inside: maybe an import (`local json = require("json")`).
+                if top and len(self.definitions) == before and syntax.is_import(node):
+                    self.imports.append(syntax.lines_of(node))
+            elif top and syntax.is_import(node):
+                self.imports.append(syntax.lines_of(node))
+
+    def descend(
+        self, node: Node, first: Node | None, *, owner: str | None, outer: Node | None, assigned: str | None
+    ) -> None:
+        """Into a wrapper or an assignment: its one definition, if it has one, owns it."""
+        children = node.named_children
+        inner = sum(1 for child in children if child.type in self.holders)
+        if inner == 0:
+            return
+        # Only a wrapper of exactly one definition belongs to it (`export`, decorators);
+        # `const a = () => 1, b = () => 2;` belongs to neither.
+        if inner > 1:
+            self.collect(children, top=False, owner=owner)
+            return
+        name = assigned
+        if node.type in self.assign:
+            field = self.assign[node.type]
+            target = node.child_by_field_name(field) if field else first_named(node)
+            if target is not None and target.type not in self.named_kinds:
+                name = name or " ".join(self.syntax.text(target).split())[:_MAX_NAME]
+        self.collect(children, top=False, owner=owner, outer=outer or node, assigned=name, lead=first)
+
+    def add(
+        self, node: Node, first: Node | None, outer: Node | None, assigned: str | None, owner: str | None
+    ) -> DefInfo:
+        syntax = self.syntax
+        top = outer or node
+        first = first or top
+        name = syntax.own_name(node) or assigned
+        start_line = syntax.lines_of(first)[0]
+        end_line = syntax.lines_of(top)[1]
+        parent = owner
+        if node.type in self.classes:
+            kind = "class"
+        elif owner is not None:
+            kind = "method"
+        elif (receiver := node.child_by_field_name("receiver")) is not None:
+            match = _RECEIVER_TYPE.search(syntax.text(receiver))
+            kind, parent = "method", match.group(1) if match else None
+        elif name and (qualifier := syntax._qualifier(name)) is not None:
+            kind, parent = "method", qualifier
+        else:
+            kind = "function"
+        info = DefInfo(node, first, kind, name, parent, start_line, end_line, _short_name(name))
+        if name:
+            self.definitions.append(info)
+        return info
+
+
+def _has_lone_cr(text: str) -> bool:
+    return "\r" in text and text.count("\r") != text.count("\r\n")
 
 
 def first_named(node: Node) -> Node | None:
@@ -338,6 +454,6 @@ def file_index(doc: Document) -> FileIndex:
 
     def build() -> FileIndex:
         syntax = syntax_of(doc)
-        return syntax.index() if syntax is not None else FileIndex((), ())
+        return syntax.index() if syntax is not None else FileIndex()
 
     return doc.cached("file_index", build)

@@ -318,8 +318,9 @@ def _identifier_query(language: Language) -> Query:
             and (kind.endswith("identifier") or kind in _NAME_KINDS)
         ):
             kinds.add(kind)
+    query: Query
     try:
-        return Query(language, "[" + " ".join(f"({kind})" for kind in sorted(kinds)) + "] @name")
+        query = Query(language, "[" + " ".join(f"({kind})" for kind in sorted(kinds)) + "] @name")
     except QueryError:
         # A kind a query cannot name (a supertype, say): keep those it can.
         usable = []
@@ -329,4 +330,5 @@ def _identifier_query(language: Language) -> Query:
             except QueryError:
                 continue
             usable.append(kind)
-        return Query(language, "[" + " ".join(f"({kind})" for kind in usable) + "] @name")
+        query = Query(language, "[" + " ".join(f"({kind})" for kind in usable) + "] @name")
+    return query

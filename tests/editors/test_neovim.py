@@ -174,6 +174,7 @@ def start_nvim(
             " callback = function(ev) table.insert(_G.events, { name = ev.match, data = ev.data }) end })"
         )
         if setup is not None:
+            nv.lua("vim.lsp.set_log_level('debug')")
             nv.lua(f"require('mistral').setup({setup})")
         else:
             nv.lua("vim.lsp.enable('mistral')")
@@ -197,7 +198,8 @@ def start_nvim(
 
 def finished(nv: Nvim, action: str) -> dict[str, Any] | None:
     events = nv.lua(
-        "return vim.tbl_filter(function(e) return e.name == 'MistralRequestFinished' and e.data.action == ... end, _G.events)",
+        "local action = ...\n"
+        "return vim.tbl_filter(function(e) return e.name == 'MistralRequestFinished' and e.data.action == action end, _G.events)",
         action,
     )
     return events[-1]["data"] if events else None
@@ -306,7 +308,7 @@ def test_explain_streams_into_float(start_nvim: Callable[..., Nvim], workspace: 
     )
     assert info == {"ft": "markdown", "float": True, "cur": True, "wins": 2}
     nv.wait("(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()")
-    assert finished(nv, "explain")["error"] is None
+    assert finished(nv, "explain").get("error") is None
     # `showResult = false`: the server opened no document of its own.
     assert nv.lua("return #vim.fn.getbufinfo({ buflisted = 1 })") == 1
     nv.n.input("q")
@@ -353,10 +355,14 @@ def test_review_on_save_publishes_diagnostics(start_nvim: Callable[..., Nvim], w
     buf = nv.open(workspace / "calc.py")
     nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 5, 6, false, {{ '    return a * b * 1' }})")
     nv.n.command("write")
-    nv.wait(
-        f"#vim.diagnostic.get({buf}, {{}}) > 0 and vim.diagnostic.get({buf})[1].source == 'mistral'",
-        timeout=20, what="review-on-save diagnostics",
-    )
+    try:
+        nv.wait(
+            f"#vim.diagnostic.get({buf}, {{}}) > 0 and vim.diagnostic.get({buf})[1].source == 'mistral'",
+            timeout=20, what="review-on-save diagnostics",
+        )
+    except AssertionError:
+        print("REQUESTS", [ (r.path, str(r.body)[:300]) for r in fake.requests])
+        raise
     diags = nv.lua(
         f"return vim.tbl_map(function(d) return {{ lnum = d.lnum, code = d.code, source = d.source }} end, vim.diagnostic.get({buf}))"
     )

@@ -154,13 +154,13 @@ def _scenario() -> dict[str, object]:
             "file": "buggy.py",
             "line": _line_of(BUGGY, "return sum(values)"),
             "reply": {
-                "chunks": ["`average` divides ", "the sum of `values` ", "by their count.\n\n",
-                           "It raises **ZeroDivisionError** ", "for an empty list."],
+                "chunks": ["`average` divides ", "the sum ", "of `values` ", "by their count.\n\n",
+                           "It raises ", "**ZeroDivisionError** ", "for an ", "empty list."],
                 "text": "",
                 "delay_per_chunk": 0.4,
             },
             "firstWords": "divides",
-            "lastWords": "for an empty list",
+            "lastWords": "empty list",
             "mustSee": ["average divides the sum of values by their count.", "ZeroDivisionError"],
         },
         "tests": {
@@ -247,6 +247,7 @@ def code_server(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterat
     (user / "settings.json").write_text(json.dumps({
         "chat.disableAIFeatures": True,
         "workbench.startupEditor": "none",
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
         "workbench.tips.enabled": False,
         "workbench.enableExperiments": False,
         "extensions.autoCheckUpdates": False,

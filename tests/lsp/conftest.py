@@ -70,6 +70,16 @@ class Editor:
 
     def _install_handlers(self) -> None:
         client = self.client
+        converter = client.protocol._converter
+
+        # lsprotocol reads any item with a "command" key as a Command, but a CodeAction may
+        # carry a command object too (editors tell them apart by the key's type).
+        def code_action_or_command(obj: Any, _: type) -> types.Command | types.CodeAction:
+            if isinstance(obj.get("command"), str):
+                return converter.structure(obj, types.Command)  # type: ignore[no-any-return]
+            return converter.structure(obj, types.CodeAction)  # type: ignore[no-any-return]
+
+        converter.register_structure_hook(types.Command | types.CodeAction, code_action_or_command)  # type: ignore[arg-type]
 
         @client.feature("mistral/stream")
         def on_stream(_client: LanguageClient, params: Any) -> None:
@@ -178,9 +188,10 @@ class Editor:
     # -- commands -------------------------------------------------------------------------------
 
     async def command(self, name: str, argument: dict[str, Any]) -> Any:
-        return await self.client.workspace_execute_command_async(
+        result = await self.client.workspace_execute_command_async(
             types.ExecuteCommandParams(command=name, arguments=[argument])
         )
+        return Result(result) if isinstance(result, dict) else result
 
     def run_command(self, name: str, argument: dict[str, Any]) -> asyncio.Task[Any]:
         return asyncio.ensure_future(self.command(name, argument))
@@ -204,6 +215,16 @@ class Editor:
 
     def messages(self, kind: types.MessageType | None = None) -> list[str]:
         return [m.message for m in self.client.messages if kind is None or m.type == kind]
+
+
+class Result(dict):  # type: ignore[type-arg]
+    """A command's result object, readable as `result.applied`."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

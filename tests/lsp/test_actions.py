@@ -126,10 +126,12 @@ async def test_cancel_closes_the_stream_and_applies_nothing(editor: Editor) -> N
 async def test_cancel_request_cancels_the_run(editor: Editor) -> None:
     uri = await editor.open("cart.py", CART)
     editor.fake.enqueue(Reply(text=fenced(FIXED_TOTAL_DEDENTED), delay_per_chunk=0.5))
-    task = editor.run_command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0), "id": "c2"})
+    params = types.ExecuteCommandParams(command="mistral.fix", arguments=[{"uri": uri, "range": rng(9, 0, 9, 0), "id": "c2"}])
+    request = editor.client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND, params, msg_id="exec-c2")
     await editor.wait_until(lambda: editor.stream_text("c2"), what="the first streamed text")
-    task.cancel()  # pygls' client sends $/cancelRequest for a cancelled request future
+    editor.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="exec-c2"))
     await editor.fake.wait_for_disconnect_async(timeout=5)
+    del request
     await editor.wait_until(lambda: editor.done("c2"), what="the run to end")
     assert editor.done("c2")["cancelled"] is True
     assert editor.texts[uri] == CART
@@ -188,7 +190,7 @@ async def test_errors_reach_the_user_and_the_next_action_works(editor: Editor) -
     cases = [
         (Reply(status=401, body={"detail": "Unauthorized"}), "rejected the key"),
         (Reply(status=429, retry_after=0), "rate"),
-        (Reply(status=500), "server"),
+        (Reply(status=500), "http 500"),
         (Reply(text=fenced(FIXED_TOTAL_DEDENTED), cut_after_chunks=2), "cut"),
     ]
     for reply, words in cases:
@@ -257,7 +259,7 @@ async def test_review_publishes_findings_and_suggestion_applies(editor: Editor) 
     editor.apply_workspace_edit(suggestion.edit)
     assert editor.texts[uri] == EXPECTED_AFTER_FIX
     # The finding's code was edited: the finding goes.
-    await editor.wait_until(lambda: editor.client.diagnostics.get(uri) == [], what="the finding to be cleared")
+    await editor.wait_until(lambda: uri in editor.client.diagnostics and len(editor.client.diagnostics[uri]) == 0, what="the finding to be cleared")
 
 
 async def test_review_findings_move_with_their_code(editor: Editor) -> None:

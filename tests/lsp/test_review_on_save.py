@@ -14,7 +14,7 @@ from lsprotocol import types
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
-from .conftest import Editor, rng, server_env, start_editor
+from .conftest import CLIENTS, Editor, rng, server_env, start_editor
 
 ON = {"reviewOnSave": True, "reviewDebounceMs": 50}
 MARK = "# BUG"
@@ -48,6 +48,13 @@ TOTAL_LINE = 6
 
 def chat_requests(fake: FakeMistralAPI) -> list[dict[str, Any]]:
     return [r.json for r in fake.requests if r.path.endswith("/chat/completions")]
+
+
+async def wait_for_chats(fake: FakeMistralAPI, count: int) -> None:
+    seen = len(fake.requests)
+    while len(chat_requests(fake)) < count:
+        seen += 1
+        await fake.wait_for_requests_async(seen, timeout=10)
 
 
 def prompt_of(request: dict[str, Any]) -> str:
@@ -117,14 +124,16 @@ class Session:
 
 
 @pytest.fixture
-async def session(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Session]:
-    s = Session(await start_editor(fake_api, tmp_path, "neovim", settings=ON))
+async def session(fake_api: FakeMistralAPI, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Session]:
+    client = getattr(request, "param", "neovim")
+    s = Session(await start_editor(fake_api, tmp_path, client, settings=ON))
     try:
         yield s
     finally:
         await s.stop()
 
 
+@pytest.mark.parametrize("session", CLIENTS, indirect=True)
 async def test_second_save_without_changes_sends_nothing(session: Session) -> None:
     uri = await session.editor.open("cart.py", CART)
     session.fake.responder = marker_responder(session.editor, uri)
@@ -158,7 +167,7 @@ async def test_one_changed_function_sends_only_its_body(session: Session) -> Non
     line = module_text().split("\n").index("    return total, 'body-12'")
     editor.edit(uri, [types.TextEdit(range=rng(line, 0, line, 100), new_text="    return total, 'body-12-changed'")])
     await session.save(uri)
-    first_again, second = chat_requests(session.fake)
+    _, second = chat_requests(session.fake)
     prompt = prompt_of(second)
     assert "body-12-changed" in prompt
     assert [i for i in range(30) if f"'body-{i:02d}'" in prompt] == []
@@ -175,6 +184,23 @@ async def test_saves_within_the_debounce_window_send_one_request(fake_api: FakeM
         assert len(chat_requests(fake_api)) == 1
     finally:
         await s.stop()
+
+
+async def test_a_newer_save_cancels_the_review_in_flight(session: Session) -> None:
+    editor = session.editor
+    uri = await editor.open("cart.py", CART)
+    session.fake.enqueue(Reply(text='{"findings": []}', delay_before_first_byte=30))
+    editor.save(uri)
+    await wait_for_chats(session.fake, 1)
+    session.fake.responder = marker_responder(editor, uri)
+    editor.insert_lines(uri, 0, "# edited while the first review runs\n")
+    (finding,) = await session.save(uri)
+    assert finding.range.start.line == TOTAL_LINE + 1
+    await session.fake.wait_for_disconnect_async(timeout=5)  # the first request's connection closed
+    assert len(chat_requests(session.fake)) == 2
+    ends = [r.message for rs in session.client.progress_reports.values() for r in rs
+            if isinstance(r, types.WorkDoneProgressEnd)]
+    assert sorted(ends) == ["cancelled", "done: 1 finding"]
 
 
 async def test_findings_follow_their_code_and_go_when_it_is_edited(session: Session) -> None:
@@ -234,7 +260,8 @@ async def test_off_by_default(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
         assert chat_requests(fake_api) == []
         assert s.published(uri) == 0
         # The toggle command turns it on for the session.
-        assert (await s.editor.command("mistral.toggleReviewOnSave", {})).reviewOnSave is True
+        toggled = await s.editor.command("mistral.toggleReviewOnSave", {})
+        assert getattr(toggled, "reviewOnSave", None) or toggled["reviewOnSave"] is True
         fake_api.responder = marker_responder(s.editor, uri)
         assert len(await s.save(uri)) == 1
         assert len(chat_requests(fake_api)) == 1

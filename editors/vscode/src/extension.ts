@@ -25,7 +25,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   traceInfo(`Mistral extension ${String(context.extension.packageJSON.version)} activating.`);
 
   const status = new StatusModel();
-  status.reviewOnSave = reviewOnSaveEnabled(api.getConfiguration(CONFIG_SECTION).get('reviewOnSave'));
   const streams = new StreamRouter();
 
   let actions: Actions | undefined;
@@ -75,10 +74,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     api.registerCommand(Commands.setApiKey, () => setApiKey(context.secrets, mistral)),
     api.registerCommand(Commands.showMenu, () => showMenu(status)),
     api.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(`${CONFIG_SECTION}.reviewOnSave`)) {
+      const change = classifyChange((section) => event.affectsConfiguration(section));
+      if (change !== 'none') {
+        // The server re-reads every setting, which ends a session toggle of review on save.
         status.setReviewOnSave(reviewOnSaveEnabled(api.getConfiguration(CONFIG_SECTION).get('reviewOnSave')));
       }
-      switch (classifyChange((section) => event.affectsConfiguration(section))) {
+      switch (change) {
         case 'restart':
           mistral.scheduleRestart('settings changed');
           break;
@@ -122,8 +123,8 @@ async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer):
   } else {
     await secrets.delete(SECRET_API_KEY);
   }
-  vscode.window.setStatusBarMessage(key ? 'Mistral: API key saved.' : 'Mistral: API key removed.', 4000);
   await mistral.restart(key ? 'API key set' : 'API key removed');
+  vscode.window.setStatusBarMessage(key ? 'Mistral: API key saved; server restarted.' : 'Mistral: API key removed; server restarted.', 5000);
 }
 
 async function showMenu(status: StatusModel): Promise<void> {

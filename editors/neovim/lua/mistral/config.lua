@@ -205,6 +205,9 @@ function M.lsp_config(handlers)
   -- An empty Lua table would be sent as a JSON array: leave the section out instead (null).
   if next(settings) ~= nil then
     cfg.settings = { mistral = settings }
+    -- Also as initializationOptions: the server has them before the first didOpen/didSave,
+    -- instead of after its workspace/configuration round trip.
+    cfg.init_options = settings
   end
   if M.options.filetypes then
     cfg.filetypes = M.options.filetypes

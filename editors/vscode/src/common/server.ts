@@ -20,7 +20,7 @@ import {
 import { CONFIG_SECTION, SECRET_API_KEY, SERVER_ID, SERVER_NAME, STREAM_NOTIFICATION } from './constants';
 import { traceError, traceInfo, traceVerbose } from './log';
 import { nodeLaunchDeps, resolveServerCommand, type LaunchPlan } from './python';
-import { buildServerSettings, configurationFor, type ServerSettings } from './settings';
+import { buildServerSettings, configurationFor, reviewOnSaveEnabled, type ServerSettings } from './settings';
 import type { StatusModel } from './status';
 import type { StreamRouter } from './stream';
 import * as api from './vscodeapi';
@@ -95,6 +95,8 @@ export class MistralServer implements vscode.Disposable {
     this.ctx.status.setServer('starting');
     const folder = api.getWorkspaceFolders()[0];
     const config = api.getConfiguration(CONFIG_SECTION, folder?.uri);
+    // A new server starts from the settings: a session toggle of review on save is gone.
+    this.ctx.status.setReviewOnSave(reviewOnSaveEnabled(config.get('reviewOnSave')));
     const launch = { serverPath: config.get<string>('serverPath', ''), interpreter: config.get<string[]>('interpreter', []) };
     traceInfo(`mistral.serverPath: ${JSON.stringify(launch.serverPath)}, mistral.interpreter: ${JSON.stringify(launch.interpreter)}`);
     const plan: LaunchPlan = await resolveServerCommand(launch, nodeLaunchDeps(folder?.uri.fsPath, folder?.uri));
@@ -179,7 +181,11 @@ export class MistralServer implements vscode.Disposable {
       },
       handleWorkDoneProgress: (token, params, next) => {
         this.ctx.status.onProgress(token, params);
-        next(token, params);
+        // Our status bar item shows the run (with Cancel in its menu); the client's own window
+        // progress would repeat it next to it. Only `end` goes through, so the client forgets the token.
+        if (params.kind === 'end') {
+          next(token, params);
+        }
       },
     };
   }

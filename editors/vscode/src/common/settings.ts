@@ -53,7 +53,13 @@ export function userValue(inspected: Inspected | undefined): unknown {
   if (!inspected) {
     return undefined;
   }
-  return inspected.workspaceFolderValue ?? inspected.workspaceValue ?? inspected.globalValue;
+  // Not `??`: an explicit `null` (e.g. temperature: the model's default) overrides a wider scope.
+  for (const value of [inspected.workspaceFolderValue, inspected.workspaceValue, inspected.globalValue]) {
+    if (value !== undefined) {
+      return value;
+    }
+  }
+  return undefined;
 }
 
 export type ServerSettings = Record<string, unknown>;

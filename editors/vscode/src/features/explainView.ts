@@ -86,6 +86,9 @@ export class ExplainView implements vscode.Disposable {
       localResourceRoots: [],
     });
     panel.webview.html = this.html(panel.webview);
+    // The first `markdown.api.render` activates the markdown extension (a second or more):
+    // start that now, while the model is still thinking.
+    void Promise.resolve(api.executeCommand('markdown.api.render', '')).catch(() => undefined);
     // Messages posted before the page listens are lost: it says when it is ready.
     panel.webview.onDidReceiveMessage((message: { type?: string }) => {
       if (message?.type === 'ready') {

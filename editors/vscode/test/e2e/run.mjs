@@ -95,6 +95,7 @@ function statusItem(label) {
 
 /** Runs a command from the command palette by its exact title ("Mistral: Fix"). */
 async function runCommand(title) {
+  log(`command palette: ${title}`);
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible' });
@@ -105,7 +106,8 @@ async function runCommand(title) {
     return label !== null && (label === title || label.startsWith(`${title},`) || label.startsWith(`${title} `));
   });
   await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+  await page.locator('.quick-input-widget .quick-input-list').waitFor({ state: 'hidden' }).catch(() => undefined);
+  log(`ran: ${title}`);
 }
 
 /** Opens a workspace file with Quick Open and waits until its editor is active. */
@@ -115,9 +117,9 @@ async function openFile(relative, line) {
   await input.waitFor({ state: 'visible' });
   await input.fill(relative);
   const name = path.basename(relative);
-  await waitUntil(`${relative} in Quick Open`, async () => {
+  await waitUntil(`${relative} first in Quick Open`, async () => {
     const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
-    return label?.includes(name);
+    return label === name || label?.startsWith(`${name},`) || label?.startsWith(`${name} `);
   });
   await page.keyboard.press('Enter');
   await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor();
@@ -173,6 +175,7 @@ try {
     await input.fill(scenario.apiKey);
     await shot('02-set-api-key');
     await page.keyboard.press('Enter');
+    await page.locator('.statusbar-item', { hasText: 'API key saved; server restarted' }).waitFor({ timeout: 30_000 });
     await statusItem('Mistral: idle').waitFor({ timeout: 30_000 });
   });
 
@@ -275,6 +278,7 @@ try {
   try {
     await page.screenshot({ path: path.join(artifacts, 'failure.png') });
     writeFileSync(path.join(artifacts, 'failure-page.txt'), await page.locator('body').innerText());
+    writeFileSync(path.join(artifacts, 'failure-statusbar.html'), await page.locator('.part.statusbar').first().innerHTML());
   } catch (inner) {
     log(`could not save the failure screenshot: ${inner}`);
   }

@@ -1,0 +1,142 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import * as vscode from 'vscode';
+import { ResponseError } from 'vscode-languageclient/node';
+
+// vscode-languageclient `require`s the real `vscode` module, which only the extension host has.
+vi.mock('vscode-languageclient/node', () => {
+  class ResponseError extends Error {
+    constructor(
+      readonly code: number,
+      message: string,
+    ) {
+      super(message);
+    }
+  }
+  return { ResponseError, LSPErrorCodes: { RequestCancelled: -32800 } };
+});
+import { NotRunningError } from '../../src/common/server';
+import { StatusModel } from '../../src/common/status';
+import { Actions } from '../../src/features/actions';
+
+const mock = vscode as unknown as {
+  window: Record<string, ReturnType<typeof vi.fn>> & { activeTextEditor: unknown };
+  languages: { getDiagnostics: ReturnType<typeof vi.fn> };
+};
+
+const URI = 'file:///w/buggy.py';
+const range = (sl: number, sc: number, el: number, ec: number) => ({
+  start: { line: sl, character: sc },
+  end: { line: el, character: ec },
+  isEmpty: sl === el && sc === ec,
+  intersection: (other: { start: { line: number }; end: { line: number } }) =>
+    other.start.line <= el && other.end.line >= sl ? other : undefined,
+});
+
+function setup(result: unknown = {}) {
+  const document = { uri: vscode.Uri.parse(URI), version: 7, getText: () => 'def add(a, b):\n    return a - b\n' };
+  mock.window.activeTextEditor = { document, selection: range(1, 4, 1, 4) };
+  (vscode.workspace as unknown as { textDocuments: unknown[] }).textDocuments = [document];
+  const client = {
+    code2ProtocolConverter: {
+      asUri: (uri: vscode.Uri) => uri.toString(),
+      asRange: (r: ReturnType<typeof range>) => ({ start: r.start, end: r.end }),
+      asDiagnostics: async (d: unknown[]) => d.map((x) => ({ converted: x })),
+    },
+    protocol2CodeConverter: { asUri: (uri: string) => vscode.Uri.parse(uri) },
+  };
+  const server = {
+    languageClient: client as unknown,
+    executeCommand: vi.fn(async (_command: string, _arg?: object) => result),
+  };
+  const status = new StatusModel();
+  status.setServer('running');
+  const fixes = { show: vi.fn(async () => undefined) };
+  const explainView = { start: vi.fn(), complete: vi.fn(), fail: vi.fn() };
+  const actions = new Actions(server as never, status, fixes as never, explainView as never, () => true);
+  return { actions, server, status, fixes, explainView, document };
+}
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  mock.languages.getDiagnostics.mockReturnValue([
+    { range: range(1, 4, 1, 16), message: 'on the target' },
+    { range: range(9, 0, 9, 1), message: 'elsewhere' },
+  ]);
+});
+
+describe('Actions', () => {
+  it('Fix sends the target with preview: true and a run id, then shows the preview', async () => {
+    const edit = { documentChanges: [] };
+    const { actions, server, fixes, status, document } = setup({ id: 'ignored-by-server?', edit });
+    const pending = actions.fix();
+    await vi.waitFor(() => expect(server.executeCommand).toHaveBeenCalled());
+    const [command, arg] = server.executeCommand.mock.calls[0]!;
+    expect(command).toBe('mistral.fix');
+    expect(arg).toMatchObject({
+      uri: URI,
+      range: { start: { line: 1, character: 4 }, end: { line: 1, character: 4 } },
+      version: 7,
+      preview: true,
+      diagnostics: [{ converted: { range: expect.anything(), message: 'on the target' } }],
+    });
+    expect((arg as { id: string }).id).toMatch(/^vscode-fix-/);
+    await pending;
+    expect(status.busy).toBe(false);
+    expect(fixes.show).toHaveBeenCalledWith(document, { text: document.getText(), version: 7 }, expect.objectContaining({ edit }), 'ignored-by-server?', URI);
+  });
+
+  it('Fix without an edit says why and opens no preview', async () => {
+    const { actions, fixes } = setup({ message: 'the model answered no code' });
+    await actions.fix();
+    expect(fixes.show).not.toHaveBeenCalled();
+    expect(mock.window.showInformationMessage).toHaveBeenCalledWith('Mistral: the model answered no code');
+  });
+
+  it('Review of a cursor (empty selection) reviews the whole file: range null', async () => {
+    const { actions, server } = setup({ diagnostics: 2 });
+    await actions.review();
+    expect(server.executeCommand.mock.calls[0]![1]).toMatchObject({ uri: URI, range: null, version: 7 });
+    expect(mock.window.showInformationMessage).toHaveBeenCalledWith('Mistral: 2 findings in buggy.py.', 'Show Problems');
+  });
+
+  it('Explain asks for showResult: false and feeds the explain view', async () => {
+    const { actions, server, explainView } = setup({ text: '# Explanation', cancelled: false });
+    await actions.explain();
+    const arg = server.executeCommand.mock.calls[0]![1] as { id: string; showResult: boolean };
+    expect(arg.showResult).toBe(false);
+    expect(explainView.start).toHaveBeenCalledWith(arg.id, 'buggy.py:2');
+    expect(explainView.complete).toHaveBeenCalledWith(arg.id, '# Explanation', false);
+  });
+
+  it("routes the server's code-action commands through the same flows, keeping their arguments", async () => {
+    const { actions, server } = setup({ text: 'x' });
+    const fromCodeAction = { uri: URI, range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, version: 7, diagnostics: [] };
+    await actions.route('mistral.explain', [fromCodeAction]);
+    expect(server.executeCommand.mock.calls[0]![1]).toMatchObject({ ...fromCodeAction, showResult: false });
+    expect(actions.route('mistral.cancel', [{}])).toBeUndefined();
+    expect(actions.route('mistral.fix', ['not an argument object'])).toBeUndefined();
+  });
+
+  it('does not repeat errors the server already showed, but shows its own', async () => {
+    const { actions, server } = setup();
+    server.executeCommand.mockRejectedValueOnce(new ResponseError(-32803, 'HTTP 401: the API key was refused'));
+    await actions.review();
+    expect(mock.window.showErrorMessage).not.toHaveBeenCalled();
+    actions.report(new NotRunningError());
+    expect(mock.window.showErrorMessage).toHaveBeenCalledWith(expect.stringContaining('not running'), 'Restart Server', 'Show Logs');
+  });
+
+  it('asks for an open file when there is no editor', async () => {
+    const { actions, server } = setup();
+    mock.window.activeTextEditor = undefined;
+    await actions.generateTests();
+    expect(server.executeCommand).not.toHaveBeenCalled();
+    expect(mock.window.showInformationMessage).toHaveBeenCalledWith('Mistral: open a file to generate tests.');
+  });
+
+  it('Toggle review on save shows the state the server answers', async () => {
+    const { actions, status } = setup({ reviewOnSave: true });
+    await actions.toggleReviewOnSave();
+    expect(status.reviewOnSave).toBe(true);
+  });
+});

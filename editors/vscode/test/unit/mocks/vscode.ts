@@ -1,0 +1,124 @@
+/**
+ * A small stand-in for the `vscode` module (aliased in vitest.config.mts): enough of the API
+ * for the modules under test, with spies (`vi.fn`) where tests inspect calls.
+ */
+import { vi } from 'vitest';
+
+export class Disposable {
+  constructor(private readonly fn: () => void = () => undefined) {}
+  dispose(): void {
+    this.fn();
+  }
+}
+
+export class EventEmitter<T> {
+  private listeners = new Set<(e: T) => void>();
+  event = (listener: (e: T) => void): Disposable => {
+    this.listeners.add(listener);
+    return new Disposable(() => this.listeners.delete(listener));
+  };
+  fire(e: T): void {
+    for (const l of this.listeners) l(e);
+  }
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class Uri {
+  private constructor(
+    readonly scheme: string,
+    readonly path: string,
+    readonly query = '',
+  ) {}
+  static parse(value: string): Uri {
+    const match = /^([a-z][\w+.-]*):(?:\/\/[^/]*)?([^?#]*)(?:\?([^#]*))?/i.exec(value);
+    return new Uri(match?.[1] ?? 'file', decodeURIComponent(match?.[2] ?? value), match?.[3] ?? '');
+  }
+  static file(path: string): Uri {
+    return new Uri('file', path);
+  }
+  static from(parts: { scheme: string; path?: string; query?: string }): Uri {
+    return new Uri(parts.scheme, parts.path ?? '', parts.query ?? '');
+  }
+  get fsPath(): string {
+    return this.path;
+  }
+  toString(): string {
+    const authority = this.scheme === 'file' ? '//' : '';
+    return `${this.scheme}:${authority}${this.path}${this.query ? `?${this.query}` : ''}`;
+  }
+}
+
+export class TabInputTextDiff {
+  constructor(
+    readonly original: Uri,
+    readonly modified: Uri,
+  ) {}
+}
+
+export enum StatusBarAlignment {
+  Left = 1,
+  Right = 2,
+}
+export enum ViewColumn {
+  Active = -1,
+  Beside = -2,
+  One = 1,
+  Two = 2,
+}
+
+export const tabChange = new EventEmitter<{ opened: unknown[]; closed: unknown[]; changed: unknown[] }>();
+export const tabs: { input: unknown }[] = [];
+
+export const window = {
+  showInformationMessage: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
+  showWarningMessage: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
+  showErrorMessage: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
+  showTextDocument: vi.fn(async (document: unknown) => ({ document })),
+  setStatusBarMessage: vi.fn(),
+  visibleTextEditors: [] as unknown[],
+  activeTextEditor: undefined as unknown,
+  tabGroups: {
+    get all() {
+      return [{ tabs }];
+    },
+    close: vi.fn(async (closing: unknown[]) => {
+      for (const tab of closing) {
+        const index = tabs.indexOf(tab as { input: unknown });
+        if (index >= 0) tabs.splice(index, 1);
+      }
+      tabChange.fire({ opened: [], closed: closing, changed: [] });
+      return true;
+    }),
+    onDidChangeTabs: tabChange.event,
+  },
+  createStatusBarItem: vi.fn(),
+  createOutputChannel: vi.fn(),
+};
+
+export const commands = {
+  executeCommand: vi.fn(async (..._args: unknown[]) => undefined as unknown),
+  registerCommand: vi.fn(() => new Disposable()),
+};
+
+export const contentProviders = new Map<string, { provideTextDocumentContent(uri: Uri): string }>();
+
+export const workspace = {
+  getConfiguration: vi.fn(),
+  onDidChangeConfiguration: vi.fn(() => new Disposable()),
+  workspaceFolders: [] as unknown[],
+  textDocuments: [] as unknown[],
+  openTextDocument: vi.fn(),
+  registerTextDocumentContentProvider: vi.fn((scheme: string, provider: { provideTextDocumentContent(uri: Uri): string }) => {
+    contentProviders.set(scheme, provider);
+    return new Disposable(() => contentProviders.delete(scheme));
+  }),
+};
+
+export const languages = { getDiagnostics: vi.fn(() => []) };
+export const extensions = { getExtension: vi.fn(() => undefined) };

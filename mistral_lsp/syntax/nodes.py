@@ -1,0 +1,377 @@
+"""Tree-sitter helpers: which role a node plays, a definition's name, extent, signature, docstring.
+
+The only code that looks at tree-sitter nodes (with `index`, which walks whole files with
+these helpers); it asks the language table which role a node kind plays and never tests a
+language by name. Offsets: tree-sitter gives UTF-8 bytes and rows; what leaves here is string
+offsets and 0-based document lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from mistral_lsp.syntax.document import Document
+from mistral_lsp.syntax.languages import LanguageSpec
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+MAX_NAME = 200
+_MAX_SIGNATURE = 400
+_MAX_DOC_LINES = 40
+RECEIVER_TYPE = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*\)\s*$")
+_GENERIC_SUFFIX = re.compile(r"\s*<.*$", re.DOTALL)
+_QUALIFIER = re.compile(r"::|[.:]")
+
+
+def short_name(name: str | None) -> str | None:
+    """The name without its owner (`deposit` for `Account::deposit`)."""
+    return None if name is None else _QUALIFIER.split(name)[-1] or name
+
+
+class DefInfo:
+    """A definition in the current tree: what it is, its whole-line extent, and its nodes.
+
+    The nodes are found lazily from an anchor (a node of the current tree) and a path of
+    named-child indices: the file index reuses what it learnt about unchanged code from one
+    version to the next, and only the definitions a prompt shows need their nodes.
+    """
+
+    __slots__ = (
+        "_anchor", "_back", "_first", "_node", "_path", "_top_path", "end_line", "kind", "name",
+        "node_type", "parent", "short_name", "start_line", "template",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        name: str | None,
+        parent: str | None,
+        start_line: int,
+        end_line: int,
+        node_type: str,
+        *,
+        node: Node | None = None,
+        first: Node | None = None,
+        anchor: Node | None = None,
+        path: tuple[int, ...] = (),
+        top_path: tuple[int, ...] = (),
+        back: int = 0,
+        template: object = None,
+    ) -> None:
+        self.kind = kind
+        """"function" | "method" | "class"."""
+        self.name = name
+        self.parent = parent
+        """The class (or type, for a Go method) it belongs to."""
+        self.start_line = start_line
+        self.end_line = end_line
+        self.node_type = node_type
+        self.short_name = short_name(name)
+        self.template = template
+        """What the index cached about it (and keys its signature by)."""
+        self._node = node
+        self._first = first
+        self._anchor = anchor
+        self._path = path
+        self._top_path = top_path
+        self._back = back
+
+    @property
+    def node(self) -> Node:
+        """The definition node itself (`function_definition`, `class_declaration`...)."""
+        if self._node is None:
+            self._node = _follow(self._anchor, self._path)
+        return self._node
+
+    @property
+    def first(self) -> Node:
+        """The first node of its extent: a wrapper (decorators, `export`) or leading attribute."""
+        if self._first is None:
+            node = _follow(self._anchor, self._top_path)
+            for _ in range(self._back):
+                node = node.prev_named_sibling or node
+            self._first = node
+        return self._first
+
+    def __repr__(self) -> str:
+        return f"DefInfo({self.kind} {self.name!r}, lines {self.start_line}-{self.end_line}, parent={self.parent!r})"
+
+
+def _follow(anchor: Node | None, path: tuple[int, ...]) -> Node:
+    assert anchor is not None, "a DefInfo needs a node or an anchor"
+    node = anchor
+    for index in path:
+        node = node.named_children[index]
+    return node
+
+
+def path_to(ancestor: Node, node: Node) -> tuple[int, ...]:
+    """Named-child indices leading from `ancestor` down to `node`."""
+    path: list[int] = []
+    while node != ancestor:
+        parent = node.parent
+        assert parent is not None, "path_to: not an ancestor"
+        path.append(parent.named_children.index(node))
+        node = parent
+    return tuple(reversed(path))
+
+
+class Syntax:
+    """Tree helpers bound to one document and its language."""
+
+    def __init__(self, doc: Document, spec: LanguageSpec) -> None:
+        self.doc = doc
+        self.spec = spec
+        self._assign = spec.assignment_fields()
+        # Tree-sitter's rows are our lines unless a lone "\r" (a line break for LSP, not for
+        # tree-sitter) is in the text; then lines come from byte offsets, more slowly.
+        self._rows_are_lines = not doc.cached("lone_cr", lambda: has_lone_cr(doc.text))
+
+    # -- positions and text -------------------------------------------------------------------
+
+    def offset(self, byte: int) -> int:
+        return self.doc.offset_of_byte(byte)
+
+    def lines_of(self, node: Node) -> tuple[int, int]:
+        """First and last document line of `node` (a trailing newline does not count)."""
+        if self._rows_are_lines:
+            start, (end, column) = node.start_point.row, node.end_point
+            return start, (end - 1 if column == 0 and end > start else end)
+        doc = self.doc
+        start = doc.line_of(self.offset(node.start_byte))
+        end_byte = node.end_byte - 1 if node.end_byte > node.start_byte else node.end_byte
+        return start, max(start, doc.line_of(self.offset(end_byte)))
+
+    def text(self, node: Node) -> str:
+        raw = node.text
+        return raw.decode("utf-8", "replace") if raw is not None else ""
+
+    def lines_text(self, start_line: int, end_line: int) -> str:
+        doc = self.doc
+        return doc.text[doc.line_start(start_line) : doc.line_end(end_line)]
+
+    # -- roles ----------------------------------------------------------------------------------
+
+    def is_function(self, node: Node) -> bool:
+        return node.type in self.spec.functions
+
+    def is_class(self, node: Node) -> bool:
+        return node.type in self.spec.classes and (
+            not self.spec.class_needs_body or node.child_by_field_name("body") is not None
+        )
+
+    def is_definition(self, node: Node) -> bool:
+        return self.is_function(node) or self.is_class(node)
+
+    def is_namespace(self, node: Node) -> bool:
+        return node.type in self.spec.namespaces and (
+            node.type not in self.spec.imports or node.child_by_field_name("body") is not None
+        )
+
+    def is_import(self, node: Node) -> bool:
+        spec = self.spec
+        if node.type in spec.imports:
+            return node.type not in spec.namespaces or node.child_by_field_name("body") is None
+        if spec.import_pattern is None or self.is_definition(node):
+            return False
+        first_line = self.doc.line_text(self.doc.line_of(self.offset(node.start_byte)))
+        return spec.is_import_line(first_line)
+
+    def is_top_level(self, node: Node) -> bool:
+        """Directly in the file, or in a namespace / `#ifdef` block."""
+        parent = node.parent
+        if parent is None:
+            return False
+        if parent.parent is None or self.is_namespace(parent):
+            return True
+        grand = parent.parent
+        return self.is_namespace(grand) and parent == grand.child_by_field_name("body")
+
+    def members(self, node: Node) -> list[Node]:
+        """The nodes directly inside a class or namespace (its body's children)."""
+        body = node.child_by_field_name("body")
+        return (body if body is not None else node).named_children
+
+    # -- definitions ----------------------------------------------------------------------------
+
+    def own_name(self, node: Node) -> str | None:
+        name = node.child_by_field_name("name")
+        if name is None:
+            declarator = node.child_by_field_name("declarator")
+            while declarator is not None and declarator.child_by_field_name("declarator") is not None:
+                declarator = declarator.child_by_field_name("declarator")
+            name = declarator
+        if name is None and self.is_class(node):
+            name = node.child_by_field_name("type")  # Rust `impl Type`
+        if name is None:
+            return None
+        text = " ".join(self.text(name).split())
+        return _GENERIC_SUFFIX.sub("", text)[:MAX_NAME] or None
+
+    def extent(self, node: Node) -> tuple[Node, str | None]:
+        """The outermost node that belongs to definition `node` (decorators, `export`, the
+        declaration it is assigned in), and the name that assignment gives it."""
+        top = node
+        assigned: str | None = None
+        while (parent := top.parent) is not None:
+            if parent.type in self.spec.wrappers and self._only_definition(parent, top):
+                top = parent
+                continue
+            field = self._assign.get(parent.type)
+            if field is not None:
+                target = parent.child_by_field_name(field) if field else first_named(parent)
+                if target is not None and target != top and self._only_definition(parent, top):
+                    if assigned is None:
+                        assigned = " ".join(self.text(target).split())[:MAX_NAME]
+                    top = parent
+                    continue
+            break
+        return top, assigned
+
+    def _only_definition(self, parent: Node, child: Node) -> bool:
+        """No other child of `parent` is or may hold a definition."""
+        spec = self.spec
+        for other in parent.named_children:
+            if other != child and (
+                self.is_definition(other) or other.type in self._assign or other.type in spec.wrappers
+            ):
+                return False
+        return True
+
+    def wrapped_definition(self, node: Node) -> Node | None:
+        """The definition a wrapper or leading node belongs to (`@decorator`, `export`,
+        `#[derive]`), else None."""
+        if node.type in self.spec.leading:
+            following = node.next_named_sibling
+            while following is not None and following.type in self.spec.leading:
+                following = following.next_named_sibling
+            if following is None or (self.wrapped_definition(following) is None and not self.is_definition(following)):
+                return None
+            node = following
+        for _depth in range(4):
+            if self.is_definition(node):
+                return node
+            if node.type not in self.spec.wrappers and node.type not in self._assign:
+                return None
+            inner = [child for child in node.named_children if self.is_definition(child)]
+            inner = inner or [
+                child for child in node.named_children if child.type in self.spec.wrappers or child.type in self._assign
+            ]
+            if len(inner) != 1:
+                return None
+            node = inner[0]
+        return None
+
+    def enclosing_definition(self, node: Node) -> Node | None:
+        parent = node.parent
+        while parent is not None:
+            if self.is_definition(parent):
+                return parent
+            parent = parent.parent
+        return None
+
+    def info(self, node: Node) -> DefInfo:
+        """Kind, name, owner and whole-line extent of definition `node`."""
+        top, assigned = self.extent(node)
+        name = self.own_name(node) or assigned
+        first = top
+        while (previous := first.prev_named_sibling) is not None and previous.type in self.spec.leading:
+            first = previous
+        start_line = self.lines_of(first)[0]
+        end_line = self.lines_of(top)[1]
+        enclosing = self.enclosing_definition(node)
+        owner = self._definition_name(enclosing) if enclosing is not None and self.is_class(enclosing) else None
+        if self.is_class(node):
+            kind = "class"
+        elif owner is not None:
+            kind = "method"
+        elif enclosing is None and (receiver := node.child_by_field_name("receiver")) is not None:
+            match = RECEIVER_TYPE.search(self.text(receiver))
+            kind, owner = "method", match.group(1) if match else None
+        elif enclosing is None and name and (qualifier := self._qualifier(name)) is not None:
+            kind, owner = "method", qualifier
+        else:
+            kind = "function"
+        return DefInfo(kind, name, owner, start_line, end_line, node.type, node=node, first=first)
+
+    def _definition_name(self, node: Node) -> str | None:
+        return self.own_name(node) or self.extent(node)[1]
+
+    def _qualifier(self, name: str) -> str | None:
+        for separator in self.spec.scope_separators:
+            owner, found, _member = name.rpartition(separator)
+            if found and owner:
+                return owner
+        return None
+
+    def signature(self, info: DefInfo) -> str:
+        """The definition's header on one line: from the start of its line to its body."""
+        doc, node = self.doc, info.node
+        start = doc.line_start(doc.line_of(self.offset(node.start_byte)))
+        body = node.child_by_field_name("body")
+        if body is not None and body.start_byte > node.start_byte:
+            end = self.offset(body.start_byte)
+        else:
+            end = doc.line_end(doc.line_of(self.offset(node.start_byte)))
+        header = " ".join(line.strip() for line in doc.text[start:end].splitlines() if line.strip())
+        header = header.replace("( ", "(").replace(" )", ")").replace(", )", ")")
+        header = header.rstrip().removesuffix("{").rstrip()
+        return header[:_MAX_SIGNATURE]
+
+    def docstring(self, info: DefInfo) -> str | None:
+        """A Python-style docstring, or the comment lines right above the definition."""
+        if self.spec.docstring_in_body:
+            body = info.node.child_by_field_name("body")
+            first = first_named(body) if body is not None else None
+            if first is not None and first.type == "expression_statement":
+                string = first_named(first)
+                if string is not None and string.type == "string":
+                    start, end = self.lines_of(first)
+                    return self.lines_text(start, min(end, start + _MAX_DOC_LINES - 1))
+            return None
+        top_line = info.start_line
+        previous = info.first.prev_named_sibling
+        while previous is not None and "comment" in previous.type:
+            start, end = self.lines_of(previous)
+            if end != top_line - 1 or info.start_line - start > _MAX_DOC_LINES:
+                break
+            top_line = start
+            previous = previous.prev_named_sibling
+        return self.lines_text(top_line, info.start_line - 1) if top_line < info.start_line else None
+
+    # -- the file -------------------------------------------------------------------------------
+
+    def identifiers(self, start_byte: int, end_byte: int) -> Iterator[str]:
+        """Names used between two byte offsets, in order (with repeats)."""
+        from tree_sitter import QueryCursor
+
+        tree = self.doc.tree
+        if tree is None:
+            return
+        cursor = QueryCursor(self.spec.identifier_query())
+        cursor.set_byte_range(start_byte, end_byte)
+        nodes = [node for found in cursor.captures(tree.root_node).values() for node in found]
+        nodes.sort(key=lambda node: node.start_byte)
+        for node in nodes:
+            raw = node.text
+            if raw:
+                yield raw.decode("utf-8", "replace")
+
+
+def has_lone_cr(text: str) -> bool:
+    return "\r" in text and text.count("\r") != text.count("\r\n")
+
+
+def first_named(node: Node) -> Node | None:
+    return node.named_children[0] if node.named_child_count else None
+
+
+def syntax_of(doc: Document) -> Syntax | None:
+    """Tree helpers for `doc`, or None without a language or a tree."""
+    spec = doc.language
+    if spec is None or doc.tree is None:
+        return None
+    return Syntax(doc, spec)
