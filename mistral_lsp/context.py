@@ -29,7 +29,8 @@ from urllib.parse import unquote, urlsplit
 from lsprotocol import types
 
 from mistral_lsp.syntax.document import Document
-from mistral_lsp.syntax.index import DefInfo, FileIndex, Syntax, file_index, first_named, syntax_of
+from mistral_lsp.syntax.index import FileIndex, file_index
+from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, syntax_of
 from mistral_lsp.syntax.targets import Target, definitions, paragraph_target, select_target
 from mistral_lsp.tokens import estimate_tokens
 
@@ -301,9 +302,9 @@ class _Builder:
         if owner is not None:
             # A Go method's struct, a Rust impl's struct: the type the method belongs to, found
             # by name (one: the other `impl` blocks of the type are not what the method uses).
-            kinds = {enclosing.node.type} if enclosing is not None else set()
+            kinds = {enclosing.node_type} if enclosing is not None else set()
             found = [
-                info for info in by_name.get(owner, ()) if info.kind == "class" and info.node.type not in kinds
+                info for info in by_name.get(owner, ()) if info.kind == "class" and info.node_type not in kinds
                 and (info.end_line < target.start_line or info.start_line > target.end_line)
             ]
             if found:

@@ -12,13 +12,14 @@ The API key is held in `Settings.api_key` but is excluded from `repr` and from
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import cattrs
-from cattrs.gen import make_dict_structure_fn, override
+if TYPE_CHECKING:
+    import cattrs
 
 DEFAULT_BASE_URL = "https://api.mistral.ai/v1"
 DEFAULT_MODEL = "mistral-medium-3.5"
@@ -127,7 +128,12 @@ def _to_camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _make_converter() -> cattrs.Converter:
+@functools.cache
+def _converter() -> cattrs.Converter:
+    """Built on first use: cattrs is not needed to answer `initialize`."""
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn, override
+
     converter = cattrs.Converter(forbid_extra_keys=False)
 
     def structure_review_on_save(value: Any, _: Any) -> bool | list[str]:
@@ -146,9 +152,6 @@ def _make_converter() -> cattrs.Converter:
             cls, make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
         )
     return converter
-
-
-_converter = _make_converter()
 
 
 def _unstructure(settings: Settings) -> dict[str, Any]:
@@ -195,7 +198,9 @@ def _validate(settings: Settings) -> list[str]:
 
 def _describe(exc: BaseException) -> list[str]:
     lines = []
-    for message in cattrs.transform_error(exc, path="mistral"):  # type: ignore[arg-type]
+    import cattrs
+
+    for message in cattrs.transform_error(exc, path="mistral"):
         # cattrs says "invalid value for type, expected int @ mistral.context_tokens";
         # say it with the names the user wrote.
         text, _, where = message.partition(" @ ")
@@ -242,7 +247,7 @@ def parse_settings(raw: Any) -> Settings:
     # Editors send null for "unset"; treat it as absent so the default applies.
     data = {k: v for k, v in data.items() if v is not None or k in ("apiKey", "baseUrl")}
     try:
-        settings = _converter.structure(data, Settings)
+        settings = _converter().structure(data, Settings)
     except Exception as exc:
         raise SettingsError(_describe(exc)) from None
     problems = _validate(settings)

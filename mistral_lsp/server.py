@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# LSP's RequestFailed: the request was valid but could not be carried out.
+REQUEST_FAILED = -32803
+
 
 class MistralProtocol(LanguageServerProtocol):
     """pygls' protocol with UTF-8 preference and run-aware cancellation."""

@@ -22,11 +22,6 @@ import re
 import sys
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    tomllib = None
-
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini", "package.json",
                  "go.mod", "Cargo.toml", "pom.xml", "build.gradle", "Gemfile", "composer.json", ".git")
 
@@ -48,7 +43,10 @@ def project_root(source: Path, workspace_roots: list[Path] | None = None) -> Pat
 
 def _pytest_testpaths(root: Path) -> list[str]:
     pyproject = root / "pyproject.toml"
-    if pyproject.exists() and tomllib is not None:
+    # Python 3.10 has no TOML reader in the standard library: pytest.ini & co. still work.
+    if pyproject.exists() and sys.version_info >= (3, 11):
+        import tomllib
+
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             paths = data.get("tool", {}).get("pytest", {}).get("ini_options", {}).get("testpaths")

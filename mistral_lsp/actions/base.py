@@ -28,14 +28,12 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from mistral_lsp.logs import redactor
-from mistral_lsp.server import MistralLanguageServer
+from mistral_lsp.server import REQUEST_FAILED, MistralLanguageServer
 from mistral_lsp.streaming import Run, RunReporter, current_work_done_token
 from mistral_lsp.syntax.document import Document
 
 log = logging.getLogger(__name__)
 
-# LSP's RequestFailed: the request was valid but could not be carried out.
-REQUEST_FAILED = -32803
 
 
 class ActionError(Exception):
@@ -244,6 +242,7 @@ def _uncancel() -> None:
     """Let the task finish normally after we handled its cancellation (Python >= 3.11)."""
     task = asyncio.current_task()
     uncancel = getattr(task, "uncancel", None)
-    if uncancel is not None:
-        while task is not None and task.cancelling():
+    cancelling = getattr(task, "cancelling", None)
+    if uncancel is not None and cancelling is not None:
+        while cancelling():
             uncancel()

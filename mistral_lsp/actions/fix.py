@@ -84,11 +84,11 @@ async def run(ctx: ActionContext) -> None:
     if request.preview:
         _forget_stale(ls)
         ls.pending_fixes[fix.id] = fix
-        edit = build_edit(ls, fix)
-        ctx.result.update(edit=ls.protocol._converter.unstructure(edit), version=doc.version, preview=True)
+        preview = build_edit(ls, fix)
+        ctx.result.update(edit=ls.protocol._converter.unstructure(preview), version=doc.version, preview=True)
         return
-    applied, message, edit = await apply_fix(ls, fix)
-    ctx.result.update(applied=applied, edit=ls.protocol._converter.unstructure(edit) if edit else None)
+    applied, message, applied_edit = await apply_fix(ls, fix)
+    ctx.result.update(applied=applied, edit=ls.protocol._converter.unstructure(applied_edit) if applied_edit else None)
     if message:
         ctx.result["message"] = message
 

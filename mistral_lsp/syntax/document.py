@@ -63,6 +63,10 @@ class Document:
         self._language = language_for(language_id, uri, text[:200].split("\n", 1)[0])
         self._generation = 0
         self._cache: dict[str, Any] = {}
+        self.memo: dict[str, Any] = {}
+        self._dirty: tuple[int, int, int] | None = None
+        """Memory that survives changes (unlike `cached`): what the file index learnt about
+        code that has not changed since."""
         self._parser: Parser | None = None
         self._tree: Tree | None = None
         self._tree_stale = True  # the text changed since self._tree was parsed (or never parsed)
@@ -227,10 +231,11 @@ class Document:
         if start == end and not new:
             return
         text = old[:start] + new + old[end:]
+        start_byte = start if old.isascii() else utf8_len(old[:start])
+        old_end_byte = start_byte + utf8_len(old[start:end])
+        new_end_byte = start_byte + utf8_len(new)
+        self._mark_dirty(start_byte, old_end_byte, new_end_byte)
         if self._tree is not None:
-            start_byte = start if old.isascii() else utf8_len(old[:start])
-            old_end_byte = start_byte + utf8_len(old[start:end])
-            new_end_byte = start_byte + utf8_len(new)
             start_point = self._ts_point(old, start)
             old_end_point = self._ts_point(old, end)
             newline = new.rfind("\n")
@@ -246,6 +251,24 @@ class Document:
         self._tree_stale = True
         self._generation += 1
         self._cache.clear()
+
+    def _mark_dirty(self, start: int, old_end: int, new_end: int) -> None:
+        """Merge one edit (bytes) into the span changed since `take_changes()`."""
+        grown = new_end - old_end
+        if self._dirty is None:
+            self._dirty = (start, new_end, grown)
+            return
+        dirty_start, dirty_end, delta = self._dirty
+        # Before min(start) nothing moved; from the new end on, bytes are the old ones shifted.
+        self._dirty = (min(dirty_start, start), max(new_end, dirty_end + grown), delta + grown)
+
+    def take_changes(self) -> tuple[int, int, int] | None:
+        """The bytes changed since the last call, as (start, end, shift): bytes before `start`
+        are as they were, bytes from `end` on were at `offset - shift`; None if nothing changed.
+        For the file index, which keeps what it knows about unchanged code."""
+        with self._lock:
+            changes, self._dirty = self._dirty, None
+            return changes
 
     def _ts_point(self, text: str, offset: int) -> tuple[int, int]:
         """Tree-sitter's (row, byte column) of `offset` in `text` (the text before the edit)."""

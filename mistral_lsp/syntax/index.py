@@ -1,60 +1,50 @@
-"""What a syntax tree says about a file: its definitions, imports, scopes, and names used.
+"""A file's definitions and imports, kept up to date incrementally.
 
-The only module that walks tree-sitter nodes; it asks the language table (`languages`) which
-role a node kind plays and never tests a language by name. Results are cached per document
-generation (`Document.cached`), so building context twice after one edit walks the tree once.
-Offsets: tree-sitter gives UTF-8 bytes; everything leaving this module is string offsets and
-0-based line numbers of the document.
+Walking a 10k-line file's definitions takes ~30 ms in Python, too slow to redo after every
+keystroke. So the walk is split into units — the nodes at the top level, in namespaces and in
+class bodies — and what it learns from a unit (its definitions and imports, relative to the
+unit's first line, with paths to their nodes) is remembered by the unit's kind, context and
+byte span. After edits, the document says which bytes changed (`Document.take_changes`): a unit
+outside them is found again at its old span (shifted if after them) and costs a lookup; only
+the units that overlap an edit are analysed again. The result is the same as a fresh walk (a
+property test holds it so).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+import gc
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from mistral_lsp.syntax.document import Document
-from mistral_lsp.syntax.languages import LanguageSpec
+from mistral_lsp.syntax.nodes import (
+    MAX_NAME,
+    RECEIVER_TYPE,
+    DefInfo,
+    Syntax,
+    first_named,
+    path_to,
+    short_name,
+    syntax_of,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_MAX_NAME = 200
-_MAX_SIGNATURE = 400
-_MAX_DOC_LINES = 40
-_RECEIVER_TYPE = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*\)\s*$")
-_GENERIC_SUFFIX = re.compile(r"\s*<.*$", re.DOTALL)
-_QUALIFIER = re.compile(r"::|[.:]")
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class DefInfo:
-    """A definition found in the tree, with the nodes needed to render it."""
-
-    node: Node
-    """The definition node itself (`function_definition`, `class_declaration`...)."""
-    first: Node
-    """The first node of its extent: a wrapper (decorators, `export`) or a leading attribute."""
-    kind: str
-    """"function" | "method" | "class"."""
-    name: str | None
-    parent: str | None
-    start_line: int
-    end_line: int
-    short_name: str | None = None
-    """The name without its owner (`deposit` for `Account::deposit`)."""
-
-
-def _short_name(name: str | None) -> str | None:
-    return None if name is None else _QUALIFIER.split(name)[-1] or name
+_MEMO_KEY = "index_units"
 
 
 class FileIndex:
     """A file's named definitions (top level and class members, not nested functions) and
-    imports, with lookups the context builder needs."""
+    imports, with the lookups the context builder needs."""
 
-    def __init__(self, definitions: Sequence[DefInfo] = (), imports: Sequence[tuple[int, int]] = ()) -> None:
+    def __init__(
+        self,
+        definitions: Sequence[DefInfo] = (),
+        imports: Sequence[tuple[int, int]] = (),
+        signatures: dict[object, str] | None = None,
+    ) -> None:
         self.definitions = tuple(definitions)
         """In file order."""
         self.imports = tuple(imports)
@@ -64,389 +54,255 @@ class FileIndex:
         for info in self.definitions:
             if info.short_name:
                 self.by_name.setdefault(info.short_name, []).append(info)
-        self._signatures: dict[int, str] = {}
+        self._signatures = signatures if signatures is not None else {}
 
     def signature(self, syntax: Syntax, info: DefInfo) -> str:
-        """`syntax.signature(info)`, memoized: the outline and siblings ask for many."""
-        key = id(info)
+        """`syntax.signature(info)`, remembered across versions for unchanged code."""
+        key = info.template if info.template is not None else id(info)
         found = self._signatures.get(key)
         if found is None:
             found = self._signatures[key] = syntax.signature(info)
         return found
 
 
-class Syntax:
-    """Tree helpers bound to one document and its language."""
+@dataclasses.dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, quickly
+class _Template:
+    """A definition relative to the unit it was found in."""
 
-    def __init__(self, doc: Document, spec: LanguageSpec) -> None:
-        self.doc = doc
-        self.spec = spec
-        self._assign = spec.assignment_fields()
-        # Tree-sitter's rows are our lines unless a lone "\r" (a line break for LSP, not for
-        # tree-sitter) is in the text; then lines come from byte offsets, more slowly.
-        self._rows_are_lines = not doc.cached("lone_cr", lambda: _has_lone_cr(doc.text))
-
-    # -- positions and text -------------------------------------------------------------------
-
-    def offset(self, byte: int) -> int:
-        return self.doc.offset_of_byte(byte)
-
-    def lines_of(self, node: Node) -> tuple[int, int]:
-        """First and last document line of `node` (a trailing newline does not count)."""
-        if self._rows_are_lines:
-            start, (end, column) = node.start_point.row, node.end_point
-            return start, (end - 1 if column == 0 and end > start else end)
-        doc = self.doc
-        start = doc.line_of(self.offset(node.start_byte))
-        end_byte = node.end_byte - 1 if node.end_byte > node.start_byte else node.end_byte
-        return start, max(start, doc.line_of(self.offset(end_byte)))
-
-    def text(self, node: Node) -> str:
-        raw = node.text
-        return raw.decode("utf-8", "replace") if raw is not None else ""
-
-    def lines_text(self, start_line: int, end_line: int) -> str:
-        doc = self.doc
-        return doc.text[doc.line_start(start_line) : doc.line_end(end_line)]
-
-    # -- roles ----------------------------------------------------------------------------------
-
-    def is_function(self, node: Node) -> bool:
-        return node.type in self.spec.functions
-
-    def is_class(self, node: Node) -> bool:
-        return node.type in self.spec.classes and (
-            not self.spec.class_needs_body or node.child_by_field_name("body") is not None
-        )
-
-    def is_definition(self, node: Node) -> bool:
-        return self.is_function(node) or self.is_class(node)
-
-    def is_namespace(self, node: Node) -> bool:
-        return node.type in self.spec.namespaces and (
-            node.type not in self.spec.imports or node.child_by_field_name("body") is not None
-        )
-
-    def is_import(self, node: Node) -> bool:
-        spec = self.spec
-        if node.type in spec.imports:
-            return node.type not in spec.namespaces or node.child_by_field_name("body") is None
-        if spec.import_pattern is None or self.is_definition(node):
-            return False
-        first_line = self.doc.line_text(self.doc.line_of(self.offset(node.start_byte)))
-        return spec.is_import_line(first_line)
-
-    def is_top_level(self, node: Node) -> bool:
-        """Directly in the file, or in a namespace / `#ifdef` block."""
-        parent = node.parent
-        if parent is None:
-            return False
-        if parent.parent is None or self.is_namespace(parent):
-            return True
-        grand = parent.parent
-        return self.is_namespace(grand) and parent == grand.child_by_field_name("body")
-
-    def members(self, node: Node) -> list[Node]:
-        """The nodes directly inside a class or namespace (its body's children)."""
-        body = node.child_by_field_name("body")
-        return (body if body is not None else node).named_children
-
-    # -- definitions ----------------------------------------------------------------------------
-
-    def own_name(self, node: Node) -> str | None:
-        name = node.child_by_field_name("name")
-        if name is None:
-            declarator = node.child_by_field_name("declarator")
-            while declarator is not None and declarator.child_by_field_name("declarator") is not None:
-                declarator = declarator.child_by_field_name("declarator")
-            name = declarator
-        if name is None and self.is_class(node):
-            name = node.child_by_field_name("type")  # Rust `impl Type`
-        if name is None:
-            return None
-        text = " ".join(self.text(name).split())
-        return _GENERIC_SUFFIX.sub("", text)[:_MAX_NAME] or None
-
-    def extent(self, node: Node) -> tuple[Node, str | None]:
-        """The outermost node that belongs to definition `node` (decorators, `export`, the
-        declaration it is assigned in), and the name that assignment gives it."""
-        top = node
-        assigned: str | None = None
-        while (parent := top.parent) is not None:
-            if parent.type in self.spec.wrappers and self._only_definition(parent, top):
-                top = parent
-                continue
-            field = self._assign.get(parent.type)
-            if field is not None:
-                target = parent.child_by_field_name(field) if field else first_named(parent)
-                if target is not None and target != top and self._only_definition(parent, top):
-                    if assigned is None:
-                        assigned = " ".join(self.text(target).split())[:_MAX_NAME]
-                    top = parent
-                    continue
-            break
-        return top, assigned
-
-    def _only_definition(self, parent: Node, child: Node) -> bool:
-        """No other child of `parent` is or may hold a definition."""
-        spec = self.spec
-        for other in parent.named_children:
-            if other != child and (
-                self.is_definition(other) or other.type in self._assign or other.type in spec.wrappers
-            ):
-                return False
-        return True
-
-    def wrapped_definition(self, node: Node) -> Node | None:
-        """The definition a wrapper or leading node belongs to (`@decorator`, `export`,
-        `#[derive]`), else None."""
-        if node.type in self.spec.leading:
-            following = node.next_named_sibling
-            while following is not None and following.type in self.spec.leading:
-                following = following.next_named_sibling
-            if following is None or (self.wrapped_definition(following) is None and not self.is_definition(following)):
-                return None
-            node = following
-        for _depth in range(4):
-            if self.is_definition(node):
-                return node
-            if node.type not in self.spec.wrappers and node.type not in self._assign:
-                return None
-            inner = [child for child in node.named_children if self.is_definition(child)]
-            inner = inner or [
-                child for child in node.named_children if child.type in self.spec.wrappers or child.type in self._assign
-            ]
-            if len(inner) != 1:
-                return None
-            node = inner[0]
-        return None
-
-    def enclosing_definition(self, node: Node) -> Node | None:
-        parent = node.parent
-        while parent is not None:
-            if self.is_definition(parent):
-                return parent
-            parent = parent.parent
-        return None
-
-    def info(self, node: Node) -> DefInfo:
-        """Kind, name, owner and whole-line extent of definition `node`."""
-        top, assigned = self.extent(node)
-        name = self.own_name(node) or assigned
-        first = top
-        while (previous := first.prev_named_sibling) is not None and previous.type in self.spec.leading:
-            first = previous
-        start_line = self.lines_of(first)[0]
-        end_line = self.lines_of(top)[1]
-        enclosing = self.enclosing_definition(node)
-        owner = self._definition_name(enclosing) if enclosing is not None and self.is_class(enclosing) else None
-        if self.is_class(node):
-            kind = "class"
-        elif owner is not None:
-            kind = "method"
-        elif enclosing is None and (receiver := node.child_by_field_name("receiver")) is not None:
-            match = _RECEIVER_TYPE.search(self.text(receiver))
-            kind, owner = "method", match.group(1) if match else None
-        elif enclosing is None and name and (qualifier := self._qualifier(name)) is not None:
-            kind, owner = "method", qualifier
-        else:
-            kind = "function"
-        return DefInfo(node, first, kind, name, owner, start_line, end_line, _short_name(name))
-
-    def _definition_name(self, node: Node) -> str | None:
-        return self.own_name(node) or self.extent(node)[1]
-
-    def _qualifier(self, name: str) -> str | None:
-        for separator in self.spec.scope_separators:
-            owner, found, _member = name.rpartition(separator)
-            if found and owner:
-                return owner
-        return None
-
-    def signature(self, info: DefInfo) -> str:
-        """The definition's header on one line: from the start of its line to its body."""
-        doc, node = self.doc, info.node
-        start = doc.line_start(doc.line_of(self.offset(node.start_byte)))
-        body = node.child_by_field_name("body")
-        if body is not None and body.start_byte > node.start_byte:
-            end = self.offset(body.start_byte)
-        else:
-            end = doc.line_end(doc.line_of(self.offset(node.start_byte)))
-        header = " ".join(line.strip() for line in doc.text[start:end].splitlines() if line.strip())
-        header = header.replace("( ", "(").replace(" )", ")").replace(", )", ")")
-        header = header.rstrip().removesuffix("{").rstrip()
-        return header[:_MAX_SIGNATURE]
-
-    def docstring(self, info: DefInfo) -> str | None:
-        """A Python-style docstring, or the comment lines right above the definition."""
-        if self.spec.docstring_in_body:
-            body = info.node.child_by_field_name("body")
-            first = first_named(body) if body is not None else None
-            if first is not None and first.type == "expression_statement":
-                string = first_named(first)
-                if string is not None and string.type == "string":
-                    start, end = self.lines_of(first)
-                    return self.lines_text(start, min(end, start + _MAX_DOC_LINES - 1))
-            return None
-        top_line = info.start_line
-        previous = info.first.prev_named_sibling
-        while previous is not None and "comment" in previous.type:
-            start, end = self.lines_of(previous)
-            if end != top_line - 1 or info.start_line - start > _MAX_DOC_LINES:
-                break
-            top_line = start
-            previous = previous.prev_named_sibling
-        return self.lines_text(top_line, info.start_line - 1) if top_line < info.start_line else None
-
-    # -- the file -------------------------------------------------------------------------------
-
-    def index(self) -> FileIndex:
-        tree = self.doc.tree
-        if tree is None:
-            return FileIndex()
-        walk = _IndexWalk(self)
-        walk.collect(tree.root_node.named_children, top=True, owner=None)
-        return FileIndex(walk.definitions, walk.imports)
-
-    def identifiers(self, start_byte: int, end_byte: int) -> Iterator[str]:
-        """Names used between two byte offsets, in order (with repeats)."""
-        from tree_sitter import QueryCursor
-
-        tree = self.doc.tree
-        if tree is None:
-            return
-        cursor = QueryCursor(self.spec.identifier_query())
-        cursor.set_byte_range(start_byte, end_byte)
-        nodes = [node for found in cursor.captures(tree.root_node).values() for node in found]
-        nodes.sort(key=lambda node: node.start_byte)
-        for node in nodes:
-            raw = node.text
-            if raw:
-                yield raw.decode("utf-8", "replace")
+    kind: str
+    name: str | None
+    parent: str | None
+    short_name: str | None
+    node_type: str
+    start: int
+    end: int
+    """Lines relative to the unit's first line (negative: leading attributes before it)."""
+    path: tuple[int, ...]
+    top_path: tuple[int, ...]
+    back: int
 
 
-class _IndexWalk:
-    """One top-down pass over the tree collecting definitions and imports.
+@dataclasses.dataclass(frozen=True)
+class _Unit:
+    definitions: tuple[_Template, ...]
+    imports: tuple[tuple[int, int], ...]
+    members: str | None
+    """"class" or "namespace" when the walk goes on into the unit's members."""
 
-    It computes the same `DefInfo` as `Syntax.info` (a test holds them equal) but knows each
-    node's context from above — the class it is in, the wrapper or assignment around it —
-    instead of walking up from every definition: a 10k-line file has thousands.
-    """
 
-    def __init__(self, syntax: Syntax) -> None:
+class _Walk:
+    """One pass over the tree, unit by unit, reusing the units no edit touched."""
+
+    def __init__(
+        self, syntax: Syntax, known: dict[Any, tuple[_Unit, list[DefInfo]]], changes: tuple[int, int, int] | None
+    ) -> None:
         self.syntax = syntax
         spec = syntax.spec
-        self.functions = spec.functions
-        self.classes = spec.classes
+        self.known = known
+        """What the last version's walk found, by unit (kind, context, byte span); taken from
+        as it is reused."""
+        self.changes = changes
+        """The bytes changed since (see `Document.take_changes`)."""
+        self.used: dict[Any, tuple[_Unit, list[DefInfo]]] = {}
         self.leading = spec.leading
-        self.assign = syntax._assign
-        self.containers = spec.wrappers | frozenset(self.assign)
+        self.assign = spec.assignment_fields()
         self.named_kinds = spec.functions | spec.classes | frozenset(self.assign)
         self.holders = self.named_kinds | spec.wrappers
-        """Kinds that are or may hold a definition."""
+        """Kinds that are, or may hold, a definition."""
+        self.containers = spec.wrappers | frozenset(self.assign)
         self.definitions: list[DefInfo] = []
         self.imports: list[tuple[int, int]] = []
 
-    def collect(
-        self,
-        nodes: list[Node],
-        *,
-        top: bool,
-        owner: str | None,
-        outer: Node | None = None,
-        assigned: str | None = None,
-        lead: Node | None = None,
-    ) -> None:
-        """Visit `nodes` (siblings); `owner` is the class they are in, `outer` the wrapper
-        around them that belongs to their one definition, `assigned` the name it gives it and
-        `lead` the attributes before that wrapper."""
-        syntax = self.syntax
-        leading: Node | None = None
+    def units(self, nodes: list[Node], *, top: bool, owner: str | None) -> None:
+        syntax, known, used = self.syntax, self.known, self.used
+        definitions, leading_kinds, changes = self.definitions, self.leading, self.changes
+        leading: list[Node] = []
         for node in nodes:
-            kind = node.type
-            if kind in self.leading:
-                leading = leading or node
+            if node.type in leading_kinds:
+                leading.append(node)
                 continue
-            first, leading = leading or lead, None
-            if kind in self.functions:
-                self.add(node, first, outer, assigned, owner)
-            elif kind in self.classes and syntax.is_class(node):
-                info = self.add(node, first, outer, assigned, owner)
-                if info.name:
-                    self.collect(syntax.members(node), top=False, owner=info.name)
-            elif syntax.is_namespace(node):
-                self.collect(syntax.members(node), top=top, owner=owner)
-            elif kind in self.containers:
-                before = len(self.definitions)
-                self.descend(node, first, owner=owner, outer=outer, assigned=assigned)
-                # Nothing defined inside: maybe an import (`local json = require("json")`).
-                if top and len(self.definitions) == before and syntax.is_import(node):
-                    self.imports.append(syntax.lines_of(node))
-            elif top and syntax.is_import(node):
-                self.imports.append(syntax.lines_of(node))
+            start = leading[0].start_byte if leading else node.start_byte
+            end = node.end_byte
+            row = syntax.first_line(node)
+            entry = None
+            if changes is None or end <= changes[0]:
+                entry = known.pop((node.type, owner, top, len(leading), start, end), None)
+            elif start >= changes[1]:
+                shift = changes[2]
+                entry = known.pop((node.type, owner, top, len(leading), start - shift, end - shift), None)
+            if entry is not None:
+                unit, infos = entry
+                # Unchanged code: the same objects, moved to where the code now is.
+                for info, t in zip(infos, unit.definitions, strict=True):
+                    info.move(row + t.start, row + t.end, node)
+            else:
+                unit = _Analysis(self, node, len(leading), top=top, owner=owner).unit()
+                infos = [
+                    DefInfo(
+                        t.kind, t.name, t.parent, row + t.start, row + t.end, t.node_type,
+                        None, None, node, t.path, t.top_path, t.back, t, t.short_name,
+                    )
+                    for t in unit.definitions
+                ]
+            used[(node.type, owner, top, len(leading), start, end)] = (unit, infos)
+            if leading:
+                leading = []
+            definitions.extend(infos)
+            if unit.imports:
+                self.imports.extend((row + start, row + end) for start, end in unit.imports)
+            if unit.members == "class":
+                self.units(syntax.members(node), top=False, owner=unit.definitions[0].name)
+            elif unit.members == "namespace":
+                self.units(syntax.members(node), top=top, owner=owner)
 
-    def descend(
-        self, node: Node, first: Node | None, *, owner: str | None, outer: Node | None, assigned: str | None
-    ) -> None:
+
+class _Analysis:
+    """What one unit holds, relative to it (its class members and namespace members are units
+    of their own)."""
+
+    def __init__(self, walk: _Walk, unit: Node, back: int, *, top: bool, owner: str | None) -> None:
+        self.walk = walk
+        self.syntax = walk.syntax
+        self.root = unit
+        self.row = walk.syntax.first_line(unit)
+        self.back = back
+        self.top = top
+        self.owner = owner
+        self.definitions: list[_Template] = []
+        self.imports: list[tuple[int, int]] = []
+        self.members: str | None = None
+
+    def unit(self) -> _Unit:
+        node, syntax = self.root, self.syntax
+        spec = syntax.spec
+        if node.type in spec.functions:
+            self.add(node, None, None, self.back)
+        elif syntax.is_class(node):
+            template = self.add(node, None, None, self.back)
+            if template.name:
+                self.members = "class"
+        elif syntax.is_namespace(node):
+            self.members = "namespace"
+        elif node.type in self.walk.containers:
+            self.descend(node, None, None, self.back, top=self.top)
+            if self.top and not self.definitions and syntax.is_import(node):
+                self.imports.append(self.relative(node))
+        elif self.top and syntax.is_import(node):
+            self.imports.append(self.relative(node))
+        return _Unit(tuple(self.definitions), tuple(self.imports), self.members)
+
+    def relative(self, node: Node) -> tuple[int, int]:
+        start, end = self.syntax.lines_of(node)
+        return start - self.row, end - self.row
+
+    def visit(self, nodes: list[Node], outer: Node | None, assigned: str | None, back: int) -> None:
+        """Inside a wrapper or assignment: the nodes under it (no unit is a member of these)."""
+        syntax, spec = self.syntax, self.syntax.spec
+        for node in nodes:
+            if node.type in spec.functions:
+                self.add(node, outer, assigned, back)
+            elif syntax.is_class(node):
+                template = self.add(node, outer, assigned, back)
+                if template.name:
+                    # A class inside a wrapper (`export class`): its members belong to this unit.
+                    self.nested_members(node, template.name)
+            elif node.type in self.walk.containers:
+                self.descend(node, outer, assigned, back, top=False)
+
+    def nested_members(self, node: Node, owner: str) -> None:
+        saved = self.owner
+        self.owner = owner
+        try:
+            for member in self.syntax.members(node):
+                self.visit_member(member)
+        finally:
+            self.owner = saved
+
+    def visit_member(self, node: Node) -> None:
+        syntax, spec = self.syntax, self.syntax.spec
+        if node.type in spec.functions:
+            self.add(node, None, None, 0)
+        elif syntax.is_class(node):
+            template = self.add(node, None, None, 0)
+            if template.name:
+                self.nested_members(node, template.name)
+        elif node.type in self.walk.containers:
+            self.descend(node, None, None, 0, top=False)
+
+    def descend(self, node: Node, outer: Node | None, assigned: str | None, back: int, *, top: bool) -> None:
         """Into a wrapper or an assignment: its one definition, if it has one, owns it."""
         children = node.named_children
-        inner = sum(1 for child in children if child.type in self.holders)
+        inner = sum(1 for child in children if child.type in self.walk.holders)
         if inner == 0:
             return
         # Only a wrapper of exactly one definition belongs to it (`export`, decorators);
         # `const a = () => 1, b = () => 2;` belongs to neither.
         if inner > 1:
-            self.collect(children, top=False, owner=owner)
+            self.visit(children, None, None, 0)
             return
         name = assigned
-        if node.type in self.assign:
-            field = self.assign[node.type]
+        field = self.walk.assign.get(node.type)
+        if field is not None:
             target = node.child_by_field_name(field) if field else first_named(node)
-            if target is not None and target.type not in self.named_kinds:
-                name = name or " ".join(self.syntax.text(target).split())[:_MAX_NAME]
-        self.collect(children, top=False, owner=owner, outer=outer or node, assigned=name, lead=first)
+            if target is not None and target.type not in self.walk.named_kinds:
+                name = name or " ".join(self.syntax.text(target).split())[:MAX_NAME]
+        self.visit(children, outer or node, name, back)
 
-    def add(
-        self, node: Node, first: Node | None, outer: Node | None, assigned: str | None, owner: str | None
-    ) -> DefInfo:
-        syntax = self.syntax
+    def add(self, node: Node, outer: Node | None, assigned: str | None, back: int) -> _Template:
+        syntax, owner = self.syntax, self.owner
         top = outer or node
-        first = first or top
         name = syntax.own_name(node) or assigned
-        start_line = syntax.lines_of(first)[0]
+        first_line = syntax.first_line(top)
+        if back:
+            first: Node = top
+            for _ in range(back):
+                first = first.prev_named_sibling or first
+            first_line = syntax.first_line(first)
         end_line = syntax.lines_of(top)[1]
         parent = owner
-        if node.type in self.classes:
+        if syntax.is_class(node):
             kind = "class"
         elif owner is not None:
             kind = "method"
         elif (receiver := node.child_by_field_name("receiver")) is not None:
-            match = _RECEIVER_TYPE.search(syntax.text(receiver))
+            match = RECEIVER_TYPE.search(syntax.text(receiver))
             kind, parent = "method", match.group(1) if match else None
-        elif name and (qualifier := syntax._qualifier(name)) is not None:
+        elif name and (qualifier := syntax.qualifier(name)) is not None:
             kind, parent = "method", qualifier
         else:
             kind = "function"
-        info = DefInfo(node, first, kind, name, parent, start_line, end_line, _short_name(name))
+        template = _Template(
+            kind, name, parent, short_name(name), node.type, first_line - self.row, end_line - self.row,
+            path_to(self.root, node), path_to(self.root, top), back,
+        )
         if name:
-            self.definitions.append(info)
-        return info
+            self.definitions.append(template)
+        return template
 
 
-def _has_lone_cr(text: str) -> bool:
-    return "\r" in text and text.count("\r") != text.count("\r\n")
-
-
-def first_named(node: Node) -> Node | None:
-    return node.named_children[0] if node.named_child_count else None
-
-
-def syntax_of(doc: Document) -> Syntax | None:
-    """Tree helpers for `doc`, or None without a language or a tree."""
-    spec = doc.language
-    if spec is None or doc.tree is None:
-        return None
-    return Syntax(doc, spec)
+def build_index(syntax: Syntax) -> FileIndex:
+    doc = syntax.doc
+    tree = doc.tree
+    if tree is None:
+        return FileIndex()
+    memo = doc.memo.pop(_MEMO_KEY, None)
+    changes = doc.take_changes()
+    known, signatures = memo if memo is not None else ({}, {})
+    walk = _Walk(syntax, known, changes)
+    # The walk allocates thousands of short-lived objects and no cycles; a garbage collection
+    # triggered in the middle of it would cost more than the walk (3-4x on a 10k-line file).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        walk.units(tree.root_node.named_children, top=True, owner=None)
+    finally:
+        if collecting:
+            gc.enable()
+    # Keep only what this version uses: the memo follows the file instead of growing.
+    templates = {info.template for info in walk.definitions}
+    signatures = {key: value for key, value in signatures.items() if key in templates}
+    doc.memo[_MEMO_KEY] = (walk.used, signatures)
+    return FileIndex(walk.definitions, walk.imports, signatures)
 
 
 def file_index(doc: Document) -> FileIndex:
@@ -454,6 +310,6 @@ def file_index(doc: Document) -> FileIndex:
 
     def build() -> FileIndex:
         syntax = syntax_of(doc)
-        return syntax.index() if syntax is not None else FileIndex()
+        return build_index(syntax) if syntax is not None else FileIndex()
 
     return doc.cached("file_index", build)

@@ -52,7 +52,6 @@ class DefInfo:
         start_line: int,
         end_line: int,
         node_type: str,
-        *,
         node: Node | None = None,
         first: Node | None = None,
         anchor: Node | None = None,
@@ -60,7 +59,9 @@ class DefInfo:
         top_path: tuple[int, ...] = (),
         back: int = 0,
         template: object = None,
+        short: str | None = None,
     ) -> None:
+        # Positional and plain: the file index makes thousands of these per version.
         self.kind = kind
         """"function" | "method" | "class"."""
         self.name = name
@@ -69,15 +70,23 @@ class DefInfo:
         self.start_line = start_line
         self.end_line = end_line
         self.node_type = node_type
-        self.short_name = short_name(name)
+        self.short_name = short if short is not None else short_name(name)
         self.template = template
-        """What the index cached about it (and keys its signature by)."""
+        """What the index remembers about it (and keys its signature by)."""
         self._node = node
         self._first = first
         self._anchor = anchor
         self._path = path
         self._top_path = top_path
         self._back = back
+
+    def move(self, start_line: int, end_line: int, anchor: Node) -> None:
+        """The same definition in a new version of the tree (the index reuses unchanged ones)."""
+        self.start_line = start_line
+        self.end_line = end_line
+        self._anchor = anchor
+        self._node = None
+        self._first = None
 
     @property
     def node(self) -> Node:
@@ -134,6 +143,11 @@ class Syntax:
 
     def offset(self, byte: int) -> int:
         return self.doc.offset_of_byte(byte)
+
+    def first_line(self, node: Node) -> int:
+        if self._rows_are_lines:
+            return node.start_point.row
+        return self.doc.line_of(self.offset(node.start_byte))
 
     def lines_of(self, node: Node) -> tuple[int, int]:
         """First and last document line of `node` (a trailing newline does not count)."""
@@ -291,16 +305,17 @@ class Syntax:
         elif enclosing is None and (receiver := node.child_by_field_name("receiver")) is not None:
             match = RECEIVER_TYPE.search(self.text(receiver))
             kind, owner = "method", match.group(1) if match else None
-        elif enclosing is None and name and (qualifier := self._qualifier(name)) is not None:
+        elif enclosing is None and name and (qualifier := self.qualifier(name)) is not None:
             kind, owner = "method", qualifier
         else:
             kind = "function"
-        return DefInfo(kind, name, owner, start_line, end_line, node.type, node=node, first=first)
+        return DefInfo(kind, name, owner, start_line, end_line, node.type, node, first)
 
     def _definition_name(self, node: Node) -> str | None:
         return self.own_name(node) or self.extent(node)[1]
 
-    def _qualifier(self, name: str) -> str | None:
+    def qualifier(self, name: str) -> str | None:
+        """The owner in a qualified definition name (`Account` in `Account::deposit`)."""
         for separator in self.spec.scope_separators:
             owner, found, _member = name.rpartition(separator)
             if found and owner:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from mistral_lsp.syntax.document import Document
-from mistral_lsp.syntax.index import DefInfo, Syntax, file_index, syntax_of
+from mistral_lsp.syntax.index import file_index
+from mistral_lsp.syntax.nodes import DefInfo, Syntax, syntax_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -306,7 +306,7 @@ def code_server(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterat
                 shutil.copytree(logs, ARTIFACTS / "logs")
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1500)  # includes the first install when run alone
 def test_end_to_end_in_code_server(code_server: dict[str, object], toolchain: dict[str, str]) -> None:
     fake = code_server["fake"]
     assert isinstance(fake, FakeMistralAPI)
@@ -322,8 +322,8 @@ def test_end_to_end_in_code_server(code_server: dict[str, object], toolchain: di
     }
     scenario_file = Path(str(code_server["root"])) / "scenario.json"
     scenario_file.write_text(json.dumps(scenario, indent=2))
-    for old in ARTIFACTS.glob("*.png"):
-        old.unlink()
+    for old in [*ARTIFACTS.glob("*.png"), *ARTIFACTS.glob("failure*"), ARTIFACTS / "results.json"]:
+        old.unlink(missing_ok=True)
     started = time.monotonic()
     result = subprocess.run(["node", "test/e2e/run.mjs", str(scenario_file)], cwd=EXT, capture_output=True, text=True,
                             timeout=420, check=False, env={**os.environ, "TMPDIR": str(code_server["root"])})
@@ -336,5 +336,6 @@ def test_end_to_end_in_code_server(code_server: dict[str, object], toolchain: di
     assert len(chat) >= 4
     assert all(r.headers.get("Authorization") == f"Bearer {API_KEY}" for r in chat)
     for name in ("01-workbench", "03-fix-preview", "04-fix-accepted-and-saved", "05-explain-streaming",
-                 "06-explain-done", "07-tests-generated", "09-review-on-save-problems"):
+                 "06-explain-done", "07-context-submenu", "08-tests-generated", "09-status-menu",
+                 "10-review-on-save-problems"):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

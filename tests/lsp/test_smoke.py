@@ -75,7 +75,7 @@ async def test_initialize_advertises_commands_and_encoding(editor: Editor) -> No
 
 @pytest.mark.parametrize("bad", [{}, {"uri": "file:///nowhere.py", "range": None}, {"uri": 5}])
 async def test_server_survives_bad_requests(editor: Editor, bad: dict[str, object]) -> None:
-    with pytest.raises(Exception, match="uri|not open"):
+    with pytest.raises(Exception, match=r"uri|not open"):
         await editor.command("mistral.fix", bad)
     uri = await editor.open("a.py", "def f():\n    return 1\n")
     editor.fake.enqueue(Reply(text="Returns one."))

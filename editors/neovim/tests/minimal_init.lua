@@ -5,3 +5,7 @@ vim.opt.runtimepath:prepend(plugin_dir)
 vim.opt.swapfile = false
 vim.opt.shadafile = 'NONE'
 vim.opt.more = false
+-- No remote-plugin providers: `has('python3')` in ftplugin/python.vim would probe for one (~3 s).
+for _, provider in ipairs({ 'python3', 'ruby', 'node', 'perl' }) do
+  vim.g['loaded_' .. provider .. '_provider'] = 0
+end

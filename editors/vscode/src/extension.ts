@@ -99,6 +99,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }).then((disposable) => context.subscriptions.push(disposable), () => undefined);
 
   await mistral.restart('activation');
+  void offerApiKey(context.secrets);
+}
+
+/** Without a key anywhere, the first request to Mistral's API would fail: say so up front. */
+async function offerApiKey(secrets: vscode.SecretStorage): Promise<void> {
+  const config = api.getConfiguration(CONFIG_SECTION);
+  const customUrl = Boolean(config.get<string>('baseUrl') || process.env.MISTRAL_BASE_URL);
+  if (customUrl || process.env.MISTRAL_API_KEY || (await secrets.get(SECRET_API_KEY))) {
+    return;
+  }
+  const choice = await api.showInformationMessage(
+    'Mistral: no API key is set. Set one to use review, explain, fix and generate tests.',
+    'Set API Key',
+  );
+  if (choice) {
+    await api.executeCommand(Commands.setApiKey);
+  }
 }
 
 export async function deactivate(): Promise<void> {

@@ -107,8 +107,9 @@ export class Actions {
     const id = from?.id ?? newRunId('fix');
     if (!this.previewFixes()) {
       const result = await this.execute('fix', ServerCommands.fix, { ...target.args, id, preview: false });
-      if (result && !result.applied && !result.cancelled && result.message) {
-        void api.showWarningMessage(`Mistral: ${result.message}`);
+      // With an edit that did not land the server already said why; without one, nothing was said.
+      if (result && !result.applied && !result.cancelled && !result.edit) {
+        void api.showInformationMessage(`Mistral: ${result.message ?? 'the model proposed no fix.'}`);
       }
       return result;
     }
@@ -142,7 +143,8 @@ export class Actions {
         }
       }
     } else if (result && !result.cancelled && result.message) {
-      void api.showInformationMessage(`Mistral: ${result.message}`);
+      // The server shows why no tests were written (window/showMessage).
+      traceInfo(`No test file: ${result.message}`);
     }
     return result;
   }

@@ -134,7 +134,8 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     await this.close(pending);
     await api.showTextDocument(pending.document, { viewColumn: pending.viewColumn ?? vscode.ViewColumn.Active, preserveFocus: false });
     if (result && !result.applied) {
-      void api.showWarningMessage(`Mistral: the fix was not applied: ${result.message ?? 'the code it targets changed.'}`);
+      // The server says why with window/showMessage (stale target, expired preview): no second toast.
+      traceInfo(`Fix ${pending.id} was not applied: ${result.message ?? 'no reason given'}`);
     }
   }
 

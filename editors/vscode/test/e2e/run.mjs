@@ -226,13 +226,21 @@ try {
   });
 
   const tests = scenario.steps.tests;
-  await step('Mistral: Generate Tests opens the new test file', async () => {
+  await step('Generate Tests from the editor context menu (Mistral submenu) opens the new test file', async () => {
     await fake('/_fake/replies', [tests.reply]);
     await openFile(tests.file, tests.line);
-    await runCommand('Mistral: Generate Tests');
+    // Shift+F10 opens the editor context menu at the cursor (a right click would move it).
+    await page.keyboard.press('Shift+F10');
+    const submenu = page.locator('.monaco-menu .action-item', { hasText: /^Mistral$/ }).first();
+    await submenu.waitFor();
+    await submenu.hover();
+    const item = page.locator('.monaco-menu .action-item', { hasText: /^Generate Tests$/ }).first();
+    await item.waitFor();
+    await shot('07-context-submenu');
+    await item.click();
     await page.locator(`.tab.active[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor({ timeout: 30_000 });
     await waitUntil('the generated test in the editor', async () => normalize(await activeEditorText()).includes(tests.mustSee));
-    await shot('07-tests-generated');
+    await shot('08-tests-generated');
   });
 
   const review = scenario.steps.review;
@@ -240,7 +248,7 @@ try {
     await statusItem('Mistral: idle').click();
     const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Turn on review on save' });
     await pick.waitFor();
-    await shot('08-status-menu');
+    await shot('09-status-menu');
     await pick.click();
     await statusItem('Mistral: idle, review on save on').waitFor();
     await fake('/_fake/replies', [review.reply]);
@@ -266,7 +274,7 @@ try {
         throw new Error(`Problems panel lacks ${JSON.stringify(needle)}: ${JSON.stringify(panelText)}`);
       }
     }
-    await shot('09-review-on-save-problems');
+    await shot('10-review-on-save-problems');
   });
 
   writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));

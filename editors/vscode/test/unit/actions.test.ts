@@ -67,7 +67,7 @@ beforeEach(() => {
 describe('Actions', () => {
   it('Fix sends the target with preview: true and a run id, then shows the preview', async () => {
     const edit = { documentChanges: [] };
-    const { actions, server, fixes, status, document } = setup({ id: 'ignored-by-server?', edit });
+    const { actions, server, fixes, status, document } = setup({ id: 'fx-server-id', edit });
     const pending = actions.fix();
     await vi.waitFor(() => expect(server.executeCommand).toHaveBeenCalled());
     const [command, arg] = server.executeCommand.mock.calls[0]!;
@@ -82,7 +82,7 @@ describe('Actions', () => {
     expect((arg as { id: string }).id).toMatch(/^vscode-fix-/);
     await pending;
     expect(status.busy).toBe(false);
-    expect(fixes.show).toHaveBeenCalledWith(document, { text: document.getText(), version: 7 }, expect.objectContaining({ edit }), 'ignored-by-server?', URI);
+    expect(fixes.show).toHaveBeenCalledWith(document, { text: document.getText(), version: 7 }, expect.objectContaining({ edit }), 'fx-server-id', URI);
   });
 
   it('Fix without an edit says why and opens no preview', async () => {

@@ -111,15 +111,16 @@ describe('FixPreview', () => {
     preview.dispose();
   });
 
-  it('tells the user when the server refuses a stale fix', async () => {
+  it('leaves the refusal of a stale fix to the server message, and closes the preview', async () => {
     const run = runner({ applied: false, message: 'the function changed since the fix was computed' });
     const preview = new FixPreview(run);
     const shown = preview.show(documentWith(ORIGINAL, 3), { text: ORIGINAL, version: 3 }, result(), 'fx1', URI);
     await shown;
     await preview.accept();
-    expect(mock.window.showWarningMessage).toHaveBeenCalledWith(
-      'Mistral: the fix was not applied: the function changed since the fix was computed',
-    );
+    expect(run.executeCommand).toHaveBeenCalledWith('mistral.acceptFix', { id: 'fx1' });
+    expect(mock.window.showWarningMessage).not.toHaveBeenCalled();
+    expect(mock.tabs).toHaveLength(0);
+    expect(preview.pendingId).toBeUndefined();
     preview.dispose();
   });
 
