@@ -11,7 +11,8 @@ By priority, each piece only if it still fits (`estimate_tokens`), trimmed at no
 4. the enclosing class: its header, docstring and fields;
 5. the same-file definitions of the names the target uses — all as signatures first, then
    upgraded to their full text in order of first use while the budget lasts;
-6. the signatures of the target's siblings (same class, or top level), nearest first.
+6. the signatures of the target's siblings (same class, or top level), nearest first, at most
+   `MAX_SIBLINGS`.
 
 The path and language head the prompt. Without a syntax tree (unknown language, binary, huge
 file) the context is the target alone. Building it never raises.
@@ -23,7 +24,7 @@ import dataclasses
 import functools
 import logging
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
@@ -41,6 +42,8 @@ SECTION_OVERHEAD_TOKENS = 8
 MAX_CLASS_MEMBER_LINES = 3
 """Class members longer than this (a big constant table) are left out of the class outline."""
 MAX_REFERENCES_PER_NAME = 2
+MAX_SIBLINGS = 80
+"""Sibling signatures past the 80 nearest add cost, not understanding: the budget is a ceiling."""
 
 _SEVERITY = {
     types.DiagnosticSeverity.Error: "error",
@@ -126,8 +129,9 @@ def build_context(
     language = spec.name if spec else (doc.language_id or "text")
     path = path or display_path(doc.uri)
     try:
-        target = target or select_target(doc, range)
-        return _Builder(doc, target, language, path, budget_tokens).build(diagnostics)
+        with doc.lock:
+            target = target or select_target(doc, range)
+            return _Builder(doc, target, language, path, budget_tokens).build(diagnostics)
     except Exception:
         log.exception("building context for %s failed; sending the target alone", doc.uri)
         try:
@@ -169,6 +173,21 @@ class _Builder:
     def cost(self, text: str) -> int:
         return estimate_tokens(text) + 1  # +1: the newline joining it to its neighbours
 
+    def add_parts(
+        self, kind: str, title: str, parts: Sequence[str], render: Callable[[Sequence[str]], str], *, code: bool = True
+    ) -> int:
+        """Add the longest prefix of `parts` (in priority order) that fits; how many were kept.
+
+        Estimates are not additive (joined text tokenizes a little differently), so the prefix
+        the per-part costs allow is checked on the rendered text and shortened if need be.
+        """
+        kept = len(self.fits(title, parts))
+        while kept > 0:
+            if self.add(kind, title, render(parts[:kept]), code=code):
+                return kept
+            kept -= max(1, kept // 10)
+        return 0
+
     def fits(self, title: str, parts: Iterable[str]) -> list[str]:
         """The longest prefix of `parts` that fits what is left, with the section's overhead."""
         room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
@@ -202,18 +221,18 @@ class _Builder:
             (d for d in diagnostics if d.range.start.line <= target.end_line and d.range.end.line >= target.start_line),
             key=lambda d: (d.severity or types.DiagnosticSeverity.Error, d.range.start.line),
         )
-        title = "Diagnostics on the target"
-        kept = self.fits(title, (_diagnostic_line(d) for d in on_target))
-        self.add("diagnostics", title, "\n".join(kept), code=False)
+        lines = [_diagnostic_line(d) for d in on_target]
+        self.add_parts("diagnostics", "Diagnostics on the target", lines, "\n".join, code=False)
 
     def add_imports(self) -> None:
         assert self.syntax is not None
-        title = "Imports"
         parts = [self.syntax.lines_text(start, end) for start, end in self.index.imports]
-        kept = self.fits(title, parts)
-        if len(kept) < len(parts):
-            kept = self.fits(title, [*parts[: len(kept) - 1], self._omitted(len(parts) - len(kept) + 1, "imports")])
-        self.add("imports", title, "\n".join(kept))
+
+        def render(kept: Sequence[str]) -> str:
+            more = len(parts) - len(kept)
+            return "\n".join([*kept, self._omitted(more, "imports")] if more else kept)
+
+        self.add_parts("imports", "Imports", parts, render)
 
     def enclosing_class(self) -> DefInfo | None:
         target = self.target
@@ -257,9 +276,8 @@ class _Builder:
         doc_comment = docstring if docstring is not None and not syntax.spec.docstring_in_body else None
         parts = [doc_comment] if doc_comment else []
         parts += self._grouped_lines(groups, closing_line=info.end_line if len(closing) <= 3 else None)
-        kept = self.fits(title, parts)
-        if len(kept) > (1 if doc_comment else 0):
-            self.add("class", title, textwrap.dedent("\n".join(kept)))
+        if len(self.fits(title, parts)) > (1 if doc_comment else 0):
+            self.add_parts("class", title, parts, lambda kept: textwrap.dedent("\n".join(kept)))
 
     def _grouped_lines(self, groups: list[tuple[int, int]], closing_line: int | None) -> list[str]:
         """The text of each line group, with an `…` comment where lines were skipped."""
@@ -343,7 +361,8 @@ class _Builder:
                 room -= extra
         if self.add("references", title, "\n\n".join(parts)):
             return {id(info) for info in chosen[: len(parts)]}
-        return set()
+        kept = self.add_parts("references", title, signatures, "\n\n".join)
+        return {id(info) for info in chosen[:kept]}
 
     def add_siblings(self, shown: set[int], enclosing: DefInfo | None) -> None:
         syntax, target = self.syntax, self.target
@@ -361,23 +380,23 @@ class _Builder:
             return
         title = f"Other members of `{parent}` (signatures)" if parent else "Other definitions in this file (signatures)"
         width = len(str(siblings[-1].start_line + 1))
-        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS - self.cost(self._omitted(len(siblings), "definitions"))
-        kept: list[tuple[int, str]] = []
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS - 8
         # Nearest first, signatures computed only until the budget is spent (a 10k-line file has
         # thousands of siblings).
-        for info in sorted(siblings, key=lambda info: abs(info.start_line - target.start_line)):
+        nearest: list[tuple[int, str]] = []
+        for info in sorted(siblings, key=lambda info: abs(info.start_line - target.start_line))[:MAX_SIBLINGS]:
             line = f"{info.start_line + 1:>{width}} | {self.index.signature(syntax, info)}"
-            cost = self.cost(line)
-            if cost > room:
+            room -= self.cost(line)
+            if room < 0:
                 break
-            kept.append((info.start_line, line))
-            room -= cost
-        if not kept:
-            return
-        text = "\n".join(line for _, line in sorted(kept))
-        if len(kept) < len(siblings):
-            text += f"\n{self._omitted(len(siblings) - len(kept), 'definitions')}"
-        self.add("siblings", title, text)
+            nearest.append((info.start_line, line))
+
+        def render(kept: Sequence[tuple[int, str]]) -> str:
+            text = "\n".join(line for _, line in sorted(kept))
+            more = len(siblings) - len(kept)
+            return f"{text}\n{self._omitted(more, 'definitions')}" if more else text
+
+        self.add_parts("siblings", title, [line for _, line in nearest], lambda kept: render(nearest[: len(kept)]))
 
 
 def _target_title(target: Target) -> str:

@@ -234,7 +234,8 @@ def _merge_actions(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def parse_settings(raw: Any) -> Settings:
     """Structure and validate a `mistral` settings object; raises SettingsError naming each bad key."""
-    if raw is None:
+    if raw is None or raw == []:
+        # Neovim encodes an empty Lua table as a JSON array.
         raw = {}
     if not isinstance(raw, Mapping):
         raise SettingsError([f"mistral: expected an object, got {type(raw).__name__}"])

@@ -10,6 +10,7 @@ Heavy modules (httpx, tree-sitter grammars) load on first use, so `initialize` a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,17 @@ log = logging.getLogger(__name__)
 REQUEST_FAILED = -32803
 
 
+def pull_supported(capabilities: types.ClientCapabilities) -> bool:
+    """Whether pull diagnostics can replace push for this client: it pulls, and it re-pulls when
+    told (`workspace/diagnostic/refresh`) — findings arrive seconds after a save, not on a pull."""
+    text_document, workspace = capabilities.text_document, capabilities.workspace
+    return bool(
+        text_document and text_document.diagnostic
+        and workspace and workspace.diagnostics and workspace.diagnostics.refresh_support
+    )
+
+
+
 class MistralProtocol(LanguageServerProtocol):
     """pygls' protocol with UTF-8 preference and run-aware cancellation."""
 
@@ -51,6 +63,10 @@ class MistralProtocol(LanguageServerProtocol):
             general.position_encodings = [types.PositionEncodingKind.Utf8]
         self._server.initialization_options = params.initialization_options
         result: types.InitializeResult = yield from super().lsp_initialize(params)
+        self._server.pull_diagnostics = pull_supported(params.capabilities)
+        if not self._server.pull_diagnostics:
+            # Advertising a diagnostic provider to a push client would show findings twice.
+            result.capabilities.diagnostic_provider = None
         return result
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
@@ -82,6 +98,12 @@ class MistralLanguageServer(LanguageServer):
         self.findings = FindingsStore()
         self.pending_fixes: dict[str, PendingFix] = {}
         self.initialization_options: Any = None
+        self.review_on_save_before_toggle: bool | list[str] = False
+        # Set once the first settings (initializationOptions, then workspace/configuration) are
+        # in: a save or command arriving earlier waits for them instead of using the defaults.
+        self.settings_loaded = asyncio.Event()
+        # Pull diagnostics replace push only for clients that pull and accept refresh requests.
+        self.pull_diagnostics = False
         self._client: MistralClient | None = None
         self._client_settings: tuple[Any, ...] | None = None
         redactor.add_secret(self.settings.resolved_api_key())
@@ -128,9 +150,14 @@ class MistralLanguageServer(LanguageServer):
                 self._close_later(old)
         return self._client
 
-    def _close_later(self, client: MistralClient) -> None:
-        import asyncio
+    async def wait_for_settings(self, timeout: float = 5.0) -> None:
+        if not self.settings_loaded.is_set():
+            try:
+                await asyncio.wait_for(self.settings_loaded.wait(), timeout)
+            except asyncio.TimeoutError:
+                log.warning("no settings from the client after %.0f s; using what we have", timeout)
 
+    def _close_later(self, client: MistralClient) -> None:
         # Runs still streaming on the old client finish first; closing it is not urgent.
         task = asyncio.get_running_loop().create_task(client.aclose())
         task.add_done_callback(lambda _: None)
@@ -143,6 +170,9 @@ class MistralLanguageServer(LanguageServer):
     def publish_findings(self, uri: str) -> None:
         from mistral_lsp.findings import to_diagnostic
 
+        if self.pull_diagnostics:
+            self.workspace_diagnostic_refresh(None)
+            return
         doc = self.documents.get(uri)
         if doc is None:
             diagnostics: list[types.Diagnostic] = []

@@ -174,7 +174,7 @@ class RunReporter:
             STREAM_NOTIFICATION,
             {"id": self._run.id, "action": self._run.action, "uri": self._run.uri, "delta": text},
         )
-        self._report(f"writing… {self._chars} characters")
+        self._report(f"writing… {self._chars} characters" if self._chars != 1 else "writing…")
 
     def end(self, message: str, *, error: str | None = None, cancelled: bool = False) -> None:
         final: dict[str, Any] = {

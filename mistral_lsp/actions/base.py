@@ -189,6 +189,7 @@ async def execute(
     """Run one action from a command; see the module docstring."""
     from mistral_lsp.mistral import MistralError
 
+    await ls.wait_for_settings()
     try:
         request = ActionRequest.parse(ls, arguments)
         doc = ls.documents.get(request.uri)

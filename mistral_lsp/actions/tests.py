@@ -85,7 +85,7 @@ async def run(ctx: ActionContext) -> None:
         raise ActionError("the model's answer held no test code; run Generate tests again")
 
     test_uri = from_fs_path(str(test_path)) or test_path.as_uri()
-    edit = _append_edit(ls, test_uri, existing, existing_version, code, create=existing is None)
+    edit, first_line = _append_edit(ls, test_uri, existing, existing_version, code, create=existing is None)
     response = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=edit, label="Mistral: Generate tests")
     )
@@ -98,7 +98,11 @@ async def run(ctx: ActionContext) -> None:
     if request.show_result:
         window = ls.client_capabilities.window
         if window and window.show_document and window.show_document.support:
-            await ls.window_show_document_async(types.ShowDocumentParams(uri=test_uri, take_focus=True))
+            # Put the cursor on the new tests, not at the top of a long test file.
+            at = types.Position(line=first_line, character=0)
+            await ls.window_show_document_async(
+                types.ShowDocumentParams(uri=test_uri, take_focus=True, selection=types.Range(start=at, end=at))
+            )
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -110,13 +114,16 @@ def _relative(path: Path, root: Path) -> str:
 
 def _append_edit(
     ls: MistralLanguageServer, uri: str, existing: str | None, version: int | None, code: str, *, create: bool
-) -> types.WorkspaceEdit:
-    """Insert after the last line of the (possibly new) test file; never replace anything."""
+) -> tuple[types.WorkspaceEdit, int]:
+    """Insert after the last line of the (possibly new) test file; never replace anything.
+
+    Also returns the line where the inserted tests start."""
     changes: list[Any] = []
     if create:
         changes.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)))
         position = types.Position(line=0, character=0)
         new_text = code.rstrip("\n") + "\n"
+        first_line = 0
     else:
         text = existing or ""
         lines = text.splitlines()
@@ -130,10 +137,11 @@ def _append_edit(
         position = types.Position(line=last, character=end_char)
         # Inserted before the file's final newline, which then ends the new tests.
         new_text = ("\n\n" + code.rstrip("\n")) if text.strip() else code.rstrip("\n") + "\n"
+        first_line = last + 2 if text.strip() else last
     changes.append(
         types.TextDocumentEdit(
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
             edits=[types.TextEdit(range=types.Range(start=position, end=position), new_text=new_text)],
         )
     )
-    return types.WorkspaceEdit(document_changes=changes)
+    return types.WorkspaceEdit(document_changes=changes), first_line

@@ -5,6 +5,7 @@
 | initialized, workspace/didChangeConfiguration | configuration | settings from the editor, validated and hot-reloaded |
 | textDocument/didOpen, didChange, didClose | documents | documents and their incremental syntax trees |
 | textDocument/didSave | review_on_save | review what changed when the user saves (off by default) |
+| textDocument/diagnostic | review_on_save | pull diagnostics, for clients that pull and accept refresh |
 | textDocument/codeAction | code_actions | the four actions and review suggestions, from memory |
 | workspace/executeCommand mistral.* | commands | run an action: stream, progress, cancel, result |
 | window/workDoneProgress/cancel | commands | the progress UI's cancel button |
@@ -38,6 +39,8 @@ def register_features(server: MistralLanguageServer) -> None:
         (types.TEXT_DOCUMENT_DID_CLOSE, documents.did_close, None),
         (types.TEXT_DOCUMENT_DID_SAVE, review_on_save.did_save, types.SaveOptions(include_text=False)),
         (types.TEXT_DOCUMENT_CODE_ACTION, code_actions.code_action, code_actions.OPTIONS),
+        (types.TEXT_DOCUMENT_DIAGNOSTIC, review_on_save.document_diagnostic,
+         types.DiagnosticOptions(identifier="mistral", inter_file_dependencies=False, workspace_diagnostics=False)),
         (types.WINDOW_WORK_DONE_PROGRESS_CANCEL, commands.progress_cancelled, None),
     ]
     # Handlers name their first parameter `ls`, so pygls passes the server to them.

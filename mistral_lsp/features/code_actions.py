@@ -20,13 +20,14 @@ EXPLAIN = types.CodeActionKind.Refactor + ".mistral.explain"
 REVIEW = types.CodeActionKind.Refactor + ".mistral.review"
 TESTS = types.CodeActionKind.Refactor + ".mistral.tests"
 SUGGESTION = types.CodeActionKind.QuickFix + ".mistral.suggestion"
+EXPLAIN_FINDING = types.CodeActionKind.QuickFix + ".mistral.explain"
 
 OPTIONS = types.CodeActionOptions(
     code_action_kinds=[
         types.CodeActionKind.QuickFix,
         types.CodeActionKind.Refactor,
         types.CodeActionKind.RefactorRewrite,
-        FIX_WITH_DIAGNOSTICS, FIX, EXPLAIN, REVIEW, TESTS, SUGGESTION,
+        FIX_WITH_DIAGNOSTICS, FIX, EXPLAIN, REVIEW, TESTS, SUGGESTION, EXPLAIN_FINDING,
     ],
     resolve_provider=False,
 )
@@ -62,11 +63,11 @@ def code_action(
     actions: list[types.CodeAction] = []
 
     for diagnostic in diagnostics:
-        if diagnostic.source != SOURCE or not _wanted(SUGGESTION, only):
+        if diagnostic.source != SOURCE:
             continue
-        edit = suggestion_edit(doc, diagnostic)
+        title = diagnostic.data.get("title") if isinstance(diagnostic.data, dict) else None
+        edit = suggestion_edit(doc, diagnostic) if _wanted(SUGGESTION, only) else None
         if edit is not None:
-            title = diagnostic.data.get("title") if isinstance(diagnostic.data, dict) else None
             actions.append(
                 types.CodeAction(
                     title=f"Mistral: Apply suggestion — {title or diagnostic.message}",
@@ -74,6 +75,23 @@ def code_action(
                     diagnostics=[diagnostic],
                     edit=edit,
                     is_preferred=True,
+                )
+            )
+        if _wanted(EXPLAIN_FINDING, only):
+            converter = ls.protocol._converter
+            explain_args = args({
+                "range": converter.unstructure(diagnostic.range),
+                "diagnostics": [converter.unstructure(diagnostic)],
+                "instruction": "Explain this review finding — why it is a problem here and how to fix it: "
+                + diagnostic.message,
+            })
+            actions.append(
+                types.CodeAction(
+                    title=f"Mistral: Explain this finding — {title or diagnostic.message}",
+                    kind=EXPLAIN_FINDING,
+                    diagnostics=[diagnostic],
+                    command=types.Command(title="Mistral: Explain this finding", command="mistral.explain",
+                                          arguments=[explain_args]),
                 )
             )
 

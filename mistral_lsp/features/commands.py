@@ -77,10 +77,16 @@ def reject_fix_command(ls: MistralLanguageServer, *arguments: Any) -> dict[str, 
 
 
 def toggle_review_on_save_command(ls: MistralLanguageServer, *arguments: Any) -> dict[str, Any]:
-    enabled = not bool(ls.settings.review_on_save)
-    ls.settings = dataclasses.replace(ls.settings, review_on_save=enabled)
-    ls.show_message(f"Mistral: review on save is {'on' if enabled else 'off'}", types.MessageType.Info)
-    return {"reviewOnSave": enabled}
+    current = ls.settings.review_on_save
+    if current:
+        # Remember a per-language list, so toggling back on restores it rather than "all".
+        ls.review_on_save_before_toggle = current
+        new: bool | list[str] = False
+    else:
+        new = ls.review_on_save_before_toggle or True
+    ls.settings = dataclasses.replace(ls.settings, review_on_save=new)
+    ls.show_message(f"Mistral: review on save is {'on' if new else 'off'}", types.MessageType.Info)
+    return {"reviewOnSave": new}
 
 
 async def apply_suggestion_command(ls: MistralLanguageServer, *arguments: Any) -> dict[str, Any]:

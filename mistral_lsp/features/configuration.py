@@ -21,7 +21,10 @@ async def initialized(ls: MistralLanguageServer, params: types.InitializedParams
     if ls.initialization_options:
         ls.apply_settings(ls.initialization_options, "initializationOptions")
     ls.documents.set_encoding(str(ls.workspace.position_encoding or types.PositionEncodingKind.Utf16))
-    await _pull_configuration(ls)
+    try:
+        await _pull_configuration(ls)
+    finally:
+        ls.settings_loaded.set()
 
 
 async def did_change_configuration(

@@ -12,11 +12,15 @@ from mistral_lsp.server import MistralLanguageServer
 
 
 def did_open(ls: MistralLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    from mistral_lsp.features import review_on_save
+
     item = params.text_document
-    ls.documents.open(item.uri, item.text, item.version, item.language_id)
+    doc = ls.documents.open(item.uri, item.text, item.version, item.language_id)
     if ls.findings.has(item.uri):
-        ls.findings.apply_changes(item.uri, [types.TextDocumentContentChangeWholeDocument(text=item.text)], ls.documents.get(item.uri).lines)  # type: ignore[union-attr]
+        ls.findings.apply_changes(item.uri, [types.TextDocumentContentChangeWholeDocument(text=item.text)], doc.lines)
         ls.publish_findings(item.uri)
+    # Findings cached by review on save come back for unchanged code, without a request.
+    review_on_save.document_opened(ls, item.uri)
 
 
 def did_change(ls: MistralLanguageServer, params: types.DidChangeTextDocumentParams) -> None:

@@ -232,7 +232,7 @@ class ReviewOnSave:
             )
         return _looks_generated_or_minified(doc.lines)
 
-    def _tell_skipped(self, uri: str, reason: str) -> None:
+    def tell_skipped(self, uri: str, reason: str) -> None:
         log.info("review on save skipped %s: %s", uri, reason)
         if self.told_skipped.get(uri) == reason:
             return  # said once in the log panel; not on every save
@@ -323,7 +323,7 @@ class ReviewOnSave:
         if reason is None and doc.language is None:
             reason = f"no grammar for language {doc.language_id!r}"
         if reason is not None:
-            self._tell_skipped(uri, reason)
+            self.tell_skipped(uri, reason)
             return
         cache = await self.cache_for(location)
         snap = await self.snapshot(doc)
@@ -666,7 +666,16 @@ def feature(ls: MistralLanguageServer) -> ReviewOnSave:
 # -- handlers (registered in features/__init__.py) ------------------------------------------------
 
 
-async def did_save(ls: MistralLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+def did_save(ls: MistralLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+    """Schedule a review of the saved document (synchronous: saves are handled in order)."""
+    if not ls.settings_loaded.is_set():
+        # A save right after start-up: whether review on save is on is not known yet.
+        async def later() -> None:
+            await ls.wait_for_settings()
+            did_save(ls, params)
+
+        _keep(feature(ls), asyncio.get_running_loop().create_task(later()))
+        return
     uri = params.text_document.uri
     doc = ls.documents.get(uri)
     state = feature(ls)
@@ -675,7 +684,7 @@ async def did_save(ls: MistralLanguageServer, params: types.DidSaveTextDocumentP
     location = state.locate(uri)
     reason = state.skip_reason(doc, location)
     if reason is not None:
-        state._tell_skipped(uri, reason)
+        state.tell_skipped(uri, reason)
         return
     state.schedule(uri)
 
@@ -685,16 +694,23 @@ def document_opened(ls: MistralLanguageServer, uri: str) -> None:
     (when review on save is on for it) without a request."""
     state = feature(ls)
     doc = ls.documents.get(uri)
-    if doc is None or not state.enabled_for(doc):
+    if doc is None:
         return
 
     async def restore() -> None:
+        await ls.wait_for_settings()
+        if not state.enabled_for(doc):
+            return
         try:
             await state.restore(uri)
         except Exception:
             log.exception("restoring review findings of %s failed", uri)
 
-    task = asyncio.get_running_loop().create_task(restore())
+    _keep(state, asyncio.get_running_loop().create_task(restore()))
+
+
+def _keep(state: ReviewOnSave, task: asyncio.Task[None]) -> None:
+    """Hold a reference to a background task until it ends (the loop keeps only weak ones)."""
     state.background.add(task)
     task.add_done_callback(state.background.discard)
 

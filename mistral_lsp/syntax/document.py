@@ -43,7 +43,11 @@ _T = TypeVar("_T")
 
 
 class Document:
-    """One open text document. Thread-safe: the server may build context in a worker thread."""
+    """One open text document.
+
+    Changes and lazy computations take `lock`, so context can be built in a worker thread
+    while the event loop applies `didChange` (each waits for the other, a few ms at most).
+    """
 
     def __init__(
         self,
@@ -77,6 +81,12 @@ class Document:
     @property
     def text(self) -> str:
         return self._text
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while a change is applied; hold it to read a consistent snapshot from another
+        thread (`build_context` and `select_target` do)."""
+        return self._lock
 
     @property
     def language(self) -> LanguageSpec | None:

@@ -114,29 +114,37 @@ class _Walk:
         self.imports: list[tuple[int, int]] = []
 
     def units(self, nodes: list[Node], *, top: bool, owner: str | None) -> None:
+        # The hot loop of every keystroke-then-action: kept flat, no helper calls per unit.
         syntax, known, used = self.syntax, self.known, self.used
-        definitions, leading_kinds, changes = self.definitions, self.leading, self.changes
+        definitions, leading_kinds = self.definitions, self.leading
+        changed_from, changed_to, shift = self.changes or (-1, -1, 0)
+        rows_are_lines = syntax.rows_are_lines
         leading: list[Node] = []
         for node in nodes:
-            if node.type in leading_kinds:
+            kind = node.type
+            if kind in leading_kinds:
                 leading.append(node)
                 continue
-            start = leading[0].start_byte if leading else node.start_byte
+            back = len(leading)
+            start = leading[0].start_byte if back else node.start_byte
             end = node.end_byte
-            row = syntax.first_line(node)
-            entry = None
-            if changes is None or end <= changes[0]:
-                entry = known.pop((node.type, owner, top, len(leading), start, end), None)
-            elif start >= changes[1]:
-                shift = changes[2]
-                entry = known.pop((node.type, owner, top, len(leading), start - shift, end - shift), None)
+            key = (kind, owner, top, back, start, end)
+            if changed_from < 0 or end <= changed_from:
+                entry = known.pop(key, None)
+            elif start >= changed_to:
+                entry = known.pop((kind, owner, top, back, start - shift, end - shift), None)
+            else:
+                entry = None
+            row = node.start_point.row if rows_are_lines else syntax.first_line(node)
             if entry is not None:
                 unit, infos = entry
                 # Unchanged code: the same objects, moved to where the code now is.
                 for info, t in zip(infos, unit.definitions, strict=True):
-                    info.move(row + t.start, row + t.end, node)
+                    info.start_line = row + t.start
+                    info.end_line = row + t.end
+                    info.reanchor(node)
             else:
-                unit = _Analysis(self, node, len(leading), top=top, owner=owner).unit()
+                unit = _Analysis(self, node, back, top=top, owner=owner).unit()
                 infos = [
                     DefInfo(
                         t.kind, t.name, t.parent, row + t.start, row + t.end, t.node_type,
@@ -144,16 +152,18 @@ class _Walk:
                     )
                     for t in unit.definitions
                 ]
-            used[(node.type, owner, top, len(leading), start, end)] = (unit, infos)
-            if leading:
+            used[key] = (unit, infos)
+            if back:
                 leading = []
-            definitions.extend(infos)
+            if infos:
+                definitions.extend(infos)
             if unit.imports:
-                self.imports.extend((row + start, row + end) for start, end in unit.imports)
-            if unit.members == "class":
-                self.units(syntax.members(node), top=False, owner=unit.definitions[0].name)
-            elif unit.members == "namespace":
-                self.units(syntax.members(node), top=top, owner=owner)
+                self.imports.extend((row + first, row + last) for first, last in unit.imports)
+            if unit.members is not None:
+                if unit.members == "class":
+                    self.units(syntax.members(node), top=False, owner=unit.definitions[0].name)
+                else:
+                    self.units(syntax.members(node), top=top, owner=owner)
 
 
 class _Analysis:
@@ -298,9 +308,10 @@ def build_index(syntax: Syntax) -> FileIndex:
     finally:
         if collecting:
             gc.enable()
-    # Keep only what this version uses: the memo follows the file instead of growing.
-    templates = {info.template for info in walk.definitions}
-    signatures = {key: value for key, value in signatures.items() if key in templates}
+    if len(signatures) > 2 * len(walk.definitions) + 64:
+        # Forget the signatures of code that is gone: the memo follows the file, not its past.
+        templates = {info.template for info in walk.definitions}
+        signatures = {key: value for key, value in signatures.items() if key in templates}
     doc.memo[_MEMO_KEY] = (walk.used, signatures)
     return FileIndex(walk.definitions, walk.imports, signatures)
 

@@ -80,10 +80,8 @@ class DefInfo:
         self._top_path = top_path
         self._back = back
 
-    def move(self, start_line: int, end_line: int, anchor: Node) -> None:
+    def reanchor(self, anchor: Node) -> None:
         """The same definition in a new version of the tree (the index reuses unchanged ones)."""
-        self.start_line = start_line
-        self.end_line = end_line
         self._anchor = anchor
         self._node = None
         self._first = None
@@ -137,7 +135,7 @@ class Syntax:
         self._assign = spec.assignment_fields()
         # Tree-sitter's rows are our lines unless a lone "\r" (a line break for LSP, not for
         # tree-sitter) is in the text; then lines come from byte offsets, more slowly.
-        self._rows_are_lines = not doc.cached("lone_cr", lambda: has_lone_cr(doc.text))
+        self.rows_are_lines = not doc.cached("lone_cr", lambda: has_lone_cr(doc.text))
 
     # -- positions and text -------------------------------------------------------------------
 
@@ -145,13 +143,13 @@ class Syntax:
         return self.doc.offset_of_byte(byte)
 
     def first_line(self, node: Node) -> int:
-        if self._rows_are_lines:
+        if self.rows_are_lines:
             return node.start_point.row
         return self.doc.line_of(self.offset(node.start_byte))
 
     def lines_of(self, node: Node) -> tuple[int, int]:
         """First and last document line of `node` (a trailing newline does not count)."""
-        if self._rows_are_lines:
+        if self.rows_are_lines:
             start, (end, column) = node.start_point.row, node.end_point
             return start, (end - 1 if column == 0 and end > start else end)
         doc = self.doc

@@ -96,21 +96,26 @@ def file_target(doc: Document) -> Target:
 def select_target(doc: Document, range: types.Range) -> Target:
     """The target for an action invoked on `range` (see the module docstring). Never raises."""
     try:
-        syntax = syntax_of(doc)
-        if _is_empty(range):
-            cursor = doc.offset_at(range.start)
-            if syntax is not None:
-                found = _at_cursor(syntax, cursor)
-                if found is not None:
-                    return found
-            return paragraph_target(doc, doc.line_of(cursor))
-        start_line, end_line = _selected_lines(doc, range)
-        if syntax is not None:
-            return _for_selection(syntax, start_line, end_line)
-        return make_target(doc, start_line, end_line, "selection")
+        with doc.lock:
+            return _select(doc, range)
     except Exception:  # a surprise in a grammar must cost the user precision, not the action
         log.exception("target selection failed in %s; falling back to lines", doc.uri)
         return _fallback(doc, range)
+
+
+def _select(doc: Document, range: types.Range) -> Target:
+    syntax = syntax_of(doc)
+    if _is_empty(range):
+        cursor = doc.offset_at(range.start)
+        if syntax is not None:
+            found = _at_cursor(syntax, cursor)
+            if found is not None:
+                return found
+        return paragraph_target(doc, doc.line_of(cursor))
+    start_line, end_line = _selected_lines(doc, range)
+    if syntax is not None:
+        return _for_selection(syntax, start_line, end_line)
+    return make_target(doc, start_line, end_line, "selection")
 
 
 def definition_target(doc: Document, info: DefInfo) -> Target:

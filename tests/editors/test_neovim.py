@@ -477,6 +477,7 @@ def test_checkhealth(start_nvim: Callable[..., Nvim], workspace: Path) -> None:
     assert "OK found" in report and "mistral-lsp 0." in report, report
     assert "OK API key present (from env MISTRAL_API_KEY" in report, report
     assert "OK client" in report and "attached to buffer" in report, report
+    assert f"root {workspace}" in report, report  # lsp/mistral.lua's root_markers
     assert "ERROR" not in report, report
     assert API_KEY not in report
 

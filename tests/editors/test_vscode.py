@@ -154,14 +154,23 @@ def _scenario() -> dict[str, object]:
             "file": "buggy.py",
             "line": _line_of(BUGGY, "return sum(values)"),
             "reply": {
-                "chunks": ["`average` divides ", "the sum ", "of `values` ", "by their count.\n\n",
-                           "It raises ", "**ZeroDivisionError** ", "for an ", "empty list."],
+                "chunks": ["`average` divides ", "the sum ", "of `values` ", "by their ", "count.\n\n",
+                           "It ", "raises ", "**ZeroDivisionError** ", "for ", "an ", "empty ", "list."],
                 "text": "",
                 "delay_per_chunk": 0.4,
             },
             "firstWords": "divides",
-            "lastWords": "empty list",
+            "lastWords": "empty list.",
             "mustSee": ["average divides the sum of values by their count.", "ZeroDivisionError"],
+        },
+        "cancel": {
+            "file": "buggy.py",
+            "line": _line_of(BUGGY, "def add"),
+            "reply": {"chunks": ["`add` returns ", *[f"part {i} " for i in range(1, 30)], "NEVER-SHOWN"],
+                      "text": "", "delay_per_chunk": 0.5},
+            "firstWords": "returns",
+            "busyLabel": "Mistral: working",
+            "neverSeen": "NEVER-SHOWN",
         },
         "tests": {
             "file": "buggy.py",
@@ -336,6 +345,6 @@ def test_end_to_end_in_code_server(code_server: dict[str, object], toolchain: di
     assert len(chat) >= 4
     assert all(r.headers.get("Authorization") == f"Bearer {API_KEY}" for r in chat)
     for name in ("01-workbench", "03-fix-preview", "04-fix-accepted-and-saved", "05-explain-streaming",
-                 "06-explain-done", "07-context-submenu", "08-tests-generated", "09-status-menu",
-                 "10-review-on-save-problems"):
+                 "06-explain-done", "07-explain-cancelled", "08-context-submenu", "09-tests-generated",
+                 "10-status-menu", "11-review-on-save-problems"):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

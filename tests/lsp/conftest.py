@@ -305,3 +305,15 @@ async def editor(request: pytest.FixtureRequest, fake_api: FakeMistralAPI, tmp_p
     finally:
         await ed.client.shutdown_session()
         await ed.client.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_key_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole session: no server log or written file under the test folders holds the key."""
+    yield
+    leaks = [
+        path
+        for path in tmp_path_factory.getbasetemp().rglob("*")
+        if path.is_file() and path.suffix in (".log", ".md", ".json", ".txt") and API_KEY in path.read_text(errors="replace")
+    ]
+    assert not leaks, f"the API key leaked into {leaks}"

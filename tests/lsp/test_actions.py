@@ -289,6 +289,9 @@ async def test_generate_tests_creates_conventional_file_then_appends(editor: Edi
     editor.fake.enqueue(Reply(text=fenced(second)))
     await editor.command("mistral.generateTests", {"uri": uri, "range": rng(13, 4, 13, 4)})
     assert test_path.read_text() == first + "\n\n" + second + "\n"
+    shown = editor.client.shown_documents[-1]
+    assert shown.selection is not None
+    assert test_path.read_text().splitlines()[shown.selection.start.line] == "def test_round_up_integer():"
     # The existing test file's imports went into the prompt.
     prompt = json.dumps(editor.fake.requests[-1].json["messages"])
     assert "from cart import round_up" in prompt

@@ -296,6 +296,8 @@ def test_generated_files_are_recognised(first_line: str, generated: bool) -> Non
 
 
 async def test_a_new_server_restores_findings_from_the_cache(tmp_path: Path) -> None:
+    from lsprotocol.types import DocumentDiagnosticParams, TextDocumentIdentifier
+
     from mistral_lsp.features import review_on_save
     from mistral_lsp.options import Settings
     from mistral_lsp.server import MistralLanguageServer
@@ -327,6 +329,10 @@ async def test_a_new_server_restores_findings_from_the_cache(tmp_path: Path) -> 
     assert finding.start_line == 9
     assert finding.title == "Unbounded list"
     assert published == [uri]
+    report = review_on_save.document_diagnostic(
+        again, DocumentDiagnosticParams(text_document=TextDocumentIdentifier(uri=uri))
+    )
+    assert [(d.range.start.line, d.source) for d in report.items] == [(9, "mistral")]
 
     disabled = server()
     disabled.settings = Settings()

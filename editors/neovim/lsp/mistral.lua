@@ -28,7 +28,15 @@ return {
     'bash',
   },
   root_markers = {
-    { 'pyproject.toml', 'setup.py', 'setup.cfg', 'package.json', 'go.mod', 'Cargo.toml', 'pom.xml' },
+    {
+      'pyproject.toml',
+      'setup.py',
+      'setup.cfg',
+      'package.json',
+      'go.mod',
+      'Cargo.toml',
+      'pom.xml',
+    },
     '.git',
   },
   -- No `settings` here: Neovim would encode an empty `mistral` table as a JSON array.

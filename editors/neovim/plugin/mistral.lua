@@ -7,7 +7,10 @@ vim.g.loaded_mistral = true
 
 if vim.fn.has('nvim-0.11') == 0 then
   vim.api.nvim_create_user_command('Mistral', function()
-    vim.notify('mistral.nvim requires Neovim >= 0.11 (vim.lsp.config / vim.lsp.enable)', vim.log.levels.ERROR)
+    vim.notify(
+      'mistral.nvim requires Neovim >= 0.11 (vim.lsp.config / vim.lsp.enable)',
+      vim.log.levels.ERROR
+    )
   end, { nargs = '*', range = true })
   return
 end

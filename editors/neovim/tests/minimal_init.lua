@@ -1,6 +1,7 @@
 -- Minimal init for the plugin's tests: only this plugin on 'runtimepath', no swap, no shada.
 -- Used as `nvim --clean -u editors/neovim/tests/minimal_init.lua` with every XDG_* dir in a tmp folder.
-local plugin_dir = vim.fs.dirname(vim.fs.dirname(vim.fs.normalize(debug.getinfo(1, 'S').source:sub(2))))
+local plugin_dir =
+  vim.fs.dirname(vim.fs.dirname(vim.fs.normalize(debug.getinfo(1, 'S').source:sub(2))))
 vim.opt.runtimepath:prepend(plugin_dir)
 vim.opt.swapfile = false
 vim.opt.shadafile = 'NONE'

@@ -149,17 +149,17 @@ async function showMenu(status: StatusModel): Promise<void> {
   const items: Item[] = [
     {
       label: `$(eye) ${status.reviewOnSave ? 'Turn off' : 'Turn on'} review on save`,
-      description: 'Toggle Review on Save',
+      description: 'for this session',
       command: Commands.toggleReviewOnSave,
     },
   ];
   if (status.busy) {
-    items.push({ label: '$(debug-stop) Cancel running requests', description: 'Cancel', command: Commands.cancel });
+    items.push({ label: '$(debug-stop) Cancel running requests', command: Commands.cancel });
   }
   items.push(
-    { label: '$(output) Show logs', description: 'Show Logs', command: Commands.showLogs },
-    { label: '$(debug-restart) Restart server', description: 'Restart Server', command: Commands.restart },
-    { label: '$(key) Set API key', description: 'Set API Key', command: Commands.setApiKey },
+    { label: '$(output) Show logs', command: Commands.showLogs },
+    { label: '$(debug-restart) Restart server', command: Commands.restart },
+    { label: '$(key) Set API key', description: "kept in VS Code's secret storage", command: Commands.setApiKey },
   );
   const choice = await api.showQuickPick(items, { title: 'Mistral', placeHolder: status.view().tooltip.split('\n')[0] });
   if (choice) {

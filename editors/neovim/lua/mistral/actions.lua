@@ -49,7 +49,10 @@ function M.lsp_range(bufnr, spec, enc)
       local ok, extra = pcall(vim.str_utf_end, eline, e[2] + 1)
       ebyte = math.min(#eline, e[2] + (ok and extra or 0) + 1)
     end
-    return { start = position(bufnr, s[1] - 1, s[2], enc), ['end'] = position(bufnr, e[1] - 1, ebyte, enc) }
+    return {
+      start = position(bufnr, s[1] - 1, s[2], enc),
+      ['end'] = position(bufnr, e[1] - 1, ebyte, enc),
+    }
   end
   if spec and spec.line1 then
     local last = vim.api.nvim_buf_get_lines(bufnr, spec.line2 - 1, spec.line2, false)[1] or ''
@@ -71,7 +74,9 @@ end
 local function diagnostics_in(bufnr, range)
   local out = {} ---@type vim.Diagnostic[]
   for _, d in ipairs(vim.diagnostic.get(bufnr)) do
-    if not range or (d.lnum <= range['end'].line and (d.end_lnum or d.lnum) >= range.start.line) then
+    if
+      not range or (d.lnum <= range['end'].line and (d.end_lnum or d.lnum) >= range.start.line)
+    then
       out[#out + 1] = d
     end
   end
@@ -140,7 +145,10 @@ function M.explain(opts)
       ui.explain_status(f, message)
     end,
     on_stream_done = function(r, params)
-      ui.explain_status(f, params.cancelled and 'cancelled' or params.error and ('failed: ' .. params.error) or 'done')
+      ui.explain_status(
+        f,
+        params.cancelled and 'cancelled' or params.error and ('failed: ' .. params.error) or 'done'
+      )
       if params.error and r.text == '' then
         ui.explain_append(f, '**Failed:** ' .. params.error)
       end
@@ -155,7 +163,12 @@ function M.explain(opts)
         ui.explain_status(f, 'cancelled')
       else
         -- The result carries the whole answer; fill in if the stream was incomplete.
-        if result and type(result.text) == 'string' and #result.text > #f.text and result.text:sub(1, #f.text) == f.text then
+        if
+          result
+          and type(result.text) == 'string'
+          and #result.text > #f.text
+          and result.text:sub(1, #f.text) == f.text
+        then
           ui.explain_append(f, result.text:sub(#f.text + 1))
         end
         ui.explain_status(f, 'done · q to close')
@@ -184,10 +197,7 @@ function M.fix(opts)
         return
       end
       if not want_preview then
-        if result.applied == false and result.message then
-          ui.notify(result.message, vim.log.levels.WARN)
-        end
-        return
+        return -- applied by the server, which also says why when it could not
       end
       local shown = result.edit and require('mistral.preview').show(run, result.edit)
       if not shown then
@@ -215,7 +225,9 @@ function M.review(opts)
         return
       end
       local n = tonumber(result.diagnostics) or 0
-      ui.notify(n == 0 and 'review: no findings' or ('review: %d finding%s'):format(n, n == 1 and '' or 's'))
+      ui.notify(
+        n == 0 and 'review: no findings' or ('review: %d finding%s'):format(n, n == 1 and '' or 's')
+      )
     end,
   })
 end
@@ -235,15 +247,15 @@ function M.tests(opts)
       if err or not result or result.cancelled then
         return
       end
-      if type(result.testUri) == 'string' then
+      -- When the tests were not written the server has said why (window/showMessage).
+      if type(result.testUri) == 'string' and result.applied ~= false then
         local tb = vim.uri_to_bufnr(result.testUri)
-        local shown = vim.tbl_contains(vim.api.nvim_tabpage_list_wins(0), vim.fn.win_findbuf(tb)[1] or -1)
+        local shown =
+          vim.tbl_contains(vim.api.nvim_tabpage_list_wins(0), vim.fn.win_findbuf(tb)[1] or -1)
         if not shown then
           local c = vim.lsp.get_client_by_id(run.client_id)
           ui.show_in_split(result.testUri, nil, true, c and c.offset_encoding)
         end
-      elseif result.message then
-        ui.notify(result.message, vim.log.levels.WARN)
       end
     end,
   })

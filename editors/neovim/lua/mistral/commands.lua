@@ -52,10 +52,22 @@ end
 
 ---@type table<string, mistral.Subcommand>
 M.subcommands = {
-  review = { run = action_cmd('review'), range = true, desc = 'review the file (or the range); findings become diagnostics' },
-  explain = { run = action_cmd('explain'), range = true, desc = 'explain the code under the cursor (or the range) in a float' },
+  review = {
+    run = action_cmd('review'),
+    range = true,
+    desc = 'review the file (or the range); findings become diagnostics',
+  },
+  explain = {
+    run = action_cmd('explain'),
+    range = true,
+    desc = 'explain the code under the cursor (or the range) in a float',
+  },
   fix = { run = action_cmd('fix'), range = true, desc = 'propose a fix and preview it' },
-  tests = { run = action_cmd('tests'), range = true, desc = 'generate tests and open the test file in a split' },
+  tests = {
+    run = action_cmd('tests'),
+    range = true,
+    desc = 'generate tests and open the test file in a split',
+  },
   stop = {
     run = function()
       require('mistral').stop()
@@ -105,7 +117,10 @@ function M.dispatch(a)
     local names = vim.tbl_keys(M.subcommands)
     table.sort(names)
     vim.notify(
-      ('mistral: %s; use :Mistral {%s}'):format(name and ('unknown subcommand %q'):format(name) or 'missing subcommand', table.concat(names, '|')),
+      ('mistral: %s; use :Mistral {%s}'):format(
+        name and ('unknown subcommand %q'):format(name) or 'missing subcommand',
+        table.concat(names, '|')
+      ),
       vim.log.levels.ERROR
     )
     return
@@ -168,7 +183,12 @@ function M.user_maps(keymaps)
   for action, lhs in pairs(map) do
     if lhs then
       local modes = action == 'stop' and { 'n' } or { 'n', 'x' }
-      vim.keymap.set(modes, lhs, ('<Plug>(mistral-%s)'):format(action), { remap = true, desc = 'Mistral: ' .. action })
+      vim.keymap.set(
+        modes,
+        lhs,
+        ('<Plug>(mistral-%s)'):format(action),
+        { remap = true, desc = 'Mistral: ' .. action }
+      )
     end
   end
 end
@@ -176,11 +196,20 @@ end
 --- Client-side handlers for the code actions' commands: the plugin's flows instead of the
 --- server applying at once.
 function M.intercept_code_actions()
-  local by_command = { ['mistral.fix'] = 'fix', ['mistral.explain'] = 'explain', ['mistral.review'] = 'review', ['mistral.generateTests'] = 'tests' }
+  local by_command = {
+    ['mistral.fix'] = 'fix',
+    ['mistral.explain'] = 'explain',
+    ['mistral.review'] = 'review',
+    ['mistral.generateTests'] = 'tests',
+  }
   for command, action in pairs(by_command) do
     vim.lsp.commands[command] = function(cmd, ctx)
       local args = cmd.arguments and cmd.arguments[1]
-      require('mistral.actions')[action]({ args = args, bufnr = ctx.bufnr, client_id = ctx.client_id })
+      require('mistral.actions')[action]({
+        args = args,
+        bufnr = ctx.bufnr,
+        client_id = ctx.client_id,
+      })
     end
   end
 end

@@ -170,12 +170,9 @@ end
 local function start_server(dispatchers, config)
   local argv = M.server_cmd()
   if vim.fn.executable(argv[1]) == 0 then
-    vim.notify(
-      ('mistral: server command %q not found; install mistral-lsp (pip install mistral-lsp) or set setup({ cmd = {...} }). See :checkhealth mistral'):format(
-        argv[1]
-      ),
-      vim.log.levels.ERROR
-    )
+    local msg = 'mistral: server command %q not found; install mistral-lsp (pip install mistral-lsp)'
+      .. ' or set setup({ cmd = {...} }). See :checkhealth mistral'
+    vim.notify(msg:format(argv[1]), vim.log.levels.ERROR)
   end
   local env = vim.deepcopy(config.cmd_env or {})
   local key, _, err = M.api_key()

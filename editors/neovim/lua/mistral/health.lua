@@ -11,7 +11,10 @@ local function check_neovim()
   if vim.fn.has('nvim-0.11') == 1 then
     vim.health.ok('Neovim ' .. s .. ' (>= 0.11 required)')
   else
-    vim.health.error('Neovim ' .. s .. ' is too old', { 'mistral.nvim needs Neovim >= 0.11 (vim.lsp.config, vim.lsp.enable)' })
+    vim.health.error(
+      'Neovim ' .. s .. ' is too old',
+      { 'mistral.nvim needs Neovim >= 0.11 (vim.lsp.config, vim.lsp.enable)' }
+    )
   end
 end
 
@@ -31,10 +34,15 @@ local function check_server()
   local ok, proc = pcall(vim.system, cmd, { text = true })
   local res = ok and proc:wait(10000) or nil
   if res and res.code == 0 then
-    vim.health.ok(('found %s: %s'):format(exe, vim.trim(res.stdout ~= '' and res.stdout or res.stderr or '')))
+    vim.health.ok(
+      ('found %s: %s'):format(exe, vim.trim(res.stdout ~= '' and res.stdout or res.stderr or ''))
+    )
   else
     vim.health.error(
-      ('%s --version failed: %s'):format(table.concat(argv, ' '), res and vim.trim(res.stderr or '') or tostring(proc)),
+      ('%s --version failed: %s'):format(
+        table.concat(argv, ' '),
+        res and vim.trim(res.stderr or '') or tostring(proc)
+      ),
       { 'Run the command in a shell to see why; reinstall mistral-lsp' }
     )
   end
@@ -57,7 +65,9 @@ local function check_key()
   end
   local settings = vim.tbl_get(vim.lsp.config[config.name] or {}, 'settings', 'mistral') or {}
   if settings.apiKey then
-    vim.health.warn('settings.mistral.apiKey is set: prefer api_key_cmd or MISTRAL_API_KEY (kept out of config files)')
+    vim.health.warn(
+      'settings.mistral.apiKey is set: prefer api_key_cmd or MISTRAL_API_KEY (kept out of config files)'
+    )
   end
   if vim.env.MISTRAL_BASE_URL and vim.env.MISTRAL_BASE_URL ~= '' then
     vim.health.info('MISTRAL_BASE_URL = ' .. vim.env.MISTRAL_BASE_URL)
@@ -82,9 +92,14 @@ local function check_client()
   vim.health.start('LSP client')
   local enabled = vim.lsp.is_enabled(config.name)
   if enabled then
-    vim.health.ok("vim.lsp.enable('mistral') is on" .. (config.did_setup and ' (via setup())' or ''))
+    vim.health.ok(
+      "vim.lsp.enable('mistral') is on" .. (config.did_setup and ' (via setup())' or '')
+    )
   else
-    vim.health.warn("mistral is not enabled", { "call require('mistral').setup() or vim.lsp.enable('mistral')" })
+    vim.health.warn(
+      'mistral is not enabled',
+      { "call require('mistral').setup() or vim.lsp.enable('mistral')" }
+    )
   end
   local clients = vim.lsp.get_clients({ name = config.name })
   for _, c in ipairs(clients) do
@@ -92,12 +107,19 @@ local function check_client()
     local bufs = vim.tbl_keys(c.attached_buffers)
     table.sort(bufs)
     vim.health.info(
-      ('client %d: mistral-lsp %s, root %s, buffers %s'):format(c.id, version, c.root_dir or '-', table.concat(bufs, ', '))
+      ('client %d: mistral-lsp %s, root %s, buffers %s'):format(
+        c.id,
+        version,
+        c.root_dir or '-',
+        table.concat(bufs, ', ')
+      )
     )
   end
   local buf = origin_buffer()
   if not buf then
-    vim.health.info('run :checkhealth mistral from a source buffer to check that a client is attached to it')
+    vim.health.info(
+      'run :checkhealth mistral from a source buffer to check that a client is attached to it'
+    )
     return
   end
   local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(buf), ':~:.')
@@ -109,9 +131,16 @@ local function check_client()
   local ft = vim.bo[buf].filetype
   local fts = (vim.lsp.config[config.name] or {}).filetypes
   if fts and not vim.tbl_contains(fts, ft) then
-    vim.health.warn(('no client attached to buffer %d (%s): filetype %q is not in filetypes'):format(buf, name, ft), {
-      "add it: require('mistral').setup({ filetypes = { ... } })",
-    })
+    vim.health.warn(
+      ('no client attached to buffer %d (%s): filetype %q is not in filetypes'):format(
+        buf,
+        name,
+        ft
+      ),
+      {
+        "add it: require('mistral').setup({ filetypes = { ... } })",
+      }
+    )
   else
     vim.health.warn(('no client attached to buffer %d (%s)'):format(buf, name), {
       'see :Mistral log for the server output',

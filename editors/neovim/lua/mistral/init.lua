@@ -153,7 +153,9 @@ end
 --- Cancels every running request (`mistral.cancel`); nothing of them is applied.
 function M.stop()
   local n = require('mistral.runs').cancel()
-  require('mistral.ui').notify(n > 0 and ('stopping %d request%s'):format(n, n == 1 and '' or 's') or 'stopping')
+  require('mistral.ui').notify(
+    n > 0 and ('stopping %d request%s'):format(n, n == 1 and '' or 's') or 'stopping'
+  )
 end
 
 --- Flips review on save for this session (`mistral.toggleReviewOnSave`).
@@ -164,12 +166,11 @@ function M.toggle_review()
     require('mistral.ui').notify('mistral-lsp is not running', vim.log.levels.ERROR)
     return
   end
+  -- The server answers `{reviewOnSave}` and says "review on save is on/off" itself.
   runs.execute(client, 'mistral.toggleReviewOnSave', nil, function(err, result)
-    if err then
-      return
+    if not err and type(result) == 'table' then
+      vim.g.mistral_review_on_save = result.reviewOnSave
     end
-    local on = type(result) == 'table' and result.reviewOnSave
-    require('mistral.ui').notify('review on save ' .. ((on and on ~= false) and 'on' or 'off'))
   end)
 end
 
@@ -213,7 +214,11 @@ function M.restart()
       -- What vim.lsp.enable() does for open buffers (it only does it once VimEnter has passed).
       for _, buf in ipairs(vim.api.nvim_list_bufs()) do
         if vim.api.nvim_buf_is_loaded(buf) and vim.bo[buf].buftype == '' then
-          pcall(vim.api.nvim_exec_autocmds, 'FileType', { group = 'nvim.lsp.enable', buffer = buf, modeline = false })
+          pcall(
+            vim.api.nvim_exec_autocmds,
+            'FileType',
+            { group = 'nvim.lsp.enable', buffer = buf, modeline = false }
+          )
         end
       end
       require('mistral.ui').notify('restarted mistral-lsp')

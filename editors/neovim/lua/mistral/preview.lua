@@ -27,7 +27,11 @@ M.pending = {}
 local function setup_highlights()
   vim.api.nvim_set_hl(0, 'MistralPreviewAdd', { default = true, link = 'DiffAdd' })
   vim.api.nvim_set_hl(0, 'MistralPreviewDelete', { default = true, link = 'DiffDelete' })
-  vim.api.nvim_set_hl(0, 'MistralPreviewBanner', { default = true, link = 'DiagnosticVirtualTextInfo' })
+  vim.api.nvim_set_hl(
+    0,
+    'MistralPreviewBanner',
+    { default = true, link = 'DiagnosticVirtualTextInfo' }
+  )
 end
 
 --- TextEdits of a WorkspaceEdit for one URI.
@@ -115,11 +119,15 @@ end
 local function show_key(lhs)
   local leader = vim.g.mapleader or '\\'
   local local_leader = vim.g.maplocalleader or '\\'
-  return (lhs:gsub('<[Ll]ocal[Ll]eader>', function()
-    return local_leader == ' ' and '<Space>' or local_leader
-  end):gsub('<[Ll]eader>', function()
-    return leader == ' ' and '<Space>' or leader
-  end))
+  return (
+    lhs
+      :gsub('<[Ll]ocal[Ll]eader>', function()
+        return local_leader == ' ' and '<Space>' or local_leader
+      end)
+      :gsub('<[Ll]eader>', function()
+        return leader == ' ' and '<Space>' or leader
+      end)
+  )
 end
 
 ---@return string
@@ -177,7 +185,15 @@ function M.show(run, edit)
   local win = vim.fn.bufwinid(bufnr)
   local width = math.max(20, vim.api.nvim_win_get_width(win ~= -1 and win or 0) - 4)
   ---@type mistral.Preview
-  local p = { id = run.id, bufnr = bufnr, client_id = client.id, marks = {}, first = math.huge, last = -1, hunks = #hunks }
+  local p = {
+    id = run.id,
+    bufnr = bufnr,
+    client_id = client.id,
+    marks = {},
+    first = math.huge,
+    last = -1,
+    hunks = #hunks,
+  }
   for _, h in ipairs(hunks) do
     local a_start, a_count, b_start, b_count = h[1], h[2], h[3], h[4]
     for i = a_start, a_start + a_count - 1 do
@@ -291,8 +307,10 @@ function M.accept(bufnr, all, callback)
       runs.execute(client, 'mistral.acceptFix', { id = p.id }, function(err, result)
         local applied = not err and type(result) == 'table' and result.applied == true
         local message = err and err.message or (type(result) == 'table' and result.message) or nil
-        if not applied then
-          ui.notify('fix not applied: ' .. (message or 'the server refused it'), vim.log.levels.WARN)
+        -- A refusal's reason is shown by the server (window/showMessage); only say something
+        -- when it gave none.
+        if not applied and not message then
+          ui.notify('fix not applied', vim.log.levels.WARN)
         end
         if callback then
           callback(applied, message)

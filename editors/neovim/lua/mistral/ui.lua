@@ -159,14 +159,19 @@ function M.show_in_split(uri, selection, focus, encoding)
     if how == 'edit' then
       vim.cmd.buffer(bufnr)
     else
-      vim.cmd((how == 'tab' and 'tab sbuffer' or how == 'vsplit' and 'vertical sbuffer' or 'sbuffer') .. ' ' .. bufnr)
+      vim.cmd(
+        (how == 'tab' and 'tab sbuffer' or how == 'vsplit' and 'vertical sbuffer' or 'sbuffer')
+          .. ' '
+          .. bufnr
+      )
     end
     win = vim.api.nvim_get_current_win()
   else
     vim.api.nvim_set_current_win(win)
   end
   if selection and selection.start then
-    local line = vim.api.nvim_buf_get_lines(bufnr, selection.start.line, selection.start.line + 1, false)[1]
+    local line =
+      vim.api.nvim_buf_get_lines(bufnr, selection.start.line, selection.start.line + 1, false)[1]
     if line then
       local col = vim.str_byteindex(line, encoding or 'utf-16', selection.start.character, false)
       pcall(vim.api.nvim_win_set_cursor, win, { selection.start.line + 1, col })
@@ -183,7 +188,13 @@ end
 function M.show_document_handler(err, params, ctx)
   if params and not params.external and params.uri:match('^file:') then
     local client = vim.lsp.get_client_by_id(ctx.client_id)
-    local ok = pcall(M.show_in_split, params.uri, params.selection, params.takeFocus, client and client.offset_encoding)
+    local ok = pcall(
+      M.show_in_split,
+      params.uri,
+      params.selection,
+      params.takeFocus,
+      client and client.offset_encoding
+    )
     return { success = ok }
   end
   return vim.lsp.handlers['window/showDocument'](err, params, ctx)

@@ -11,6 +11,8 @@ import type { StreamRouter, StreamState } from '../common/stream';
 import * as api from '../common/vscodeapi';
 
 const RENDER_INTERVAL_MS = 80;
+/** How long a streaming render waits for the markdown extension before showing plain text. */
+const MARKDOWN_WARMUP_WAIT_MS = 200;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -40,6 +42,7 @@ export class ExplainView implements vscode.Disposable {
   private run: Run | undefined;
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private rendering = Promise.resolve();
+  private markdownReady = false;
 
   constructor(
     private readonly streams: StreamRouter,
@@ -131,18 +134,40 @@ export class ExplainView implements vscode.Disposable {
     if (!run || !panel) {
       return;
     }
-    const text = run.state.text;
-    let html: string;
-    try {
-      html = text ? await api.executeCommand<string>('markdown.api.render', text) : '';
-      if (typeof html !== 'string') {
-        throw new Error('markdown.api.render returned no HTML');
-      }
-    } catch (error) {
-      traceVerbose('markdown.api.render failed, showing plain text:', error);
-      html = `<pre>${escapeHtml(text)}</pre>`;
-    }
+    const html = await this.toHtml(run.state.text, run.state.finished);
     await panel.webview.postMessage({ type: 'render', html, status: statusLine(run.state), done: run.state.finished });
+  }
+
+  /**
+   * Markdown through VS Code's markdown extension. Its first call activates that extension,
+   * which can take seconds: meanwhile a streaming answer shows as plain text rather than nothing.
+   */
+  private async toHtml(text: string, final: boolean): Promise<string> {
+    if (!text) {
+      return '';
+    }
+    const plain = `<div class="plain">${escapeHtml(text)}</div>`;
+    const rendered = Promise.resolve(api.executeCommand<string>('markdown.api.render', text)).then(
+      (html) => {
+        if (typeof html !== 'string') {
+          throw new Error('markdown.api.render returned no HTML');
+        }
+        this.markdownReady = true;
+        return html;
+      },
+      (error: unknown) => {
+        traceVerbose('markdown.api.render failed, showing plain text:', error);
+        return plain;
+      },
+    );
+    if (this.markdownReady || final) {
+      return rendered;
+    }
+    const waited = await Promise.race([
+      rendered,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), MARKDOWN_WARMUP_WAIT_MS)),
+    ]);
+    return waited ?? plain;
   }
 
   private html(webview: vscode.Webview): string {
@@ -159,6 +184,7 @@ export class ExplainView implements vscode.Disposable {
   #status { color: var(--vscode-descriptionForeground); font-style: italic; min-height: 1.5em; margin-top: 8px; }
   pre, code { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
   pre { background: var(--vscode-textCodeBlock-background); padding: 8px 12px; overflow-x: auto; white-space: pre-wrap; }
+  .plain { white-space: pre-wrap; }
   :not(pre) > code { background: var(--vscode-textCodeBlock-background); padding: 1px 4px; border-radius: 3px; }
   a { color: var(--vscode-textLink-foreground); }
 </style>

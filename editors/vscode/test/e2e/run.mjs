@@ -93,6 +93,11 @@ function statusItem(label) {
   return page.locator(`.statusbar-item [aria-label="${label}"], .statusbar-item[aria-label="${label}"]`).first();
 }
 
+/** The status bar item whose accessible label starts with `prefix`. */
+function statusItemStartingWith(prefix) {
+  return page.locator(`.statusbar-item [aria-label^="${prefix}"], .statusbar-item[aria-label^="${prefix}"]`).first();
+}
+
 /** Runs a command from the command palette by its exact title ("Mistral: Fix"). */
 async function runCommand(title) {
   log(`command palette: ${title}`);
@@ -140,15 +145,21 @@ async function activeEditorText() {
   return page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText();
 }
 
-/** Finds a webview frame whose body text satisfies `predicate`; returns [frame, text]. */
+/**
+ * Finds a webview frame whose state satisfies `predicate(text, done)` (`done`: the explain view
+ * rendered the finished answer); returns its text.
+ */
 async function webviewText(predicate) {
   for (const frame of page.frames()) {
     if (frame === page.mainFrame()) {
       continue;
     }
     try {
-      const text = await frame.evaluate(() => document.body?.innerText ?? '');
-      if (predicate(text)) {
+      const { text, done } = await frame.evaluate(() => ({
+        text: document.body?.innerText ?? '',
+        done: document.body?.dataset.done === 'true',
+      }));
+      if (predicate(text, done)) {
         return text;
       }
     } catch {
@@ -216,13 +227,36 @@ try {
     );
     log(`explain view mid-stream: ${JSON.stringify(partial.slice(0, 120))}`);
     await shot('05-explain-streaming');
-    const full = await waitUntil('the whole explanation', () => webviewText((text) => text.includes(explain.lastWords)), 30_000);
+    const full = await waitUntil(
+      'the whole explanation, rendered',
+      () => webviewText((text, done) => done && text.includes(explain.lastWords)),
+      30_000,
+    );
     for (const needle of explain.mustSee) {
       if (!normalize(full).includes(needle)) {
         throw new Error(`explain view lacks ${JSON.stringify(needle)}: ${JSON.stringify(full)}`);
       }
     }
     await shot('06-explain-done');
+  });
+
+  const cancel = scenario.steps.cancel;
+  await step('Mistral: Cancel Running Requests stops a streaming explain at once', async () => {
+    const before = (await fake('/_fake/disconnects')).length;
+    await fake('/_fake/replies', [cancel.reply]);
+    await openFile(cancel.file, cancel.line);
+    await runCommand('Mistral: Explain');
+    await waitUntil('the first words of the long explanation', () => webviewText((text) => text.includes(cancel.firstWords)), 30_000);
+    await statusItemStartingWith(cancel.busyLabel).waitFor();
+    await runCommand('Mistral: Cancel Running Requests');
+    await waitUntil('"Cancelled." in the explain view', () => webviewText((text) => text.includes('Cancelled.')), 10_000);
+    await waitUntil('the HTTP stream closed', async () => (await fake('/_fake/disconnects')).length > before, 10_000);
+    await statusItem('Mistral: idle').waitFor();
+    const text = await webviewText((t) => t.includes('Cancelled.'));
+    if (text.includes(cancel.neverSeen)) {
+      throw new Error(`text after the cancel reached the view: ${JSON.stringify(text)}`);
+    }
+    await shot('07-explain-cancelled');
   });
 
   const tests = scenario.steps.tests;
@@ -236,11 +270,11 @@ try {
     await submenu.hover();
     const item = page.locator('.monaco-menu .action-item', { hasText: /^Generate Tests$/ }).first();
     await item.waitFor();
-    await shot('07-context-submenu');
+    await shot('08-context-submenu');
     await item.click();
     await page.locator(`.tab.active[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor({ timeout: 30_000 });
     await waitUntil('the generated test in the editor', async () => normalize(await activeEditorText()).includes(tests.mustSee));
-    await shot('08-tests-generated');
+    await shot('09-tests-generated');
   });
 
   const review = scenario.steps.review;
@@ -248,7 +282,7 @@ try {
     await statusItem('Mistral: idle').click();
     const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Turn on review on save' });
     await pick.waitFor();
-    await shot('09-status-menu');
+    await shot('10-status-menu');
     await pick.click();
     await statusItem('Mistral: idle, review on save on').waitFor();
     await fake('/_fake/replies', [review.reply]);
@@ -274,7 +308,7 @@ try {
         throw new Error(`Problems panel lacks ${JSON.stringify(needle)}: ${JSON.stringify(panelText)}`);
       }
     }
-    await shot('10-review-on-save-problems');
+    await shot('11-review-on-save-problems');
   });
 
   writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));
