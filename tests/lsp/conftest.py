@@ -271,6 +271,7 @@ async def start_editor(
     client_name: str = "neovim",
     settings: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
+    init_options: bool = True,
 ) -> Editor:
     workspace = tmp_path / "workspace"
     workspace.mkdir(exist_ok=True)
@@ -288,7 +289,7 @@ async def start_editor(
             capabilities=capabilities,
             root_uri=workspace.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="workspace")],
-            initialization_options={"maxRetries": 2, **(settings or {})},
+            initialization_options={"maxRetries": 2, **(settings or {})} if init_options else None,
         )
     )
     general = capabilities.general

@@ -331,3 +331,19 @@ async def test_no_api_key_says_how_to_fix_it(fake_api: FakeMistralAPI, tmp_path:
         assert chat_requests(fake_api) == []
     finally:
         await s.stop()
+
+
+async def test_save_right_after_start_uses_configuration_settings(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
+    # Settings only through workspace/configuration (as vim.lsp.config users have): a save sent
+    # before the server's first configuration answer must still be reviewed.
+    editor = await start_editor(fake_api, tmp_path, settings=ON, init_options=False)
+    try:
+        uri = await editor.open("shop.py", "def price(x):\n    return x / 10\n")
+        fake_api.enqueue(Reply(text=json.dumps({"findings": []})))
+        editor.save(uri)
+        requests = await fake_api.wait_for_requests_async(2, timeout=10)  # /models, then the review
+        chat = [r for r in requests if r.path.endswith("/chat/completions")]
+        assert chat and "return x / 10" in prompt_of(chat[0].json)
+    finally:
+        await editor.client.shutdown_session()
+        await editor.client.stop()
