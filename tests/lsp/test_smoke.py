@@ -80,3 +80,38 @@ async def test_server_survives_bad_requests(editor: Editor, bad: dict[str, objec
     uri = await editor.open("a.py", "def f():\n    return 1\n")
     editor.fake.enqueue(Reply(text="Returns one."))
     assert (await editor.command("mistral.explain", {"uri": uri, "range": None, "showResult": False})).text == "Returns one."
+
+
+def test_tcp_transport_answers_initialize(tmp_path: Path) -> None:
+    import json
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "mistral_lsp", "-v", "--tcp", f"127.0.0.1:{port}"],
+                              env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stderr is not None
+        for line in server.stderr:  # the server says when it listens
+            if "Serving on" in line:
+                break
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                           "params": {"processId": None, "rootUri": None, "capabilities": {}}}).encode()
+        with conn:
+            conn.sendall(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            header, _, rest = data.partition(b"\r\n\r\n")
+            fields = dict(line.split(b": ", 1) for line in header.split(b"\r\n"))
+            length = int(fields[b"Content-Length"])
+            while len(rest) < length:
+                rest += conn.recv(65536)
+        reply = json.loads(rest[:length])
+        assert reply["id"] == 1
+        assert reply["result"]["serverInfo"]["name"] == "mistral-lsp"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
