@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mistral-lsp {__version__}")
     parser.add_argument("--tcp", metavar="HOST:PORT", help="serve over TCP instead of stdio")
+    # Many clients (vscode-languageclient's stdio transport among them) append --stdio.
+    parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
     parser.add_argument("--log-file", metavar="FILE", help="write the log here (default: stderr)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="-v info, -vv debug")
     sub = parser.add_subparsers(dest="command")

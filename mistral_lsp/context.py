@@ -254,7 +254,8 @@ class _Builder:
         body = info.node.child_by_field_name("body")
         if body is None:  # a Go struct: its fields are all there is
             text = textwrap.dedent(syntax.lines_text(info.start_line, info.end_line))
-            self.add("class", title, text) or self.add("class", title, syntax.signature(info))
+            if not self.add("class", title, text):
+                self.add("class", title, syntax.signature(info))
             return
         body_line = syntax.lines_of(body)[0]
         first = first_named(body)

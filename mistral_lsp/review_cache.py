@@ -12,19 +12,17 @@ line and the cache starts empty — a broken cache never becomes an error)::
          "used": <unix time>,
          "units": {"<content hash>": {"seen": <unix time>, "findings": [StoredFinding, ...]}}}}}
 
-Findings are stored relative to their definition — `line`/`end` index the definition's own
-lines, plus the snippet — so they are re-placed wherever the definition is now, and checked
-against the snippet before being shown again.
+Findings are stored relative to their definition (`review_units.StoredFinding`: `line`/`end`
+index the definition's own lines, plus the snippet), so they are re-placed wherever the
+definition is now, and checked against the snippet before being shown again.
 
 Bounded: at most `MAX_FILES` files (least recently used go first), `MAX_UNITS_PER_FILE`
 hashes per file (hashes not seen in the latest save go first), and `MAX_BYTES` on disk.
 Writes are atomic (temporary file + rename) and happen off the event loop.
 
-What is hashed — *units* (`compute_units`): each function or method, each class's own lines
-(its methods are units of their own), and the module-level lines outside every definition;
-definitions nested in a function are part of that function. A unit's hash covers its
-non-blank lines (trailing spaces ignored), its kind, the name of its enclosing class and
-`REVIEW_PROMPT_VERSION`, so moving code or adding blank lines needs no new review.
+Serves no LSP method itself: `features/review_on_save.py` (`textDocument/didSave`, and the
+restore on `didOpen`) asks it which unit hashes were reviewed. What a unit is, how it is hashed
+and how a stored finding is placed again are in `review_units.py`: this module only keeps them.
 """
 
 from __future__ import annotations
@@ -38,12 +36,11 @@ import logging
 import os
 import tempfile
 import time
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from mistral_lsp.findings import Finding
+from mistral_lsp.review_units import StoredFinding
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +53,6 @@ MAX_UNITS_PER_FILE = 2000
 STALE_UNITS_PER_FILE = 64
 MAX_BYTES = 4_000_000
 TOUCH_WRITE_INTERVAL_S = 3600.0
-# Part of every hash: bump it when the review prompt changes enough to warrant re-reviews.
-REVIEW_PROMPT_VERSION = "1"
-# Kinds whose nested definitions are part of their own text (closures, local helpers).
-_FUNCTION_KINDS = frozenset({
-    "function", "method", "constructor", "lambda", "arrow_function", "func", "fn", "procedure",
-    "subroutine", "getter", "setter", "property", "local_function",
-})
-MODULE_UNIT_NAME = "(module level)"
 
 
 def cache_root() -> Path:
@@ -82,48 +71,6 @@ def cache_path_for_workspace(root: str | None) -> Path:
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(key).name)[:40] or "workspace"
     return cache_root() / "reviews" / f"{name}-{digest}.json"
-
-
-@dataclasses.dataclass(frozen=True)
-class StoredFinding:
-    """A finding relative to its definition: `line`..`end` index the definition's own lines."""
-
-    line: int
-    end: int
-    severity: str
-    category: str
-    title: str
-    message: str
-    snippet: str
-    replacement: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        if self.replacement is None:
-            del data["replacement"]
-        return data
-
-    @classmethod
-    def from_json(cls, data: Any) -> StoredFinding:
-        if not isinstance(data, Mapping):
-            raise ValueError("a finding is not an object")
-        line, end = data.get("line"), data.get("end")
-        if not isinstance(line, int) or not isinstance(end, int) or line < 0 or end < line:
-            raise ValueError("a finding has no valid line range")
-        def text(key: str) -> str:
-            value = data.get(key)
-            if not isinstance(value, str):
-                raise ValueError(f"a finding's {key} is not text")
-            return value
-
-        replacement = data.get("replacement")
-        if replacement is not None and not isinstance(replacement, str):
-            raise ValueError("a finding's replacement is not text")
-        return cls(
-            line=line, end=end, severity=text("severity"), category=text("category"),
-            title=text("title"), message=text("message"), snippet=text("snippet"),
-            replacement=replacement,
-        )
 
 
 @dataclasses.dataclass
@@ -343,164 +290,3 @@ def _write(path: Path, text: str) -> None:
             raise
     except OSError as exc:
         log.warning("review cache %s not written: %s", path, exc)
-
-
-# -- units: what is hashed and what findings are relative to ---------------------------------
-
-
-class DefinitionLike(Protocol):
-    """What review on save needs of `syntax.definitions(doc)` items."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-
-
-@dataclasses.dataclass(frozen=True)
-class Unit:
-    """One reviewable piece of a file: a definition's own lines (0-based, ascending)."""
-
-    name: str
-    kind: str
-    lines: tuple[int, ...]
-    digest: str
-    definition: Any = None
-
-    @property
-    def start_line(self) -> int:
-        return self.lines[0]
-
-    @property
-    def end_line(self) -> int:
-        return self.lines[-1]
-
-    def index_of(self, line: int) -> int | None:
-        """Index of `line` in the unit's own lines, or None when the unit does not own it."""
-        at = bisect_left(self.lines, line)
-        return at if at < len(self.lines) and self.lines[at] == line else None
-
-    def text(self, doc_lines: Sequence[str]) -> str:
-        return "\n".join(doc_lines[line] for line in self.lines)
-
-
-def _is_function(kind: str) -> bool:
-    return kind.lower() in _FUNCTION_KINDS
-
-
-def _digest(language: str, kind: str, owner: str, text: str) -> str:
-    data = "\0".join((REVIEW_PROMPT_VERSION, language, kind, owner, text))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
-
-
-def _text(lines: Sequence[str], own: Iterable[int]) -> str:
-    # Blank lines and trailing spaces do not count: adding them needs no new review, and the
-    # unit's line indexes (non-blank lines) stay valid for every text with this hash.
-    return "\n".join(lines[line].rstrip() for line in own)
-
-
-def compute_units(
-    lines: Sequence[str], definitions: Iterable[DefinitionLike], language: str
-) -> list[Unit]:
-    """Split a file into units; see the module docstring. Pure: lines + definitions in, units out."""
-    last = len(lines) - 1
-    spans = sorted(
-        (
-            d
-            for d in definitions
-            if 0 <= d.start_line <= last and d.start_line <= d.end_line
-        ),
-        key=lambda d: (d.start_line, -d.end_line),
-    )
-    # Keep definitions not nested in a function; remember each one's enclosing unit.
-    kept: list[tuple[DefinitionLike, int, int, int | None]] = []  # (def, start, end, parent index)
-    stack: list[int] = []
-    for d in spans:
-        end = min(d.end_line, last)
-        while stack and kept[stack[-1]][2] < d.start_line:
-            stack.pop()
-        parent = stack[-1] if stack else None
-        if parent is not None and (_is_function(kept[parent][0].kind) or end > kept[parent][2]):
-            continue  # inside a function (part of its text) or overlapping oddly: not a unit
-        kept.append((d, d.start_line, end, parent))
-        stack.append(len(kept) - 1)
-    owned = [list(range(start, end + 1)) for _, start, end, _ in kept]
-    children: dict[int, list[int]] = {}
-    for index, (_, _, _, parent) in enumerate(kept):
-        if parent is not None:
-            children.setdefault(parent, []).append(index)
-    for parent, kids in children.items():
-        taken = {line for kid in kids for line in range(kept[kid][1], kept[kid][2] + 1)}
-        owned[parent] = [line for line in owned[parent] if line not in taken]
-    units: list[Unit] = []
-    covered: set[int] = set()
-    for index, (d, start, end, parent) in enumerate(kept):
-        covered.update(range(start, end + 1))
-        own = [line for line in owned[index] if lines[line].strip()] or [start]
-        owner = kept[parent][0].name if parent is not None else ""
-        units.append(
-            Unit(
-                name=d.name,
-                kind=d.kind,
-                lines=tuple(own),
-                digest=_digest(language, d.kind, owner, _text(lines, own)),
-                definition=d,
-            )
-        )
-    module_lines = [line for line in range(len(lines)) if line not in covered and lines[line].strip()]
-    if module_lines:
-        units.append(
-            Unit(
-                name=MODULE_UNIT_NAME,
-                kind="module",
-                lines=tuple(module_lines),
-                digest=_digest(language, "module", "", _text(lines, module_lines)),
-            )
-        )
-    units.sort(key=lambda u: u.start_line)
-    return units
-
-
-def to_stored(unit: Unit, finding: Finding) -> StoredFinding | None:
-    """A finding relative to its unit, or None when its first line is not the unit's."""
-    first = unit.index_of(finding.start_line)
-    if first is None:
-        return None
-    last = first
-    for index in range(first, len(unit.lines)):
-        if unit.lines[index] > finding.end_line:
-            break
-        last = index
-    return StoredFinding(
-        line=first, end=last, severity=finding.severity, category=finding.category,
-        title=finding.title, message=finding.message, snippet=finding.snippet,
-        replacement=finding.replacement,
-    )
-
-
-def place(unit: Unit, stored: Iterable[StoredFinding], lines: Sequence[str]) -> list[Finding]:
-    """Stored findings of `unit` at the unit's current lines; those whose snippet is gone are dropped."""
-    placed = []
-    for item in stored:
-        if item.line >= len(unit.lines):
-            continue
-        start = unit.lines[item.line]
-        end = unit.lines[min(item.end, len(unit.lines) - 1)]
-        if start >= len(lines) or (item.snippet and item.snippet not in lines[start]):
-            continue
-        placed.append(
-            Finding(
-                start_line=start, end_line=max(start, end), severity=item.severity,
-                category=item.category, title=item.title, message=item.message,
-                snippet=item.snippet, replacement=item.replacement,
-            )
-        )
-    return placed
-
-
-def owner_of(units: Sequence[Unit], line: int) -> Unit | None:
-    return next((unit for unit in units if unit.index_of(line) is not None), None)

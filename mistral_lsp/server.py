@@ -11,6 +11,7 @@ Heavy modules (httpx, tree-sitter grammars) load on first use, so `initialize` a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
@@ -99,6 +100,9 @@ class MistralLanguageServer(LanguageServer):
         self.pending_fixes: dict[str, PendingFix] = {}
         self.initialization_options: Any = None
         self.review_on_save_before_toggle: bool | list[str] = False
+        # `mistral.toggleReviewOnSave` overrides the setting for the session: (the configured
+        # value when toggled, the toggled value). It holds until the setting itself changes.
+        self.review_on_save_toggle: tuple[bool | list[str], bool | list[str]] | None = None
         # Set once the first settings (initializationOptions, then workspace/configuration) are
         # in: a save or command arriving earlier waits for them instead of using the defaults.
         self.settings_loaded = asyncio.Event()
@@ -107,6 +111,11 @@ class MistralLanguageServer(LanguageServer):
         self._client: MistralClient | None = None
         self._client_settings: tuple[Any, ...] | None = None
         redactor.add_secret(self.settings.resolved_api_key())
+
+    @property
+    def converter(self) -> Any:
+        """lsprotocol's converter, for argument objects and results (pygls has no public accessor)."""
+        return self.protocol._converter
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -122,6 +131,12 @@ class MistralLanguageServer(LanguageServer):
             log.warning("invalid settings from %s: %s", origin, exc.problems)
             return False
         redactor.add_secret(settings.resolved_api_key())
+        if self.review_on_save_toggle is not None:
+            configured, toggled = self.review_on_save_toggle
+            if settings.review_on_save == configured:
+                settings = dataclasses.replace(settings, review_on_save=toggled)
+            else:
+                self.review_on_save_toggle = None
         self.settings = settings
         log.info("settings from %s: %s", origin, settings.redacted_dict())
         return True

@@ -61,7 +61,7 @@ class ActionRequest:
         uri = raw.get("uri")
         if not isinstance(uri, str) or not uri:
             raise ActionError("the command's argument has no 'uri'")
-        converter = ls.protocol._converter
+        converter = ls.converter
         try:
             range_ = converter.structure(raw["range"], types.Range) if raw.get("range") else None
             diagnostics = tuple(

@@ -85,10 +85,10 @@ async def run(ctx: ActionContext) -> None:
         _forget_stale(ls)
         ls.pending_fixes[fix.id] = fix
         preview = build_edit(ls, fix)
-        ctx.result.update(edit=ls.protocol._converter.unstructure(preview), version=doc.version, preview=True)
+        ctx.result.update(edit=ls.converter.unstructure(preview), version=doc.version, preview=True)
         return
     applied, message, applied_edit = await apply_fix(ls, fix)
-    ctx.result.update(applied=applied, edit=ls.protocol._converter.unstructure(applied_edit) if applied_edit else None)
+    ctx.result.update(applied=applied, edit=ls.converter.unstructure(applied_edit) if applied_edit else None)
     if message:
         ctx.result["message"] = message
 

@@ -53,11 +53,11 @@ def code_action(
     def args(extra: dict[str, Any] | None = None) -> dict[str, Any]:
         value: dict[str, Any] = {
             "uri": uri,
-            "range": ls.protocol._converter.unstructure(params.range),
+            "range": ls.converter.unstructure(params.range),
             "version": doc.version,
         }
         if foreign:
-            value["diagnostics"] = ls.protocol._converter.unstructure(foreign)
+            value["diagnostics"] = ls.converter.unstructure(foreign)
         return {**value, **(extra or {})}
 
     actions: list[types.CodeAction] = []
@@ -78,7 +78,7 @@ def code_action(
                 )
             )
         if _wanted(EXPLAIN_FINDING, only):
-            converter = ls.protocol._converter
+            converter = ls.converter
             explain_args = args({
                 "range": converter.unstructure(diagnostic.range),
                 "diagnostics": [converter.unstructure(diagnostic)],

@@ -76,7 +76,8 @@ def reject_fix_command(ls: MistralLanguageServer, *arguments: Any) -> dict[str, 
     return {"rejected": ls.pending_fixes.pop(fix_id, None) is not None}
 
 
-def toggle_review_on_save_command(ls: MistralLanguageServer, *arguments: Any) -> dict[str, Any]:
+async def toggle_review_on_save_command(ls: MistralLanguageServer, *arguments: Any) -> dict[str, Any]:
+    await ls.wait_for_settings()
     current = ls.settings.review_on_save
     if current:
         # Remember a per-language list, so toggling back on restores it rather than "all".
@@ -84,6 +85,8 @@ def toggle_review_on_save_command(ls: MistralLanguageServer, *arguments: Any) ->
         new: bool | list[str] = False
     else:
         new = ls.review_on_save_before_toggle or True
+    configured = ls.review_on_save_toggle[0] if ls.review_on_save_toggle else current
+    ls.review_on_save_toggle = (configured, new)
     ls.settings = dataclasses.replace(ls.settings, review_on_save=new)
     ls.show_message(f"Mistral: review on save is {'on' if new else 'off'}", types.MessageType.Info)
     return {"reviewOnSave": new}
@@ -93,7 +96,7 @@ async def apply_suggestion_command(ls: MistralLanguageServer, *arguments: Any) -
     raw = _argument(arguments)
     doc = ls.documents.get(str(raw.get("uri", "")))
     try:
-        diagnostic = ls.protocol._converter.structure(raw.get("diagnostic"), types.Diagnostic)
+        diagnostic = ls.converter.structure(raw.get("diagnostic"), types.Diagnostic)
     except Exception:
         diagnostic = None
     if doc is None or diagnostic is None:

@@ -48,9 +48,13 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _run(cmd: list[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    cmd: list[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     started = time.monotonic()
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     print(f"$ {' '.join(cmd)}  ({time.monotonic() - started:.1f}s, exit {result.returncode})")
     return result
 
@@ -80,9 +84,19 @@ def vsix(toolchain: dict[str, str]) -> Path:
     out = EXT / "dist" / "mistral-vscode.vsix"
     out.unlink(missing_ok=True)
     result = _run(
-        ["npx", "--no-install", "vsce", "package", "--no-dependencies", "--skip-license",
-         "--allow-missing-repository", "--out", str(out)],
-        cwd=EXT, timeout=300,
+        [
+            "npx",
+            "--no-install",
+            "vsce",
+            "package",
+            "--no-dependencies",
+            "--skip-license",
+            "--allow-missing-repository",
+            "--out",
+            str(out),
+        ],
+        cwd=EXT,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert out.is_file()
@@ -93,8 +107,12 @@ def vsix(toolchain: dict[str, str]) -> Path:
 def test_unit_tests(toolchain: dict[str, str]) -> None:
     typecheck = _run(["npm", "run", "--silent", "typecheck"], cwd=EXT, timeout=300)
     assert typecheck.returncode == 0, typecheck.stdout + typecheck.stderr
-    result = _run(["npx", "--no-install", "vitest", "run", "--reporter=verbose"], cwd=EXT, timeout=300,
-                  env={**os.environ, "NO_COLOR": "1", "CI": "true"})
+    result = _run(
+        ["npx", "--no-install", "vitest", "run", "--reporter=verbose"],
+        cwd=EXT,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1", "CI": "true"},
+    )
     print(result.stdout[-6000:])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert " passed" in result.stdout and " failed" not in result.stdout.split("Test Files", 1)[-1]
@@ -112,9 +130,17 @@ def test_vsix_contents(vsix: Path) -> None:
     commands = {c["command"] for c in manifest["contributes"]["commands"]}
     # The server's own command ids are registered by vscode-languageclient: never by us.
     assert not any(c.startswith("mistral.") for c in commands)
-    assert {"mistral-vscode.review", "mistral-vscode.explain", "mistral-vscode.fix", "mistral-vscode.generateTests",
-            "mistral-vscode.cancel", "mistral-vscode.toggleReviewOnSave", "mistral-vscode.restart",
-            "mistral-vscode.showLogs", "mistral-vscode.setApiKey"} <= commands
+    assert {
+        "mistral-vscode.review",
+        "mistral-vscode.explain",
+        "mistral-vscode.fix",
+        "mistral-vscode.generateTests",
+        "mistral-vscode.cancel",
+        "mistral-vscode.toggleReviewOnSave",
+        "mistral-vscode.restart",
+        "mistral-vscode.showLogs",
+        "mistral-vscode.setApiKey",
+    } <= commands
     assert "mistral.apiKey" not in manifest["contributes"]["configuration"]["properties"]
 
 
@@ -146,16 +172,39 @@ def _scenario() -> dict[str, object]:
         "fix": {
             "file": "buggy.py",
             "line": _line_of(BUGGY, "return a - b"),
-            "reply": {"text": "The subtraction should be an addition:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"},
+            "reply": {
+                "text": "The subtraction should be an addition:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"
+            },
             "mustSeeInDiff": "return a + b",
+            "expected": FIXED,
+        },
+        "codeAction": {
+            "file": "buggy.py",
+            "line": _line_of(BUGGY, "return sum(values)"),
+            "reply": {
+                "text": "```python\ndef average(values):\n    return sum(values) / len(values) if values else 0.0\n```\n"
+            },
+            "mustSeeInDiff": "if values else 0.0",
             "expected": FIXED,
         },
         "explain": {
             "file": "buggy.py",
             "line": _line_of(BUGGY, "return sum(values)"),
             "reply": {
-                "chunks": ["`average` divides ", "the sum ", "of `values` ", "by their ", "count.\n\n",
-                           "It ", "raises ", "**ZeroDivisionError** ", "for ", "an ", "empty ", "list."],
+                "chunks": [
+                    "`average` divides ",
+                    "the sum ",
+                    "of `values` ",
+                    "by their ",
+                    "count.\n\n",
+                    "It ",
+                    "raises ",
+                    "**ZeroDivisionError** ",
+                    "for ",
+                    "an ",
+                    "empty ",
+                    "list.",
+                ],
                 "text": "",
                 "delay_per_chunk": 0.4,
             },
@@ -166,8 +215,11 @@ def _scenario() -> dict[str, object]:
         "cancel": {
             "file": "buggy.py",
             "line": _line_of(BUGGY, "def add"),
-            "reply": {"chunks": ["`add` returns ", *[f"part {i} " for i in range(1, 30)], "NEVER-SHOWN"],
-                      "text": "", "delay_per_chunk": 0.5},
+            "reply": {
+                "chunks": ["`add` returns ", *[f"part {i} " for i in range(1, 30)], "NEVER-SHOWN"],
+                "text": "",
+                "delay_per_chunk": 0.5,
+            },
             "firstWords": "returns",
             "busyLabel": "Mistral: working",
             "neverSeen": "NEVER-SHOWN",
@@ -175,21 +227,40 @@ def _scenario() -> dict[str, object]:
         "tests": {
             "file": "buggy.py",
             "line": _line_of(BUGGY, "return a - b"),
-            "reply": {"text": "```python\nfrom buggy import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```\n"},
+            "reply": {
+                "text": "```python\nfrom buggy import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```\n"
+            },
             "testFile": "tests/test_buggy.py",
             "mustSee": "def test_add",
         },
         "review": {
             "file": "buggy.py",
             "append": APPENDED,
-            "reply": {"text": json.dumps({"findings": [
-                {"startLine": _line_of(after, "return total / len(values) - 1"), "severity": "error",
-                 "category": "bug", "title": "Off-by-one result", "message": "mean subtracts 1 from the average.",
-                 "snippet": "return total / len(values) - 1", "replacement": "    return total / len(values)"},
-                {"startLine": _line_of(after, "def mean(values):"), "severity": "warning",
-                 "category": "correctness", "title": "Empty input", "message": "mean([]) raises ZeroDivisionError.",
-                 "snippet": "def mean(values):"},
-            ]})},
+            "reply": {
+                "text": json.dumps(
+                    {
+                        "findings": [
+                            {
+                                "startLine": _line_of(after, "return total / len(values) - 1"),
+                                "severity": "error",
+                                "category": "bug",
+                                "title": "Off-by-one result",
+                                "message": "mean subtracts 1 from the average.",
+                                "snippet": "return total / len(values) - 1",
+                                "replacement": "    return total / len(values)",
+                            },
+                            {
+                                "startLine": _line_of(after, "def mean(values):"),
+                                "severity": "warning",
+                                "category": "correctness",
+                                "title": "Empty input",
+                                "message": "mean([]) raises ZeroDivisionError.",
+                                "snippet": "def mean(values):",
+                            },
+                        ]
+                    }
+                )
+            },
             "expectedProblems": 2,
             "mustSee": ["Off-by-one result", "Empty input"],
         },
@@ -234,6 +305,13 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
             time.sleep(0.1)  # polling for the group to be gone
 
 
+def _extension_log(root: Path, lines: int = 40) -> str:
+    logs = sorted((root / "ud" / "logs").glob("*/exthost*/mistral-lsp.mistral-vscode/Mistral.log"))
+    if not logs:
+        return "(no log)"
+    return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])
+
+
 def _server_settings() -> tuple[dict[str, object], dict[str, str]]:
     """The extension's launch settings for this repository's server, and extra environment."""
     executable = Path(sys.executable).parent / "mistral-lsp"
@@ -244,7 +322,9 @@ def _server_settings() -> tuple[dict[str, object], dict[str, str]]:
 
 
 @pytest.fixture
-def code_server(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterator[dict[str, object]]:
+def code_server(
+    toolchain: dict[str, str], vsix: Path, tmp_path: Path
+) -> Iterator[dict[str, object]]:
     root = tmp_path
     workspace = root / "workspace"
     (workspace / "tests").mkdir(parents=True)
@@ -253,25 +333,30 @@ def code_server(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterat
     user = root / "ud" / "User"
     user.mkdir(parents=True)
     launch, extra_env = _server_settings()
-    (user / "settings.json").write_text(json.dumps({
-        "chat.disableAIFeatures": True,
-        "workbench.startupEditor": "none",
-        "workbench.secondarySideBar.defaultVisibility": "hidden",
-        "workbench.tips.enabled": False,
-        "workbench.enableExperiments": False,
-        "extensions.autoCheckUpdates": False,
-        "extensions.autoUpdate": False,
-        "extensions.ignoreRecommendations": True,
-        "telemetry.telemetryLevel": "off",
-        "update.mode": "none",
-        "security.workspace.trust.enabled": False,
-        "files.autoSave": "off",
-        "editor.minimap.enabled": False,
-        "editor.autoClosingBrackets": "never",
-        "editor.autoIndent": "none",
-        "mistral.reviewDebounceMs": 100,
-        "mistral.trace.server": "messages",
-    }, indent=2))
+    (user / "settings.json").write_text(
+        json.dumps(
+            {
+                "chat.disableAIFeatures": True,
+                "workbench.startupEditor": "none",
+                "workbench.secondarySideBar.defaultVisibility": "hidden",
+                "workbench.tips.enabled": False,
+                "workbench.enableExperiments": False,
+                "extensions.autoCheckUpdates": False,
+                "extensions.autoUpdate": False,
+                "extensions.ignoreRecommendations": True,
+                "telemetry.telemetryLevel": "off",
+                "update.mode": "none",
+                "security.workspace.trust.enabled": False,
+                "files.autoSave": "off",
+                "editor.minimap.enabled": False,
+                "editor.autoClosingBrackets": "never",
+                "editor.autoIndent": "none",
+                "mistral.reviewDebounceMs": 100,
+                "mistral.trace.server": "messages",
+            },
+            indent=2,
+        )
+    )
     # Paths of the machine the extension host runs on are machine-scoped settings: code-server
     # (like any remote window) reads them from its Remote settings, not from User settings.
     (root / "ud" / "Machine").mkdir(parents=True)
@@ -280,14 +365,22 @@ def code_server(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterat
     tmpdir = root / "tmp"
     tmpdir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MISTRAL_", "VSCODE_"))}
-    env.update({
-        "XDG_CONFIG_HOME": str(root / "c"), "XDG_DATA_HOME": str(root / "d"), "XDG_CACHE_HOME": str(root / "k"),
-        "TMPDIR": str(tmpdir), "HOME": str(root / "home"), **extra_env,
-    })
+    env.update(
+        {
+            "XDG_CONFIG_HOME": str(root / "c"),
+            "XDG_DATA_HOME": str(root / "d"),
+            "XDG_CACHE_HOME": str(root / "k"),
+            "TMPDIR": str(tmpdir),
+            "HOME": str(root / "home"),
+            **extra_env,
+        }
+    )
     (root / "home").mkdir()
     node24, entry = toolchain["NODE24"], toolchain["CODE_SERVER"]
     common = ["--user-data-dir", str(root / "ud"), "--extensions-dir", str(root / "ext")]
-    installed = _run([node24, entry, *common, "--install-extension", str(vsix)], cwd=root, timeout=120, env=env)
+    installed = _run(
+        [node24, entry, *common, "--install-extension", str(vsix)], cwd=root, timeout=120, env=env
+    )
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
     with FakeMistralAPI(api_key=API_KEY) as fake:
@@ -296,15 +389,37 @@ def code_server(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterat
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         log = (ARTIFACTS / "code-server.log").open("wb")
         process = subprocess.Popen(
-            [node24, entry, "--bind-addr", f"127.0.0.1:{port}", "--auth", "none", "--config", str(root / "cs.yaml"),
-             *common, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-             "--disable-getting-started-override", str(workspace)],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                node24,
+                entry,
+                "--bind-addr",
+                f"127.0.0.1:{port}",
+                "--auth",
+                "none",
+                "--config",
+                str(root / "cs.yaml"),
+                *common,
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                str(workspace),
+            ],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             _wait_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
-            yield {"url": f"http://127.0.0.1:{port}/?folder={workspace}", "workspace": workspace, "fake": fake,
-                   "root": root, "chromium": toolchain["CHROMIUM"]}
+            yield {
+                "url": f"http://127.0.0.1:{port}/?folder={workspace}",
+                "workspace": workspace,
+                "fake": fake,
+                "root": root,
+                "chromium": toolchain["CHROMIUM"],
+            }
         finally:
             # The whole process group: code-server, its extension host, file watcher, the LSP server.
             _kill_group(process)
@@ -316,7 +431,9 @@ def code_server(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterat
 
 
 @pytest.mark.timeout(1500)  # includes the first install when run alone
-def test_end_to_end_in_code_server(code_server: dict[str, object], toolchain: dict[str, str]) -> None:
+def test_end_to_end_in_code_server(
+    code_server: dict[str, object], toolchain: dict[str, str]
+) -> None:
     fake = code_server["fake"]
     assert isinstance(fake, FakeMistralAPI)
     workspace = Path(str(code_server["workspace"]))
@@ -334,17 +451,37 @@ def test_end_to_end_in_code_server(code_server: dict[str, object], toolchain: di
     for old in [*ARTIFACTS.glob("*.png"), *ARTIFACTS.glob("failure*"), ARTIFACTS / "results.json"]:
         old.unlink(missing_ok=True)
     started = time.monotonic()
-    result = subprocess.run(["node", "test/e2e/run.mjs", str(scenario_file)], cwd=EXT, capture_output=True, text=True,
-                            timeout=420, check=False, env={**os.environ, "TMPDIR": str(code_server["root"])})
+    result = subprocess.run(
+        ["node", "test/e2e/run.mjs", str(scenario_file)],
+        cwd=EXT,
+        capture_output=True,
+        text=True,
+        timeout=420,
+        check=False,
+        env={**os.environ, "TMPDIR": str(code_server["root"])},
+    )
     elapsed = time.monotonic() - started
     print(result.stdout[-8000:], result.stderr[-4000:], f"\nend to end: {elapsed:.1f}s", sep="\n")
-    assert result.returncode == 0, f"e2e failed (see test-artifacts/vscode/):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"e2e failed (see test-artifacts/vscode/):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}\n"
+        f"--- the extension's log (Mistral output channel), last lines ---\n{_extension_log(Path(str(code_server['root'])))}"
+    )
     # What the driver saw, checked again from here: the saved file, the key that reached the API.
     assert (workspace / "buggy.py").read_text().startswith(FIXED)
     chat = [r for r in fake.requests if r.path.endswith("/chat/completions")]
     assert len(chat) >= 4
     assert all(r.headers.get("Authorization") == f"Bearer {API_KEY}" for r in chat)
-    for name in ("01-workbench", "03-fix-preview", "04-fix-accepted-and-saved", "05-explain-streaming",
-                 "06-explain-done", "07-explain-cancelled", "08-context-submenu", "09-tests-generated",
-                 "10-status-menu", "11-review-on-save-problems"):
+    for name in (
+        "01-workbench",
+        "03-fix-preview",
+        "04-fix-accepted-and-saved",
+        "05-code-actions",
+        "06-explain-streaming",
+        "07-explain-done",
+        "08-explain-cancelled",
+        "09-context-submenu",
+        "10-tests-generated",
+        "11-status-menu",
+        "12-review-on-save-problems",
+    ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

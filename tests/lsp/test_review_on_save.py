@@ -347,3 +347,39 @@ async def test_save_right_after_start_uses_configuration_settings(fake_api: Fake
     finally:
         await editor.client.shutdown_session()
         await editor.client.stop()
+
+
+async def test_toggle_survives_configuration_rereads_until_the_setting_changes(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
+    editor = await start_editor(fake_api, tmp_path, settings={"reviewOnSave": ["python"], "reviewDebounceMs": 50})
+    asked = []
+    original = editor.client.get_configuration
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        asked.append(1)
+        editor.notify()
+        return original(*args, **kwargs)
+
+    editor.client.get_configuration = counting  # type: ignore[method-assign]
+
+    async def reread() -> None:
+        before = len(asked)
+        editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+        await editor.wait_until(lambda: len(asked) > before, what="the server to re-read its settings")
+        await editor.command("mistral.cancel", {"id": "none"})  # a round trip: the answer is applied
+
+    async def toggle() -> Any:
+        return (await editor.command("mistral.toggleReviewOnSave", {})).reviewOnSave
+
+    try:
+        assert await toggle() is False
+        await reread()
+        assert await toggle() == ["python"]
+        assert await toggle() is False
+        # The user changes the setting itself: that wins over the session toggle.
+        editor.client.set_configuration({"reviewOnSave": True, "reviewDebounceMs": 50}, section="mistral")
+        await reread()
+        assert await toggle() is False
+        assert await toggle() is True
+    finally:
+        await editor.client.shutdown_session()
+        await editor.client.stop()

@@ -12,12 +12,10 @@ import pytest
 from mistral_lsp import review_cache
 from mistral_lsp.findings import Finding
 from mistral_lsp.options import DEFAULT_REVIEW_EXCLUDE
-from mistral_lsp.review_cache import (
-    CACHE_VERSION,
+from mistral_lsp.review_cache import CACHE_VERSION, ReviewCache, cache_path_for_workspace
+from mistral_lsp.review_units import (
     MODULE_UNIT_NAME,
-    ReviewCache,
     StoredFinding,
-    cache_path_for_workspace,
     compute_units,
     owner_of,
     place,
@@ -260,13 +258,13 @@ def test_place_drops_a_finding_whose_snippet_is_gone() -> None:
     ],
 )
 def test_default_exclude_globs(path: str, excluded: bool) -> None:
-    from mistral_lsp.features.review_on_save import excluded_by
+    from mistral_lsp.review_scope import excluded_by
 
     assert (excluded_by([path], DEFAULT_REVIEW_EXCLUDE) is not None) is excluded
 
 
 def test_user_globs() -> None:
-    from mistral_lsp.features.review_on_save import excluded_by
+    from mistral_lsp.review_scope import excluded_by
 
     assert excluded_by(["gen/a.py"], ["gen/*.py"]) == "gen/*.py"
     assert excluded_by(["gen/sub/a.py"], ["gen/*.py"]) is None
@@ -286,7 +284,7 @@ def test_user_globs() -> None:
     ],
 )
 def test_generated_files_are_recognised(first_line: str, generated: bool) -> None:
-    from mistral_lsp.features.review_on_save import _looks_generated_or_minified
+    from mistral_lsp.review_scope import _looks_generated_or_minified
 
     assert (_looks_generated_or_minified([first_line, "x = 1"]) is not None) is generated
     assert _looks_generated_or_minified(["var a=1;" * 200] * 10) == "looks minified"

@@ -319,3 +319,23 @@ def test_positions_past_the_end_are_clamped() -> None:
     target = select_target(doc, types.Range(start=far, end=far))
     assert target.end_line == doc.line_count - 1 or target.end_line <= doc.line_count - 1
     assert_whole_lines(doc, target)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_the_file_index_agrees_with_looking_up_from_each_definition(case: Case) -> None:
+    # The index walks top-down and reuses unchanged code; target selection looks up from a
+    # node. Both must describe each definition the same way.
+    from mistral_lsp.syntax.index import file_index
+    from mistral_lsp.syntax.nodes import syntax_of
+
+    doc = open_fixture(case)
+    syntax = syntax_of(doc)
+    assert syntax is not None
+    indexed = file_index(doc).definitions
+    assert indexed
+    for info in indexed:
+        looked_up = syntax.info(info.node)
+        assert (looked_up.kind, looked_up.name, looked_up.parent, looked_up.start_line, looked_up.end_line) == (
+            info.kind, info.name, info.parent, info.start_line, info.end_line
+        )
+        assert looked_up.first == info.first

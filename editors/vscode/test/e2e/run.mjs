@@ -175,7 +175,11 @@ try {
   await step('open VS Code with the extension running', async () => {
     await page.goto(url);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await statusItem('Mistral: idle').waitFor({ timeout: 60_000 });
+    // Idle, or fail fast when the server could not start (its log says why).
+    await statusItemStartingWith('Mistral: idle').or(statusItem('Mistral: server not running')).waitFor({ timeout: 60_000 });
+    if (await statusItem('Mistral: server not running').count()) {
+      throw new Error('the mistral-lsp server did not start: see logs/*/exthost1/mistral-lsp.mistral-vscode/Mistral.log');
+    }
     await shot('01-workbench');
   });
 
@@ -213,6 +217,49 @@ try {
     await shot('04-fix-accepted-and-saved');
   });
 
+  const codeAction = scenario.steps.codeAction;
+  await step('the light bulb (Ctrl+.) Mistral: Fix goes through the same preview; Reject changes nothing', async () => {
+    await fake('/_fake/replies', [codeAction.reply]);
+    await openFile(codeAction.file, codeAction.line);
+    const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Mistral: Fix' }).first();
+    // The menu opens once the server answered textDocument/codeAction; a key press that lands
+    // while the editor is still taking focus back is lost, so press again until it shows.
+    await waitUntil(
+      'the code action menu with Mistral: Fix',
+      async () => {
+        await page.keyboard.press('Control+.');
+        return action.waitFor({ timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      20_000,
+      0,
+    );
+    await shot('05-code-actions');
+    await action.click();
+    const toast = page.locator('.notification-toast', { hasText: 'apply this fix' });
+    await toast.waitFor({ timeout: 30_000 });
+    const diff = page.locator('.monaco-diff-editor').first();
+    await waitUntil('the proposed text in the diff', async () =>
+      normalize(await diff.locator('.editor.modified .view-lines').innerText()).includes(codeAction.mustSeeInDiff),
+    );
+    await toast.locator('.monaco-button', { hasText: 'Reject' }).click();
+    await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
+    const name = path.basename(codeAction.file);
+    await page.locator(`.tab[data-resource-name="${name}"]`).first().waitFor();
+    if (await page.locator(`.tab.dirty[data-resource-name="${name}"]`).count()) {
+      throw new Error(`${name} was modified by a rejected fix`);
+    }
+    if (normalize(await activeEditorText()).includes(codeAction.mustSeeInDiff)) {
+      throw new Error('the rejected fix reached the editor');
+    }
+    const file = path.join(workspace, codeAction.file);
+    if (readFileSync(file, 'utf8') !== codeAction.expected) {
+      throw new Error(`${name} changed on disk after Reject`);
+    }
+  });
+
   const explain = scenario.steps.explain;
   await step('Mistral: Explain streams markdown into a view beside the editor', async () => {
     await fake('/_fake/replies', [explain.reply]);
@@ -226,7 +273,7 @@ try {
       50,
     );
     log(`explain view mid-stream: ${JSON.stringify(partial.slice(0, 120))}`);
-    await shot('05-explain-streaming');
+    await shot('06-explain-streaming');
     const full = await waitUntil(
       'the whole explanation, rendered',
       () => webviewText((text, done) => done && text.includes(explain.lastWords)),
@@ -237,7 +284,7 @@ try {
         throw new Error(`explain view lacks ${JSON.stringify(needle)}: ${JSON.stringify(full)}`);
       }
     }
-    await shot('06-explain-done');
+    await shot('07-explain-done');
   });
 
   const cancel = scenario.steps.cancel;
@@ -256,7 +303,7 @@ try {
     if (text.includes(cancel.neverSeen)) {
       throw new Error(`text after the cancel reached the view: ${JSON.stringify(text)}`);
     }
-    await shot('07-explain-cancelled');
+    await shot('08-explain-cancelled');
   });
 
   const tests = scenario.steps.tests;
@@ -270,11 +317,11 @@ try {
     await submenu.hover();
     const item = page.locator('.monaco-menu .action-item', { hasText: /^Generate Tests$/ }).first();
     await item.waitFor();
-    await shot('08-context-submenu');
+    await shot('09-context-submenu');
     await item.click();
     await page.locator(`.tab.active[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor({ timeout: 30_000 });
     await waitUntil('the generated test in the editor', async () => normalize(await activeEditorText()).includes(tests.mustSee));
-    await shot('09-tests-generated');
+    await shot('10-tests-generated');
   });
 
   const review = scenario.steps.review;
@@ -282,7 +329,7 @@ try {
     await statusItem('Mistral: idle').click();
     const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Turn on review on save' });
     await pick.waitFor();
-    await shot('10-status-menu');
+    await shot('11-status-menu');
     await pick.click();
     await statusItem('Mistral: idle, review on save on').waitFor();
     await fake('/_fake/replies', [review.reply]);
@@ -308,7 +355,7 @@ try {
         throw new Error(`Problems panel lacks ${JSON.stringify(needle)}: ${JSON.stringify(panelText)}`);
       }
     }
-    await shot('11-review-on-save-problems');
+    await shot('12-review-on-save-problems');
   });
 
   writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));

@@ -97,6 +97,7 @@ export const window = {
     }),
     onDidChangeTabs: tabChange.event,
   },
+  createWebviewPanel: vi.fn(() => createPanel()),
   createStatusBarItem: vi.fn(),
   createOutputChannel: vi.fn(),
 };
@@ -122,3 +123,47 @@ export const workspace = {
 
 export const languages = { getDiagnostics: vi.fn(() => []) };
 export const extensions = { getExtension: vi.fn(() => undefined) };
+
+/** A webview panel that records what the extension posts to it. */
+export interface FakePanel {
+  title: string;
+  posted: Record<string, unknown>[];
+  webview: {
+    html: string;
+    cspSource: string;
+    postMessage(message: Record<string, unknown>): Promise<boolean>;
+    onDidReceiveMessage: (listener: (m: unknown) => void) => Disposable;
+  };
+  receive: EventEmitter<unknown>;
+  disposed: EventEmitter<void>;
+  onDidDispose: (listener: () => void) => Disposable;
+  reveal: ReturnType<typeof vi.fn>;
+  dispose(): void;
+}
+
+export const panels: FakePanel[] = [];
+
+function createPanel(): FakePanel {
+  const receive = new EventEmitter<unknown>();
+  const disposed = new EventEmitter<void>();
+  const panel: FakePanel = {
+    title: '',
+    posted: [],
+    webview: {
+      html: '',
+      cspSource: 'vscode-resource:',
+      postMessage: async (message) => {
+        panel.posted.push(message);
+        return true;
+      },
+      onDidReceiveMessage: receive.event,
+    },
+    receive,
+    disposed,
+    onDidDispose: disposed.event,
+    reveal: vi.fn(),
+    dispose: () => disposed.fire(),
+  };
+  panels.push(panel);
+  return panel;
+}

@@ -1,0 +1,104 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import * as vscode from 'vscode';
+import { StreamRouter } from '../../src/common/stream';
+import { escapeHtml, ExplainView } from '../../src/features/explainView';
+import type { FakePanel } from './mocks/vscode';
+
+const mock = vscode as unknown as {
+  commands: { executeCommand: ReturnType<typeof vi.fn> };
+  panels: FakePanel[];
+};
+
+const msg = (fields: Record<string, unknown>) => ({ id: 'e1', action: 'explain', uri: 'file:///a.py', ...fields });
+const lastRender = (panel: FakePanel) => [...panel.posted].reverse().find((m) => m.type === 'render');
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  mock.panels.length = 0;
+});
+
+describe('ExplainView', () => {
+  it('renders the streamed markdown beside the editor, then the final answer', async () => {
+    mock.commands.executeCommand.mockImplementation(async (command: string, text: string) =>
+      command === 'markdown.api.render' ? `<p>${text}</p>` : undefined,
+    );
+    const router = new StreamRouter();
+    const view = new ExplainView(router, vi.fn());
+    view.start('e1', 'a.py:3');
+    const panel = mock.panels[0]!;
+    expect(panel.title).toBe('Explain: a.py:3');
+    expect(panel.webview.html).toContain("script-src 'nonce-");
+    router.handle(msg({ delta: 'Hello ' }));
+    await vi.waitFor(() => expect(lastRender(panel)).toMatchObject({ html: '<p>Hello </p>', status: 'Mistral is writing…', done: false }));
+    router.handle(msg({ delta: 'world', done: true }));
+    view.complete('e1', 'Hello world', false);
+    await vi.waitFor(() => expect(lastRender(panel)).toMatchObject({ html: '<p>Hello world</p>', status: '', done: true }));
+    view.dispose();
+  });
+
+  it('shows plain text while the markdown extension is still activating', async () => {
+    let release: (html: string) => void = () => undefined;
+    mock.commands.executeCommand.mockImplementation((command: string) =>
+      command === 'markdown.api.render' ? new Promise<string>((resolve) => (release = resolve)) : Promise.resolve(undefined),
+    );
+    const router = new StreamRouter();
+    const view = new ExplainView(router, vi.fn());
+    view.start('e1', 'a.py');
+    const panel = mock.panels[0]!;
+    router.handle(msg({ delta: 'a <b> & `c`' }));
+    await vi.waitFor(() =>
+      expect(lastRender(panel)).toMatchObject({ html: `<div class="plain">${escapeHtml('a <b> & `c`')}</div>` }),
+    );
+    release('<p>ok</p>');
+    view.dispose();
+  });
+
+  it('falls back to escaped text when markdown rendering fails, and shows failures', async () => {
+    mock.commands.executeCommand.mockImplementation(async (command: string) => {
+      if (command === 'markdown.api.render') {
+        throw new Error('no markdown extension');
+      }
+      return undefined;
+    });
+    const router = new StreamRouter();
+    const view = new ExplainView(router, vi.fn());
+    view.start('e1', 'a.py');
+    const panel = mock.panels[0]!;
+    router.handle(msg({ delta: '<script>x</script>' }));
+    view.fail('e1', 'HTTP 401: the API key was refused');
+    await vi.waitFor(() =>
+      expect(lastRender(panel)).toMatchObject({
+        html: '<div class="plain">&lt;script&gt;x&lt;/script&gt;</div>',
+        status: 'Failed: HTTP 401: the API key was refused',
+        done: true,
+      }),
+    );
+    view.dispose();
+  });
+
+  it('closing the view cancels a run that is still streaming, but not a finished one', () => {
+    mock.commands.executeCommand.mockResolvedValue('<p></p>');
+    const cancel = vi.fn();
+    const router = new StreamRouter();
+    const view = new ExplainView(router, cancel);
+    view.start('e1', 'a.py');
+    mock.panels[0]!.dispose();
+    expect(cancel).toHaveBeenCalledWith('e1');
+
+    view.start('e2', 'a.py');
+    view.complete('e2', 'done', false);
+    mock.panels[1]!.dispose();
+    expect(cancel).toHaveBeenCalledTimes(1);
+  });
+
+  it('reuses one panel and ignores the stream of a replaced run', async () => {
+    mock.commands.executeCommand.mockImplementation(async (_c: string, text: string) => `<p>${text}</p>`);
+    const router = new StreamRouter();
+    const view = new ExplainView(router, vi.fn());
+    view.start('e1', 'a.py');
+    view.start('e2', 'b.py');
+    expect(mock.panels).toHaveLength(1);
+    expect(router.handle(msg({ id: 'e1', delta: 'old' }))).toBe(false);
+    view.dispose();
+  });
+});
