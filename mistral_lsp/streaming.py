@@ -111,10 +111,13 @@ class RunRegistry:
 class RunReporter:
     """Tells the editor what a run is doing: progress begin/report/end and streamed text."""
 
-    def __init__(self, server: MistralLanguageServer, run: Run, token: types.ProgressToken | None) -> None:
+    def __init__(
+        self, server: MistralLanguageServer, run: Run, token: types.ProgressToken | None, *, stream: bool = True
+    ) -> None:
         self._server = server
         self._run = run
         self._token = token
+        self._stream = stream
         self._last_report = 0.0
         self._chars = 0
         self._thinking_reported = False
@@ -122,8 +125,16 @@ class RunReporter:
 
     @classmethod
     async def open(
-        cls, server: MistralLanguageServer, run: Run, client_token: types.ProgressToken | None
+        cls,
+        server: MistralLanguageServer,
+        run: Run,
+        client_token: types.ProgressToken | None,
+        *,
+        title: str | None = None,
+        message: str = "waiting for the model",
+        stream: bool = True,
     ) -> RunReporter:
+        """Begin progress; `stream=False` for runs whose text no editor renders (review on save)."""
         token = client_token
         if token is None and _supports_progress(server):
             token = f"mistral-{run.id}"
@@ -133,14 +144,12 @@ class RunReporter:
                 log.info("client refused a progress token: %s", exc)
                 token = None
         run.progress_token = token
-        reporter = cls(server, run, token)
+        reporter = cls(server, run, token, stream=stream)
         if token is not None:
             server.work_done_progress.begin(
                 token,
                 types.WorkDoneProgressBegin(
-                    title=_TITLES.get(run.action, "Mistral"),
-                    message="waiting for the model",
-                    cancellable=True,
+                    title=title or _TITLES.get(run.action, "Mistral"), message=message, cancellable=True
                 ),
             )
         return reporter
@@ -170,13 +179,22 @@ class RunReporter:
         if self.first_delta_at is None:
             self.first_delta_at = time.perf_counter()
         self._chars += len(text)
-        self._server.protocol.notify(
-            STREAM_NOTIFICATION,
-            {"id": self._run.id, "action": self._run.action, "uri": self._run.uri, "delta": text},
-        )
+        if self._stream:
+            self._server.protocol.notify(
+                STREAM_NOTIFICATION,
+                {"id": self._run.id, "action": self._run.action, "uri": self._run.uri, "delta": text},
+            )
         self._report(f"writing… {self._chars} characters" if self._chars != 1 else "writing…")
 
     def end(self, message: str, *, error: str | None = None, cancelled: bool = False) -> None:
+        if self._stream:
+            self._notify_done(error, cancelled)
+        if self._token is not None:
+            token, self._token = self._token, None  # end once, whichever path gets here first
+            self._server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+            self._server.work_done_progress.tokens.pop(token, None)
+
+    def _notify_done(self, error: str | None, cancelled: bool) -> None:
         final: dict[str, Any] = {
             "id": self._run.id,
             "action": self._run.action,
@@ -188,9 +206,6 @@ class RunReporter:
         if cancelled:
             final["cancelled"] = True
         self._server.protocol.notify(STREAM_NOTIFICATION, final)
-        if self._token is not None:
-            self._server.work_done_progress.end(self._token, types.WorkDoneProgressEnd(message=message))
-            self._server.work_done_progress.tokens.pop(self._token, None)
 
 
 def _supports_progress(server: MistralLanguageServer) -> bool:

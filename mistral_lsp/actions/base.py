@@ -114,60 +114,83 @@ class ActionContext:
         prediction: str | None = None,
     ) -> Answer:
         """Stream the model's answer to the editor and return it whole."""
-        from mistral_lsp.mistral import ChatRequest, Finish, TextDelta, ThinkingDelta, Usage
-
-        ls = self.ls
-        settings = ls.settings
-        if not settings.resolved_api_key() and settings.backend == "mistral":
-            raise ActionError(
-                "no Mistral API key: set the MISTRAL_API_KEY environment variable or the mistral.apiKey setting"
-            )
-        client = ls.client()
-        model = await client.resolve_model(settings.model)
-        action = settings.action(self.run.action)
-        request = ChatRequest(
-            messages=messages,
-            model=model,
-            temperature=action.temperature,
-            max_tokens=action.max_tokens,
-            reasoning_effort=action.reasoning_effort,
-            response_format=response_format,
-            prediction=prediction,
-            prompt_cache_key=prompt_cache_key(self.doc.uri),
+        answer = await stream_answer(
+            self.ls, self.run.action, self.doc.uri, self.reporter, messages,
+            response_format=response_format, prediction=prediction,
         )
-        answer = Answer()
-        started = time.perf_counter()
-        # aclosing: a cancelled run closes the HTTP stream now, not when the generator is collected.
-        # aclosing: a cancelled run closes the HTTP stream now, not when the generator is collected.
-        async with contextlib.aclosing(client.chat_stream(request)) as events:
-            async for event in events:
-                if isinstance(event, TextDelta):
-                    if answer.first_token_s is None:
-                        answer.first_token_s = time.perf_counter() - started
-                    answer.text += event.text
-                    self.reporter.delta(event.text)
-                elif isinstance(event, ThinkingDelta):
-                    answer.thinking_chars += len(event.text)
-                    self.reporter.thinking()
-                elif isinstance(event, Usage):
-                    answer.usage = {
-                        "promptTokens": event.prompt_tokens,
-                        "cachedTokens": event.cached_tokens or 0,
-                        "completionTokens": event.completion_tokens,
-                    }
-                elif isinstance(event, Finish):
-                    answer.finish_reason = event.reason
         if answer.usage:
             self.result["usage"] = answer.usage
-            log.info(
-                "%s on %s: %d prompt tokens (%d cached), %d completion tokens, first token after %.0f ms",
-                self.run.action, self.doc.uri, answer.usage["promptTokens"], answer.usage["cachedTokens"],
-                answer.usage["completionTokens"], 1000 * (answer.first_token_s or 0),
-            )
         self.result["text"] = answer.text
-        if answer.finish_reason == "length":
-            log.warning("%s answer was cut by maxTokens", self.run.action)
         return answer
+
+
+async def stream_answer(
+    ls: MistralLanguageServer,
+    action: str,
+    uri: str,
+    reporter: RunReporter,
+    messages: list[dict[str, Any]],
+    *,
+    response_format: dict[str, Any] | None = None,
+    prediction: str | None = None,
+) -> Answer:
+    """One model call with the action's settings, its text streamed through `reporter`."""
+    from mistral_lsp.mistral import (
+        ChatRequest,
+        ConfigurationError,
+        Finish,
+        TextDelta,
+        ThinkingDelta,
+        Usage,
+    )
+
+    settings = ls.settings
+    if not settings.resolved_api_key() and settings.backend == "mistral":
+        raise ConfigurationError(
+            "no Mistral API key", "set the MISTRAL_API_KEY environment variable or the mistral.apiKey setting"
+        )
+    client = ls.client()
+    parameters = settings.action(action)
+    request = ChatRequest(
+        messages=messages,
+        model=await client.resolve_model(settings.model),
+        temperature=parameters.temperature,
+        max_tokens=parameters.max_tokens,
+        reasoning_effort=parameters.reasoning_effort,
+        response_format=response_format,
+        prediction=prediction,
+        prompt_cache_key=prompt_cache_key(uri),
+    )
+    answer = Answer()
+    started = time.perf_counter()
+    # aclosing: a cancelled run closes the HTTP stream now, not when the generator is collected.
+    async with contextlib.aclosing(client.chat_stream(request)) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                if answer.first_token_s is None:
+                    answer.first_token_s = time.perf_counter() - started
+                answer.text += event.text
+                reporter.delta(event.text)
+            elif isinstance(event, ThinkingDelta):
+                answer.thinking_chars += len(event.text)
+                reporter.thinking()
+            elif isinstance(event, Usage):
+                answer.usage = {
+                    "promptTokens": event.prompt_tokens,
+                    "cachedTokens": event.cached_tokens or 0,
+                    "completionTokens": event.completion_tokens,
+                }
+            elif isinstance(event, Finish):
+                answer.finish_reason = event.reason
+    if answer.usage:
+        log.info(
+            "%s on %s: %d prompt tokens (%d cached), %d completion tokens, first token after %.0f ms",
+            action, uri, answer.usage["promptTokens"], answer.usage["cachedTokens"],
+            answer.usage["completionTokens"], 1000 * (answer.first_token_s or 0),
+        )
+    if answer.finish_reason == "length":
+        log.warning("%s answer was cut by maxTokens", action)
+    return answer
 
 
 def prompt_cache_key(uri: str) -> str:

@@ -44,7 +44,7 @@ from lsprotocol import types
 
 from mistral_lsp.logs import redactor
 from mistral_lsp.server import MistralLanguageServer
-from mistral_lsp.streaming import Run
+from mistral_lsp.streaming import Run, RunReporter
 
 if TYPE_CHECKING:
     from mistral_lsp.findings import Finding
@@ -235,9 +235,11 @@ class ReviewOnSave:
             task=asyncio.current_task(),
         )
         ls.runs.start(run)
-        progress = _Progress(ls, None)
+        progress = RunReporter(ls, run, None, stream=False)
         try:
-            progress = await _Progress.open(ls, run, _progress_message(changed, doc.uri))
+            progress = await RunReporter.open(
+                ls, run, None, title=PROGRESS_TITLE, message=_progress_message(changed, doc.uri), stream=False
+            )
             text = await self._stream(doc, snap, location, changed, progress)
             results = findings_by_unit(text, snap.lines, changed)
         except asyncio.CancelledError:
@@ -273,42 +275,17 @@ class ReviewOnSave:
 
     async def _stream(
         self, doc: Document, snap: Snapshot, location: Location, changed: list[Unit],
-        progress: _Progress,
+        progress: RunReporter,
     ) -> str:
-        from mistral_lsp.actions.base import prompt_cache_key
-        from mistral_lsp.mistral import ChatRequest, ConfigurationError, TextDelta, ThinkingDelta
+        from mistral_lsp.actions.base import stream_answer
         from mistral_lsp.prompts import review_response_format
         from mistral_lsp.review_prompt import build_messages, outline_budget
 
-        ls = self.ls
-        settings = ls.settings
-        if not settings.resolved_api_key() and settings.backend == "mistral":
-            raise ConfigurationError(
-                "no Mistral API key",
-                "set the MISTRAL_API_KEY environment variable or the mistral.apiKey setting",
-            )
-        client = ls.client()
-        action = settings.action("review")
-        request = ChatRequest(
-            messages=build_messages(
-                doc, snap, location.key, changed, outline_budget=outline_budget(settings)
-            ),
-            model=await client.resolve_model(settings.model),
-            temperature=action.temperature,
-            max_tokens=action.max_tokens,
-            reasoning_effort=action.reasoning_effort,
-            response_format=review_response_format(),
-            prompt_cache_key=prompt_cache_key(doc.uri),
+        messages = build_messages(doc, snap, location.key, changed, outline_budget=outline_budget(self.ls.settings))
+        answer = await stream_answer(
+            self.ls, "review", doc.uri, progress, messages, response_format=review_response_format()
         )
-        text = ""
-        async with contextlib.aclosing(client.chat_stream(request)) as events:
-            async for event in events:
-                if isinstance(event, TextDelta):
-                    text += event.text
-                    progress.report(f"writing… {len(text)} characters")
-                elif isinstance(event, ThinkingDelta):
-                    progress.report("thinking…")
-        return text
+        return answer.text
 
     def _fail(self, message: str, *, key: str) -> None:
         log.warning("review on save failed: %s", message)
@@ -329,48 +306,6 @@ def _progress_message(changed: Sequence[Unit], uri: str) -> str:
 
 def _short(uri: str) -> str:
     return PurePosixPath(uri).name or uri
-
-
-class _Progress:
-    """Work-done progress for one review on save (no `mistral/stream`: nothing to render)."""
-
-    def __init__(self, ls: MistralLanguageServer, token: types.ProgressToken | None) -> None:
-        self._ls = ls
-        self._token = token
-        self._last = ""
-
-    @classmethod
-    async def open(cls, ls: MistralLanguageServer, run: Run, message: str) -> _Progress:
-        window = ls.client_capabilities.window
-        token: types.ProgressToken | None = None
-        if window and window.work_done_progress:
-            token = f"mistral-save-{run.id}"
-            try:
-                await ls.work_done_progress.create_async(token)
-            except Exception as exc:  # a client may refuse; the review goes on without progress
-                log.info("client refused a progress token: %s", exc)
-                token = None
-        run.progress_token = token
-        if token is not None:
-            ls.work_done_progress.begin(
-                token, types.WorkDoneProgressBegin(title=PROGRESS_TITLE, message=message, cancellable=True)
-            )
-        return cls(ls, token)
-
-    def report(self, message: str) -> None:
-        # One report per kind of message ("thinking…", then "writing…" every 500 characters).
-        bucket = message if not message.startswith("writing") else f"writing{len(message) // 500}"
-        if self._token is None or bucket == self._last:
-            return
-        self._last = bucket
-        self._ls.work_done_progress.report(self._token, types.WorkDoneProgressReport(message=message))
-
-    def end(self, message: str) -> None:
-        if self._token is None:
-            return
-        token, self._token = self._token, None
-        self._ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-        self._ls.work_done_progress.tokens.pop(token, None)
 
 
 _features: weakref.WeakKeyDictionary[MistralLanguageServer, ReviewOnSave] = weakref.WeakKeyDictionary()
