@@ -6,8 +6,9 @@ class bodies — and what it learns from a unit (its definitions and imports, re
 unit's first line, with paths to their nodes) is remembered by the unit's kind, context and
 byte span. After edits, the document says which bytes changed (`Document.take_changes`): a unit
 outside them is found again at its old span (shifted if after them) and costs a lookup; only
-the units that overlap an edit are analysed again. The result is the same as a fresh walk (a
-property test holds it so).
+the units that overlap an edit, or hold a syntax error (error recovery may parse untouched
+broken code differently next time), are analysed again. The result is the same as a fresh walk
+(a property test holds it so).
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class _Unit:
     imports: tuple[tuple[int, int], ...]
     members: str | None
     """"class" or "namespace" when the walk goes on into the unit's members."""
+    broken: bool
+    """Analysed from a node with syntax errors: not to be reused."""
 
 
 class _Walk:
@@ -129,14 +132,17 @@ class _Walk:
             start = leading[0].start_byte if back else node.start_byte
             end = node.end_byte
             key = (kind, owner, top, back, start, end)
-            if changed_from < 0 or end <= changed_from:
+            if node.has_error:
+                # Error recovery may reparse untouched broken code differently: no reuse.
+                entry = None
+            elif changed_from < 0 or end <= changed_from:
                 entry = known.pop(key, None)
             elif start >= changed_to:
                 entry = known.pop((kind, owner, top, back, start - shift, end - shift), None)
             else:
                 entry = None
             row = node.start_point.row if rows_are_lines else syntax.first_line(node)
-            if entry is not None:
+            if entry is not None and not entry[0].broken:
                 unit, infos = entry
                 # Unchanged code: the same objects, moved to where the code now is.
                 for info, t in zip(infos, unit.definitions, strict=True):
@@ -199,7 +205,7 @@ class _Analysis:
                 self.imports.append(self.relative(node))
         elif self.top and syntax.is_import(node):
             self.imports.append(self.relative(node))
-        return _Unit(tuple(self.definitions), tuple(self.imports), self.members)
+        return _Unit(tuple(self.definitions), tuple(self.imports), self.members, self.root.has_error)
 
     def relative(self, node: Node) -> tuple[int, int]:
         start, end = self.syntax.lines_of(node)
