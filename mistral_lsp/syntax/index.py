@@ -4,11 +4,16 @@ Walking a 10k-line file's definitions takes ~30 ms in Python, too slow to redo a
 keystroke. So the walk is split into units — the nodes at the top level, in namespaces and in
 class bodies — and what it learns from a unit (its definitions and imports, relative to the
 unit's first line, with paths to their nodes) is remembered by the unit's kind, context and
-byte span. After edits, the document says which bytes changed (`Document.take_changes`): a unit
-outside them is found again at its old span (shifted if after them) and costs a lookup; only
-the units that overlap an edit, or hold a syntax error (error recovery may parse untouched
-broken code differently next time), are analysed again. The result is the same as a fresh walk
-(a property test holds it so).
+byte span. The top-level units (with the leading attributes before them) are the file's pieces.
+
+After edits, the document says which bytes changed (`Document.take_changes`). A piece outside
+them is found again at its old span (shifted if after them) and is taken whole: a comparison,
+its new node, and its lines moved if lines were added or removed before it — nothing inside it
+is looked at (`DefInfo` finds its nodes lazily from the piece's node, see `Home`). A piece that
+overlaps an edit, or holds a syntax error (error recovery may parse untouched broken code
+differently next time), is walked again, unit by unit, reusing the units of the old pieces it
+replaces that no edit touched. The result is the same as a fresh walk (property tests hold it
+so).
 """
 
 from __future__ import annotations
@@ -16,15 +21,17 @@ from __future__ import annotations
 import dataclasses
 import gc
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.nodes import (
     MAX_NAME,
     RECEIVER_TYPE,
     DefInfo,
+    Home,
     Syntax,
     first_named,
+    members_of,
     path_to,
     short_name,
     syntax_of,
@@ -33,7 +40,7 @@ from mistral_lsp.syntax.nodes import (
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_MEMO_KEY = "index_units"
+_MEMO_KEY = "index_pieces"
 
 
 class FileIndex:
@@ -45,16 +52,14 @@ class FileIndex:
         definitions: Sequence[DefInfo] = (),
         imports: Sequence[tuple[int, int]] = (),
         signatures: dict[object, str] | None = None,
+        by_name: dict[str, list[DefInfo]] | None = None,
     ) -> None:
         self.definitions = tuple(definitions)
         """In file order."""
         self.imports = tuple(imports)
         """Line spans of top-level imports (and package / namespace clauses)."""
-        self.by_name: dict[str, list[DefInfo]] = {}
-        """Definitions by short name."""
-        for info in self.definitions:
-            if info.short_name:
-                self.by_name.setdefault(info.short_name, []).append(info)
+        self.by_name: dict[str, list[DefInfo]] = by_name if by_name is not None else _by_name(self.definitions)
+        """Definitions by short name (in file order)."""
         self._signatures = signatures if signatures is not None else {}
 
     def signature(self, syntax: Syntax, info: DefInfo) -> str:
@@ -64,6 +69,19 @@ class FileIndex:
         if found is None:
             found = self._signatures[key] = syntax.signature(info)
         return found
+
+
+def _by_name(definitions: Sequence[DefInfo], names: set[str] | None = None) -> dict[str, list[DefInfo]]:
+    """`definitions` by short name (only those in `names`, if given)."""
+    out: dict[str, list[DefInfo]] = {}
+    for info in definitions:
+        name = info.short_name
+        if name and (names is None or name in names):
+            if name in out:
+                out[name].append(info)
+            else:
+                out[name] = [info]
+    return out
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, quickly
@@ -93,83 +111,137 @@ class _Unit:
     """Analysed from a node with syntax errors: not to be reused."""
 
 
-class _Walk:
-    """One pass over the tree, unit by unit, reusing the units no edit touched."""
+_UnitKey = tuple[str, str | None, bool, int, int, int]
+"""(node kind, owner, top level, leading nodes, first byte, end byte)."""
+_Entry = tuple[_Unit, list[DefInfo]]
+
+
+class _Piece:
+    """A top-level unit, with the leading nodes before it, and everything found in it."""
+
+    __slots__ = ("back", "broken", "definitions", "end", "home", "imports", "kind", "row", "start", "units")
 
     def __init__(
-        self, syntax: Syntax, known: dict[Any, tuple[_Unit, list[DefInfo]]], changes: tuple[int, int, int] | None
+        self,
+        kind: int,
+        back: int,
+        start: int,
+        end: int,
+        row: int,
+        broken: bool,
+        home: Home,
+        definitions: list[DefInfo],
+        imports: list[tuple[int, int]],
+        units: dict[_UnitKey, _Entry],
     ) -> None:
+        self.kind = kind
+        """The node's `kind_id`."""
+        self.back = back
+        self.start = start
+        """First byte (of the first leading node), in the version last indexed."""
+        self.end = end
+        self.row = row
+        """First line of the unit's node (not of leading nodes)."""
+        self.broken = broken
+        """Its node has syntax errors: not to be reused whole."""
+        self.home = home
+        self.definitions = definitions
+        """Its definitions and its members', in file order."""
+        self.imports = imports
+        """Relative to `row`."""
+        self.units = units
+        """What the walk learnt, by unit key with bytes relative to `start`."""
+
+
+class _Walk:
+    """Walks pieces unit by unit, reusing the units no edit touched."""
+
+    def __init__(self, syntax: Syntax, known: dict[_UnitKey, _Entry], changes: tuple[int, int, int] | None) -> None:
         self.syntax = syntax
         spec = syntax.spec
         self.known = known
-        """What the last version's walk found, by unit (kind, context, byte span); taken from
-        as it is reused."""
+        """What the last version's walk found in the pieces walked again, by unit key (bytes of
+        the last version); taken from as it is reused."""
         self.changes = changes
         """The bytes changed since (see `Document.take_changes`)."""
-        self.used: dict[Any, tuple[_Unit, list[DefInfo]]] = {}
         self.leading = spec.leading
         self.assign = spec.assignment_fields()
         self.named_kinds = spec.functions | spec.classes | frozenset(self.assign)
         self.holders = self.named_kinds | spec.wrappers
         """Kinds that are, or may hold, a definition."""
         self.containers = spec.wrappers | frozenset(self.assign)
+        # What the piece being walked holds.
+        self.home: Home | None = None
+        self.used: dict[_UnitKey, _Entry] = {}
         self.definitions: list[DefInfo] = []
         self.imports: list[tuple[int, int]] = []
 
-    def units(self, nodes: list[Node], *, top: bool, owner: str | None) -> None:
-        # The hot loop of every keystroke-then-action: kept flat, no helper calls per unit.
-        syntax, known, used = self.syntax, self.known, self.used
-        definitions, leading_kinds = self.definitions, self.leading
-        changed_from, changed_to, shift = self.changes or (-1, -1, 0)
-        rows_are_lines = syntax.rows_are_lines
+    def piece(self, node: Node, back: int, start: int, row: int) -> _Piece:
+        """Walk the top-level unit `node` (after `back` leading nodes from byte `start`)."""
+        home = self.home = Home(node)
+        self.used, self.definitions, self.imports = {}, [], []
+        self.unit(node, back, start, row, top=True, owner=None, route=())
+        units = {(k[0], k[1], k[2], k[3], k[4] - start, k[5] - start): entry for k, entry in self.used.items()}
+        imports = [(first - row, last - row) for first, last in self.imports]
+        return _Piece(node.kind_id, back, start, node.end_byte, row, node.has_error, home, self.definitions, imports, units)
+
+    def units(self, nodes: list[Node], *, top: bool, owner: str | None, route: tuple[int, ...]) -> None:
+        """The members of a class or namespace: `members_of(...)` of the unit at `route`."""
+        leading_kinds, syntax = self.leading, self.syntax
         leading: list[Node] = []
-        for node in nodes:
-            kind = node.type
-            if kind in leading_kinds:
+        for i, node in enumerate(nodes):
+            if node.type in leading_kinds:
                 leading.append(node)
                 continue
             back = len(leading)
             start = leading[0].start_byte if back else node.start_byte
-            end = node.end_byte
-            key = (kind, owner, top, back, start, end)
-            if node.has_error:
-                # Error recovery may reparse untouched broken code differently: no reuse.
-                entry = None
-            elif changed_from < 0 or end <= changed_from:
-                entry = known.pop(key, None)
-            elif start >= changed_to:
-                entry = known.pop((kind, owner, top, back, start - shift, end - shift), None)
+            self.unit(node, back, start, syntax.first_line(node), top=top, owner=owner, route=(*route, i))
+            leading = []
+
+    def unit(
+        self, node: Node, back: int, start: int, row: int, *, top: bool, owner: str | None, route: tuple[int, ...]
+    ) -> None:
+        kind = node.type
+        end = node.end_byte
+        changed_from, changed_to, shift = self.changes or (-1, -1, 0)
+        key = (kind, owner, top, back, start, end)
+        if node.has_error:
+            # Error recovery may reparse untouched broken code differently: no reuse.
+            entry = None
+        elif changed_from < 0 or end <= changed_from:
+            entry = self.known.pop(key, None)
+        elif start >= changed_to:
+            entry = self.known.pop((kind, owner, top, back, start - shift, end - shift), None)
+        else:
+            entry = None
+        home = self.home
+        assert home is not None
+        if entry is not None and not entry[0].broken:
+            unit, infos = entry
+            # Unchanged code: the same objects, moved to where the code now is.
+            for info, t in zip(infos, unit.definitions, strict=True):
+                info.start_line = row + t.start
+                info.end_line = row + t.end
+                info.rehome(home, route)
+        else:
+            unit = _Analysis(self, node, back, top=top, owner=owner).unit()
+            infos = [
+                DefInfo(
+                    t.kind, t.name, t.parent, row + t.start, row + t.end, t.node_type,
+                    None, None, home, route, t.path, t.top_path, t.back, t, t.short_name,
+                )
+                for t in unit.definitions
+            ]
+        self.used[key] = (unit, infos)
+        if infos:
+            self.definitions.extend(infos)
+        if unit.imports:
+            self.imports.extend((row + first, row + last) for first, last in unit.imports)
+        if unit.members is not None:
+            if unit.members == "class":
+                self.units(members_of(node), top=False, owner=unit.definitions[0].name, route=route)
             else:
-                entry = None
-            row = node.start_point.row if rows_are_lines else syntax.first_line(node)
-            if entry is not None and not entry[0].broken:
-                unit, infos = entry
-                # Unchanged code: the same objects, moved to where the code now is.
-                for info, t in zip(infos, unit.definitions, strict=True):
-                    info.start_line = row + t.start
-                    info.end_line = row + t.end
-                    info.reanchor(node)
-            else:
-                unit = _Analysis(self, node, back, top=top, owner=owner).unit()
-                infos = [
-                    DefInfo(
-                        t.kind, t.name, t.parent, row + t.start, row + t.end, t.node_type,
-                        None, None, node, t.path, t.top_path, t.back, t, t.short_name,
-                    )
-                    for t in unit.definitions
-                ]
-            used[key] = (unit, infos)
-            if back:
-                leading = []
-            if infos:
-                definitions.extend(infos)
-            if unit.imports:
-                self.imports.extend((row + first, row + last) for first, last in unit.imports)
-            if unit.members is not None:
-                if unit.members == "class":
-                    self.units(syntax.members(node), top=False, owner=unit.definitions[0].name)
-                else:
-                    self.units(syntax.members(node), top=top, owner=owner)
+                self.units(members_of(node), top=top, owner=owner, route=route)
 
 
 class _Analysis:
@@ -302,24 +374,139 @@ def build_index(syntax: Syntax) -> FileIndex:
     if tree is None:
         return FileIndex()
     memo = doc.memo.pop(_MEMO_KEY, None)
-    changes = doc.take_changes()
-    known, signatures = memo if memo is not None else ({}, {})
-    walk = _Walk(syntax, known, changes)
+    changes = _whole_lines(doc, doc.take_changes())
+    old, signatures, names = memo if memo is not None else ([], {}, None)
     # The walk allocates thousands of short-lived objects and no cycles; a garbage collection
     # triggered in the middle of it would cost more than the walk (3-4x on a 10k-line file).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        walk.units(tree.root_node.named_children, top=True, owner=None)
+        pieces, replaced, walked = _pieces(syntax, tree.root_node, old, changes)
+        definitions: list[DefInfo] = []
+        imports: list[tuple[int, int]] = []
+        for piece in pieces:
+            if piece.definitions:
+                definitions += piece.definitions
+            if piece.imports:
+                row = piece.row
+                imports += [(row + first, row + last) for first, last in piece.imports]
+        if names is None:
+            names = _by_name(definitions)
+        elif replaced or walked:
+            # Only the names defined in the pieces replaced or walked can have other
+            # definitions now; the other lists hold the same objects, in the same order.
+            touched = {
+                info.short_name for piece in (*replaced, *walked) for info in piece.definitions if info.short_name
+            }
+            names = dict(names)  # the last version's index keeps its own (lists are not changed)
+            for name in touched:
+                names.pop(name, None)
+            names.update(_by_name(definitions, touched))
     finally:
         if collecting:
             gc.enable()
-    if len(signatures) > 2 * len(walk.definitions) + 64:
+    if len(signatures) > 2 * len(definitions) + 64:
         # Forget the signatures of code that is gone: the memo follows the file, not its past.
-        templates = {info.template for info in walk.definitions}
+        templates = {info.template for info in definitions}
         signatures = {key: value for key, value in signatures.items() if key in templates}
-    doc.memo[_MEMO_KEY] = (walk.used, signatures)
-    return FileIndex(walk.definitions, walk.imports, signatures)
+    doc.memo[_MEMO_KEY] = (pieces, signatures, names)
+    return FileIndex(definitions, imports, signatures, names)
+
+
+def _whole_lines(doc: Document, changes: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+    """The changed bytes widened to whole lines ("\n" to "\n"): a signature runs from the start
+    of its line (and without a body, to its end), so code on a changed line is not reused."""
+    if changes is None:
+        return None
+    start, end, shift = changes
+    text = doc.text
+    before = text.rfind("\n", 0, doc.offset_of_byte(start))
+    after = text.find("\n", doc.offset_of_byte(end))
+    return (
+        doc.byte_offset(before) if before >= 0 else 0,
+        doc.byte_offset(after) + 1 if after >= 0 else len(text.encode("utf-8", "surrogatepass")) + 1,
+        shift,
+    )
+
+
+def _pieces(
+    syntax: Syntax, root: Node, old: list[_Piece], changes: tuple[int, int, int] | None
+) -> tuple[list[_Piece], list[_Piece], list[_Piece]]:
+    """The file's pieces — the last version's where untouched, the others walked again — the
+    last version's pieces replaced, and the pieces walked."""
+    # The hot loop of every keystroke-then-action: kept flat, no helper calls per piece.
+    changed_from, changed_to, shift = changes or (-1, -1, 0)
+    leading_kinds = syntax.spec.leading
+    rows_are_lines = syntax.rows_are_lines
+    errors = root.has_error
+    count = len(old)
+    j = 0  # the old pieces before old[j] are reused or replaced
+    replaced: list[_Piece] = []
+    slots: list[_Piece | None] = []
+    todo: list[tuple[int, Node, int, int]] = []
+    back = lead_start = 0
+    delta: int | None = None  # lines added before the pieces after the changes
+    for node in root.named_children:
+        if leading_kinds and node.type in leading_kinds:
+            if not back:
+                lead_start = node.start_byte
+            back += 1
+            continue
+        start = lead_start if back else node.start_byte
+        end = node.end_byte
+        piece: _Piece | None = None
+        if errors and node.has_error:
+            was = -1  # error recovery may reparse untouched broken code differently: no reuse
+        elif changed_from < 0 or end <= changed_from:
+            was, moved, after = start, 0, False
+        elif start >= changed_to:
+            was, moved, after = start - shift, shift, True
+        else:
+            was = -1
+        if was >= 0:
+            while j < count and old[j].start < was:
+                replaced.append(old[j])
+                j += 1
+            if j < count and old[j].start == was:
+                candidate = old[j]
+                j += 1
+                if (
+                    candidate.end == end - moved and candidate.kind == node.kind_id and candidate.back == back
+                    and not candidate.broken
+                ):
+                    piece = candidate
+                    piece.home.node = node
+                    if after:
+                        piece.start, piece.end = start, end
+                        if delta is None or not rows_are_lines:
+                            # Rows count "\n"s: all pieces after the changes moved by as many.
+                            delta = syntax.first_line(node) - piece.row
+                        if delta:
+                            piece.row += delta
+                            for info in piece.definitions:
+                                info.start_line += delta
+                                info.end_line += delta
+                else:
+                    replaced.append(candidate)
+        if piece is None:
+            todo.append((len(slots), node, back, start))
+        slots.append(piece)
+        back = 0
+    replaced += old[j:]
+    if not todo:
+        return cast("list[_Piece]", slots), replaced, []
+    # The units of the pieces replaced, by their bytes in the last version.
+    known: dict[_UnitKey, _Entry] = {}
+    for gone in replaced:
+        base = gone.start
+        for (kind, owner, top, lead, first, last), entry in gone.units.items():
+            known[(kind, owner, top, lead, first + base, last + base)] = entry
+    walk = _Walk(syntax, known, changes)
+    walked = []
+    for slot, node, back, start in todo:
+        piece = slots[slot] = walk.piece(node, back, start, syntax.first_line(node))
+        walked.append(piece)
+    return cast("list[_Piece]", slots), replaced, walked
 
 
 def file_index(doc: Document) -> FileIndex:
