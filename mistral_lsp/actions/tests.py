@@ -126,15 +126,10 @@ def _append_edit(
         first_line = 0
     else:
         text = existing or ""
-        lines = text.splitlines()
-        last = len(lines) - 1 if lines else 0
-        # Past the end of the last line, in the file's own position encoding.
-        end_char = len(lines[last].encode("utf-16-le")) // 2 if lines else 0
-        if ls.workspace.position_encoding == types.PositionEncodingKind.Utf8 and lines:
-            end_char = len(lines[last].encode("utf-8"))
-        elif ls.workspace.position_encoding == types.PositionEncodingKind.Utf32 and lines:
-            end_char = len(lines[last])
-        position = types.Position(line=last, character=end_char)
+        last = max(len(text.splitlines()) - 1, 0)
+        # The end of the last line's text, in the session's position encoding.
+        encoding = str(ls.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+        position = Document(uri, text, encoding=encoding).line_range(last, last).end
         # Inserted before the file's final newline, which then ends the new tests.
         new_text = ("\n\n" + code.rstrip("\n")) if text.strip() else code.rstrip("\n") + "\n"
         first_line = last + 2 if text.strip() else last
