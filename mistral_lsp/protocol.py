@@ -1,0 +1,266 @@
+"""The contract between the server and its editors, as types: the one source of the protocol.
+
+`docs/protocol.schema.json` is generated from this module and from `options.Settings`
+(`python -m tools.protocol_codegen`), and the plugins' types, command tables and the VS Code
+settings block are generated from that schema, so the server, the Neovim plugin and the VS Code
+extension cannot drift apart. `docs/protocol.md` explains what the types mean; a test fails
+when it names a command, field or setting that is not here.
+
+On the wire every field is camelCase (`show_result` is `showResult`) and fields that are
+`None` are left out. The LSP layer teaches lsprotocol's converter these classes, so pygls
+structures command arguments into them and results are unstructured from them.
+
+This is a leaf: it imports nothing of ours, and nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+from lsprotocol import types
+
+STREAM_NOTIFICATION = "mistral/stream"
+
+ActionName = Literal["review", "explain", "fix", "tests"]
+ReasoningEffort = Literal["none", "high"]
+
+
+@attrs.frozen(kw_only=True)
+class ActionSpec:
+    """One of the four actions, with every name it goes by."""
+
+    name: ActionName
+    """The action's name: in results, `mistral/stream`, and the `actions.<name>` settings."""
+    command: str
+    """The `workspace/executeCommand` command that runs it."""
+    title: str
+    """The code action's title, and the work-done progress title."""
+    kind: str
+    """The code action kind (Fix with foreign diagnostics uses `FIX_WITH_DIAGNOSTICS_KIND`)."""
+    reasoning_effort: ReasoningEffort
+    """The default `actions.<name>.reasoningEffort`."""
+    label: str
+    """A short label for stream views and status lines."""
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(name="review", command="mistral.review", title="Mistral: Review",
+               kind="refactor.mistral.review", reasoning_effort="high", label="Review"),
+    ActionSpec(name="explain", command="mistral.explain", title="Mistral: Explain",
+               kind="refactor.mistral.explain", reasoning_effort="none", label="Explain"),
+    ActionSpec(name="fix", command="mistral.fix", title="Mistral: Fix",
+               kind="refactor.rewrite.mistral", reasoning_effort="high", label="Fix"),
+    ActionSpec(name="tests", command="mistral.generateTests", title="Mistral: Generate tests",
+               kind="refactor.mistral.tests", reasoning_effort="high", label="Generate tests"),
+)
+ACTION_NAMES: tuple[ActionName, ...] = tuple(spec.name for spec in ACTIONS)
+
+
+def action_spec(name: str) -> ActionSpec:
+    """The action called `name`; a `KeyError` for anything else."""
+    for spec in ACTIONS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+# Code action kinds beyond the four actions' own.
+FIX_WITH_DIAGNOSTICS_KIND = "quickfix.mistral"
+SUGGESTION_KIND = "quickfix.mistral.suggestion"
+EXPLAIN_FINDING_KIND = "quickfix.mistral.explain"
+
+# The instant commands (the four actions' commands are in ACTIONS).
+CANCEL = "mistral.cancel"
+ACCEPT_FIX = "mistral.acceptFix"
+REJECT_FIX = "mistral.rejectFix"
+TOGGLE_REVIEW_ON_SAVE = "mistral.toggleReviewOnSave"
+APPLY_SUGGESTION = "mistral.applySuggestion"
+
+FINDING_SOURCE = "mistral"
+FINDING_CATEGORIES = ("bug", "security", "performance", "correctness", "style", "maintainability")
+
+
+# -- command arguments ------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ActionArguments:
+    """The one argument object of the four actions' commands."""
+
+    uri: str
+    """The document, which must be open in the editor."""
+    range: types.Range | None = None
+    """The target; empty (a cursor) selects the innermost definition around it; null reviews the file."""
+    version: int | None = None
+    """The document version the editor saw."""
+    diagnostics: tuple[types.Diagnostic, ...] = ()
+    """Diagnostics at the range (not ours), for Fix to address."""
+    id: str | None = None
+    """A client-chosen run id; else the server makes one."""
+    preview: bool = False
+    """Fix only: compute the edit but leave it to `mistral.acceptFix` / `mistral.rejectFix`."""
+    show_result: bool = True
+    """Explain opens its markdown and tests open the test file; plugins rendering the stream pass false."""
+    instruction: str | None = None
+    """Extra words for the model, appended to the task."""
+
+
+@attrs.frozen(kw_only=True)
+class RunArguments:
+    """The argument of `mistral.cancel`: a run id, or none for every run."""
+
+    id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FixDecisionArguments:
+    """The argument of `mistral.acceptFix` / `mistral.rejectFix`: the previewed fix's run id."""
+
+    id: str
+
+
+@attrs.frozen(kw_only=True)
+class SuggestionArguments:
+    """The argument of `mistral.applySuggestion`: a review finding's diagnostic."""
+
+    uri: str
+    diagnostic: types.Diagnostic
+
+
+# -- results and notifications ----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Usage:
+    """Tokens the API reported for a run."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+
+
+@attrs.frozen(kw_only=True)
+class FindingData:
+    """A validated review finding, on 0-based inclusive lines."""
+
+    id: str
+    start_line: int
+    end_line: int
+    severity: str
+    category: str
+    title: str
+    message: str
+    snippet: str
+    replacement: str | None = None
+
+
+@attrs.define(kw_only=True)
+class ActionResult:
+    """What the four actions' commands resolve with when the run ends."""
+
+    id: str
+    action: ActionName
+    uri: str
+    text: str = ""
+    """The model's whole answer (never its thinking)."""
+    applied: bool = False
+    """Whether the result reached the document (a fix or tests applied, findings published)."""
+    cancelled: bool | None = None
+    """True when the run was cancelled or superseded."""
+    message: str | None = None
+    """Why nothing was applied, when nothing was."""
+    edit: types.WorkspaceEdit | None = None
+    """Fix: the edit, applied or (with `preview`) proposed."""
+    version: int | None = None
+    """Fix with `preview`: the document version the edit was computed for."""
+    preview: bool | None = None
+    """Fix with `preview`: true."""
+    diagnostics: int | None = None
+    """Review: how many findings were published."""
+    findings: list[FindingData] | None = None
+    """Review: the validated findings."""
+    test_uri: str | None = None
+    """Generate tests: the test file."""
+    explanation_uri: str | None = None
+    """Explain: the markdown file written, when one was."""
+    usage: Usage | None = None
+    """Tokens, when the API reported them."""
+
+
+@attrs.frozen(kw_only=True)
+class CancelResult:
+    cancelled: list[str]
+    """The ids of the runs cancelled."""
+
+
+@attrs.frozen(kw_only=True)
+class AppliedResult:
+    """The result of `mistral.acceptFix` and `mistral.applySuggestion`."""
+
+    applied: bool
+    message: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RejectResult:
+    rejected: bool
+    """False when the fix was unknown (already accepted, rejected or expired)."""
+
+
+@attrs.frozen(kw_only=True)
+class ToggleResult:
+    review_on_save: bool | list[str]
+    """The value of `reviewOnSave` now in force for this session."""
+
+
+@attrs.frozen(kw_only=True)
+class StreamNotification:
+    """`mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`)."""
+
+    id: str
+    action: ActionName
+    uri: str
+    delta: str | None = None
+    done: bool | None = None
+    error: str | None = None
+    """With `done`: why the run failed."""
+    cancelled: bool | None = None
+    """With `done`: the run was cancelled or superseded."""
+
+
+@attrs.frozen(kw_only=True)
+class FindingDiagnosticData:
+    """The `data` of a review finding's diagnostic (source `mistral`, code `mistral/<category>`)."""
+
+    finding_id: str
+    snippet: str
+    title: str
+    replacement: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CommandSpec:
+    """A command the server serves, with its argument and result types (for the schema)."""
+
+    command: str
+    arguments: type | None
+    result: type
+    description: str
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    *(CommandSpec(command=spec.command, arguments=ActionArguments, result=ActionResult,
+                  description=f"{spec.title}: streams, reports progress, resolves when the run ends")
+      for spec in ACTIONS),
+    CommandSpec(command=CANCEL, arguments=RunArguments, result=CancelResult,
+                description="cancel a run (or every run); its HTTP stream closes at once"),
+    CommandSpec(command=ACCEPT_FIX, arguments=FixDecisionArguments, result=AppliedResult,
+                description="apply a previewed fix, rebased onto the current version or refused"),
+    CommandSpec(command=REJECT_FIX, arguments=FixDecisionArguments, result=RejectResult,
+                description="drop a previewed fix"),
+    CommandSpec(command=TOGGLE_REVIEW_ON_SAVE, arguments=None, result=ToggleResult,
+                description="flip reviewOnSave for this session"),
+    CommandSpec(command=APPLY_SUGGESTION, arguments=SuggestionArguments, result=AppliedResult,
+                description="apply a review finding's replacement"),
+)
