@@ -16,17 +16,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/mistral-lsp demo
 
-## test: every test — unit, LSP end to end, real Neovim, real VS Code (installs the editors)
-test: $(STAMP)
+## test: lint (ruff, mypy, import-linter), then every test — unit, LSP end to end, protocol
+## freshness, real Neovim, real VS Code (installs the editors)
+test: lint
 	$(PY) -m pytest
 
 ## test-fast: unit and LSP tests only (no editors)
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit tests/client tests/lsp
 
+## lint: ruff, mypy (strict on the package) and the import-linter layer contracts
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mistral_lsp tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 ## bench: every benchmark, printing p50/p95 and same-run baselines
 bench: $(STAMP)

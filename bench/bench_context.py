@@ -29,9 +29,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from mistral_lsp.context import build_context
+from mistral_lsp.prompting.context import build_context
+from mistral_lsp.prompting.tokens import estimate_tokens, exact_tokens
 from mistral_lsp.syntax.document import Document
-from mistral_lsp.tokens import estimate_tokens, exact_tokens
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "languages"
 

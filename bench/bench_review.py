@@ -4,7 +4,7 @@ Through the real server over stdio and the loopback fake API, on a 2,000-line Py
 
 1. prompt tokens of the request a save sends after one function changed, against the request
    `mistral.review` sends for the whole file (target: ≤ 10 %) — both as the fake recorded them,
-   counted with `mistral_lsp.tokens.estimate_tokens`;
+   counted with `mistral_lsp.prompting.tokens.estimate_tokens`;
 2. the server's time from `didSave` to `publishDiagnostics` for a save with nothing changed
    (hashing every definition, no request) — p50/p95, with a same-run baseline: the round trip
    of a request the server answers at once.
@@ -26,8 +26,8 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
-from mistral_lsp.tokens import estimate_tokens
 
 KEY = "bench-key-0123456789"
 TARGET_RATIO = 0.10

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         from mistral_lsp.demo import run_demo
 
         return run_demo(offline=args.offline, workdir=args.workdir)
-    from mistral_lsp.server import create_server
+    from mistral_lsp.lsp.features import create_server
 
     server = create_server()
     if args.tcp:

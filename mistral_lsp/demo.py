@@ -184,7 +184,7 @@ async def _demo(workdir: Path, offline: bool) -> int:
         review = await _run(client, "mistral.review", {"uri": uri, "range": None})
         out.heading(f"Findings ({review.get('diagnostics', 0)})")
         for finding in review.get("findings", []):
-            print(f"  {source.name}:{finding['start_line'] + 1}: {finding['severity']}: {finding['title']} — {finding['message']}")
+            print(f"  {source.name}:{finding['startLine'] + 1}: {finding['severity']}: {finding['title']} — {finding['message']}")
 
         out.heading("Fix of total_value (streamed)")
         before = state["text"]

@@ -10,8 +10,14 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Iterable
 
-_KEY_FIELD = re.compile(r"""(["']?(?:apiKey|api_key|Authorization)["']?\s*[:=]\s*["']?)(Bearer\s+)?(?!\()[^"',\s}]+""", re.IGNORECASE)
+_KEY_FIELD = re.compile(r"""(["']?(?:apiKey|api[_-]key|Authorization)["']?\s*[:=]\s*["']?)(Bearer\s+)?(?!\()[^"',;\s}]+""", re.IGNORECASE)
+# A bearer token anywhere (a proxy may echo one we do not know).
+_BEARER = re.compile(r"(?i)(bearer\s+)(?!\*\*\*)[^\s\"',;]+")
+# Shorter "keys" (local servers accept anything, e.g. "x") cannot be secret, and masking every
+# occurrence of them would garble ordinary words.
+MIN_SECRET_LENGTH = 6
 
 
 class SecretRedactor(logging.Filter):
@@ -22,15 +28,17 @@ class SecretRedactor(logging.Filter):
         self._secrets: set[str] = set()
 
     def add_secret(self, secret: str | None) -> None:
-        # Very short strings would redact ordinary words; no real key is that short.
-        if secret and len(secret) >= 6:
+        if secret and len(secret) >= MIN_SECRET_LENGTH:
             self._secrets.add(secret)
 
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
+    def redact(self, text: str, extra_secrets: Iterable[str | None] = ()) -> str:
+        """`text` with every known secret (and `extra_secrets`), and anything shaped like a key
+        or bearer token, replaced by `***`."""
+        for secret in (*self._secrets, *extra_secrets):
+            if secret and len(secret) >= MIN_SECRET_LENGTH and secret in text:
                 text = text.replace(secret, "***")
-        return _KEY_FIELD.sub(lambda m: m.group(1) + (m.group(2) or "") + "***", text)
+        text = _KEY_FIELD.sub(lambda m: m.group(1) + (m.group(2) or "") + "***", text)
+        return _BEARER.sub(r"\1***", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -47,6 +55,7 @@ class SecretRedactor(logging.Filter):
         return True
 
 
+# The one redactor: logs, messages to the user and API errors all go through it.
 redactor = SecretRedactor()
 
 

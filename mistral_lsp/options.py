@@ -18,14 +18,14 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from mistral_lsp.protocol import ACTION_NAMES, ACTIONS
+
 if TYPE_CHECKING:
     import cattrs
 
 DEFAULT_BASE_URL = "https://api.mistral.ai/v1"
 DEFAULT_MODEL = "mistral-medium-3.5"
 
-ActionName = Literal["review", "explain", "fix", "tests"]
-ACTION_NAMES: tuple[ActionName, ...] = ("review", "explain", "fix", "tests")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -38,12 +38,7 @@ class ActionSettings:
 
 
 def _default_actions() -> dict[str, ActionSettings]:
-    return {
-        "review": ActionSettings(),
-        "explain": ActionSettings(reasoning_effort="none"),
-        "fix": ActionSettings(),
-        "tests": ActionSettings(),
-    }
+    return {spec.name: ActionSettings(reasoning_effort=spec.reasoning_effort) for spec in ACTIONS}
 
 
 DEFAULT_REVIEW_EXCLUDE: tuple[str, ...] = (

@@ -44,13 +44,14 @@ class ActionSpec:
     """A short label for stream views and status lines."""
 
 
+# In menu order: Fix first, since with diagnostics at the cursor it is the preferred quick fix.
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec(name="review", command="mistral.review", title="Mistral: Review",
-               kind="refactor.mistral.review", reasoning_effort="high", label="Review"),
-    ActionSpec(name="explain", command="mistral.explain", title="Mistral: Explain",
-               kind="refactor.mistral.explain", reasoning_effort="none", label="Explain"),
     ActionSpec(name="fix", command="mistral.fix", title="Mistral: Fix",
                kind="refactor.rewrite.mistral", reasoning_effort="high", label="Fix"),
+    ActionSpec(name="explain", command="mistral.explain", title="Mistral: Explain",
+               kind="refactor.mistral.explain", reasoning_effort="none", label="Explain"),
+    ActionSpec(name="review", command="mistral.review", title="Mistral: Review",
+               kind="refactor.mistral.review", reasoning_effort="high", label="Review"),
     ActionSpec(name="tests", command="mistral.generateTests", title="Mistral: Generate tests",
                kind="refactor.mistral.tests", reasoning_effort="high", label="Generate tests"),
 )

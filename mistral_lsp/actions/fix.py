@@ -4,19 +4,20 @@ The target's text is sent as a predicted output (most of a fix is unchanged code
 fenced block is re-indented to the target and diffed against it. If the document changed while
 the answer streamed, the edit is rebased when the target's text is found unchanged, and refused
 otherwise — never applied to a version it was not computed for. With `preview`, the edit is
-returned and kept until `mistral.acceptFix` / `mistral.rejectFix`.
+returned and kept in the session until `mistral.acceptFix` / `mistral.rejectFix`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from mistral_lsp.actions.base import ActionContext, ActionError, ActionRequest
-from mistral_lsp.edits import (
+from mistral_lsp.actions.errors import ActionError
+from mistral_lsp.prompting.replies import extract_code_block
+from mistral_lsp.text.edits import (
     RebaseError,
     detect_newline,
     minimal_edits,
@@ -25,12 +26,10 @@ from mistral_lsp.edits import (
     reindent,
     to_text_edits,
 )
-from mistral_lsp.replies import extract_code_block
-from mistral_lsp.server import MistralLanguageServer
-from mistral_lsp.syntax.document import Document
 
-# How long a previewed fix waits for accept or reject before it is forgotten.
-PREVIEW_TTL_S = 30 * 60
+if TYPE_CHECKING:
+    from mistral_lsp.actions.editor import Editor
+    from mistral_lsp.actions.run import ActionContext
 
 
 @dataclasses.dataclass
@@ -46,32 +45,15 @@ class PendingFix:
     created: float = dataclasses.field(default_factory=time.monotonic)
 
 
-def target_key(ls: MistralLanguageServer, request: ActionRequest, doc: Document) -> tuple[Any, ...]:
-    target = _select(ls, request, doc)
-    return (doc.uri, target.start_line, target.end_line)
-
-
-def _select(ls: MistralLanguageServer, request: ActionRequest, doc: Document) -> Any:
-    from mistral_lsp.syntax.targets import select_target
-
-    whole = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
-    return select_target(doc, request.range or whole)
-
-
 async def run(ctx: ActionContext) -> None:
-    from mistral_lsp.context import build_context
-    from mistral_lsp.prompts import build_messages
+    from mistral_lsp.prompting.prompts import build_messages
 
-    ls, doc, request = ctx.ls, ctx.doc, ctx.request
-    target = _select(ls, request, doc)
+    editor, doc, request, target = ctx.editor, ctx.doc, ctx.request, ctx.target
     version = doc.version
     start = doc.offset_at(target.range.start)
-    context = build_context(
-        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target
-    )
-    messages = build_messages("fix", context, instruction=request.instruction)
+    messages = build_messages("fix", ctx.prompt_context(), instruction=request.instruction)
     ctx.reporter.status("waiting for the model")
-    answer = await ctx.ask(messages, prediction=target.text if ls.settings.backend == "mistral" else None)
+    answer = await ctx.ask(messages, prediction=target.text if editor.settings.backend == "mistral" else None)
 
     code = extract_code_block(answer.text)
     if code is None:
@@ -79,23 +61,19 @@ async def run(ctx: ActionContext) -> None:
     replacement = normalize_newlines(reindent(code.replace("\r\n", "\n"), target.indent), detect_newline(doc.text))
     fix = PendingFix(ctx.run.id, doc.uri, version, start, target.text, replacement)
     if replacement == target.text:
-        ctx.result.update(applied=False, message="the model found nothing to change", edit=None)
+        ctx.result.applied, ctx.result.message = False, "the model found nothing to change"
         return
     if request.preview:
-        _forget_stale(ls)
-        ls.pending_fixes[fix.id] = fix
-        preview = build_edit(ls, fix)
-        ctx.result.update(edit=ls.converter.unstructure(preview), version=doc.version, preview=True)
+        editor.session.keep_preview(fix)
+        ctx.result.edit, ctx.result.version, ctx.result.preview = build_edit(editor, fix), doc.version, True
         return
-    applied, message, applied_edit = await apply_fix(ls, fix)
-    ctx.result.update(applied=applied, edit=ls.converter.unstructure(applied_edit) if applied_edit else None)
-    if message:
-        ctx.result["message"] = message
+    applied, message, applied_edit = await apply_fix(editor, fix)
+    ctx.result.applied, ctx.result.edit, ctx.result.message = applied, applied_edit, message
 
 
-def build_edit(ls: MistralLanguageServer, fix: PendingFix) -> types.WorkspaceEdit:
+def build_edit(editor: Editor, fix: PendingFix) -> types.WorkspaceEdit:
     """The versioned edit for `fix` against the document as it is now (rebased if it moved)."""
-    doc = ls.documents.get(fix.uri)
+    doc = editor.documents.get(fix.uri)
     if doc is None:
         raise RebaseError("the document was closed, so the fix was not applied")
     start = rebase_target(doc.text, fix.start, fix.original)
@@ -110,35 +88,26 @@ def build_edit(ls: MistralLanguageServer, fix: PendingFix) -> types.WorkspaceEdi
     )
 
 
-async def apply_fix(ls: MistralLanguageServer, fix: PendingFix) -> tuple[bool, str | None, types.WorkspaceEdit | None]:
+async def apply_fix(editor: Editor, fix: PendingFix) -> tuple[bool, str | None, types.WorkspaceEdit | None]:
     """Apply `fix` to the current version; a client that refuses for a version race gets one retry."""
     edit = None
     for _attempt in range(2):
         try:
-            edit = build_edit(ls, fix)
+            edit = build_edit(editor, fix)
         except RebaseError as exc:
-            ls.show_message(f"Mistral: {exc}", types.MessageType.Warning)
+            editor.show_message(f"Mistral: {exc}", types.MessageType.Warning)
             return False, str(exc), None
-        doc = ls.documents.get(fix.uri)
+        doc = editor.documents.get(fix.uri)
         sent_version = doc.version if doc else None
-        response = await ls.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label="Mistral: Fix")
-        )
+        response = await editor.apply_edit(edit, "Mistral: Fix")
         if response.applied:
             return True, None, edit
-        doc = ls.documents.get(fix.uri)
+        doc = editor.documents.get(fix.uri)
         if doc is None or doc.version == sent_version:
             reason = response.failure_reason or "the editor refused the edit"
-            ls.show_message(f"Mistral: the fix was not applied: {reason}", types.MessageType.Warning)
+            editor.show_message(f"Mistral: the fix was not applied: {reason}", types.MessageType.Warning)
             return False, f"the fix was not applied: {reason}", edit
         # The user typed while the edit was in flight: rebase onto the new version and retry.
     message = "the document kept changing, so the fix was not applied; run Fix again"
-    ls.show_message(f"Mistral: {message}", types.MessageType.Warning)
+    editor.show_message(f"Mistral: {message}", types.MessageType.Warning)
     return False, message, edit
-
-
-def _forget_stale(ls: MistralLanguageServer) -> None:
-    now = time.monotonic()
-    for fix_id, fix in list(ls.pending_fixes.items()):
-        if now - fix.created > PREVIEW_TTL_S:
-            del ls.pending_fixes[fix_id]

@@ -24,35 +24,20 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from mistral_lsp.logs import redactor
 from mistral_lsp.mistral.retry import parse_retry_after
 
 KEY_HINT = "set MISTRAL_API_KEY or mistral.apiKey"
 
-# Anything that looks like a bearer token or an API key is masked even when we do not know the
-# configured key (a proxy may echo a different one).
-_TOKEN_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"),
-    re.compile(r"(?i)(api[_-]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+"),
-)
 _CONTEXT_PATTERNS = re.compile(
     r"too large for model|maximum context length|context length|context window|too many tokens",
     re.IGNORECASE,
 )
 
 
-# Shorter "keys" (local servers accept anything, e.g. "x") cannot be secret, and masking every
-# occurrence of them would garble the message.
-_MIN_SECRET_LENGTH = 8
-
-
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Masks the given secrets and anything shaped like a bearer token or an api key."""
-    for secret in secrets:
-        if secret and len(secret) >= _MIN_SECRET_LENGTH:
-            text = text.replace(secret, "***")
-    for pattern in _TOKEN_PATTERNS:
-        text = pattern.sub(r"\1***", text)
-    return text
+    return redactor.redact(text, secrets)
 
 
 class MistralError(Exception):

@@ -14,7 +14,6 @@ from bisect import bisect_right
 from typing import Literal
 
 Encoding = Literal["utf-8", "utf-16", "utf-32"]
-ENCODINGS: tuple[Encoding, ...] = ("utf-8", "utf-16", "utf-32")
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")

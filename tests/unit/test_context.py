@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from mistral_lsp.context import PromptContext, build_context, outline
+from mistral_lsp.prompting.context import PromptContext, build_context, outline
+from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.syntax import Document, select_target
-from mistral_lsp.tokens import estimate_tokens
 from tests.unit.test_syntax_targets import CASES, Case, cursor, open_fixture
 
 
@@ -161,7 +161,7 @@ def test_binary_and_huge_files_get_a_line_window_context() -> None:
 
 
 def test_an_unexpected_error_in_the_builder_falls_back_to_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mistral_lsp import context
+    from mistral_lsp.prompting import context
 
     def broken(self: object, enclosing: object) -> set[int]:
         raise RuntimeError("boom")

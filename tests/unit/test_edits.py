@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mistral_lsp.edits import (
+from mistral_lsp.text.edits import (
     RebaseError,
     apply_offset_edits,
     minimal_edits,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from mistral_lsp.findings import (
+from mistral_lsp.review.findings import (
     Finding,
     FindingsStore,
     findings_from_reply,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from mistral_lsp.context import PromptContext, build_context, outline
-from mistral_lsp.prompts import (
+from mistral_lsp.prompting.context import PromptContext, build_context, outline
+from mistral_lsp.prompting.prompts import (
     REVIEW_SCHEMA,
     SYSTEM_PROMPT,
     TestFileContext,

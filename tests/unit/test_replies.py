@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mistral_lsp.replies import extract_code_block, parse_json_object
+from mistral_lsp.prompting.replies import extract_code_block, parse_json_object
 
 
 def test_code_block_inside_prose() -> None:

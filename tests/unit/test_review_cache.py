@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from mistral_lsp import review_cache
-from mistral_lsp.findings import Finding
+from mistral_lsp.review import cache as review_cache
 from mistral_lsp.options import DEFAULT_REVIEW_EXCLUDE
-from mistral_lsp.review_cache import CACHE_VERSION, ReviewCache, cache_path_for_workspace
-from mistral_lsp.review_units import (
+from mistral_lsp.review.cache import CACHE_VERSION, ReviewCache, cache_path_for_workspace
+from mistral_lsp.review.findings import Finding
+from mistral_lsp.review.units import (
     MODULE_UNIT_NAME,
     StoredFinding,
     compute_units,
@@ -91,7 +91,7 @@ def test_corrupt_cache_is_discarded_with_a_log_line(
     path = tmp_path / "c.json"
     path.write_text(content, encoding="utf-8")
     cache = ReviewCache(path)
-    with caplog.at_level(logging.WARNING, logger="mistral_lsp.review_cache"):
+    with caplog.at_level(logging.WARNING, logger="mistral_lsp.review.cache"):
         cache.load()
     assert len(cache) == 0
     assert "discarded" in caplog.text
@@ -258,13 +258,13 @@ def test_place_drops_a_finding_whose_snippet_is_gone() -> None:
     ],
 )
 def test_default_exclude_globs(path: str, excluded: bool) -> None:
-    from mistral_lsp.review_scope import excluded_by
+    from mistral_lsp.review.scope import excluded_by
 
     assert (excluded_by([path], DEFAULT_REVIEW_EXCLUDE) is not None) is excluded
 
 
 def test_user_globs() -> None:
-    from mistral_lsp.review_scope import excluded_by
+    from mistral_lsp.review.scope import excluded_by
 
     assert excluded_by(["gen/a.py"], ["gen/*.py"]) == "gen/*.py"
     assert excluded_by(["gen/sub/a.py"], ["gen/*.py"]) is None
@@ -284,7 +284,7 @@ def test_user_globs() -> None:
     ],
 )
 def test_generated_files_are_recognised(first_line: str, generated: bool) -> None:
-    from mistral_lsp.review_scope import _looks_generated_or_minified
+    from mistral_lsp.review.scope import _looks_generated_or_minified
 
     assert (_looks_generated_or_minified([first_line, "x = 1"]) is not None) is generated
     assert _looks_generated_or_minified(["var a=1;" * 200] * 10) == "looks minified"
@@ -296,9 +296,10 @@ def test_generated_files_are_recognised(first_line: str, generated: bool) -> Non
 async def test_a_new_server_restores_findings_from_the_cache(tmp_path: Path) -> None:
     from lsprotocol.types import DocumentDiagnosticParams, TextDocumentIdentifier
 
-    from mistral_lsp.features import review_on_save
+    from mistral_lsp.actions.review_on_save import review_on_save
+    from mistral_lsp.lsp.diagnostics import document_diagnostic
+    from mistral_lsp.lsp.server import MistralLanguageServer
     from mistral_lsp.options import Settings
-    from mistral_lsp.server import MistralLanguageServer
 
     text = "\n".join(SOURCE) + "\n"
     uri = (tmp_path / "cart.py").as_uri()
@@ -306,13 +307,13 @@ async def test_a_new_server_restores_findings_from_the_cache(tmp_path: Path) -> 
 
     def server() -> MistralLanguageServer:
         ls = MistralLanguageServer()
-        ls.settings = Settings(review_on_save=True)
+        ls.replace_settings(Settings(review_on_save=True))
         ls.publish_findings = published.append  # type: ignore[method-assign]
         ls.documents.open(uri, text, 1, "python")
         return ls
 
     first = server()
-    state = review_on_save.feature(first)
+    state = review_on_save(first)
     location = state.locate(uri)
     snap = await state.snapshot(first.documents.get(uri))  # type: ignore[arg-type]
     add = next(u for u in snap.units if u.name == "add")
@@ -322,17 +323,17 @@ async def test_a_new_server_restores_findings_from_the_cache(tmp_path: Path) -> 
     await cache.save_async()
 
     again = server()
-    await review_on_save.feature(again).restore(uri)
+    await review_on_save(again).restore(uri)
     (finding,) = again.findings.get(uri, "save")
     assert finding.start_line == 9
     assert finding.title == "Unbounded list"
     assert published == [uri]
-    report = review_on_save.document_diagnostic(
+    report = document_diagnostic(
         again, DocumentDiagnosticParams(text_document=TextDocumentIdentifier(uri=uri))
     )
     assert [(d.range.start.line, d.source) for d in report.items] == [(9, "mistral")]
 
     disabled = server()
-    disabled.settings = Settings()
-    await review_on_save.feature(disabled).restore(uri)
+    disabled.replace_settings(Settings())
+    await review_on_save(disabled).restore(uri)
     assert disabled.findings.get(uri) == []

@@ -57,7 +57,7 @@ def test_every_node_kind_and_field_in_the_table_exists_in_the_grammar(spec: Lang
 
 def test_importing_the_syntax_and_prompt_modules_loads_no_grammar_and_no_tokenizer() -> None:
     code = (
-        "import sys, mistral_lsp.syntax, mistral_lsp.context, mistral_lsp.prompts, mistral_lsp.tokens;"
+        "import sys, mistral_lsp.syntax, mistral_lsp.prompting.context, mistral_lsp.prompting.prompts, mistral_lsp.prompting.tokens;"
         "print(sorted(m for m in sys.modules if m.startswith(('tree_sitter', 'mistral_common'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mistral_lsp.testfiles import conventional_test_file, project_root
+from mistral_lsp.text.testfiles import conventional_test_file, project_root
 
 
 def make(root: Path, *paths: str) -> None:

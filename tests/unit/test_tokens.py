@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mistral_lsp.tokens import estimate_tokens, exact_tokens, has_exact_tokenizer
+from mistral_lsp.prompting.tokens import estimate_tokens, exact_tokens, has_exact_tokenizer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "languages"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])

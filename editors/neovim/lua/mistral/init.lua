@@ -134,7 +134,7 @@ function M.reject(all)
   require('mistral.preview').reject(0, all)
 end
 
---- Statusline text of the running requests (e.g. `Mistral fix: writing… 42 tokens`), or ''.
+--- Statusline text of the running requests (e.g. `Mistral fix: writing… 42 characters`), or ''.
 --- `vim.lsp.status()` and fidget.nvim show the same progress without this.
 ---@return string
 function M.status()

@@ -12,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from mistral_lsp.server import MistralLanguageServer
+from mistral_lsp.lsp.server import MistralLanguageServer
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ async def initialized(ls: MistralLanguageServer, params: types.InitializedParams
     try:
         await _pull_configuration(ls)
     finally:
-        ls.settings_loaded.set()
+        ls.mark_settings_loaded()
 
 
 async def did_change_configuration(

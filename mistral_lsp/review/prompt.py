@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mistral_lsp.findings import findings_from_reply
-from mistral_lsp.review_units import Snapshot, StoredFinding, Unit, owner_of, to_stored
+from mistral_lsp.review.findings import findings_from_reply
+from mistral_lsp.review.units import Snapshot, StoredFinding, Unit, owner_of, to_stored
 
 if TYPE_CHECKING:
     from mistral_lsp.options import Settings
@@ -45,7 +45,7 @@ def findings_by_unit(
 ) -> dict[str, list[StoredFinding]]:
     """The reply's findings relative to the changed unit owning each, by unit hash (every
     changed unit has an entry: an empty list records it as reviewed and clean)."""
-    from mistral_lsp.replies import parse_json_object
+    from mistral_lsp.prompting.replies import parse_json_object
 
     payload = parse_json_object(text)
     if payload is None:
@@ -65,7 +65,7 @@ def build_messages(
     doc: Document, snap: Snapshot, path: str, changed: Sequence[Unit], outline_budget: int
 ) -> list[dict[str, str]]:
     """The review request: the file's outline as context, then the changed units' code."""
-    from mistral_lsp.prompts import build_review_definitions_messages
+    from mistral_lsp.prompting.prompts import build_review_definitions_messages
 
     language = doc.language.name if doc.language is not None else (doc.language_id or "text")
     return build_review_definitions_messages(
@@ -139,7 +139,7 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
     the API); else, leaving out the changed definitions (shown whole anyway), the entries that
     matter most to the changed code — the classes around it, the names it uses, then its nearest
     neighbours — in file order, with `…` where entries were left out."""
-    from mistral_lsp.tokens import estimate_tokens
+    from mistral_lsp.prompting.tokens import estimate_tokens
 
     outline = snap.outline
     if not outline or estimate_tokens(outline) <= budget_tokens:

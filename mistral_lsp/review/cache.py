@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mistral_lsp.review_units import StoredFinding
+from mistral_lsp.review.units import StoredFinding
 
 log = logging.getLogger(__name__)
 
@@ -224,10 +224,6 @@ class ReviewCache:
         limit = min(STALE_UNITS_PER_FILE, max(0, MAX_UNITS_PER_FILE - len(current)))
         for digest in stale[limit:]:
             del entry.units[digest]
-            self._dirty = True
-
-    def forget(self, file_key: str) -> None:
-        if self._files.pop(file_key, None) is not None:
             self._dirty = True
 
     def __len__(self) -> int:

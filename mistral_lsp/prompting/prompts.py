@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from mistral_lsp.context import PromptContext, Section, header_text, numbered
+from mistral_lsp.prompting.context import PromptContext, Section, header_text, numbered
 from mistral_lsp.syntax.targets import Definition, Target
 
 Action = Literal["review", "explain", "fix", "tests"]

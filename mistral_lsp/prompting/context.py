@@ -29,11 +29,11 @@ from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
 
+from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import FileIndex, file_index
 from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, syntax_of
 from mistral_lsp.syntax.targets import Target, definitions, paragraph_target, select_target
-from mistral_lsp.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 

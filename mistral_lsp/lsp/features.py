@@ -2,36 +2,57 @@
 
 | method / command | module | why |
 |---|---|---|
+| initialize (protocol hook) | lifecycle.prefer_utf8 | prefer UTF-8 positions, before pygls picks the encoding |
+| initialize | lifecycle | settings in initializationOptions; push or pull diagnostics |
 | initialized, workspace/didChangeConfiguration | configuration | settings from the editor, validated and hot-reloaded |
 | textDocument/didOpen, didChange, didClose | documents | documents and their incremental syntax trees |
 | textDocument/didSave | review_on_save | review what changed when the user saves (off by default) |
-| textDocument/diagnostic | review_on_save | pull diagnostics, for clients that pull and accept refresh |
+| textDocument/diagnostic | diagnostics | pull diagnostics, for clients that pull and accept refresh |
 | textDocument/codeAction | code_actions | the four actions and review suggestions, from memory |
+| workspace/executeCommand (protocol hook) | commands.before_execute | the run's progress token; arguments checked |
 | workspace/executeCommand mistral.* | commands | run an action: stream, progress, cancel, result |
 | window/workDoneProgress/cancel | commands | the progress UI's cancel button |
+| $/cancelRequest (protocol hook) | commands.cancel_request | cancelling a command's request cancels its run |
+
+A protocol hook runs inside pygls' own handling of that method (see `server.MistralProtocol`);
+every other row is an ordinary pygls feature or command.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
-if TYPE_CHECKING:
-    from mistral_lsp.server import MistralLanguageServer
+from mistral_lsp.lsp.server import MistralLanguageServer
+
+
+def create_server() -> MistralLanguageServer:
+    server = MistralLanguageServer()
+    register_features(server)
+    return server
 
 
 def register_features(server: MistralLanguageServer) -> None:
-    from mistral_lsp.features import (
+    from mistral_lsp.lsp import (
         code_actions,
         commands,
         configuration,
+        diagnostics,
         documents,
+        lifecycle,
         review_on_save,
     )
+    from mistral_lsp.lsp.converter import teach
 
+    protocol_hooks: dict[str, Callable[..., None]] = {
+        types.INITIALIZE: lifecycle.prefer_utf8,
+        types.WORKSPACE_EXECUTE_COMMAND: commands.before_execute,
+        types.CANCEL_REQUEST: commands.cancel_request,
+    }
     table: list[tuple[str, Callable[..., Any], Any]] = [
+        (types.INITIALIZE, lifecycle.initialize, None),
         (types.INITIALIZED, configuration.initialized, None),
         (types.WORKSPACE_DID_CHANGE_CONFIGURATION, configuration.did_change_configuration, None),
         (types.TEXT_DOCUMENT_DID_OPEN, documents.did_open, None),
@@ -39,12 +60,13 @@ def register_features(server: MistralLanguageServer) -> None:
         (types.TEXT_DOCUMENT_DID_CLOSE, documents.did_close, None),
         (types.TEXT_DOCUMENT_DID_SAVE, review_on_save.did_save, types.SaveOptions(include_text=False)),
         (types.TEXT_DOCUMENT_CODE_ACTION, code_actions.code_action, code_actions.OPTIONS),
-        (types.TEXT_DOCUMENT_DIAGNOSTIC, review_on_save.document_diagnostic,
-         types.DiagnosticOptions(identifier="mistral", inter_file_dependencies=False, workspace_diagnostics=False)),
+        (types.TEXT_DOCUMENT_DIAGNOSTIC, diagnostics.document_diagnostic, diagnostics.OPTIONS),
         (types.WINDOW_WORK_DONE_PROGRESS_CANCEL, commands.progress_cancelled, None),
     ]
+    teach(server.converter)
+    server.protocol_hooks.update(protocol_hooks)
     # Handlers name their first parameter `ls`, so pygls passes the server to them.
     for method, handler, options in table:
         server.feature(method, options)(handler)
-    for name, command in commands.COMMANDS.items():
+    for name, command in commands.COMMAND_HANDLERS.items():
         server.command(name)(command)

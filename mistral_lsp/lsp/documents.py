@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from mistral_lsp.server import MistralLanguageServer
+from mistral_lsp.lsp.server import MistralLanguageServer
 
 
 def did_open(ls: MistralLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-    from mistral_lsp.features import review_on_save
+    from mistral_lsp.lsp import review_on_save
 
     item = params.text_document
     doc = ls.documents.open(item.uri, item.text, item.version, item.language_id)

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from mistral_lsp.edits import leading_indent, reindent
+from mistral_lsp.protocol import FINDING_CATEGORIES, FINDING_SOURCE, FindingData
+from mistral_lsp.text.edits import leading_indent, reindent
 
 if TYPE_CHECKING:
     from mistral_lsp.syntax.document import Document
@@ -29,8 +30,8 @@ SEVERITIES = {
     "info": types.DiagnosticSeverity.Information,
     "hint": types.DiagnosticSeverity.Hint,
 }
-CATEGORIES = ("bug", "security", "performance", "correctness", "style", "maintainability")
-SOURCE = "mistral"
+CATEGORIES = FINDING_CATEGORIES
+SOURCE = FINDING_SOURCE
 
 # How far a finding's snippet may have drifted from the line the model named.
 _SNIPPET_SEARCH_LINES = 3
@@ -55,12 +56,13 @@ class Finding:
     def moved(self, delta: int) -> Finding:
         return dataclasses.replace(self, start_line=self.start_line + delta, end_line=self.end_line + delta)
 
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Finding:
-        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+    def to_data(self) -> FindingData:
+        """The finding as the protocol carries it in a review's result."""
+        return FindingData(
+            id=self.id, start_line=self.start_line, end_line=self.end_line, severity=self.severity,
+            category=self.category, title=self.title, message=self.message, snippet=self.snippet,
+            replacement=self.replacement,
+        )
 
 
 def _line_holds(lines: Sequence[str], line: int, snippet: str) -> bool:
@@ -208,7 +210,8 @@ def suggestion_edit(doc: Document, diagnostic: types.Diagnostic) -> types.Worksp
 
 
 class FindingsStore:
-    """Findings per document and origin; the server publishes `diagnostics(uri)` after each change."""
+    """Findings per document and origin (an action, or review on save); the LSP layer turns them
+    into diagnostics and publishes them after each change."""
 
     def __init__(self) -> None:
         self._by_uri: dict[str, dict[str, list[Finding]]] = {}

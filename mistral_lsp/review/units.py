@@ -25,7 +25,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mistral_lsp.findings import Finding
+from mistral_lsp.review.findings import Finding
 
 if TYPE_CHECKING:
     from mistral_lsp.syntax.document import Document
@@ -257,7 +257,7 @@ class Snapshot:
 
 def snapshot_of(doc: Document) -> Snapshot:
     """The document's units and what the prompt needs beside them; call under `Document.cached`."""
-    from mistral_lsp.context import outline
+    from mistral_lsp.prompting.context import outline
     from mistral_lsp.syntax import definitions
 
     # Runs under the document's lock (`Document.cached`): everything is of one text.

@@ -11,23 +11,22 @@ from typing import Any
 
 from lsprotocol import types
 
-from mistral_lsp.findings import SOURCE, suggestion_edit
-from mistral_lsp.server import MistralLanguageServer
-
-FIX_WITH_DIAGNOSTICS = types.CodeActionKind.QuickFix + ".mistral"
-FIX = types.CodeActionKind.RefactorRewrite + ".mistral"
-EXPLAIN = types.CodeActionKind.Refactor + ".mistral.explain"
-REVIEW = types.CodeActionKind.Refactor + ".mistral.review"
-TESTS = types.CodeActionKind.Refactor + ".mistral.tests"
-SUGGESTION = types.CodeActionKind.QuickFix + ".mistral.suggestion"
-EXPLAIN_FINDING = types.CodeActionKind.QuickFix + ".mistral.explain"
+from mistral_lsp.lsp.server import MistralLanguageServer
+from mistral_lsp.protocol import (
+    ACTIONS,
+    EXPLAIN_FINDING_KIND,
+    FIX_WITH_DIAGNOSTICS_KIND,
+    SUGGESTION_KIND,
+    action_spec,
+)
+from mistral_lsp.review.findings import SOURCE, suggestion_edit
 
 OPTIONS = types.CodeActionOptions(
     code_action_kinds=[
         types.CodeActionKind.QuickFix,
         types.CodeActionKind.Refactor,
         types.CodeActionKind.RefactorRewrite,
-        FIX_WITH_DIAGNOSTICS, FIX, EXPLAIN, REVIEW, TESTS, SUGGESTION, EXPLAIN_FINDING,
+        FIX_WITH_DIAGNOSTICS_KIND, *(spec.kind for spec in ACTIONS), SUGGESTION_KIND, EXPLAIN_FINDING_KIND,
     ],
     resolve_provider=False,
 )
@@ -66,18 +65,18 @@ def code_action(
         if diagnostic.source != SOURCE:
             continue
         title = diagnostic.data.get("title") if isinstance(diagnostic.data, dict) else None
-        edit = suggestion_edit(doc, diagnostic) if _wanted(SUGGESTION, only) else None
+        edit = suggestion_edit(doc, diagnostic) if _wanted(SUGGESTION_KIND, only) else None
         if edit is not None:
             actions.append(
                 types.CodeAction(
                     title=f"Mistral: Apply suggestion — {title or diagnostic.message}",
-                    kind=SUGGESTION,
+                    kind=SUGGESTION_KIND,
                     diagnostics=[diagnostic],
                     edit=edit,
                     is_preferred=True,
                 )
             )
-        if _wanted(EXPLAIN_FINDING, only):
+        if _wanted(EXPLAIN_FINDING_KIND, only):
             converter = ls.converter
             explain_args = args({
                 "range": converter.unstructure(diagnostic.range),
@@ -88,30 +87,25 @@ def code_action(
             actions.append(
                 types.CodeAction(
                     title=f"Mistral: Explain this finding — {title or diagnostic.message}",
-                    kind=EXPLAIN_FINDING,
+                    kind=EXPLAIN_FINDING_KIND,
                     diagnostics=[diagnostic],
-                    command=types.Command(title="Mistral: Explain this finding", command="mistral.explain",
+                    command=types.Command(title="Mistral: Explain this finding", command=action_spec("explain").command,
                                           arguments=[explain_args]),
                 )
             )
 
-    fix_kind = FIX_WITH_DIAGNOSTICS if foreign else FIX
-    table = [
-        ("Mistral: Fix", fix_kind, "mistral.fix"),
-        ("Mistral: Explain", EXPLAIN, "mistral.explain"),
-        ("Mistral: Review", REVIEW, "mistral.review"),
-        ("Mistral: Generate tests", TESTS, "mistral.generateTests"),
-    ]
-    for title, kind, command in table:
+    for spec in ACTIONS:
+        is_fix = spec.name == "fix"
+        kind = FIX_WITH_DIAGNOSTICS_KIND if is_fix and foreign else spec.kind
         if not _wanted(kind, only):
             continue
         actions.append(
             types.CodeAction(
-                title=title,
+                title=spec.title,
                 kind=kind,
-                diagnostics=foreign or None if command == "mistral.fix" else None,
-                is_preferred=True if kind == FIX_WITH_DIAGNOSTICS else None,
-                command=types.Command(title=title, command=command, arguments=[args()]),
+                diagnostics=foreign or None if is_fix else None,
+                is_preferred=True if kind == FIX_WITH_DIAGNOSTICS_KIND else None,
+                command=types.Command(title=spec.title, command=spec.command, arguments=[args()]),
             )
         )
     return actions

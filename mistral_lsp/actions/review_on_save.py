@@ -1,9 +1,8 @@
-"""`textDocument/didSave`: review on save — only the definitions whose text changed.
+"""Review on save: review only the definitions whose text changed since they were last reviewed.
 
 Off by default; `mistral.reviewOnSave` (true, or a list of language ids) turns it on, read
 afresh on every save so configuration changes and `mistral.toggleReviewOnSave` apply at once.
-`document_opened` (a hook for `didOpen`) shows cached findings without a request, and
-`document_diagnostic` answers `textDocument/diagnostic` (pull) from the same findings.
+The LSP side (`lsp/review_on_save.py`) calls `saved` on `didSave` and `opened` on `didOpen`.
 
 On a save, after `reviewDebounceMs` (a newer save of the same document restarts the wait and
 cancels a review in flight):
@@ -11,47 +10,43 @@ cancels a review in flight):
 1. The file is split into *units*: each function or method, each class's own lines (its
    methods are units of their own), and the module-level lines outside every definition.
    Definitions nested in a function belong to that function. Each unit has a content hash.
-2. Units whose hash the review cache (`review_cache.py`, on disk, per workspace) has never
+2. Units whose hash the review cache (`review/cache.py`, on disk, per workspace) has never
    seen are reviewed together in one request, with the file's outline as context. A save
    where every hash is known sends nothing.
 3. Findings are stored relative to their unit, so every unit seen before gets its findings
    back wherever its code is now; they are published with origin "save" (source `mistral`,
    the document's version).
 
-Skipped, with a `window/logMessage` saying why: excluded globs (`reviewExclude`), files marked
+Skipped, with a log message saying why: excluded globs (`reviewExclude`), files marked
 generated, minified files, files over `reviewMaxFileLines`, languages without a grammar.
-A failure (no key, API error, unreadable reply) is shown once with `window/showMessage`
-naming cause and fix; identical failures are not shown again until a review succeeds, and
-after a key or model problem reviews pause until the settings change — never a retry storm.
+A failure (no key, API error, unreadable reply) is shown once naming cause and fix; identical
+failures are not shown again until a review succeeds, and after a key or model problem
+reviews pause until the settings change — never a retry storm.
 
-This module is the LSP side only: handlers, debounce, progress, publishing, failures. The pure
-parts are loaded on the first save, not at start-up: `review_scope` (skip rules),
-`review_units` (units, their hashes, placing stored findings), `review_prompt` (the request
-and reading its reply), `review_cache` (the store on disk).
+The pure parts are loaded on the first save, not at start-up: `review/scope.py` (skip rules),
+`review/units.py` (units, their hashes, placing stored findings), `review/prompt.py` (the
+request and reading its reply), `review/cache.py` (the store on disk).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import weakref
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from lsprotocol import types
-
+from mistral_lsp.actions.runs import Run
 from mistral_lsp.logs import redactor
-from mistral_lsp.server import MistralLanguageServer
-from mistral_lsp.streaming import Run, RunReporter
+from mistral_lsp.text.uris import to_path
 
 if TYPE_CHECKING:
-    from mistral_lsp.findings import Finding
+    from mistral_lsp.actions.editor import Editor, Reporter
     from mistral_lsp.options import Settings
-    from mistral_lsp.review_cache import ReviewCache
-    from mistral_lsp.review_scope import Location
-    from mistral_lsp.review_units import Snapshot, StoredFinding, Unit
+    from mistral_lsp.review.cache import ReviewCache
+    from mistral_lsp.review.findings import Finding
+    from mistral_lsp.review.scope import Location
+    from mistral_lsp.review.units import Snapshot, StoredFinding, Unit
     from mistral_lsp.syntax.document import Document
 
 log = logging.getLogger(__name__)
@@ -64,8 +59,8 @@ PROGRESS_TITLE = "Mistral: Review on save"
 class ReviewOnSave:
     """Per-server state: debounced tasks, caches per workspace, failures already shown."""
 
-    def __init__(self, ls: MistralLanguageServer) -> None:
-        self.ls = ls
+    def __init__(self, editor: Editor) -> None:
+        self.editor = editor
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.caches: dict[str, ReviewCache] = {}
         self.shown_failures: set[str] = set()
@@ -81,7 +76,7 @@ class ReviewOnSave:
         if previous is not None and not previous.done():
             log.info("review on save of %s superseded by a newer save", uri)
             previous.cancel()
-        delay = max(0, self.ls.settings.review_debounce_ms) / 1000
+        delay = max(0, self.editor.settings.review_debounce_ms) / 1000
         task = asyncio.get_running_loop().create_task(self._after(uri, delay))
         self.tasks[uri] = task
         task.add_done_callback(lambda done: self._forget(uri, done))
@@ -106,39 +101,29 @@ class ReviewOnSave:
     # -- checks -------------------------------------------------------------------------------
 
     def enabled_for(self, doc: Document) -> bool:
-        return self.ls.settings.review_on_save_for(doc.language_id or "")
+        return self.editor.settings.review_on_save_for(doc.language_id or "")
 
     def skip_reason(self, doc: Document, location: Location) -> str | None:
-        from mistral_lsp.review_scope import skip_reason
+        from mistral_lsp.review.scope import skip_reason
 
-        return skip_reason(location.paths, doc.lines, self.ls.settings)
+        return skip_reason(location.paths, doc.lines, self.editor.settings)
 
     def tell_skipped(self, uri: str, reason: str) -> None:
         log.info("review on save skipped %s: %s", uri, reason)
         if self.told_skipped.get(uri) == reason:
             return  # said once in the log panel; not on every save
         self.told_skipped[uri] = reason
-        self.ls.window_log_message(
-            types.LogMessageParams(
-                type=types.MessageType.Info,
-                message=f"Mistral: review on save skipped {_short(uri)}: {reason}",
-            )
-        )
+        self.editor.log_message(f"Mistral: review on save skipped {_short(uri)}: {reason}")
 
     def locate(self, uri: str) -> Location:
-        from pygls.uris import to_fs_path
+        from mistral_lsp.review.scope import locate
 
-        from mistral_lsp.review_scope import locate
-
-        path = to_fs_path(uri) or uri
-        roots: list[str | None] = []
-        with contextlib.suppress(Exception):
-            roots = [to_fs_path(folder) for folder in self.ls.workspace.folders]
-            roots.append(self.ls.workspace.root_path)
-        return locate(path, roots)
+        path = to_path(uri)
+        roots: list[str | None] = [str(root) for root in self.editor.workspace_roots()]
+        return locate(str(path) if path else uri, roots)
 
     async def cache_for(self, location: Location) -> ReviewCache:
-        from mistral_lsp.review_cache import ReviewCache, cache_path_for_workspace
+        from mistral_lsp.review.cache import ReviewCache, cache_path_for_workspace
 
         key = location.root or ""
         cache = self.caches.get(key)
@@ -152,20 +137,20 @@ class ReviewOnSave:
 
     async def snapshot(self, doc: Document) -> Snapshot:
         """The document's lines and units, computed off the event loop, cached per text."""
-        from mistral_lsp.review_units import snapshot_of
+        from mistral_lsp.review.units import snapshot_of
 
         return await asyncio.to_thread(doc.cached, "review_on_save", lambda: snapshot_of(doc))
 
     async def publish(self, uri: str, cache: ReviewCache, key: str) -> None:
         """Findings of every reviewed unit of the document as it is now, published with its version."""
-        from mistral_lsp.review_units import place
+        from mistral_lsp.review.units import place
 
         for _ in range(5):
-            doc = self.ls.documents.get(uri)
+            doc = self.editor.documents.get(uri)
             if doc is None:
                 return
             snap = await self.snapshot(doc)
-            if self.ls.documents.get(uri) is doc and doc.generation == snap.generation:
+            if self.editor.documents.get(uri) is doc and doc.generation == snap.generation:
                 break  # no change arrived while the units were computed: place on this text
         else:
             return  # the user is typing faster than we place findings; the next save will
@@ -174,12 +159,12 @@ class ReviewOnSave:
             stored = cache.lookup(key, unit.digest)
             if stored:
                 found.extend(place(unit, stored, snap.lines))
-        self.ls.findings.set(uri, ORIGIN, found)
-        self.ls.publish_findings(uri)
+        self.editor.findings.set(uri, ORIGIN, found)
+        self.editor.publish_findings(uri)
 
     async def restore(self, uri: str) -> None:
         """Show cached findings of an opened document (no request); for `didOpen`."""
-        doc = self.ls.documents.get(uri)
+        doc = self.editor.documents.get(uri)
         if doc is None or not self.enabled_for(doc) or doc.language is None:
             return
         location = self.locate(uri)
@@ -192,8 +177,8 @@ class ReviewOnSave:
     # -- the review ---------------------------------------------------------------------------
 
     async def review(self, uri: str) -> None:
-        ls = self.ls
-        doc = ls.documents.get(uri)
+        editor = self.editor
+        doc = editor.documents.get(uri)
         if doc is None or not self.enabled_for(doc):
             return
         location = self.locate(uri)
@@ -212,7 +197,7 @@ class ReviewOnSave:
         cache.touch(location.key, [unit.digest for unit in snap.units])
         if not changed:
             log.info("review on save of %s: no changed definition, nothing sent", uri)
-        elif self.paused_for is not None and self.paused_for is ls.settings:
+        elif self.paused_for is not None and self.paused_for is editor.settings:
             log.info("review on save of %s paused until the settings change", uri)
         else:
             self.paused_for = None
@@ -227,19 +212,18 @@ class ReviewOnSave:
     ) -> dict[str, list[StoredFinding]] | None:
         """One request reviewing `changed`; their findings by hash, or None when it failed."""
         from mistral_lsp.mistral import MistralError
-        from mistral_lsp.review_prompt import ReplyError, findings_by_unit
+        from mistral_lsp.review.prompt import ReplyError, findings_by_unit
 
-        ls = self.ls
+        editor = self.editor
         run = Run(
-            id=ls.runs.new_id(), action=ACTION, uri=doc.uri, target_key=(doc.uri,),
+            id=editor.session.runs.new_id(), action=ACTION, uri=doc.uri, target_key=(doc.uri,),
             task=asyncio.current_task(),
         )
-        ls.runs.start(run)
-        progress = RunReporter(ls, run, None, stream=False)
+        editor.session.runs.start(run)
+        progress = await editor.open_reporter(
+            run, title=PROGRESS_TITLE, message=_progress_message(changed, doc.uri), stream=False
+        )
         try:
-            progress = await RunReporter.open(
-                ls, run, None, title=PROGRESS_TITLE, message=_progress_message(changed, doc.uri), stream=False
-            )
             text = await self._stream(doc, snap, location, changed, progress)
             results = findings_by_unit(text, snap.lines, changed)
         except asyncio.CancelledError:
@@ -251,7 +235,7 @@ class ReviewOnSave:
             from mistral_lsp.mistral import AuthError, ConfigurationError, ModelNotFoundError
 
             if isinstance(exc, (AuthError, ConfigurationError, ModelNotFoundError)):
-                self.paused_for = ls.settings
+                self.paused_for = editor.settings
                 message += " (review on save pauses until the settings change)"
             self._fail(message, key=type(exc).__name__)
             return None
@@ -263,7 +247,7 @@ class ReviewOnSave:
             progress.end("failed: internal error; see the log")
             raise
         finally:
-            ls.runs.finish(run)
+            editor.session.runs.finish(run)
         count = sum(len(found) for found in results.values())
         progress.end(f"done: {count} finding{'s' if count != 1 else ''}")
         self.shown_failures.clear()
@@ -275,27 +259,81 @@ class ReviewOnSave:
 
     async def _stream(
         self, doc: Document, snap: Snapshot, location: Location, changed: list[Unit],
-        progress: RunReporter,
+        progress: Reporter,
     ) -> str:
-        from mistral_lsp.actions.base import stream_answer
-        from mistral_lsp.prompts import review_response_format
-        from mistral_lsp.review_prompt import build_messages, outline_budget
+        from mistral_lsp.actions.model_call import stream_answer
+        from mistral_lsp.prompting.prompts import review_response_format
+        from mistral_lsp.review.prompt import build_messages, outline_budget
 
-        messages = build_messages(doc, snap, location.key, changed, outline_budget=outline_budget(self.ls.settings))
+        messages = build_messages(doc, snap, location.key, changed, outline_budget=outline_budget(self.editor.settings))
         answer = await stream_answer(
-            self.ls, "review", doc.uri, progress, messages, response_format=review_response_format()
+            self.editor, "review", doc.uri, progress, messages, response_format=review_response_format()
         )
         return answer.text
 
     def _fail(self, message: str, *, key: str) -> None:
         log.warning("review on save failed: %s", message)
-        if self.failed_under is not self.ls.settings:
+        if self.failed_under is not self.editor.settings:
             self.shown_failures.clear()  # new settings: the same failure is news again
-            self.failed_under = self.ls.settings
+            self.failed_under = self.editor.settings
         if key in self.shown_failures:
             return
         self.shown_failures.add(key)
-        self.ls.show_message(f"Mistral review on save failed: {message}")
+        self.editor.show_message(f"Mistral review on save failed: {message}")
+
+    # -- entry points for the LSP layer -----------------------------------------------------------
+
+    def saved(self, uri: str) -> None:
+        """A document was saved: schedule its review (in save order; settings first)."""
+        editor = self.editor
+        if not editor.settings_loaded():
+            # A save right after start-up: whether review on save is on is not known yet.
+            async def later() -> None:
+                await editor.wait_for_settings()
+                self.saved(uri)
+
+            self._keep(asyncio.get_running_loop().create_task(later()))
+            return
+        doc = editor.documents.get(uri)
+        if doc is None or not self.enabled_for(doc):
+            return
+        location = self.locate(uri)
+        reason = self.skip_reason(doc, location)
+        if reason is not None:
+            self.tell_skipped(uri, reason)
+            return
+        self.schedule(uri)
+
+    def opened(self, uri: str) -> None:
+        """A document was opened: show its cached findings (when review on save is on for it)
+        without a request."""
+        doc = self.editor.documents.get(uri)
+        if doc is None:
+            return
+
+        async def restore() -> None:
+            await self.editor.wait_for_settings()
+            if not self.enabled_for(doc):
+                return
+            try:
+                await self.restore(uri)
+            except Exception:
+                log.exception("restoring review findings of %s failed", uri)
+
+        self._keep(asyncio.get_running_loop().create_task(restore()))
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        """Hold a reference to a background task until it ends (the loop keeps only weak ones)."""
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+
+def review_on_save(editor: Editor) -> ReviewOnSave:
+    """The session's review-on-save state, made on first use."""
+    session = editor.session
+    if session.review_on_save is None:
+        session.review_on_save = ReviewOnSave(editor)
+    return session.review_on_save
 
 
 def _progress_message(changed: Sequence[Unit], uri: str) -> str:
@@ -308,74 +346,3 @@ def _short(uri: str) -> str:
     return PurePosixPath(uri).name or uri
 
 
-_features: weakref.WeakKeyDictionary[MistralLanguageServer, ReviewOnSave] = weakref.WeakKeyDictionary()
-
-
-def feature(ls: MistralLanguageServer) -> ReviewOnSave:
-    state = _features.get(ls)
-    if state is None:
-        state = _features[ls] = ReviewOnSave(ls)
-    return state
-
-
-# -- handlers (registered in features/__init__.py) ------------------------------------------------
-
-
-def did_save(ls: MistralLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-    """Schedule a review of the saved document (synchronous: saves are handled in order)."""
-    if not ls.settings_loaded.is_set():
-        # A save right after start-up: whether review on save is on is not known yet.
-        async def later() -> None:
-            await ls.wait_for_settings()
-            did_save(ls, params)
-
-        _keep(feature(ls), asyncio.get_running_loop().create_task(later()))
-        return
-    uri = params.text_document.uri
-    doc = ls.documents.get(uri)
-    state = feature(ls)
-    if doc is None or not state.enabled_for(doc):
-        return
-    location = state.locate(uri)
-    reason = state.skip_reason(doc, location)
-    if reason is not None:
-        state.tell_skipped(uri, reason)
-        return
-    state.schedule(uri)
-
-
-def document_opened(ls: MistralLanguageServer, uri: str) -> None:
-    """Hook for `features/documents.did_open`: show the cached findings of the opened document
-    (when review on save is on for it) without a request."""
-    state = feature(ls)
-    doc = ls.documents.get(uri)
-    if doc is None:
-        return
-
-    async def restore() -> None:
-        await ls.wait_for_settings()
-        if not state.enabled_for(doc):
-            return
-        try:
-            await state.restore(uri)
-        except Exception:
-            log.exception("restoring review findings of %s failed", uri)
-
-    _keep(state, asyncio.get_running_loop().create_task(restore()))
-
-
-def _keep(state: ReviewOnSave, task: asyncio.Task[None]) -> None:
-    """Hold a reference to a background task until it ends (the loop keeps only weak ones)."""
-    state.background.add(task)
-    task.add_done_callback(state.background.discard)
-
-
-def document_diagnostic(
-    ls: MistralLanguageServer, params: types.DocumentDiagnosticParams
-) -> types.RelatedFullDocumentDiagnosticReport:
-    """Pull diagnostics: the same findings `publish_findings` pushes (all origins)."""
-    from mistral_lsp.findings import to_diagnostic
-
-    doc = ls.documents.get(params.text_document.uri)
-    items = [] if doc is None else [to_diagnostic(f, doc) for f in ls.findings.get(doc.uri)]
-    return types.RelatedFullDocumentDiagnosticReport(items=items)

@@ -1,0 +1,75 @@
+"""The state of one editor session that outlives a request: runs, previews, the toggle.
+
+One object, so what a session remembers is in one place: the runs in flight, the fixes
+waiting for accept or reject, the review-on-save toggle, and review on save's own state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import TYPE_CHECKING
+
+from mistral_lsp.actions.runs import RunRegistry
+
+if TYPE_CHECKING:
+    from mistral_lsp.actions.fix import PendingFix
+    from mistral_lsp.actions.review_on_save import ReviewOnSave
+    from mistral_lsp.options import Settings
+
+# How long a previewed fix waits for accept or reject before it is forgotten.
+PREVIEW_TTL_S = 30 * 60
+
+ReviewOnSaveValue = bool | list[str]
+
+
+class Session:
+    """See the module docstring."""
+
+    def __init__(self) -> None:
+        self.runs = RunRegistry()
+        self._pending_fixes: dict[str, PendingFix] = {}
+        # `mistral.toggleReviewOnSave` overrides the setting for the session: (the configured
+        # value when toggled, the toggled value). It holds until the setting itself changes.
+        self._toggle: tuple[ReviewOnSaveValue, ReviewOnSaveValue] | None = None
+        self._before_toggle: ReviewOnSaveValue = False
+        self.review_on_save: ReviewOnSave | None = None
+
+    # -- previewed fixes -----------------------------------------------------------------------
+
+    def keep_preview(self, fix: PendingFix) -> None:
+        now = time.monotonic()
+        for fix_id, old in list(self._pending_fixes.items()):
+            if now - old.created > PREVIEW_TTL_S:
+                del self._pending_fixes[fix_id]
+        self._pending_fixes[fix.id] = fix
+
+    def take_preview(self, fix_id: str) -> PendingFix | None:
+        """The previewed fix `fix_id`, forgotten (it is decided once)."""
+        return self._pending_fixes.pop(fix_id, None)
+
+    # -- the review-on-save toggle --------------------------------------------------------------
+
+    def with_toggle(self, settings: Settings) -> Settings:
+        """`settings` with the session's toggle applied, unless `reviewOnSave` itself changed."""
+        if self._toggle is None:
+            return settings
+        configured, toggled = self._toggle
+        if settings.review_on_save == configured:
+            return dataclasses.replace(settings, review_on_save=toggled)
+        self._toggle = None
+        return settings
+
+    def toggle_review_on_save(self, settings: Settings) -> Settings:
+        """Flip review on save for the session; the new settings."""
+        current = settings.review_on_save
+        new: ReviewOnSaveValue
+        if current:
+            # Remember a per-language list, so toggling back on restores it rather than "all".
+            self._before_toggle = current
+            new = False
+        else:
+            new = self._before_toggle or True
+        configured = self._toggle[0] if self._toggle else current
+        self._toggle = (configured, new)
+        return dataclasses.replace(settings, review_on_save=new)

@@ -1,0 +1,160 @@
+"""`workspace/executeCommand` for `mistral.*`, `window/workDoneProgress/cancel`, and
+`$/cancelRequest` of a running command.
+
+pygls structures each command's argument object into its `protocol` type (an argument that
+does not decode is answered with InvalidParams naming the field). The four actions run
+through `actions.run` (stream, progress, cancellation); failures are caught here, at the edge,
+and answered with a RequestFailed error carrying the one-line message the user was shown. The
+other commands are instant: cancel runs, accept or reject a previewed fix, toggle review on
+save, apply a review suggestion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from mistral_lsp.lsp.progress import current_work_done_token
+from mistral_lsp.lsp.server import REQUEST_FAILED, MistralLanguageServer
+from mistral_lsp.protocol import (
+    ACCEPT_FIX,
+    ACTIONS,
+    APPLY_SUGGESTION,
+    CANCEL,
+    COMMANDS,
+    REJECT_FIX,
+    TOGGLE_REVIEW_ON_SAVE,
+    ActionArguments,
+    ActionResult,
+    ActionSpec,
+    AppliedResult,
+    CancelResult,
+    FixDecisionArguments,
+    RejectResult,
+    RunArguments,
+    SuggestionArguments,
+    ToggleResult,
+)
+from mistral_lsp.review.findings import suggestion_edit
+
+# Actions are imported when first run: they pull in the context engine and prompt
+# templates, which `initialize` does not need (start-up time is measured in bench/).
+
+
+def before_execute(ls: MistralLanguageServer, params: types.ExecuteCommandParams) -> None:
+    """Protocol hook: remember the request's work-done token for the run, and check the argument
+    object so a malformed one is answered with InvalidParams naming the field."""
+    current_work_done_token.set(params.work_done_token)
+    spec = next((spec for spec in COMMANDS if spec.command == params.command), None)
+    if spec is None or spec.arguments is None or not params.arguments:
+        return
+    try:
+        ls.converter.structure(params.arguments[0], spec.arguments)
+    except Exception as exc:
+        details = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, cattrs.BaseValidationError) else str(exc)
+        raise JsonRpcInvalidParams(message=f"invalid argument for {params.command}: {details}"[:300]) from None
+
+
+def cancel_request(ls: MistralLanguageServer, request_id: int | str) -> None:
+    """Protocol hook: `$/cancelRequest` of a running command cancels its run."""
+    ls.session.runs.cancel_request(request_id)
+
+
+def progress_cancelled(ls: MistralLanguageServer, params: types.WorkDoneProgressCancelParams) -> None:
+    ls.session.runs.cancel_progress(params.token)
+
+
+async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionArguments | None) -> Any:
+    from mistral_lsp.actions.errors import ActionError, RunFailed
+    from mistral_lsp.actions.run import perform, prepare
+    from mistral_lsp.actions.runs import Run
+
+    await ls.wait_for_settings()
+    try:
+        prepared = prepare(ls, spec.name, args)
+    except ActionError as exc:
+        ls.show_message(f"Mistral: {exc}")
+        raise JsonRpcException(message=str(exc), code=REQUEST_FAILED) from None
+    runs = ls.session.runs
+    run = Run(
+        id=prepared.request.id or runs.new_id(),
+        action=spec.name,
+        uri=prepared.doc.uri,
+        target_key=prepared.key,
+        task=asyncio.current_task(),
+        request_id=ls.protocol.msg_id,
+    )
+    runs.start(run)
+    reporter = await ls.open_reporter(run, title=spec.title)
+    try:
+        result: ActionResult = await perform(ls, prepared, run, reporter)
+    except RunFailed as failed:
+        raise JsonRpcException(message=failed.message, code=REQUEST_FAILED) from None
+    finally:
+        runs.finish(run)
+    return ls.converter.unstructure(result)
+
+
+def _action_command(spec: ActionSpec) -> Callable[..., Any]:
+    async def command(ls: MistralLanguageServer, args: ActionArguments | None = None) -> Any:
+        return await run_action(ls, spec, args)
+
+    command.__name__ = f"{spec.name}_command"
+    return command
+
+
+def cancel_command(ls: MistralLanguageServer, args: RunArguments | None = None) -> Any:
+    run_id = args.id if args else None
+    return ls.converter.unstructure(CancelResult(cancelled=ls.session.runs.cancel(run_id or None)))
+
+
+async def accept_fix_command(ls: MistralLanguageServer, args: FixDecisionArguments) -> Any:
+    pending = ls.session.take_preview(args.id)
+    if pending is None:
+        message = f"there is no previewed fix {args.id!r} (it was already accepted, rejected or expired)"
+        ls.show_message(f"Mistral: {message}", types.MessageType.Warning)
+        return ls.converter.unstructure(AppliedResult(applied=False, message=message))
+    from mistral_lsp.actions import fix
+
+    applied, refusal, _edit = await fix.apply_fix(ls, pending)
+    return ls.converter.unstructure(AppliedResult(applied=applied, message=refusal))
+
+
+def reject_fix_command(ls: MistralLanguageServer, args: FixDecisionArguments) -> Any:
+    return ls.converter.unstructure(RejectResult(rejected=ls.session.take_preview(args.id) is not None))
+
+
+async def toggle_review_on_save_command(ls: MistralLanguageServer, *_: Any) -> Any:
+    await ls.wait_for_settings()
+    ls.replace_settings(ls.session.toggle_review_on_save(ls.settings))
+    new = ls.settings.review_on_save
+    ls.show_message(f"Mistral: review on save is {'on' if new else 'off'}", types.MessageType.Info)
+    return ls.converter.unstructure(ToggleResult(review_on_save=new))
+
+
+async def apply_suggestion_command(ls: MistralLanguageServer, args: SuggestionArguments) -> Any:
+    doc = ls.documents.get(args.uri)
+    if doc is None:
+        raise JsonRpcException(message="mistral.applySuggestion needs {uri, diagnostic} of an open document", code=REQUEST_FAILED)
+    edit = suggestion_edit(doc, args.diagnostic)
+    if edit is None:
+        message = "the finding has no replacement or its code has changed"
+        ls.show_message(f"Mistral: {message}", types.MessageType.Warning)
+        return ls.converter.unstructure(AppliedResult(applied=False, message=message))
+    response = await ls.apply_edit(edit, "Mistral: Apply suggestion")
+    return ls.converter.unstructure(AppliedResult(applied=response.applied))
+
+
+COMMAND_HANDLERS: dict[str, Callable[..., Any]] = {
+    **{spec.command: _action_command(spec) for spec in ACTIONS},
+    CANCEL: cancel_command,
+    ACCEPT_FIX: accept_fix_command,
+    REJECT_FIX: reject_fix_command,
+    TOGGLE_REVIEW_ON_SAVE: toggle_review_on_save_command,
+    APPLY_SUGGESTION: apply_suggestion_command,
+}
