@@ -45,6 +45,8 @@ def add_arguments(review: argparse.ArgumentParser) -> None:
     review.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
     review.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="error", help="exit 1 when a finding is this severe or more (default: error)")
     review.add_argument("--max-tokens", type=int, metavar="N", help="stop sending requests before the tokens spent would pass N")
+    # Also after `review` (`mistral-lsp review -v`); SUPPRESS keeps a count given before it.
+    review.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="-v info, -vv debug (on stderr)")
     review.add_argument("--jobs", type=int, metavar="N", help="requests at a time (default: the maxConcurrentRequests setting)")
 
 

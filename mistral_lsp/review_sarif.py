@@ -63,12 +63,15 @@ def _rules() -> list[dict[str, Any]]:
 def _location(r: Reported) -> dict[str, Any]:
     f = r.finding
     last = min(f.end_line, len(r.lines) - 1)
+    start_column = column(r)
+    # The snippet is the region's own text: from the start column to the end of the last line.
+    text = "\n".join(r.lines[f.start_line : last + 1])[start_column - 1 :]
     region: dict[str, Any] = {
         "startLine": f.start_line + 1,
-        "startColumn": column(r),
+        "startColumn": start_column,
         "endLine": last + 1,
         "endColumn": len(r.lines[last]) + 1,
-        "snippet": {"text": "\n".join(r.lines[f.start_line : last + 1])},
+        "snippet": {"text": text},
     }
     return {"physicalLocation": {"artifactLocation": {"uri": r.path, "uriBaseId": "%SRCROOT%"}, "region": region}}
 
