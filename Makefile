@@ -20,9 +20,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-## test-fast: unit and LSP tests only (no editors)
+## test-fast: unit, client, CLI and LSP tests (no editors)
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit tests/client tests/lsp
+	$(PY) -m pytest tests/unit tests/client tests/cli tests/lsp
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mistral_lsp tests bench
