@@ -37,7 +37,7 @@ def _git(root: Path, *args: str) -> None:
 
 def _review(root: Path, env: dict[str, str], *args: str) -> tuple[dict[str, Any], float]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mistral_lsp", "review", *args, "--format", "json"],
+    done = subprocess.run([sys.executable, "-I", "-m", "mistral_lsp", "review", *args, "--format", "json"],
                           cwd=root, env=env, capture_output=True, text=True, check=False)
     elapsed = (time.perf_counter() - started) * 1000
     if done.returncode not in (0, 1):

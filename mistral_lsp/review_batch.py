@@ -42,6 +42,8 @@ from mistral_lsp.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
+NO_GRAMMAR = "no grammar for this kind of file"
+
 
 @dataclasses.dataclass(frozen=True)
 class SourceFile:
@@ -181,7 +183,7 @@ class BatchReview:
         reason = skip_reason((file.key,), lines, self.settings)
         doc = Document((self.root / file.key).as_uri(), file.text)
         if reason is None and doc.language is None:
-            reason = "no grammar for this kind of file"
+            reason = NO_GRAMMAR
         if reason is not None:
             self.result.skipped.append((file.key, reason))
             return None

@@ -19,7 +19,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from mistral_lsp.review_batch import BatchResult, Reported, Usage
+from mistral_lsp.review_batch import NO_GRAMMAR, BatchResult, Reported, Usage
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -63,7 +63,11 @@ def usage_line(usage: Usage) -> str:
 
 def notes(result: BatchResult, max_tokens: int | None) -> list[str]:
     """What the run did not cover, one line each: skipped files, units left by a cap or failure."""
-    lines = [f"skipped {path}: {why}" for path, why in result.skipped]
+    lines = [f"skipped {path}: {why}" for path, why in result.skipped if why != NO_GRAMMAR]
+    # Docs, configuration and data files in a diff are expected: counted, not listed.
+    other = sum(1 for _, why in result.skipped if why == NO_GRAMMAR)
+    if other:
+        lines.append(f"{other} file{'s' if other != 1 else ''} without a code grammar not reviewed")
     if result.unreviewed:
         count = sum(len(units) for _, units in result.unreviewed)
         why = (

@@ -88,8 +88,9 @@ class Repo:
         return env
 
     def review(self, *args: str, cwd: Path | None = None, **env: str | None) -> subprocess.CompletedProcess[str]:
+        # -I: as the `mistral-lsp` script runs, without the repository's own files on sys.path.
         return subprocess.run(
-            [sys.executable, "-m", "mistral_lsp", "review", *args], cwd=cwd or self.root,
+            [sys.executable, "-I", "-m", "mistral_lsp", "review", *args], cwd=cwd or self.root,
             env=self.env(**env), capture_output=True, text=True, timeout=60, check=False,
         )
 
