@@ -36,7 +36,16 @@ class UsageError(Exception):
     """The command cannot run as asked; exit 2 with this message."""
 
 
+EPILOG = """\
+exit codes: 0 clean; 1 a finding at or above --fail-on; 2 usage or configuration error;
+3 API failure (after retries). Settings: --jobs, then MISTRAL_API_KEY / MISTRAL_BASE_URL,
+then mistral-lsp.toml, else [tool.mistral-lsp] in pyproject.toml. See docs/ci.md."""
+
+
 def add_arguments(review: argparse.ArgumentParser) -> None:
+    review.description = "Review files, or only the definitions a git diff changed, as review on save does."
+    review.epilog = EPILOG
+    review.formatter_class = argparse.RawDescriptionHelpFormatter
     review.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to review (with --diff/--staged: limit the diff to them)")
     which = review.add_mutually_exclusive_group()
     which.add_argument("--diff", metavar="BASE", help="review only the definitions changed since the git revision BASE")

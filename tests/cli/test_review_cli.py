@@ -210,3 +210,22 @@ def test_the_review_path_loads_no_pygls() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.replace("'", '"')) == []
+
+
+def test_requests_respect_max_concurrent_requests(repo: Repo) -> None:
+    names = [f"m{n}.py" for n in range(4)]
+    for name in names:
+        repo.write(name, functions(NAMES))
+    repo.commit("initial")
+    for name in names:
+        repo.write(name, functions(NAMES, {"parse": "  # SMELL"}))
+    repo.write("mistral-lsp.toml", "maxConcurrentRequests = 2\n")
+    repo.fake.responder = None
+    repo.fake.default_reply = Reply(text='{"findings": []}', delay_before_first_byte=0.4)
+
+    assert repo.review("--diff", "HEAD").returncode == 0
+
+    sent = sorted(r.time for r in chat_requests(repo.fake))
+    assert len(sent) == 4
+    # Two at a time: the third and fourth wait for a slot, i.e. for an answer (0.4 s) to end.
+    assert sent[2] - sent[0] >= 0.4 and sent[3] - sent[1] >= 0.4
