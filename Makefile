@@ -21,9 +21,9 @@ demo: $(STAMP)
 test: lint
 	$(PY) -m pytest
 
-## test-fast: unit and LSP tests only (no editors)
+## test-fast: unit, client, CLI and LSP tests (no editors)
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit tests/client tests/lsp
+	$(PY) -m pytest tests/unit tests/client tests/cli tests/lsp
 
 ## lint: ruff, mypy (strict on the package) and the import-linter layer contracts
 lint: $(STAMP)

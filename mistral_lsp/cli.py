@@ -4,6 +4,7 @@
     mistral-lsp --tcp 127.0.0.1:2087 serve LSP over TCP
     mistral-lsp doctor               check settings, key and model against the API
     mistral-lsp demo                 review, fix and test a sample file through the real server
+    mistral-lsp review --diff BASE   review the definitions a git diff changed (pre-commit, CI)
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run review, fix and generate tests on a sample file, as an editor would")
     demo.add_argument("--offline", action="store_true", help="use the bundled fake API even when MISTRAL_API_KEY is set")
     demo.add_argument("--workdir", metavar="DIR", help="where to write the sample project (default: a temporary folder)")
+    review = sub.add_parser("review", help="review files or the definitions a git diff changed (pre-commit, CI)")
+    from mistral_lsp.ci.command import add_arguments
+
+    add_arguments(review)
     return parser
 
 
@@ -43,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         from mistral_lsp.doctor import run_doctor
 
         return run_doctor(args.settings)
+    if args.command == "review":
+        from mistral_lsp.ci.command import run_review
+
+        return run_review(args)
     if args.command == "demo":
         from mistral_lsp.demo import run_demo
 

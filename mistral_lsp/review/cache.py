@@ -16,6 +16,11 @@ Findings are stored relative to their definition (`review_units.StoredFinding`: 
 index the definition's own lines, plus the snippet), so they are re-placed wherever the
 definition is now, and checked against the snippet before being shown again.
 
+Shared: the server and `mistral-lsp review` (pre-commit, CI) use the same file. When another
+process wrote it since it was read (its modification time changed), the next `load_async` and
+every save first merge in the entries it added — ours win on the same hash — so a review done
+on the command line answers the editor, and the server's next save does not drop it.
+
 Bounded: at most `MAX_FILES` files (least recently used go first), `MAX_UNITS_PER_FILE`
 hashes per file (hashes not seen in the latest save go first), and `MAX_BYTES` on disk.
 Writes are atomic (temporary file + rename) and happen off the event loop.
@@ -149,6 +154,9 @@ class ReviewCache:
         self._loaded = False
         self._dirty = False
         self._write_lock = asyncio.Lock()
+        # The file's identity as last read or written by us: each write is a new file (rename),
+        # so its inode tells a rewrite apart even within the file system's mtime granularity.
+        self._disk_mtime: tuple[int, int, int] | None = None
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -157,6 +165,7 @@ class ReviewCache:
         if self._loaded:
             return
         self._loaded = True
+        self._disk_mtime = self._mtime()
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -172,17 +181,39 @@ class ReviewCache:
             self._dirty = True  # the next save replaces the broken file
 
     async def load_async(self) -> None:
+        """Read the file once; later calls merge in what another process wrote since."""
         if not self._loaded:
-            files = await asyncio.to_thread(self._read_detached)
+            files, mtime = await asyncio.to_thread(self._read_detached)
             if not self._loaded:
-                self._files, self._loaded = files, True
+                self._files, self._loaded, self._disk_mtime = files, True, mtime
+        elif self._mtime() != self._disk_mtime:
+            self._merge(*await asyncio.to_thread(self._read_detached))
 
-    def _read_detached(self) -> dict[str, _File]:
+    def _read_detached(self) -> tuple[dict[str, _File], tuple[int, int, int] | None]:
         probe = ReviewCache(self.path)
         probe.load()
         if probe._dirty:
             self._dirty = True
-        return probe._files
+        return probe._files, probe._disk_mtime
+
+    def _mtime(self) -> tuple[int, int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def _merge(self, files: Mapping[str, _File], mtime: tuple[int, int, int] | None) -> None:
+        """Add what another process stored (`mistral-lsp review`, another server); ours wins."""
+        for key, entry in files.items():
+            mine = self._files.get(key)
+            if mine is None:
+                self._files[key] = entry
+                continue
+            for digest, unit in entry.units.items():
+                mine.units.setdefault(digest, unit)
+            mine.used = max(mine.used, entry.used)
+        self._disk_mtime = mtime
 
     # -- queries and updates --------------------------------------------------------------------
 
@@ -260,16 +291,22 @@ class ReviewCache:
         if not self._dirty:
             return
         self._dirty = False
+        if self._loaded and self._mtime() != self._disk_mtime:
+            self._merge(*self._read_detached())
         _write(self.path, self._bounded())
+        self._disk_mtime = self._mtime()
 
     async def save_async(self) -> None:
         """`save` with the file I/O in a worker thread; the snapshot is taken on the loop."""
         if not self._dirty:
             return
         self._dirty = False
+        if self._loaded and self._mtime() != self._disk_mtime:
+            self._merge(*await asyncio.to_thread(self._read_detached))
         text = self._bounded()
         async with self._write_lock:
             await asyncio.to_thread(_write, self.path, text)
+            self._disk_mtime = self._mtime()
 
 
 def _write(path: Path, text: str) -> None:

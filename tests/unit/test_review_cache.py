@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mistral_lsp.review import cache as review_cache
 from mistral_lsp.options import DEFAULT_REVIEW_EXCLUDE
+from mistral_lsp.review import cache as review_cache
 from mistral_lsp.review.cache import CACHE_VERSION, ReviewCache, cache_path_for_workspace
 from mistral_lsp.review.findings import Finding
 from mistral_lsp.review.units import (
@@ -337,3 +337,25 @@ async def test_a_new_server_restores_findings_from_the_cache(tmp_path: Path) -> 
     disabled.replace_settings(Settings())
     await review_on_save(disabled).restore(uri)
     assert disabled.findings.get(uri) == []
+
+
+async def test_another_process_entries_are_merged_not_overwritten(tmp_path: Path) -> None:
+    """The server and `mistral-lsp review` share the file: each sees, and keeps, the other's."""
+    path = tmp_path / "c.json"
+    server, command = ReviewCache(path), ReviewCache(path)
+    await server.load_async()
+    server.record("a.py", {"editor": [stored(0, "from the editor")]})
+    await server.save_async()
+    await command.load_async()
+    command.record("a.py", {"cli": [stored(1, "from the command")]})
+    command.record("b.py", {"cli-b": []})
+    await command.save_async()
+
+    await server.load_async()  # the server's next review sees the command's entries
+    assert server.lookup("a.py", "cli") == (stored(1, "from the command"),)
+    server.record("a.py", {"editor-2": []})
+    await server.save_async()  # and its next write keeps them
+    final = ReviewCache(path)
+    final.load()
+    assert {d for d in ("editor", "editor-2", "cli") if final.lookup("a.py", d) is not None} == {"editor", "editor-2", "cli"}
+    assert final.lookup("b.py", "cli-b") == ()
