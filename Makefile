@@ -32,7 +32,7 @@ lint: $(STAMP)
 ## plugins' types, tables and settings block (needs node for the VS Code TypeScript)
 generate: $(STAMP)
 	$(PY) -m tools.protocol_codegen
-	cd editors/vscode && npm ci --silent --no-audit --no-fund && npm run --silent generate
+	cd editors/vscode && (test -d node_modules || npm ci --silent --no-audit --no-fund) && npm run --silent generate
 
 ## bench: every benchmark, printing p50/p95 and same-run baselines
 bench: $(STAMP)

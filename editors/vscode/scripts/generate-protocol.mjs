@@ -71,7 +71,6 @@ export async function generate() {
     unreachableDefinitions: true,
     additionalProperties: false,
     format: true,
-    strictIndexSignatures: true,
     style: { singleQuote: true, printWidth: 120 },
   });
   types = types

@@ -177,7 +177,7 @@ export interface Diagnostic {
    * @since 3.16.0
    */
   data?: {
-    [k: string]: unknown | undefined;
+    [k: string]: unknown;
   };
 }
 /**
@@ -289,7 +289,7 @@ export interface WorkspaceEdit {
    * Holds changes to existing resources.
    */
   changes?: {
-    [k: string]: TextEdit[] | undefined;
+    [k: string]: TextEdit[];
   };
   /**
    * Depending on the client capability `workspace.workspaceEdit.resourceOperations` document changes
@@ -313,7 +313,7 @@ export interface WorkspaceEdit {
    * @since 3.16.0
    */
   changeAnnotations?: {
-    [k: string]: ChangeAnnotation | undefined;
+    [k: string]: ChangeAnnotation;
   };
 }
 /**
