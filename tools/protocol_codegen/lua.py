@@ -95,8 +95,9 @@ def render(schema: dict[str, Any]) -> str:
         "M.actions = {",
     ]
     for action in schema["x-actions"]:
-        fields = ", ".join(f"{k} = {_lua_value(v)}" for k, v in action.items())
-        lines.append(f"  {{ {fields} }},")
+        lines.append("  {")
+        lines += [f"    {k} = {_lua_value(v)}," for k, v in action.items()]
+        lines.append("  },")
     lines += [
         "}",
         "",

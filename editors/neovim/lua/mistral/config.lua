@@ -5,7 +5,7 @@ local M = {}
 --- Name of the LSP config (`lsp/mistral.lua`, `vim.lsp.enable('mistral')`).
 M.name = 'mistral'
 
----@alias mistral.Action 'review'|'explain'|'fix'|'tests'
+---@alias mistral.Action mistral.protocol.ActionName
 
 ---@class mistral.Keymaps
 ---@field review? string|false

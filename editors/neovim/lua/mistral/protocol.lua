@@ -122,10 +122,38 @@ M.stream_notification = 'mistral/stream'
 --- The four actions, with every name each goes by.
 ---@type mistral.protocol.ActionSpec[]
 M.actions = {
-  { name = 'review', command = 'mistral.review', title = 'Mistral: Review', kind = 'refactor.mistral.review', reasoningEffort = 'high', label = 'Review' },
-  { name = 'explain', command = 'mistral.explain', title = 'Mistral: Explain', kind = 'refactor.mistral.explain', reasoningEffort = 'none', label = 'Explain' },
-  { name = 'fix', command = 'mistral.fix', title = 'Mistral: Fix', kind = 'refactor.rewrite.mistral', reasoningEffort = 'high', label = 'Fix' },
-  { name = 'tests', command = 'mistral.generateTests', title = 'Mistral: Generate tests', kind = 'refactor.mistral.tests', reasoningEffort = 'high', label = 'Generate tests' },
+  {
+    name = 'review',
+    command = 'mistral.review',
+    title = 'Mistral: Review',
+    kind = 'refactor.mistral.review',
+    reasoningEffort = 'high',
+    label = 'Review',
+  },
+  {
+    name = 'explain',
+    command = 'mistral.explain',
+    title = 'Mistral: Explain',
+    kind = 'refactor.mistral.explain',
+    reasoningEffort = 'none',
+    label = 'Explain',
+  },
+  {
+    name = 'fix',
+    command = 'mistral.fix',
+    title = 'Mistral: Fix',
+    kind = 'refactor.rewrite.mistral',
+    reasoningEffort = 'high',
+    label = 'Fix',
+  },
+  {
+    name = 'tests',
+    command = 'mistral.generateTests',
+    title = 'Mistral: Generate tests',
+    kind = 'refactor.mistral.tests',
+    reasoningEffort = 'high',
+    label = 'Generate tests',
+  },
 }
 
 --- The server's commands by short name (`fix`, `generateTests`, `acceptFix`, ...).
