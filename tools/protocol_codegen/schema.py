@@ -25,7 +25,6 @@ import typing
 from typing import Any
 
 import attrs
-from lsprotocol import types as lsp
 
 from mistral_lsp import options, protocol
 
@@ -57,7 +56,7 @@ def attribute_docs(cls: type) -> dict[str, str]:
     node = ast.parse(source).body[0]
     assert isinstance(node, ast.ClassDef)
     docs: dict[str, str] = {}
-    for stmt, after in zip(node.body, node.body[1:]):
+    for stmt, after in zip(node.body, node.body[1:], strict=False):
         if (
             isinstance(stmt, ast.AnnAssign)
             and isinstance(stmt.target, ast.Name)
@@ -95,7 +94,7 @@ def _fields(cls: type) -> list[_Field]:
         for a in attrs.fields(cls):
             default: Any = a.default
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                default = default.factory()  # type: ignore[attr-defined]
+                default = default.factory()
             required = a.default is attrs.NOTHING
             out.append(_Field(a.name, hints[a.name], required,
                               _NO_DEFAULT if required else default, docs.get(a.name), a.metadata))
@@ -139,7 +138,7 @@ class Walker:
     def ref(self, name: str) -> dict[str, Any]:
         return {"$ref": f"#/$defs/{name}"}
 
-    def type(self, tp: Any, *, nullable: bool = True) -> dict[str, Any]:
+    def schema_of(self, tp: Any, *, nullable: bool = True) -> dict[str, Any]:
         if tp in NAMED_LITERALS:
             name = NAMED_LITERALS[tp]
             if name not in self.defs:
@@ -162,16 +161,16 @@ class Walker:
             return self.literal(args)
         if origin is typing.Union or origin is pytypes.UnionType:
             members = [a for a in args if nullable or a is not type(None)]
-            schemas = [self.type(a, nullable=nullable) for a in members]
+            schemas = [self.schema_of(a, nullable=nullable) for a in members]
             if len(schemas) == 1:
                 return schemas[0]
             if all(set(s) == {"type"} and isinstance(s["type"], str) for s in schemas):
                 return {"type": [s["type"] for s in schemas]}
             return {"anyOf": schemas}
         if origin in (list, tuple, collections.abc.Sequence):
-            return {"type": "array", "items": self.type(args[0], nullable=nullable)}
+            return {"type": "array", "items": self.schema_of(args[0], nullable=nullable)}
         if origin in (dict, collections.abc.Mapping):
-            return {"type": "object", "additionalProperties": self.type(args[1], nullable=nullable)}
+            return {"type": "object", "additionalProperties": self.schema_of(args[1], nullable=nullable)}
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             return self.enum(tp)
         if isinstance(tp, type) and (attrs.has(tp) or dataclasses.is_dataclass(tp)):
@@ -214,7 +213,7 @@ class Walker:
         required: list[str] = []
         for field in _fields(cls):
             key = to_camel(field.name)
-            prop = self.type(field.type, nullable=nullable)
+            prop = self.schema_of(field.type, nullable=nullable)
             if field.required:
                 required.append(key)
             elif ours:
@@ -248,7 +247,7 @@ def build_schema() -> dict[str, Any]:
     """The whole schema, as `docs/protocol.schema.json` holds it."""
     arguments = {spec.arguments for spec in protocol.COMMANDS if spec.arguments is not None}
     walker = Walker(nullable_classes={*arguments, options.Settings, options.ActionSettings})
-    walker.type(protocol.ActionName)
+    walker.schema_of(protocol.ActionName)
     walker.object(protocol.ActionSpec)
     commands = []
     for spec in protocol.COMMANDS:
