@@ -145,10 +145,19 @@ def problems(doc: str, schema: dict[str, Any]) -> list[str]:
         if name not in commands:
             found.append(f"command {name}")
     actions = [a["name"] for a in schema["x-actions"]]
+    settings = schema["$defs"]["Settings"]["properties"]
     for key in _first_column(_section(doc, "Settings")):
         for leaf in _expand(key, actions):
             if not _setting_exists(schema, leaf):
                 found.append(f"setting {leaf}")
+        row = next(r for r in doc.splitlines() if r.startswith(f"| `{key}` |"))
+        documented = re.split(r"(?<!\\)\|", row)[3].strip().strip("`")
+        try:
+            value = json.loads(documented)
+        except ValueError:
+            continue  # described in words ("env `MISTRAL_API_KEY`")
+        if key in settings and settings[key].get("default") != value:
+            found.append(f"default of {key}: {documented}")
     commands_section = _section(doc, "Commands")
     arguments = defs["ActionArguments"]["properties"]
     field_table = commands_section.split("| field |", 1)[1].split("\n\n", 1)[0]
@@ -186,11 +195,13 @@ def test_the_doc_check_finds_what_the_schema_lacks(schema: dict[str, Any]) -> No
     doc = DOC.read_text(encoding="utf-8")
     doc = doc.replace("| `contextTokens` |", "| `contextTokenz` |")
     doc = doc.replace("| `showResult` |", "| `showResults` |")
+    doc = doc.replace("| `reviewDebounceMs` | int | 1500 |", "| `reviewDebounceMs` | int | 1000 |")
     doc = doc.replace("`mistral.rejectFix` | `{id}`", "`mistral.rejectFix` | `{ids}`")
     doc += "\nRun `mistral.frobnicate`.\n"
     assert problems(doc, schema) == [
         "command mistral.frobnicate",
         "setting contextTokenz",
+        "default of reviewDebounceMs: 1000",
         "argument field showResults",
         "arguments field ids of mistral.rejectFix",
     ]
