@@ -15,10 +15,6 @@ HEADER = """\
 """
 
 
-def _is_ours(name: str, defs: dict[str, Any]) -> bool:
-    return name in ours(defs)
-
-
 def ours(defs: dict[str, Any]) -> set[str]:
     """The `$defs` that are mistral-lsp's (the rest are lsprotocol's)."""
     return {name for name, schema in defs.items() if "x-lsp" not in schema}
@@ -27,7 +23,7 @@ def ours(defs: dict[str, Any]) -> set[str]:
 def lua_type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[1]
-        return f"mistral.protocol.{name}" if _is_ours(name, defs) else f"lsp.{name}"
+        return f"mistral.protocol.{name}" if "x-lsp" not in defs[name] else f"lsp.{name}"
     if "allOf" in schema:
         return lua_type(schema["allOf"][0], defs)
     if "anyOf" in schema:

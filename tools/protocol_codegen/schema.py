@@ -119,8 +119,7 @@ def to_json(value: Any) -> Any:
     if attrs.has(type(value)):
         return {to_camel(a.name): to_json(getattr(value, a.name)) for a in attrs.fields(type(value))}
     if isinstance(value, dict):
-        return {to_camel(str(k)) if not isinstance(k, str) or "_" in k else k: to_json(v)
-                for k, v in value.items()}
+        return {str(k): to_json(v) for k, v in value.items()}  # keys are data (action names)
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     if isinstance(value, enum.Enum):
