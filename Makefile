@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench clean generate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,15 @@ test-fast: $(STAMP)
 
 ## lint: ruff, mypy (strict on the package) and the import-linter layer contracts
 lint: $(STAMP)
-	$(VENV)/bin/ruff check mistral_lsp tests bench
+	$(VENV)/bin/ruff check mistral_lsp tests bench tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+## generate: docs/protocol.schema.json from mistral_lsp/protocol.py and options.py, and from it the
+## plugins' types, tables and settings block (needs node for the VS Code TypeScript)
+generate: $(STAMP)
+	$(PY) -m tools.protocol_codegen
+	cd editors/vscode && (test -d node_modules || npm ci --silent --no-audit --no-fund) && npm run --silent generate
 
 ## bench: every benchmark, printing p50/p95 and same-run baselines
 bench: $(STAMP)

@@ -2,8 +2,13 @@
 
 Settings reach the server three ways — `initializationOptions`, `workspace/configuration`
 (section `mistral`) and `workspace/didChangeConfiguration` — and all three go through
-`parse_settings`, which never raises: a bad value becomes a message naming the setting and
-the server keeps its last good values.
+`parse_settings`, which raises `SettingsError` listing one message per bad setting (named as
+the user wrote it); the server shows those and keeps its last good values.
+
+Each field's `metadata` describes the setting for `docs/protocol.schema.json` and the editors'
+settings UIs generated from it (`description`; `order`, the place in VS Code's settings editor;
+`minimum` / `maximum` / `exclusiveMinimum`, the bounds `_validate` enforces; `secret`, never an
+editor setting). It changes nothing here.
 
 The API key is held in `Settings.api_key` but is excluded from `repr` and from
 `redacted_dict`, so it cannot leak into logs by printing the settings.
@@ -32,9 +37,22 @@ DEFAULT_MODEL = "mistral-medium-3.5"
 class ActionSettings:
     """Per-action model parameters."""
 
-    reasoning_effort: Literal["none", "high"] = "high"
-    temperature: float | None = None
-    max_tokens: int | None = None
+    reasoning_effort: Literal["none", "high"] = dataclasses.field(
+        default="high",
+        metadata={"description": "Reasoning effort: `high` lets the model think before it answers."},
+    )
+    temperature: float | None = dataclasses.field(
+        default=None,
+        metadata={
+            "description": "Sampling temperature (0–1.5); `null` for the model's default.",
+            "minimum": 0,
+            "maximum": 1.5,
+        },
+    )
+    max_tokens: int | None = dataclasses.field(
+        default=None,
+        metadata={"description": "Maximum answer tokens; `null` for no limit.", "minimum": 1},
+    )
 
 
 def _default_actions() -> dict[str, ActionSettings]:
@@ -64,20 +82,101 @@ DEFAULT_REVIEW_EXCLUDE: tuple[str, ...] = (
 class Settings:
     """Every setting of the `mistral` section, with its default."""
 
-    api_key: str | None = dataclasses.field(default=None, repr=False)
-    base_url: str | None = None
-    backend: Literal["mistral", "openai"] = "mistral"
-    model: str = DEFAULT_MODEL
-    actions: dict[str, ActionSettings] = dataclasses.field(default_factory=_default_actions)
-    context_tokens: int = 6000
-    timeout_seconds: float = 120.0
-    max_retries: int = 3
-    max_concurrent_requests: int = 4
-    review_on_save: bool | list[str] = False
-    review_debounce_ms: int = 1500
-    review_max_file_lines: int = 5000
+    api_key: str | None = dataclasses.field(
+        default=None,
+        repr=False,
+        metadata={
+            "description": "The API key; else the environment variable `MISTRAL_API_KEY`. Never logged; editors pass it through the environment instead.",
+            "secret": True,
+        },
+    )
+    base_url: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "description": "Any OpenAI-compatible `/v1` URL. Empty: the environment variable `MISTRAL_BASE_URL`, else `https://api.mistral.ai/v1`.",
+            "order": 10,
+        },
+    )
+    backend: Literal["mistral", "openai"] = dataclasses.field(
+        default="mistral",
+        metadata={
+            "description": "The API dialect of `baseUrl`.",
+            "enumDescriptions": [
+                "Mistral's API (La Plateforme)",
+                "An OpenAI-compatible server: vLLM, Ollama, llama.cpp",
+            ],
+            "order": 30,
+        },
+    )
+    model: str = dataclasses.field(
+        default=DEFAULT_MODEL,
+        metadata={
+            "description": "The model, resolved against `GET /v1/models` (dots vs dashes, aliases).",
+            "order": 20,
+        },
+    )
+    actions: dict[str, ActionSettings] = dataclasses.field(
+        default_factory=_default_actions,
+        metadata={"description": "Model parameters per action.", "order": 100},
+    )
+    context_tokens: int = dataclasses.field(
+        default=6000,
+        metadata={
+            "description": "Token budget for the context around the target.",
+            "order": 40,
+            "minimum": 256,
+        },
+    )
+    timeout_seconds: float = dataclasses.field(
+        default=120.0,
+        metadata={
+            "description": "Whole-request deadline in seconds, retries included.",
+            "order": 50,
+            "exclusiveMinimum": 0,
+        },
+    )
+    max_retries: int = dataclasses.field(
+        default=3,
+        metadata={
+            "description": "Retries of 429/5xx/connection errors before any text streamed.",
+            "order": 51,
+            "minimum": 0,
+            "maximum": 10,
+        },
+    )
+    max_concurrent_requests: int = dataclasses.field(
+        default=4,
+        metadata={"description": "Model requests in flight at once.", "order": 52, "minimum": 1},
+    )
+    review_on_save: bool | list[str] = dataclasses.field(
+        default=False,
+        metadata={
+            "description": "Review the changed definitions on save: `true` for every language, or a list of language ids (for example `[\"python\", \"go\"]`). `Mistral: Toggle Review on Save` flips it for this session.",
+            "order": 60,
+        },
+    )
+    review_debounce_ms: int = dataclasses.field(
+        default=1500,
+        metadata={
+            "description": "Delay in milliseconds after a save before the review starts.",
+            "order": 61,
+            "minimum": 0,
+        },
+    )
+    review_max_file_lines: int = dataclasses.field(
+        default=5000,
+        metadata={
+            "description": "Files longer than this are not reviewed on save.",
+            "order": 62,
+            "minimum": 1,
+        },
+    )
     review_exclude: list[str] = dataclasses.field(
-        default_factory=lambda: list(DEFAULT_REVIEW_EXCLUDE)
+        default_factory=lambda: list(DEFAULT_REVIEW_EXCLUDE),
+        metadata={
+            "description": "Globs of files never reviewed on save; a value replaces the default list of generated, vendored, lock and minified files.",
+            "order": 63,
+        },
     )
 
     def action(self, name: str) -> ActionSettings:

@@ -505,3 +505,31 @@ def test_api_key_cmd_wins_and_reaches_the_server_env(
     report = _health(nv)
     assert "OK API key present (from api_key_cmd" in report, report
     assert "sk-from-key-cmd" not in report
+
+
+def test_fix_sends_the_diagnostics_whose_range_intersects_the_target(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    """docs/protocol.md, "Commands": range intersection, not line overlap (as VS Code does)."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    nv.lua(
+        "local ns = vim.api.nvim_create_namespace('other-linter')\n"
+        "vim.diagnostic.set(ns, ...,  {\n"
+        "  { lnum = 1, col = 4, end_lnum = 1, end_col = 10, message = 'return-before-cursor', source = 'lint' },\n"
+        "  { lnum = 1, col = 15, end_lnum = 1, end_col = 16, message = 'operand-under-cursor', source = 'lint' },\n"
+        "  { lnum = 4, col = 4, end_lnum = 4, end_col = 7, message = 'other-function', source = 'lint' },\n"
+        "})",
+        buf,
+    )
+    fake.enqueue(Reply(text=FIX_REPLY))
+    nv.n.command("call cursor(2, 16)")  # on the last `b` of `return a - b`
+    nv.n.command("Mistral fix")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the fix preview")
+    chat = [r for r in fake.requests if r.path.endswith("/chat/completions")]
+    prompt = "\n".join(str(m.get("content")) for m in chat[-1].json["messages"])
+    assert "operand-under-cursor" in prompt
+    assert "return-before-cursor" not in prompt  # same line, but its range ends before the cursor
+    assert "other-function" not in prompt

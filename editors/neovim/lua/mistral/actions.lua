@@ -67,27 +67,37 @@ function M.lsp_range(bufnr, spec, enc)
   return { start = pos, ['end'] = vim.deepcopy(pos) }
 end
 
---- Diagnostics (of every source) on the lines of `range`, as LSP diagnostics.
+---@param a lsp.Position
+---@param b lsp.Position
+---@return boolean
+local function before_or_at(a, b)
+  return a.line < b.line or (a.line == b.line and a.character <= b.character)
+end
+
+--- Diagnostics (of every source) whose range intersects `range` (touching counts), as LSP
+--- diagnostics; all of them when `range` is nil (the whole file). The rule of docs/protocol.md,
+--- "Commands", which the VS Code extension follows too.
 ---@param bufnr integer
 ---@param range? lsp.Range
 ---@return lsp.Diagnostic[]
 local function diagnostics_in(bufnr, range)
-  local out = {} ---@type vim.Diagnostic[]
-  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+  local out = {} ---@type lsp.Diagnostic[]
+  for _, d in ipairs(vim.lsp.diagnostic.from(vim.diagnostic.get(bufnr))) do
     if
-      not range or (d.lnum <= range['end'].line and (d.end_lnum or d.lnum) >= range.start.line)
+      not range
+      or (before_or_at(d.range.start, range['end']) and before_or_at(range.start, d.range['end']))
     then
       out[#out + 1] = d
     end
   end
-  return vim.lsp.diagnostic.from(out)
+  return out
 end
 
 --- The protocol's argument object for `bufnr` and a range.
 ---@param client vim.lsp.Client
 ---@param bufnr integer
 ---@param spec? mistral.RangeSpec
----@return table
+---@return mistral.protocol.ActionArguments
 function M.make_args(client, bufnr, spec)
   local range = M.lsp_range(bufnr, spec, client.offset_encoding)
   return {

@@ -154,7 +154,8 @@ end
 
 --- `<Plug>(mistral-*)` maps in normal mode (cursor) and visual mode (selection).
 function M.plug_maps()
-  for _, action in ipairs({ 'review', 'explain', 'fix', 'tests' }) do
+  for _, spec in ipairs(require('mistral.protocol').actions) do
+    local action = spec.name
     vim.keymap.set('n', ('<Plug>(mistral-%s)'):format(action), function()
       require('mistral.actions')[action]()
     end, { desc = 'Mistral: ' .. action })
@@ -196,13 +197,7 @@ end
 --- Client-side handlers for the code actions' commands: the plugin's flows instead of the
 --- server applying at once.
 function M.intercept_code_actions()
-  local by_command = {
-    ['mistral.fix'] = 'fix',
-    ['mistral.explain'] = 'explain',
-    ['mistral.review'] = 'review',
-    ['mistral.generateTests'] = 'tests',
-  }
-  for command, action in pairs(by_command) do
+  for command, action in pairs(require('mistral.protocol').action_of_command) do
     vim.lsp.commands[command] = function(cmd, ctx)
       local args = cmd.arguments and cmd.arguments[1]
       require('mistral.actions')[action]({

@@ -5,7 +5,7 @@ local M = {}
 --- Name of the LSP config (`lsp/mistral.lua`, `vim.lsp.enable('mistral')`).
 M.name = 'mistral'
 
----@alias mistral.Action 'review'|'explain'|'fix'|'tests'
+---@alias mistral.Action mistral.protocol.ActionName
 
 ---@class mistral.Keymaps
 ---@field review? string|false
@@ -23,7 +23,7 @@ M.name = 'mistral'
 ---@class mistral.Options
 ---@field cmd? string[] Server command (default `{ 'mistral-lsp' }` from lsp/mistral.lua).
 ---@field filetypes? string[] Filetypes to attach to (default: lsp/mistral.lua's list).
----@field settings? table Section `mistral` answered to `workspace/configuration` (camelCase keys, see docs/protocol.md).
+---@field settings? mistral.protocol.Settings Section `mistral` answered to `workspace/configuration` (camelCase keys, see docs/protocol.md).
 ---@field api_key_cmd? string|string[] Command printing the API key; wins over env MISTRAL_API_KEY.
 ---@field enable? boolean Call `vim.lsp.enable('mistral')` in setup (default true).
 ---@field review? { on_save?: boolean|string[] }

@@ -30,7 +30,7 @@ local function handlers()
   local ui = require('mistral.ui')
   local runs = require('mistral.runs')
   return {
-    ['mistral/stream'] = runs.on_stream,
+    [require('mistral.protocol').stream_notification] = runs.on_stream,
     ['window/showDocument'] = ui.show_document_handler,
   }
 end
@@ -167,7 +167,8 @@ function M.toggle_review()
     return
   end
   -- The server answers `{reviewOnSave}` and says "review on save is on/off" itself.
-  runs.execute(client, 'mistral.toggleReviewOnSave', nil, function(err, result)
+  local command = require('mistral.protocol').commands.toggleReviewOnSave
+  runs.execute(client, command, nil, function(err, result)
     if not err and type(result) == 'table' then
       vim.g.mistral_review_on_save = result.reviewOnSave
     end

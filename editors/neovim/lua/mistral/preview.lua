@@ -7,6 +7,7 @@
 local M = {}
 
 local config = require('mistral.config')
+local protocol = require('mistral.protocol')
 local runs = require('mistral.runs')
 local ui = require('mistral.ui')
 
@@ -304,7 +305,7 @@ function M.accept(bufnr, all, callback)
     clear(p)
     local client = vim.lsp.get_client_by_id(p.client_id)
     if client then
-      runs.execute(client, 'mistral.acceptFix', { id = p.id }, function(err, result)
+      runs.execute(client, protocol.commands.acceptFix, { id = p.id }, function(err, result)
         local applied = not err and type(result) == 'table' and result.applied == true
         local message = err and err.message or (type(result) == 'table' and result.message) or nil
         -- A refusal's reason is shown by the server (window/showMessage); only say something
@@ -330,7 +331,7 @@ function M.reject(bufnr, all)
     clear(p)
     local client = vim.lsp.get_client_by_id(p.client_id)
     if client then
-      runs.execute(client, 'mistral.rejectFix', { id = p.id }, nil, bufnr)
+      runs.execute(client, protocol.commands.rejectFix, { id = p.id }, nil, bufnr)
     end
   end
 end

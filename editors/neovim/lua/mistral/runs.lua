@@ -4,21 +4,13 @@
 local M = {}
 
 local config = require('mistral.config')
-
---- Server command of each action (docs/protocol.md, "Commands").
----@type table<mistral.Action, string>
-M.commands = {
-  review = 'mistral.review',
-  explain = 'mistral.explain',
-  fix = 'mistral.fix',
-  tests = 'mistral.generateTests',
-}
+local protocol = require('mistral.protocol')
 
 ---@class mistral.RunHandlers
 ---@field on_delta? fun(run: mistral.Run, delta: string)
----@field on_stream_done? fun(run: mistral.Run, params: table)
+---@field on_stream_done? fun(run: mistral.Run, params: mistral.protocol.StreamNotification)
 ---@field on_progress? fun(run: mistral.Run, message: string)
----@field on_result? fun(run: mistral.Run, err: lsp.ResponseError?, result: table?)
+---@field on_result? fun(run: mistral.Run, err: lsp.ResponseError?, result: mistral.protocol.ActionResult?)
 
 ---@class mistral.Run
 ---@field id string
@@ -109,7 +101,7 @@ end
 ---@param client vim.lsp.Client
 ---@param bufnr integer
 ---@param action mistral.Action
----@param args table The argument object of docs/protocol.md (uri, range, version, diagnostics, ...).
+---@param args mistral.protocol.ActionArguments
 ---@param handlers? mistral.RunHandlers
 ---@return mistral.Run?
 function M.start(client, bufnr, action, args, handlers)
@@ -131,7 +123,7 @@ function M.start(client, bufnr, action, args, handlers)
   M.active[run.id] = run
   fire('MistralRequestStarted', { id = run.id, action = action, uri = run.uri, bufnr = bufnr })
   local ok, request_id = client:request('workspace/executeCommand', {
-    command = M.commands[action],
+    command = protocol.action[action].command,
     arguments = { args },
     workDoneToken = 'mistral/' .. run.id,
   }, function(err, result)
@@ -146,7 +138,7 @@ function M.start(client, bufnr, action, args, handlers)
 end
 
 --- Handler of the `mistral/stream` notification.
----@param params {id: string, action: string, uri: string, delta?: string, done?: boolean, error?: string, cancelled?: boolean}
+---@param params mistral.protocol.StreamNotification
 function M.on_stream(_, params, _)
   local run = params and M.active[params.id]
   if not run then
@@ -193,7 +185,7 @@ function M.cancel(id)
     local client = run and vim.lsp.get_client_by_id(run.client_id)
     if client then
       client:request('workspace/executeCommand', {
-        command = 'mistral.cancel',
+        command = protocol.commands.cancel,
         arguments = { { id = id } },
       }, function() end, run.bufnr)
       return 1
@@ -203,7 +195,7 @@ function M.cancel(id)
   local n = vim.tbl_count(M.active)
   for _, client in ipairs(M.all_clients()) do
     client:request('workspace/executeCommand', {
-      command = 'mistral.cancel',
+      command = protocol.commands.cancel,
       arguments = { vim.empty_dict() },
     }, function() end)
   end

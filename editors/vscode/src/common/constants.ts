@@ -6,18 +6,8 @@ export const SERVER_NAME = 'Mistral';
 export const CONFIG_SECTION = 'mistral';
 export const SECRET_API_KEY = 'mistral.apiKey';
 
-/** The server's commands (docs/protocol.md, "Commands"). */
-export const ServerCommands = {
-  fix: 'mistral.fix',
-  explain: 'mistral.explain',
-  review: 'mistral.review',
-  generateTests: 'mistral.generateTests',
-  cancel: 'mistral.cancel',
-  acceptFix: 'mistral.acceptFix',
-  rejectFix: 'mistral.rejectFix',
-  toggleReviewOnSave: 'mistral.toggleReviewOnSave',
-  applySuggestion: 'mistral.applySuggestion',
-} as const;
+/** The server's commands and its stream notification, generated from docs/protocol.schema.json. */
+export { ServerCommands, STREAM_NOTIFICATION } from '../generated/protocol';
 
 /**
  * The extension's own commands. vscode-languageclient registers every command of the server's
@@ -45,5 +35,4 @@ export const ContextKeys = {
   busy: 'mistral.busy',
 } as const;
 
-export const STREAM_NOTIFICATION = 'mistral/stream';
 export const FIX_PREVIEW_SCHEME = 'mistral-fix';

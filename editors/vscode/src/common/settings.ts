@@ -8,29 +8,13 @@
  * SecretStorage and reaches the server as `MISTRAL_API_KEY` in its environment.
  */
 
-export const ACTIONS = ['review', 'explain', 'fix', 'tests'] as const;
-export const ACTION_FIELDS = ['reasoningEffort', 'temperature', 'maxTokens'] as const;
+import { SERVER_SETTING_KEYS } from '../generated/protocol';
 
-/** Top-level server keys (besides `actions.*`). */
-export const SERVER_KEYS = [
-  'baseUrl',
-  'backend',
-  'model',
-  'contextTokens',
-  'timeoutSeconds',
-  'maxRetries',
-  'maxConcurrentRequests',
-  'reviewOnSave',
-  'reviewDebounceMs',
-  'reviewMaxFileLines',
-  'reviewExclude',
-] as const;
-
-/** Every leaf key of the server's section, `actions.review.reasoningEffort` style. */
-export const SERVER_LEAF_KEYS: readonly string[] = [
-  ...SERVER_KEYS,
-  ...ACTIONS.flatMap((action) => ACTION_FIELDS.map((field) => `actions.${action}.${field}`)),
-];
+/**
+ * Every leaf key of the server's section, `actions.review.reasoningEffort` style (generated from
+ * docs/protocol.schema.json, whose settings come from the server's `options.Settings`).
+ */
+export const SERVER_LEAF_KEYS: readonly string[] = SERVER_SETTING_KEYS;
 
 /** Settings only the extension reads; changing them restarts the server. */
 export const RESTART_KEYS = ['serverPath', 'interpreter'] as const;

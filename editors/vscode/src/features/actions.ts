@@ -13,16 +13,13 @@ import type { StatusModel } from '../common/status';
 import * as api from '../common/vscodeapi';
 import type { ExplainView } from './explainView';
 import type { FixPreview } from './fixPreview';
+import { ACTIONS, type ActionName } from '../generated/protocol';
 import { isTargetArgs, newRunId, type CommandResult, type TargetArgs } from './results';
 
-export type ActionName = 'review' | 'explain' | 'fix' | 'generateTests';
+export type { ActionName };
 
-const TITLES: Record<ActionName, string> = {
-  review: 'Review',
-  explain: 'Explain',
-  fix: 'Fix',
-  generateTests: 'Generate tests',
-};
+/** Each action's short label (`Generate tests`), from the generated action table. */
+const LABELS = Object.fromEntries(ACTIONS.map((spec) => [spec.name, spec.label])) as Record<ActionName, string>;
 
 interface Target {
   document: vscode.TextDocument;
@@ -122,16 +119,16 @@ export class Actions {
       return result;
     }
     const runId = result.id ?? id;
-    await this.fixes.show(target.document, { text: target.text, version: target.args.version }, result, runId, target.args.uri);
+    await this.fixes.show(target.document, { text: target.text, version: target.args.version ?? target.document.version }, result, runId, target.args.uri);
     return result;
   }
 
   async generateTests(from?: TargetArgs): Promise<CommandResult | undefined> {
-    const target = await this.target('generateTests', from);
+    const target = await this.target('tests', from);
     if (!target) {
       return undefined;
     }
-    const result = await this.execute('generateTests', ServerCommands.generateTests, { ...target.args, showResult: true });
+    const result = await this.execute('tests', ServerCommands.generateTests, { ...target.args, showResult: true });
     if (result?.testUri) {
       // The server asks `window/showDocument`; make sure the file is in front even if it did not.
       const uri = vscode.Uri.parse(result.testUri);
@@ -191,21 +188,25 @@ export class Actions {
     }
     const editor = api.getActiveTextEditor();
     if (!editor || (editor.document.uri.scheme !== 'file' && editor.document.uri.scheme !== 'untitled')) {
-      void api.showInformationMessage(`Mistral: open a file to ${TITLES[action].toLowerCase()}.`);
+      void api.showInformationMessage(`Mistral: open a file to ${LABELS[action].toLowerCase()}.`);
       return undefined;
     }
     const document = editor.document;
     const selection = editor.selection;
+    // Review without a selection reviews the whole file (`range: null`).
+    const wholeFile = action === 'review' && selection.isEmpty;
+    const range = wholeFile ? null : client.code2ProtocolConverter.asRange(selection);
+    // docs/protocol.md, "Commands": the diagnostics whose range intersects the target range
+    // (touching counts), or all of the document's when the range is null.
     const diagnostics = api
       .getDiagnostics(document.uri)
-      .filter((diagnostic) => diagnostic.range.intersection(selection) !== undefined);
-    // Review without a selection reviews the whole file (`range: null`).
-    const range = action === 'review' && selection.isEmpty ? null : client.code2ProtocolConverter.asRange(selection);
+      .filter((diagnostic) => wholeFile || diagnostic.range.intersection(selection) !== undefined);
     const args: TargetArgs = {
       uri: client.code2ProtocolConverter.asUri(document.uri),
       range,
       version: document.version,
-      diagnostics: await client.code2ProtocolConverter.asDiagnostics(diagnostics),
+      // vscode-languageclient types `message` as string | MarkupContent (LSP 3.18); ours are strings.
+      diagnostics: (await client.code2ProtocolConverter.asDiagnostics(diagnostics)) as TargetArgs['diagnostics'],
     };
     return { document, args, text: document.getText() };
   }
@@ -218,7 +219,7 @@ export class Actions {
     reportErrors = true,
   ): Promise<CommandResult | undefined> {
     const key = args.id ?? newRunId(action);
-    this.status.requestStarted(key, `Mistral: ${TITLES[action]}`);
+    this.status.requestStarted(key, `Mistral: ${LABELS[action]}`);
     try {
       traceInfo(`${command} ${args.uri}${args.id ? ` (${args.id})` : ''}`);
       return await this.server.executeCommand<CommandResult>(command, args);

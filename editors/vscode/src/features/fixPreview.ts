@@ -36,7 +36,7 @@ export const REJECT = 'Reject';
 
 /** The proposed text: the edit applied to the text it was computed for. */
 export function proposedText(
-  result: CommandResult,
+  result: Pick<CommandResult, 'edit'>,
   documentUri: string,
   snapshot: Snapshot,
   current: Snapshot,
@@ -74,7 +74,13 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   }
 
   /** Shows the diff of a previewed fix and waits for Accept / Reject. */
-  async show(document: vscode.TextDocument, snapshot: Snapshot, result: CommandResult, id: string, documentUri: string): Promise<void> {
+  async show(
+    document: vscode.TextDocument,
+    snapshot: Snapshot,
+    result: Pick<CommandResult, 'id' | 'edit' | 'message'>,
+    id: string,
+    documentUri: string,
+  ): Promise<void> {
     if (this.pending) {
       await this.reject('a newer fix replaced it');
     }

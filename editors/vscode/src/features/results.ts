@@ -1,36 +1,14 @@
-/** The shapes of the server's command arguments and results (docs/protocol.md, "Commands"). */
-import type { Diagnostic, Range } from 'vscode-languageclient/node';
-import type { WorkspaceEdit } from '../common/edits';
+/** The shapes of the server's command arguments and results, generated from docs/protocol.schema.json. */
+import type { ActionArguments, ActionResult, AppliedResult } from '../generated/protocol';
 
 /** The one argument object of `mistral.fix` / `explain` / `review` / `generateTests`. */
-export interface TargetArgs {
-  uri: string;
-  range: Range | null;
-  version: number;
-  diagnostics: Diagnostic[];
-  id?: string;
-  preview?: boolean;
-  showResult?: boolean;
-}
+export type TargetArgs = ActionArguments;
 
-export interface CommandResult {
-  id?: string;
-  action?: string;
-  uri?: string;
-  text?: string;
-  applied?: boolean;
-  edit?: WorkspaceEdit;
-  usage?: { promptTokens?: number; cachedTokens?: number; completionTokens?: number };
-  diagnostics?: number;
-  testUri?: string;
-  cancelled?: boolean;
-  message?: string;
-}
+/** What those four commands resolve with. */
+export type CommandResult = ActionResult;
 
-export interface AcceptResult {
-  applied: boolean;
-  message?: string;
-}
+/** The result of `mistral.acceptFix` (and `mistral.applySuggestion`). */
+export type AcceptResult = AppliedResult;
 
 export function isTargetArgs(value: unknown): value is TargetArgs {
   const v = value as Partial<TargetArgs> | null;

@@ -99,6 +99,13 @@ describe('Actions', () => {
     expect(mock.window.showInformationMessage).toHaveBeenCalledWith('Mistral: 2 findings in buggy.py.', 'Show Problems');
   });
 
+  it('Review of the whole file (range null) sends all the diagnostics, not only those at the cursor', async () => {
+    const { actions, server } = setup({ diagnostics: 0 });
+    await actions.review();
+    const arg = server.executeCommand.mock.calls[0]![1] as { diagnostics: { converted: { message: string } }[] };
+    expect(arg.diagnostics.map((d) => d.converted.message)).toEqual(['on the target', 'elsewhere']);
+  });
+
   it('Explain asks for showResult: false and feeds the explain view', async () => {
     const { actions, server, explainView } = setup({ text: '# Explanation', cancelled: false });
     await actions.explain();

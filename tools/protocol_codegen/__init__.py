@@ -1,0 +1,1 @@
+"""The protocol's generated files; see `__main__` for what is written from what."""

@@ -1,0 +1,74 @@
+"""The `contributes.configuration` block of `editors/vscode/package.json` from the schema.
+
+Every server setting becomes a `mistral.<key>` property (per action: `mistral.actions.<name>.
+<field>`), with its type, bounds, default, order and description — `markdownDescription` when
+the text has backticks. The extension's own settings (`EXTENSION_ONLY`) are kept as written.
+A nullable string with a null default (`baseUrl`) is contributed as a string defaulting to
+`""`, which the extension treats as unset.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+EXTENSION_ONLY = ("serverPath", "interpreter", "previewFixes", "trace.server")
+COPIED = ("type", "enum", "items", "anyOf", "minimum", "maximum", "exclusiveMinimum", "default")
+
+
+def _property(prop: dict[str, Any], order: int | None, label: str | None = None) -> dict[str, Any]:
+    out = {key: prop[key] for key in COPIED if key in prop}
+    if out.get("type") == ["string", "null"] and out.get("default") is None:
+        out["type"], out["default"] = "string", ""
+    if isinstance(out.get("default"), float) and out["default"].is_integer():
+        out["default"] = int(out["default"])
+    text = prop.get("description", "")
+    if label:
+        text = f"{label}: {text[:1].lower()}{text[1:]}"
+    if text:
+        out["markdownDescription" if "`" in text else "description"] = text
+    if "x-enumDescriptions" in prop:
+        out["enumDescriptions"] = prop["x-enumDescriptions"]
+    if order is not None:
+        out["order"] = order
+    return out
+
+
+def server_properties(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The `mistral.*` properties of every server setting an editor may set."""
+    defs = schema["$defs"]
+    settings = defs["Settings"]["properties"]
+    action_fields = defs["ActionSettings"]["properties"]
+    out: dict[str, dict[str, Any]] = {}
+    for key, prop in settings.items():
+        if prop.get("x-secret"):
+            continue
+        order = prop.get("x-order")
+        if key == "actions":
+            for i, action in enumerate(schema["x-actions"]):
+                defaults = prop["properties"][action["name"]]["default"]
+                for j, (field, field_prop) in enumerate(action_fields.items()):
+                    out[f"mistral.actions.{action['name']}.{field}"] = _property(
+                        {**field_prop, "default": defaults[field]},
+                        None if order is None else order + 10 * i + j,
+                        action["label"],
+                    )
+            continue
+        out[f"mistral.{key}"] = _property(prop, order)
+    return out
+
+
+def render(schema: dict[str, Any], package_json: str) -> str:
+    """package.json with its settings block regenerated (the rest untouched)."""
+    package = json.loads(package_json)
+    configuration = package["contributes"]["configuration"]
+    kept = {
+        key: value
+        for key, value in configuration["properties"].items()
+        if key.removeprefix("mistral.") in EXTENSION_ONLY
+    }
+    merged = {**kept, **server_properties(schema)}
+    configuration["properties"] = dict(
+        sorted(merged.items(), key=lambda item: item[1].get("order", 1000))
+    )
+    return json.dumps(package, indent=2, ensure_ascii=False) + "\n"
