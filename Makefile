@@ -25,11 +25,13 @@ test: lint
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit tests/client tests/cli tests/lsp
 
-## lint: ruff, mypy (strict on the package) and the import-linter layer contracts
+## lint: ruff, mypy (strict on the package), the import-linter layer contracts, and the
+## generated protocol files (schema, Lua, package.json) being up to date
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mistral_lsp tests bench tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(PY) -m tools.protocol_codegen --check
 
 ## generate: docs/protocol.schema.json from mistral_lsp/protocol.py and options.py, and from it the
 ## plugins' types, tables and settings block (needs node for the VS Code TypeScript)

@@ -123,12 +123,12 @@ M.stream_notification = 'mistral/stream'
 ---@type mistral.protocol.ActionSpec[]
 M.actions = {
   {
-    name = 'review',
-    command = 'mistral.review',
-    title = 'Mistral: Review',
-    kind = 'refactor.mistral.review',
+    name = 'fix',
+    command = 'mistral.fix',
+    title = 'Mistral: Fix',
+    kind = 'refactor.rewrite.mistral',
     reasoningEffort = 'high',
-    label = 'Review',
+    label = 'Fix',
   },
   {
     name = 'explain',
@@ -139,12 +139,12 @@ M.actions = {
     label = 'Explain',
   },
   {
-    name = 'fix',
-    command = 'mistral.fix',
-    title = 'Mistral: Fix',
-    kind = 'refactor.rewrite.mistral',
+    name = 'review',
+    command = 'mistral.review',
+    title = 'Mistral: Review',
+    kind = 'refactor.mistral.review',
     reasoningEffort = 'high',
-    label = 'Fix',
+    label = 'Review',
   },
   {
     name = 'tests',
@@ -159,9 +159,9 @@ M.actions = {
 --- The server's commands by short name (`fix`, `generateTests`, `acceptFix`, ...).
 ---@type table<string, string>
 M.commands = {
-  review = 'mistral.review',
-  explain = 'mistral.explain',
   fix = 'mistral.fix',
+  explain = 'mistral.explain',
+  review = 'mistral.review',
   generateTests = 'mistral.generateTests',
   cancel = 'mistral.cancel',
   acceptFix = 'mistral.acceptFix',

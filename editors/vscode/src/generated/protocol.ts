@@ -699,9 +699,9 @@ export interface Settings {
    * Model parameters per action.
    */
   actions?: {
-    review?: ActionSettings;
-    explain?: ActionSettings;
     fix?: ActionSettings;
+    explain?: ActionSettings;
+    review?: ActionSettings;
     tests?: ActionSettings;
   };
   /**
@@ -775,12 +775,12 @@ export const STREAM_NOTIFICATION = 'mistral/stream';
 /** The four actions, with every name each goes by. */
 export const ACTIONS = [
   {
-    name: 'review',
-    command: 'mistral.review',
-    title: 'Mistral: Review',
-    kind: 'refactor.mistral.review',
+    name: 'fix',
+    command: 'mistral.fix',
+    title: 'Mistral: Fix',
+    kind: 'refactor.rewrite.mistral',
     reasoningEffort: 'high',
-    label: 'Review'
+    label: 'Fix'
   },
   {
     name: 'explain',
@@ -791,12 +791,12 @@ export const ACTIONS = [
     label: 'Explain'
   },
   {
-    name: 'fix',
-    command: 'mistral.fix',
-    title: 'Mistral: Fix',
-    kind: 'refactor.rewrite.mistral',
+    name: 'review',
+    command: 'mistral.review',
+    title: 'Mistral: Review',
+    kind: 'refactor.mistral.review',
     reasoningEffort: 'high',
-    label: 'Fix'
+    label: 'Review'
   },
   {
     name: 'tests',
@@ -810,9 +810,9 @@ export const ACTIONS = [
 
 /** The server's commands by short name. */
 export const ServerCommands = {
-  review: 'mistral.review',
-  explain: 'mistral.explain',
   fix: 'mistral.fix',
+  explain: 'mistral.explain',
+  review: 'mistral.review',
   generateTests: 'mistral.generateTests',
   cancel: 'mistral.cancel',
   acceptFix: 'mistral.acceptFix',
@@ -823,9 +823,9 @@ export const ServerCommands = {
 
 /** The code action kinds the server offers. */
 export const CODE_ACTION_KINDS = {
-  review: 'refactor.mistral.review',
-  explain: 'refactor.mistral.explain',
   fix: 'refactor.rewrite.mistral',
+  explain: 'refactor.mistral.explain',
+  review: 'refactor.mistral.review',
   tests: 'refactor.mistral.tests',
   fixWithDiagnostics: 'quickfix.mistral',
   suggestion: 'quickfix.mistral.suggestion',
@@ -837,15 +837,15 @@ export const SERVER_SETTING_KEYS = [
   'baseUrl',
   'backend',
   'model',
-  'actions.review.reasoningEffort',
-  'actions.review.temperature',
-  'actions.review.maxTokens',
-  'actions.explain.reasoningEffort',
-  'actions.explain.temperature',
-  'actions.explain.maxTokens',
   'actions.fix.reasoningEffort',
   'actions.fix.temperature',
   'actions.fix.maxTokens',
+  'actions.explain.reasoningEffort',
+  'actions.explain.temperature',
+  'actions.explain.maxTokens',
+  'actions.review.reasoningEffort',
+  'actions.review.temperature',
+  'actions.review.maxTokens',
   'actions.tests.reasoningEffort',
   'actions.tests.temperature',
   'actions.tests.maxTokens',
