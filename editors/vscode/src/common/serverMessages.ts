@@ -26,10 +26,11 @@ export function presentServerMessage(type: number, message: string, keySource: K
   }
   let text = message;
   if (REJECTED.test(message)) {
+    const sentence = /[.!?]$/.test(message.trim()) ? message.trim() : `${message.trim()}.`;
     if (keySource === 'secret') {
-      text += ' The key in use is the one stored with "Mistral: Set API Key".';
+      text = `${sentence} The key in use is the one stored with "Mistral: Set API Key".`;
     } else if (keySource === 'environment') {
-      text += " The key in use is MISTRAL_API_KEY from VS Code's environment; a key set with \"Mistral: Set API Key\" replaces it.";
+      text = `${sentence} The key in use is MISTRAL_API_KEY from VS Code's environment; a key set with "Mistral: Set API Key" replaces it.`;
     }
   }
   return { severity, text, buttons: [SET_API_KEY] };

@@ -10,7 +10,9 @@ describe('presentServerMessage', () => {
 
   it('names the stored key as the one in use when the API rejects it', () => {
     const shown = presentServerMessage(1, 'Mistral fix failed: the API rejected the key (HTTP 401); set MISTRAL_API_KEY or mistral.apiKey', 'secret');
-    expect(shown.text).toContain('The key in use is the one stored with "Mistral: Set API Key".');
+    expect(shown.text).toBe(
+      'Mistral fix failed: the API rejected the key (HTTP 401); set MISTRAL_API_KEY or mistral.apiKey. The key in use is the one stored with "Mistral: Set API Key".',
+    );
     expect(shown.buttons).toEqual([SET_API_KEY]);
     const fromEnv = presentServerMessage(1, 'Mistral fix failed: the API rejected the key (HTTP 401)', 'environment');
     expect(fromEnv.text).toContain("MISTRAL_API_KEY from VS Code's environment");
