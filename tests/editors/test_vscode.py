@@ -210,6 +210,7 @@ def _scenario() -> dict[str, object]:
                     "an ",
                     "empty ",
                     "list.",
+                    "\n\n```python\nreturn sum(values) / len(values)\n```\n",
                 ],
                 "text": "",
                 "delay_per_chunk": 0.4,

@@ -106,7 +106,11 @@ export class MistralServer implements vscode.Disposable {
     // A new server starts from the settings: a session toggle of review on save is gone.
     this.ctx.status.setReviewOnSave(reviewOnSaveEnabled(config.get('reviewOnSave')));
     const launch = { serverPath: config.get<string>('serverPath', ''), interpreter: config.get<string[]>('interpreter', []) };
-    traceInfo(`mistral.serverPath: ${JSON.stringify(launch.serverPath)}, mistral.interpreter: ${JSON.stringify(launch.interpreter)}`);
+    // In a remote window VS Code ignores machine settings of the User settings: say so, since the
+    // empty value is otherwise a mystery to someone who set it there.
+    const remote = api.remoteName();
+    const where = remote && !launch.serverPath ? ` (a remote window, "${remote}": mistral.serverPath is read from the Remote settings only)` : '';
+    traceInfo(`mistral.serverPath: ${JSON.stringify(launch.serverPath)}${where}, mistral.interpreter: ${JSON.stringify(launch.interpreter)}`);
     const plan: LaunchPlan = await resolveServerCommand(launch, nodeLaunchDeps(folder?.uri.fsPath, folder?.uri));
     if (!plan.ok) {
       traceError(plan.message);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
 import { ServerCommands } from '../common/constants';
-import { traceError, traceInfo } from '../common/log';
+import { traceError, traceInfo, traceWarn } from '../common/log';
 import type { ReviewOnSaveToggle } from '../common/reviewToggle';
 import { NotRunningError, type MistralServer } from '../common/server';
 import type { StatusModel } from '../common/status';
@@ -261,15 +261,23 @@ export class Actions {
     }
   }
 
-  /** Errors the server answered were already shown by it (`window/showMessage`): log those only. */
+  /**
+   * Errors the server answered were already shown by it (`window/showMessage`): log those only,
+   * as one warning line (an expected failure: no key, a refused fix…). A server that is not
+   * running is expected too; anything else is a fault of ours and keeps its stack at [error].
+   */
   report(error: unknown): void {
     if (error instanceof ResponseError) {
       if (error.code !== LSPErrorCodes.RequestCancelled) {
-        traceError(`Server error ${error.code}: ${error.message}`);
+        traceWarn(`Server error ${error.code}: ${error.message}`);
       }
       return;
     }
-    traceError(error);
+    if (error instanceof NotRunningError) {
+      traceWarn(error.message);
+    } else {
+      traceError(error);
+    }
     const buttons = error instanceof NotRunningError ? (['Restart Server', 'Show Logs'] as const) : (['Show Logs'] as const);
     void api.showErrorMessage(`Mistral: ${errorMessage(error)}`, ...buttons).then((choice) => {
       if (choice === 'Restart Server') {

@@ -317,6 +317,24 @@ try {
         throw new Error(`explain view lacks ${JSON.stringify(needle)}: ${JSON.stringify(full)}`);
       }
     }
+    // Code blocks are coloured: a highlighted keyword does not have the text's colour.
+    const colours = await waitUntil('a highlighted keyword in the explain view', async () => {
+      for (const frame of page.frames()) {
+        const found = await frame
+          .evaluate(() => {
+            const keyword = document.querySelector('pre .hljs-keyword');
+            return keyword ? { keyword: getComputedStyle(keyword).color, text: getComputedStyle(document.body).color } : undefined;
+          })
+          .catch(() => undefined);
+        if (found) {
+          return found;
+        }
+      }
+      return undefined;
+    });
+    if (colours.keyword === colours.text) {
+      throw new Error(`code in the explain view is not coloured: ${JSON.stringify(colours)}`);
+    }
     await shot('07-explain-done');
   });
 

@@ -15,6 +15,7 @@ vi.mock('vscode-languageclient/node', () => {
   return { ResponseError, LSPErrorCodes: { RequestCancelled: -32800 } };
 });
 import { ReviewOnSaveToggle, type StateStore } from '../../src/common/reviewToggle';
+import { registerLogger } from '../../src/common/log';
 import { NotRunningError } from '../../src/common/server';
 import { StatusModel } from '../../src/common/status';
 import { Actions } from '../../src/features/actions';
@@ -141,9 +142,14 @@ describe('Actions', () => {
 
   it('does not repeat errors the server already showed, but shows its own', async () => {
     const { actions, server } = setup();
+    const channel = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn(), appendLine: vi.fn() };
+    registerLogger(channel as never);
     server.executeCommand.mockRejectedValueOnce(new ResponseError(-32803, 'HTTP 401: the API key was refused'));
     await actions.review();
     expect(mock.window.showErrorMessage).not.toHaveBeenCalled();
+    // An expected failure is one warning line in the log, not an [error].
+    expect(channel.warn).toHaveBeenCalledWith('Server error -32803: HTTP 401: the API key was refused');
+    expect(channel.error).not.toHaveBeenCalled();
     actions.report(new NotRunningError());
     expect(mock.window.showErrorMessage).toHaveBeenCalledWith(expect.stringContaining('not running'), 'Restart Server', 'Show Logs');
   });
