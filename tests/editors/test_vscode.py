@@ -9,7 +9,8 @@
   with playwright-core (`editors/vscode/test/e2e/run.mjs`): key errors with their Set API Key
   button (none, then a rejected stored key), Fix (diff preview with the model's explanation,
   the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
-  Explain (streamed view), Generate Tests (which file, created, Open), review on save
+  Explain (streamed view, coloured code, its Stop button), Generate Tests (which file, created,
+  Open), review on save
   (Problems), and Restart Server (the toggle and the findings come back).
   Screenshots of each step land in `test-artifacts/vscode/`.
 

@@ -357,6 +357,38 @@ try {
     await shot('08-explain-cancelled');
   });
 
+  await step("the explain view's Stop button stops a streaming answer", async () => {
+    const before = (await fake('/_fake/disconnects')).length;
+    await fake('/_fake/replies', [cancel.reply]);
+    await openFile(cancel.file, cancel.line);
+    await runCommand('Mistral: Explain');
+    await waitUntil('the first words of the long explanation', () => webviewText((text) => text.includes(cancel.firstWords) && !text.includes('Cancelled.')), 30_000);
+    const clicked = await waitUntil('the Stop button', async () => {
+      for (const frame of page.frames()) {
+        const done = await frame
+          .evaluate(() => {
+            const stop = document.getElementById('stop');
+            if (!stop || stop.hidden) {
+              return false;
+            }
+            stop.click();
+            return true;
+          })
+          .catch(() => false);
+        if (done) {
+          return true;
+        }
+      }
+      return false;
+    });
+    if (!clicked) {
+      throw new Error('no Stop button in the explain view');
+    }
+    await waitUntil('"Cancelled." in the explain view', () => webviewText((text) => text.includes('Cancelled.')), 10_000);
+    await waitUntil('the HTTP stream closed', async () => (await fake('/_fake/disconnects')).length > before, 10_000);
+    await statusItem('Mistral: idle').waitFor();
+  });
+
   const tests = scenario.steps.tests;
   await step('Generate Tests from the editor context menu (Mistral submenu) opens the new test file', async () => {
     await fake('/_fake/replies', [tests.reply]);
