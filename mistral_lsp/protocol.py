@@ -177,12 +177,16 @@ class ActionResult:
     """Fix with `preview`: the document version the edit was computed for."""
     preview: bool | None = None
     """Fix with `preview`: true."""
+    explanation: str | None = None
+    """Fix: the model's one-line explanation of the change, when it gave one."""
     diagnostics: int | None = None
     """Review: how many findings were published."""
     findings: list[FindingData] | None = None
     """Review: the validated findings."""
     test_uri: str | None = None
     """Generate tests: the test file."""
+    test_file_created: bool | None = None
+    """Generate tests: true when the test file was created, false when the tests were appended."""
     explanation_uri: str | None = None
     """Explain: the markdown file written, when one was."""
     usage: Usage | None = None

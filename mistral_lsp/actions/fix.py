@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError
-from mistral_lsp.prompting.replies import extract_code_block
+from mistral_lsp.prompting.replies import explanation_of, extract_code_block
 from mistral_lsp.text.edits import (
     RebaseError,
     detect_newline,
@@ -58,6 +58,7 @@ async def run(ctx: ActionContext) -> None:
     code = extract_code_block(answer.text)
     if code is None:
         raise ActionError("the model's answer held no code to apply; try again or select less code")
+    ctx.result.explanation = explanation_of(answer.text)
     replacement = normalize_newlines(reindent(code.replace("\r\n", "\n"), target.indent), detect_newline(doc.text))
     fix = PendingFix(ctx.run.id, doc.uri, version, start, target.text, replacement)
     if replacement == target.text:

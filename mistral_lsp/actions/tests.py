@@ -68,6 +68,7 @@ async def run(ctx: ActionContext) -> None:
     edit, first_line = _append_edit(editor, test_uri, existing, existing_version, code, create=existing is None)
     response = await editor.apply_edit(edit, "Mistral: Generate tests")
     ctx.result.applied, ctx.result.test_uri = response.applied, test_uri
+    ctx.result.test_file_created = existing is None if response.applied else None
     if not response.applied:
         reason = response.failure_reason or "the editor refused the edit"
         ctx.result.message = f"the tests were not written: {reason}"

@@ -133,6 +133,13 @@ async def toggle_review_on_save_command(ls: MistralLanguageServer, *_: Any) -> A
     await ls.wait_for_settings()
     ls.replace_settings(ls.session.toggle_review_on_save(ls.settings))
     new = ls.settings.review_on_save
+    if new:
+        # Turned on: the open documents' cached findings come back at once, as on didOpen
+        # (a client that restarted the server and toggled it back on gets its Problems back).
+        from mistral_lsp.actions.review_on_save import review_on_save
+
+        for doc in ls.documents:
+            review_on_save(ls).opened(doc.uri)
     ls.show_message(f"Mistral: review on save is {'on' if new else 'off'}", types.MessageType.Info)
     return ls.converter.unstructure(ToggleResult(review_on_save=new))
 

@@ -70,6 +70,9 @@ class MistralLanguageServer(LanguageServer):
     """Shared state of the server, and the actions' `Editor`; see the module docstring."""
 
     def __init__(self) -> None:
+        from mistral_lsp.lsp import pygls_logging
+
+        pygls_logging.install()  # a late cancel is not an error; a refused request is one line
         super().__init__(
             name="mistral-lsp",
             version=__version__,

@@ -160,7 +160,8 @@ def _fix_task(ctx: PromptContext, instruction: str | None) -> str:
         goal = f"Fix the bugs in the target ({_lines(target)}). If it has none, return it unchanged."
     return (
         f"{goal}\n\n"
-        "Answer with exactly one fenced code block and no text outside it. The block holds the "
+        "Answer with one short sentence saying what the change does, then exactly one fenced code "
+        "block and no text after it. The block holds the "
         f"complete new text of {_lines(target)} — every line, changed or not — which will replace "
         "them as they are:\n"
         f"- keep the original indentation: the first line starts with {_indent_words(target.indent)};\n"

@@ -43,6 +43,33 @@ def extract_code_block(reply: str) -> str | None:
     return stripped if stripped.strip() else None
 
 
+_EXPLANATION_MAX = 200
+
+
+def explanation_of(reply: str) -> str | None:
+    """The model's one-line explanation of a fix: the first sentence of the prose outside the
+    fenced blocks (before them, else after), on one line. None when the reply is only code."""
+    text = reply.replace("\r\n", "\n")
+    if _FENCE.search(text) is None:
+        return None
+    prose: list[str] = []
+    inside: str | None = None
+    for line in text.split("\n"):
+        fence = _FENCE.match(line)
+        if fence is not None:
+            inside = None if inside is not None and fence.group(1)[0] == inside else (inside or fence.group(1)[0])
+            continue
+        if inside is None and line.strip():
+            prose.append(line.strip())
+    if not prose:
+        return None
+    joined = " ".join(prose)
+    sentence = re.split(r"(?<=[.!?])\s", joined, maxsplit=1)[0].strip().rstrip(":").strip()
+    if not sentence:
+        return None
+    return sentence if len(sentence) <= _EXPLANATION_MAX else sentence[: _EXPLANATION_MAX - 1].rstrip() + "…"
+
+
 def parse_json_object(reply: str) -> dict[str, Any] | None:
     """The first JSON object in the reply, from a bare answer, a fenced one, or one inside prose."""
     text = reply.strip()

@@ -241,7 +241,9 @@ def test_fix_from_code_action_previews_then_accept_applies(
     banner = [line for m in marks if m["above"] for line in m["virt"]]
     assert deleted == [1], marks
     assert added == ["return a + b"], marks
-    assert banner and "accept" in banner[0] and "reject" in banner[0], marks
+    # The banner says what the fix does (the model's sentence), then the keys.
+    assert banner[0] == "Here is the fix", marks
+    assert "accept" in banner[1] and "reject" in banner[1], marks
 
     nv.lua("vim.api.nvim_feedkeys('\\\\a', 'mx', false)")  # <LocalLeader>a: accept
     nv.wait(
@@ -320,19 +322,64 @@ def test_explain_streams_into_float(
     info = nv.lua(
         "local f = require('mistral.ui').explain_float\n"
         "return { ft = vim.bo[f.buf].filetype, float = vim.api.nvim_win_get_config(f.win).relative ~= '',"
-        " cur = vim.api.nvim_get_current_win() == f.win, wins = #vim.api.nvim_tabpage_list_wins(0) }"
+        " cur = vim.api.nvim_get_current_win() == f.win, wins = #vim.api.nvim_tabpage_list_wins(0),"
+        " conceallevel = vim.wo[f.win].conceallevel }"
     )
-    assert info == {"ft": "markdown", "float": True, "cur": True, "wins": 2}
+    # The cursor stays in the code (`explain.focus` defaults to false).
+    assert info == {"ft": "markdown", "float": True, "cur": False, "wins": 2, "conceallevel": 2}
+    # Rendered as markdown: the backticks of `add` and the ** of **a - b** are concealed, the code
+    # span is highlighted as code (the treesitter markdown highlighter).
+    captures = nv.lua(
+        "local f = require('mistral.ui').explain_float\n"
+        "vim.treesitter.get_parser(f.buf):parse(true)\n"
+        "local function at(col)\n"
+        "  local out = {}\n"
+        "  for _, c in ipairs(vim.inspect_pos(f.buf, 0, col, { extmarks = false, semantic_tokens = false, syntax = false }).treesitter) do\n"
+        "    out[#out + 1] = c.capture\n"
+        "  end\n"
+        "  return out\n"
+        "end\n"
+        "return { tick = at(0), code = at(1), stars = at(14) }"
+    )
+    assert "conceal" in captures["tick"] and "conceal" in captures["stars"], captures
+    assert "markup.raw" in captures["code"] and "conceal" not in captures["code"], captures
     nv.wait(
         "(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()"
     )
     assert finished(nv, "explain").get("error") is None
     # `showResult = false`: the server opened no document of its own.
     assert nv.lua("return #vim.fn.getbufinfo({ buflisted = 1 })") == 1
+    # `:Mistral enter` moves the cursor into the float; `q` there closes it.
+    nv.n.command("Mistral enter")
+    assert nv.lua("return vim.api.nvim_get_current_win() == require('mistral.ui').explain_float.win")
     nv.n.input("q")
     nv.wait("require('mistral.ui').explain_float == nil", what="q to close the float")
     assert nv.lua("return vim.api.nvim_get_current_buf()") == buf
     assert nv.text(buf) == CALC
+
+
+def test_explain_focus_option_and_moving_on_closes_a_finished_float(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    focused = start_nvim(setup="{ explain = { focus = true } }")
+    focused.open(workspace / "calc.py")
+    fake.enqueue(Reply(text="`add` subtracts."))
+    focused.n.command("call cursor(2, 5)")
+    focused.n.command("Mistral explain")
+    focused.wait("require('mistral.ui').explain_float ~= nil", what="the float")
+    assert focused.lua("return vim.api.nvim_get_current_win() == require('mistral.ui').explain_float.win")
+
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text="`mul` multiplies."))
+    nv.n.command("call cursor(6, 5)")
+    nv.n.command("Mistral explain")
+    nv.wait("(function() local f = require('mistral.ui').explain_float; return f and f.done end)()", what="the answer")
+    # Like a hover: with the answer complete, moving on in the code closes the float.
+    nv.n.input("k")
+    nv.wait("require('mistral.ui').explain_float == nil", what="the float to close on cursor move")
 
 
 def test_stop_mid_stream_closes_connection(

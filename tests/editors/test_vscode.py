@@ -6,8 +6,12 @@
 - The end-to-end test installs the built .vsix into code-server (real VS Code 1.139), starts it in
   its own process group with every XDG folder and TMPDIR in a temporary folder, points the extension
   at this repository's server and the server at a loopback `FakeMistralAPI`, and drives the UI
-  with playwright-core (`editors/vscode/test/e2e/run.mjs`): Set API Key, Fix (diff preview, Accept,
-  save, the text on disk), Explain (streamed view), Generate Tests, review on save (Problems).
+  with playwright-core (`editors/vscode/test/e2e/run.mjs`): key errors with their Set API Key
+  button (none, then a rejected stored key), Fix (diff preview with the model's explanation,
+  the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
+  Explain (streamed view, coloured code, its Stop button), Generate Tests (which file, created,
+  Open), review on save
+  (Problems), and Restart Server (the toggle and the findings come back).
   Screenshots of each step land in `test-artifacts/vscode/`.
 
 With CI=true a missing prerequisite fails; elsewhere it skips.
@@ -40,6 +44,7 @@ SETUP = REPO / "scripts" / "setup-vscode-e2e.sh"
 ARTIFACTS = REPO / "test-artifacts" / "vscode"
 CI = os.environ.get("CI", "").lower() == "true"
 API_KEY = "e2e-secret-key"
+WRONG_KEY = "e2e-wrong-key"
 
 
 def _unavailable(reason: str) -> None:
@@ -169,6 +174,7 @@ def _line_of(text: str, needle: str) -> int:
 def _scenario() -> dict[str, object]:
     after = FIXED + APPENDED
     return {
+        "keys": {"file": "buggy.py", "wrongKey": WRONG_KEY},
         "fix": {
             "file": "buggy.py",
             "line": _line_of(BUGGY, "return a - b"),
@@ -176,6 +182,7 @@ def _scenario() -> dict[str, object]:
                 "text": "The subtraction should be an addition:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"
             },
             "mustSeeInDiff": "return a + b",
+            "explanation": "The subtraction should be an addition",
             "expected": FIXED,
         },
         "codeAction": {
@@ -204,6 +211,7 @@ def _scenario() -> dict[str, object]:
                     "an ",
                     "empty ",
                     "list.",
+                    "\n\n```python\nreturn sum(values) / len(values)\n```\n",
                 ],
                 "text": "",
                 "delay_per_chunk": 0.4,
@@ -470,12 +478,20 @@ def test_end_to_end_in_code_server(
     assert (workspace / "buggy.py").read_text().startswith(FIXED)
     chat = [r for r in fake.requests if r.path.endswith("/chat/completions")]
     assert len(chat) >= 4
-    assert all(r.headers.get("Authorization") == f"Bearer {API_KEY}" for r in chat)
+    # Only the key typed into Set API Key reached the API: first the wrong one (refused), then the right one.
+    keys = [r.headers.get("Authorization") for r in fake.requests if r.path.startswith("/v1/")]
+    right, wrong = f"Bearer {API_KEY}", f"Bearer {WRONG_KEY}"
+    assert wrong in keys and set(keys) <= {right, wrong}
+    assert wrong not in keys[keys.index(right) :]
+    assert sum(1 for r in chat if r.headers.get("Authorization") == right) >= 4
     for name in (
         "01-workbench",
+        "02-missing-key-error",
+        "02b-rejected-key-error",
         "03-fix-preview",
         "04-fix-accepted-and-saved",
         "05-code-actions",
+        "05b-fix-pending-menu",
         "06-explain-streaming",
         "07-explain-done",
         "08-explain-cancelled",
@@ -483,5 +499,6 @@ def test_end_to_end_in_code_server(
         "10-tests-generated",
         "11-status-menu",
         "12-review-on-save-problems",
+        "13-after-restart",
     ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

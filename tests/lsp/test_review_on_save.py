@@ -251,6 +251,32 @@ async def test_findings_and_hashes_survive_a_restart(fake_api: FakeMistralAPI, t
         await second.stop()
 
 
+async def test_toggling_on_after_a_restart_brings_the_cached_findings_back(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
+    """A client that restarts the server with review on save off in its settings, then turns
+    the session toggle back on, sees the open documents' findings again without a request."""
+    first = Session(await start_editor(fake_api, tmp_path, "neovim", settings=ON))
+    try:
+        uri = await first.editor.open("cart.py", CART)
+        fake_api.responder = marker_responder(first.editor, uri)
+        assert len(await first.save(uri)) == 1
+    finally:
+        await first.stop()
+
+    second = Session(await start_editor(fake_api, tmp_path, "neovim", settings={"reviewDebounceMs": 0}))
+    try:
+        uri = await second.editor.open("cart.py", CART)
+        await second.flush()
+        assert second.diagnostics(uri) == []
+        before = second.published(uri)
+        await second.editor.command("mistral.toggleReviewOnSave", {})
+        await second.editor.wait_until(lambda: second.published(uri) > before, what="cached findings")
+        (finding,) = second.diagnostics(uri)
+        assert finding.range.start.line == TOTAL_LINE
+        assert len(chat_requests(fake_api)) == 1
+    finally:
+        await second.stop()
+
+
 async def test_off_by_default(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
     s = Session(await start_editor(fake_api, tmp_path, "neovim", settings={"reviewDebounceMs": 0}))
     try:

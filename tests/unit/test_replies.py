@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mistral_lsp.prompting.replies import extract_code_block, parse_json_object
+from mistral_lsp.prompting.replies import explanation_of, extract_code_block, parse_json_object
 
 
 def test_code_block_inside_prose() -> None:
@@ -39,3 +39,22 @@ def test_json_bare_fenced_and_in_prose() -> None:
     assert parse_json_object('Here you go: {"findings": [2]} hope it helps') == {"findings": [2]}
     assert parse_json_object('[{"title": "x"}]') == {"findings": [{"title": "x"}]}
     assert parse_json_object("no json here") is None
+
+
+def test_fix_explanation_is_the_first_sentence_of_the_prose_on_one_line() -> None:
+    reply = "The subtraction should be\nan addition: `a + b`. Tests pass now.\n\n```python\nreturn a + b\n```\n"
+    assert explanation_of(reply) == "The subtraction should be an addition: `a + b`."
+
+
+def test_fix_explanation_after_the_block_when_none_before() -> None:
+    assert explanation_of("```python\nx = 1\n```\nGuards the empty list:\n") == "Guards the empty list"
+
+
+def test_fix_explanation_is_none_for_code_only_replies() -> None:
+    assert explanation_of("```python\n# a comment that is code\nx = 1\n```") is None
+    assert explanation_of("x = 1  # a bare reply is all code") is None
+
+
+def test_fix_explanation_is_cut_to_one_short_line() -> None:
+    explanation = explanation_of("word " * 100 + "\n```\nx\n```")
+    assert explanation is not None and len(explanation) <= 200 and explanation.endswith("…")

@@ -4,7 +4,10 @@ Every server setting becomes a `mistral.<key>` property (per action: `mistral.ac
 <field>`), with its type, bounds, default, order and description — `markdownDescription` when
 the text has backticks. The extension's own settings (`EXTENSION_ONLY`) are kept as written.
 A nullable string with a null default (`baseUrl`) is contributed as a string defaulting to
-`""`, which the extension treats as unset.
+`""`, which the extension treats as unset. `reviewOnSave` (a boolean or a list of languages)
+is contributed as a checkbox, since VS Code's settings editor has no control for either-or
+types; its list half is the extension's own `reviewOnSaveLanguages` (a list editor), which the
+extension folds back into `reviewOnSave` for the server.
 """
 
 from __future__ import annotations
@@ -12,7 +15,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-EXTENSION_ONLY = ("serverPath", "interpreter", "previewFixes", "trace.server")
+EXTENSION_ONLY = ("serverPath", "interpreter", "previewFixes", "reviewOnSaveLanguages", "trace.server")
+# Settings whose VS Code shape differs from the server's (see the module docstring).
+VSCODE_SHAPES: dict[str, dict[str, Any]] = {
+    "mistral.reviewOnSave": {
+        "type": "boolean",
+        "default": False,
+        "markdownDescription": (
+            "Review the changed definitions on save. `#mistral.reviewOnSaveLanguages#` limits it "
+            "to some languages. `Mistral: Toggle Review on Save` (or the status bar menu) flips it "
+            "for this workspace until this setting changes."
+        ),
+    },
+}
 COPIED = ("type", "enum", "items", "anyOf", "minimum", "maximum", "exclusiveMinimum", "default")
 
 
@@ -55,6 +70,10 @@ def server_properties(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     )
             continue
         out[f"mistral.{key}"] = _property(prop, order)
+    for key, shape in VSCODE_SHAPES.items():
+        if key in out:
+            kept = {k: v for k, v in out[key].items() if k in ("order",)}
+            out[key] = {**shape, **kept}
     return out
 
 
@@ -69,6 +88,6 @@ def render(schema: dict[str, Any], package_json: str) -> str:
     }
     merged = {**kept, **server_properties(schema)}
     configuration["properties"] = dict(
-        sorted(merged.items(), key=lambda item: item[1].get("order", 1000))
+        sorted(merged.items(), key=lambda item: (item[1].get("order", 1000), item[0]))
     )
     return json.dumps(package, indent=2, ensure_ascii=False) + "\n"

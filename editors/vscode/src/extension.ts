@@ -8,12 +8,15 @@ import { CONFIG_SECTION, Commands, ContextKeys, SECRET_API_KEY, SERVER_NAME } fr
 import { registerLogger, traceError, traceInfo } from './common/log';
 import { onDidChangePythonInterpreter } from './common/python';
 import { MistralServer } from './common/server';
+import { ReviewOnSaveToggle } from './common/reviewToggle';
+import { presentServerMessage, SET_API_KEY } from './common/serverMessages';
 import { classifyChange, reviewOnSaveEnabled } from './common/settings';
 import { StatusBar, StatusModel } from './common/status';
 import { StreamRouter } from './common/stream';
 import * as api from './common/vscodeapi';
 import { Actions } from './features/actions';
 import { ExplainView } from './features/explainView';
+import { FixPendingStatus } from './features/fixPendingStatus';
 import { FixPreview } from './features/fixPreview';
 
 let server: MistralServer | undefined;
@@ -28,6 +31,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const streams = new StreamRouter();
 
   let actions: Actions | undefined;
+  const reviewToggle = new ReviewOnSaveToggle(context.workspaceState);
+  const configuredReviewOnSave = () => reviewOnSaveEnabled(api.getConfiguration(CONFIG_SECTION).get('reviewOnSave'));
   const mistral = new MistralServer({
     log,
     secrets: context.secrets,
@@ -35,21 +40,45 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     streams,
     routeCommand: (command, args) => actions?.route(command, args),
     onLaunchFailure: (message) => {
-      void api.showErrorMessage(`Mistral: ${message}`, 'Open Settings', 'Show Logs').then((choice) => {
+      // Launch settings are machine settings: a remote window reads them from its Remote settings.
+      const settings = api.remoteName() ? 'Open Remote Settings' : 'Open Settings';
+      void api.showErrorMessage(`Mistral: ${message}`, settings, 'Show Logs').then((choice) => {
         if (choice === 'Open Settings') {
           void api.executeCommand('workbench.action.openSettings', '@ext:mistral-lsp.mistral-vscode');
+        } else if (choice === 'Open Remote Settings') {
+          void api.executeCommand('workbench.action.openRemoteSettings', '@ext:mistral-lsp.mistral-vscode');
         } else if (choice === 'Show Logs') {
           log.show();
         }
       });
     },
+    onServerMessage: (type, message, keySource) => {
+      const shown = presentServerMessage(type, message, keySource);
+      const show =
+        shown.severity === 'error' ? api.showErrorMessage : shown.severity === 'warning' ? api.showWarningMessage : api.showInformationMessage;
+      void show(shown.text, ...shown.buttons).then((choice) => {
+        if (choice === SET_API_KEY) {
+          void api.executeCommand(Commands.setApiKey);
+        }
+      });
+    },
+    onStarted: () => {
+      void actions?.restoreReviewOnSave();
+    },
   });
   server = mistral;
   const fixes = new FixPreview(mistral);
   const explainView = new ExplainView(streams, (id) => actions?.cancelRun(id));
-  actions = new Actions(mistral, status, fixes, explainView, () =>
-    api.getConfiguration(CONFIG_SECTION).get<boolean>('previewFixes', true),
+  actions = new Actions(
+    mistral,
+    status,
+    fixes,
+    explainView,
+    () => api.getConfiguration(CONFIG_SECTION).get<boolean>('previewFixes', true),
+    reviewToggle,
+    configuredReviewOnSave,
   );
+  const fixPending = new FixPendingStatus(api.createStatusBarItem('mistral.fixPending', 101), fixes, Commands.decideFix);
   const a = actions;
 
   const statusBar = new StatusBar(api.createStatusBarItem('mistral.status', 100), status, Commands.showMenu, (busy) => {
@@ -58,6 +87,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     statusBar,
+    fixPending,
     fixes,
     explainView,
     { dispose: () => void mistral.dispose() },
@@ -69,15 +99,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     api.registerCommand(Commands.toggleReviewOnSave, () => a.toggleReviewOnSave()),
     api.registerCommand(Commands.acceptFix, () => fixes.accept()),
     api.registerCommand(Commands.rejectFix, () => fixes.reject()),
+    api.registerCommand(Commands.decideFix, () => fixPending.decide()),
     api.registerCommand(Commands.restart, () => mistral.restart('Mistral: Restart Server')),
     api.registerCommand(Commands.showLogs, () => log.show()),
-    api.registerCommand(Commands.setApiKey, () => setApiKey(context.secrets, mistral)),
+    api.registerCommand(Commands.setApiKey, () => setApiKey(context.secrets, mistral, status)),
     api.registerCommand(Commands.showMenu, () => showMenu(status)),
     api.onDidChangeConfiguration((event) => {
       const change = classifyChange((section) => event.affectsConfiguration(section));
-      if (change !== 'none') {
-        // The server re-reads every setting, which ends a session toggle of review on save.
-        status.setReviewOnSave(reviewOnSaveEnabled(api.getConfiguration(CONFIG_SECTION).get('reviewOnSave')));
+      if (event.affectsConfiguration('mistral.reviewOnSave') || event.affectsConfiguration('mistral.reviewOnSaveLanguages')) {
+        // The setting itself changed: it ends the workspace's toggle, here as on the server.
+        void reviewToggle.forget();
+        status.setReviewOnSave(configuredReviewOnSave());
       }
       switch (change) {
         case 'restart':
@@ -99,16 +131,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }).then((disposable) => context.subscriptions.push(disposable), () => undefined);
 
   await mistral.restart('activation');
-  void offerApiKey(context.secrets);
+  void offerApiKey(context.secrets, status);
 }
 
-/** Without a key anywhere, the first request to Mistral's API would fail: say so up front. */
-async function offerApiKey(secrets: vscode.SecretStorage): Promise<void> {
+/**
+ * Without a key anywhere, the first request to Mistral's API would fail: say so up front, and
+ * keep saying it in the status bar (the notification hides) until a key is set. With a custom
+ * base URL a key may not be needed; a key error then carries its own Set API Key button.
+ */
+async function offerApiKey(secrets: vscode.SecretStorage, status: StatusModel): Promise<void> {
   const config = api.getConfiguration(CONFIG_SECTION);
   const customUrl = Boolean(config.get<string>('baseUrl') || process.env.MISTRAL_BASE_URL);
   if (customUrl || process.env.MISTRAL_API_KEY || (await secrets.get(SECRET_API_KEY))) {
     return;
   }
+  status.setKeyMissing(true);
   const choice = await api.showInformationMessage(
     'Mistral: no API key is set. Set one to use review, explain, fix and generate tests.',
     'Set API Key',
@@ -123,7 +160,7 @@ export async function deactivate(): Promise<void> {
   server = undefined;
 }
 
-async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer): Promise<void> {
+async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer, status: StatusModel): Promise<void> {
   const value = await api.showInputBox({
     title: 'Mistral: Set API Key',
     prompt: "Your Mistral API key. It is kept in VS Code's secret storage and given to the server as MISTRAL_API_KEY. Leave empty to remove it.",
@@ -137,6 +174,7 @@ async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer):
   const key = value.trim();
   if (key) {
     await secrets.store(SECRET_API_KEY, key);
+    status.setKeyMissing(false);
   } else {
     await secrets.delete(SECRET_API_KEY);
   }
@@ -149,7 +187,7 @@ async function showMenu(status: StatusModel): Promise<void> {
   const items: Item[] = [
     {
       label: `$(eye) ${status.reviewOnSave ? 'Turn off' : 'Turn on'} review on save`,
-      description: 'for this session',
+      description: 'for this workspace, until the setting changes',
       command: Commands.toggleReviewOnSave,
     },
   ];

@@ -181,7 +181,7 @@ function M.explain(opts)
         then
           ui.explain_append(f, result.text:sub(#f.text + 1))
         end
-        ui.explain_status(f, 'done · q to close')
+        ui.explain_done(f)
       end
     end,
   })
@@ -209,7 +209,8 @@ function M.fix(opts)
       if not want_preview then
         return -- applied by the server, which also says why when it could not
       end
-      local shown = result.edit and require('mistral.preview').show(run, result.edit)
+      local explanation = type(result.explanation) == 'string' and result.explanation or nil
+      local shown = result.edit and require('mistral.preview').show(run, result.edit, explanation)
       if not shown then
         ui.notify(result.message or 'no change proposed', vim.log.levels.INFO)
       end

@@ -74,6 +74,12 @@ M.subcommands = {
     end,
     desc = 'cancel the running requests',
   },
+  enter = {
+    run = function()
+      require('mistral.ui').enter_explain()
+    end,
+    desc = 'move the cursor into the explanation float',
+  },
   toggle_review = {
     run = function()
       require('mistral').toggle_review()
@@ -166,6 +172,9 @@ function M.plug_maps()
   vim.keymap.set('n', '<Plug>(mistral-stop)', function()
     require('mistral').stop()
   end, { desc = 'Mistral: stop' })
+  vim.keymap.set('n', '<Plug>(mistral-enter)', function()
+    require('mistral.ui').enter_explain()
+  end, { desc = 'Mistral: enter the explanation float' })
   vim.keymap.set('n', '<Plug>(mistral-accept)', function()
     require('mistral.preview').accept(0, false)
   end, { desc = 'Mistral: accept the fix under the cursor' })
@@ -183,7 +192,7 @@ function M.user_maps(keymaps)
   local map = keymaps == true and require('mistral.config').suggested_keymaps or keymaps --[[@as mistral.Keymaps]]
   for action, lhs in pairs(map) do
     if lhs then
-      local modes = action == 'stop' and { 'n' } or { 'n', 'x' }
+      local modes = (action == 'stop' or action == 'enter') and { 'n' } or { 'n', 'x' }
       vim.keymap.set(
         modes,
         lhs,

@@ -13,6 +13,7 @@ M.name = 'mistral'
 ---@field fix? string|false
 ---@field tests? string|false
 ---@field stop? string|false
+---@field enter? string|false Enter the explanation float.
 
 ---@class mistral.PreviewKeys
 ---@field accept string
@@ -29,7 +30,7 @@ M.name = 'mistral'
 ---@field review? { on_save?: boolean|string[] }
 ---@field fix? { preview?: boolean }
 ---@field tests? { open?: 'split'|'vsplit'|'tab'|'edit' }
----@field explain? { max_width?: integer, max_height?: number }
+---@field explain? { max_width?: integer, max_height?: number, focus?: boolean } `focus`: the float takes the cursor at once (default false).
 ---@field preview_keys? mistral.PreviewKeys Buffer-local keys while a fix preview is shown.
 ---@field keymaps? boolean|mistral.Keymaps `true` for the suggested `<Leader>m*` maps; a table to choose.
 
@@ -43,7 +44,7 @@ M.defaults = {
   review = { on_save = false },
   fix = { preview = true },
   tests = { open = 'split' },
-  explain = { max_width = 88, max_height = 0.6 },
+  explain = { max_width = 88, max_height = 0.6, focus = false },
   preview_keys = {
     accept = '<LocalLeader>a',
     reject = '<LocalLeader>r',
@@ -61,6 +62,7 @@ M.suggested_keymaps = {
   fix = '<Leader>mf',
   tests = '<Leader>mt',
   stop = '<Leader>ms',
+  enter = '<Leader>mE',
 }
 
 ---@type mistral.Options

@@ -150,6 +150,12 @@ function M.status()
   return table.concat(parts, ' · ')
 end
 
+--- Moves the cursor into the explanation float; false when none is open.
+---@return boolean
+function M.enter_explain()
+  return require('mistral.ui').enter_explain()
+end
+
 --- Cancels every running request (`mistral.cancel`); nothing of them is applied.
 function M.stop()
   local n = require('mistral.runs').cancel()

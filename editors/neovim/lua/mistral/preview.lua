@@ -163,8 +163,9 @@ end
 --- Draws the preview of a fix result. Returns false when the edit changes nothing here.
 ---@param run mistral.Run
 ---@param edit lsp.WorkspaceEdit
+---@param explanation? string The model's one-line explanation, shown in the banner.
 ---@return boolean
-function M.show(run, edit)
+function M.show(run, edit, explanation)
   setup_highlights()
   local bufnr = run.bufnr
   local client = vim.lsp.get_client_by_id(run.client_id)
@@ -228,11 +229,16 @@ function M.show(run, edit)
     end
   end
   -- The banner sits above the first touched line; `table.insert(…, 1)` keeps it first in marks.
+  -- Its first line says what the fix does, when the model said so.
+  local banner = { { { banner_text(), 'MistralPreviewBanner' } } }
+  if type(explanation) == 'string' and explanation ~= '' then
+    table.insert(banner, 1, { { ' ' .. explanation .. ' ', 'MistralPreviewBanner' } })
+  end
   table.insert(
     p.marks,
     1,
     vim.api.nvim_buf_set_extmark(bufnr, M.ns, p.first, 0, {
-      virt_lines = { { { banner_text(), 'MistralPreviewBanner' } } },
+      virt_lines = banner,
       virt_lines_above = true,
       priority = 200,
     })
@@ -250,7 +256,8 @@ function M.show(run, edit)
       end)
     end
   end
-  vim.api.nvim_echo({ { banner_text(), 'MistralPreviewBanner' } }, false, {})
+  local echo = type(explanation) == 'string' and explanation ~= '' and (explanation .. ' —') or nil
+  vim.api.nvim_echo({ { (echo and (' ' .. echo) or '') .. banner_text(), 'MistralPreviewBanner' } }, false, {})
   return true
 end
 

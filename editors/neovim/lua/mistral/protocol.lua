@@ -26,9 +26,11 @@ local M = {}
 ---@field edit? lsp.WorkspaceEdit Fix: the edit, applied or (with `preview`) proposed.
 ---@field version? integer Fix with `preview`: the document version the edit was computed for.
 ---@field preview? boolean Fix with `preview`: true.
+---@field explanation? string Fix: the model's one-line explanation of the change, when it gave one.
 ---@field diagnostics? integer Review: how many findings were published.
 ---@field findings? mistral.protocol.FindingData[] Review: the validated findings.
 ---@field testUri? string Generate tests: the test file.
+---@field testFileCreated? boolean Generate tests: true when the test file was created, false when the tests were appended.
 ---@field explanationUri? string Explain: the markdown file written, when one was.
 ---@field usage? mistral.protocol.Usage Tokens, when the API reported them.
 

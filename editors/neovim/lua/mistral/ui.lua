@@ -15,6 +15,7 @@ end
 ---@field run_id? string
 ---@field text string
 ---@field on_close? fun()
+---@field done? boolean The answer is complete (an unfocused float then closes when the cursor moves).
 
 --- Float of the current explanation, if open.
 ---@type mistral.ExplainFloat?
@@ -78,7 +79,18 @@ function M.explain_status(f, status)
   vim.api.nvim_win_set_config(f.win, { footer = ' ' .. status .. ' ', footer_pos = 'right' })
 end
 
---- Opens (or reuses) the explanation float next to the cursor, focused; `q` closes it.
+--- Renders the float's buffer as markdown: the treesitter highlighter (bundled `markdown`
+--- parser, whose queries conceal backticks and emphasis markers), else the `markdown` syntax.
+---@param buf integer
+local function render_markdown(buf)
+  vim.bo[buf].filetype = 'markdown'
+  if not pcall(vim.treesitter.start, buf, 'markdown') then
+    vim.bo[buf].syntax = 'markdown'
+  end
+end
+
+--- Opens (or reuses) the explanation float next to the cursor; `q` in it closes it. The cursor
+--- stays in the code unless `explain.focus` is true; |mistral.enter_explain()| moves it in.
 ---@param title string
 ---@param on_close? fun() Called once when the float is closed (used to cancel a running stream).
 ---@return mistral.ExplainFloat
@@ -86,12 +98,14 @@ function M.open_explain(title, on_close)
   if M.explain_float then
     M.close_explain(M.explain_float)
   end
+  local focus = (config.options.explain or {}).focus == true
+  local source_buf = vim.api.nvim_get_current_buf()
   local buf = vim.api.nvim_create_buf(false, true)
   vim.bo[buf].bufhidden = 'wipe'
-  vim.bo[buf].filetype = 'markdown'
   vim.api.nvim_buf_set_name(buf, ('mistral://explain/%d'):format(buf))
+  render_markdown(buf)
   local width = float_size()
-  local win = vim.api.nvim_open_win(buf, true, {
+  local win = vim.api.nvim_open_win(buf, focus, {
     relative = 'cursor',
     row = 1,
     col = 0,
@@ -107,9 +121,28 @@ function M.open_explain(title, on_close)
   vim.wo[win].wrap = true
   vim.wo[win].linebreak = true
   vim.wo[win].conceallevel = 2
+  -- Markup stays hidden on the cursor line too, once you enter the float to read or scroll.
+  vim.wo[win].concealcursor = 'nc'
   ---@type mistral.ExplainFloat
   local f = { buf = buf, win = win, text = '', on_close = on_close }
   M.explain_float = f
+  if not focus then
+    -- Like a hover: once the answer is complete, moving on in the code closes it.
+    local group = vim.api.nvim_create_augroup('mistral.explain_float', { clear = true })
+    vim.api.nvim_create_autocmd({ 'CursorMoved', 'InsertEnter' }, {
+      group = group,
+      buffer = source_buf,
+      callback = function()
+        if M.explain_float ~= f then
+          return true
+        end
+        if f.done and vim.api.nvim_get_current_win() ~= f.win then
+          M.close_explain(f)
+          return true
+        end
+      end,
+    })
+  end
   vim.keymap.set('n', 'q', function()
     M.close_explain(f)
   end, { buffer = buf, nowait = true, desc = 'Close the Mistral explanation' })
@@ -123,6 +156,28 @@ function M.open_explain(title, on_close)
     end,
   })
   return f
+end
+
+--- Moves the cursor into the explanation float (to scroll, yank or close it with `q`).
+---@return boolean entered false when no explanation is open
+function M.enter_explain()
+  local f = M.explain_float
+  if not f or not float_valid(f) then
+    M.notify('no explanation is open')
+    return false
+  end
+  vim.api.nvim_set_current_win(f.win)
+  return true
+end
+
+--- The answer is complete: says so, and how to read or close it.
+---@param f mistral.ExplainFloat
+function M.explain_done(f)
+  f.done = true
+  if float_valid(f) then
+    local inside = vim.api.nvim_get_current_win() == f.win
+    M.explain_status(f, inside and 'done · q to close' or 'done · :Mistral enter to read, q there to close')
+  end
 end
 
 --- Appends streamed text to the float.

@@ -26,6 +26,7 @@ export const Commands = {
   setApiKey: 'mistral-vscode.setApiKey',
   acceptFix: 'mistral-vscode.acceptFix',
   rejectFix: 'mistral-vscode.rejectFix',
+  decideFix: 'mistral-vscode.decideFix',
   showMenu: 'mistral-vscode.showMenu',
 } as const;
 

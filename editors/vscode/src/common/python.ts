@@ -35,7 +35,9 @@ export type LaunchPlan =
 
 export const INSTALL_HINT =
   'Install it with `pipx install mistral-lsp` (or `python -m pip install mistral-lsp` in your project\'s environment), ' +
-  'then set `mistral.serverPath` to the `mistral-lsp` executable, or `mistral.interpreter` to that Python.';
+  'then set `mistral.serverPath` to the `mistral-lsp` executable, or `mistral.interpreter` to that Python. ' +
+  // `serverPath` is a machine setting: a remote or browser (code-server) window ignores it in User settings.
+  'In a remote or browser (code-server) window, set `mistral.serverPath` in the Remote settings ("Preferences: Open Remote Settings").';
 
 /** Expands `${workspaceFolder}`, `${userHome}`, `${env:NAME}` and a leading `~`. */
 export function resolveVariables(value: string, deps: Pick<LaunchDeps, 'workspaceFolder' | 'userHome' | 'env'>): string {

@@ -14,12 +14,15 @@ import {
   type Middleware,
   ResponseError,
   RevealOutputChannelOn,
+  ShowMessageNotification,
   type ServerOptions,
   State,
 } from 'vscode-languageclient/node';
 import { CONFIG_SECTION, SECRET_API_KEY, SERVER_ID, SERVER_NAME, STREAM_NOTIFICATION } from './constants';
 import { traceError, traceInfo, traceVerbose } from './log';
 import { nodeLaunchDeps, resolveServerCommand, type LaunchPlan } from './python';
+import { serverStdio } from './serverLog';
+import type { KeySource } from './serverMessages';
 import { buildServerSettings, configurationFor, reviewOnSaveEnabled, type ServerSettings } from './settings';
 import type { StatusModel } from './status';
 import type { StreamRouter } from './stream';
@@ -36,6 +39,10 @@ export interface ServerContext {
   routeCommand: CommandRouter;
   /** Shows an actionable error: the server could not be started. */
   onLaunchFailure(message: string): void;
+  /** Shows the server's `window/showMessage` (LSP MessageType `type`); `keySource`: where its API key came from. */
+  onServerMessage(type: number, message: string, keySource: KeySource): void;
+  /** The server is up (after each start and restart). */
+  onStarted(): void;
 }
 
 export const RESTART_DEBOUNCE_MS = 1000;
@@ -58,6 +65,7 @@ export class MistralServer implements vscode.Disposable {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
   private readonly clientDisposables: vscode.Disposable[] = [];
+  private keySource: KeySource = 'none';
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -98,7 +106,11 @@ export class MistralServer implements vscode.Disposable {
     // A new server starts from the settings: a session toggle of review on save is gone.
     this.ctx.status.setReviewOnSave(reviewOnSaveEnabled(config.get('reviewOnSave')));
     const launch = { serverPath: config.get<string>('serverPath', ''), interpreter: config.get<string[]>('interpreter', []) };
-    traceInfo(`mistral.serverPath: ${JSON.stringify(launch.serverPath)}, mistral.interpreter: ${JSON.stringify(launch.interpreter)}`);
+    // In a remote window VS Code ignores machine settings of the User settings: say so, since the
+    // empty value is otherwise a mystery to someone who set it there.
+    const remote = api.remoteName();
+    const where = remote && !launch.serverPath ? ` (a remote window, "${remote}": mistral.serverPath is read from the Remote settings only)` : '';
+    traceInfo(`mistral.serverPath: ${JSON.stringify(launch.serverPath)}${where}, mistral.interpreter: ${JSON.stringify(launch.interpreter)}`);
     const plan: LaunchPlan = await resolveServerCommand(launch, nodeLaunchDeps(folder?.uri.fsPath, folder?.uri));
     if (!plan.ok) {
       traceError(plan.message);
@@ -112,7 +124,8 @@ export class MistralServer implements vscode.Disposable {
     if (apiKey) {
       env.MISTRAL_API_KEY = apiKey;
     }
-    traceVerbose(`API key: ${apiKey ? 'from SecretStorage' : env.MISTRAL_API_KEY ? 'from the environment' : 'none'}`);
+    this.keySource = apiKey ? 'secret' : env.MISTRAL_API_KEY ? 'environment' : 'none';
+    traceInfo(`API key: ${apiKey ? 'from SecretStorage' : env.MISTRAL_API_KEY ? 'from the environment' : 'none'}`);
 
     const serverOptions: ServerOptions = {
       command: plan.command,
@@ -126,6 +139,7 @@ export class MistralServer implements vscode.Disposable {
       outputChannel: this.ctx.log,
       traceOutputChannel: this.ctx.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      stdioOptions: serverStdio(),
       initializationOptions: readServerSettings(folder?.uri),
       middleware: this.middleware(),
     };
@@ -147,10 +161,15 @@ export class MistralServer implements vscode.Disposable {
       client.onNotification(STREAM_NOTIFICATION, (params: unknown) => {
         this.ctx.streams.handle(params);
       }),
+      // Replaces the client's own handler: key errors get a Set API Key button (serverMessages.ts).
+      client.onNotification(ShowMessageNotification.type, (params) => {
+        this.ctx.onServerMessage(params.type, params.message, this.keySource);
+      }),
     );
     try {
       await client.start();
       traceInfo('Server started.');
+      this.ctx.onStarted();
     } catch (error) {
       traceError('The server failed to start:', error);
       this.ctx.status.setServer('failed', error instanceof Error ? error.message : String(error));

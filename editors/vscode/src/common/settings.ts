@@ -61,6 +61,12 @@ export function buildServerSettings(inspect: InspectFn): ServerSettings {
     }
     setPath(result, key.split('.'), value);
   }
+  // The settings editor has no control for "boolean or list": VS Code shows `reviewOnSave` as a
+  // checkbox and the list as `reviewOnSaveLanguages`; the server takes them as one value.
+  const languages = userValue(inspect('reviewOnSaveLanguages'));
+  if (result.reviewOnSave === true && Array.isArray(languages) && languages.length > 0) {
+    result.reviewOnSave = languages.map((language) => String(language).trim()).filter(Boolean);
+  }
   return result;
 }
 
@@ -115,7 +121,7 @@ export function classifyChange(affects: (section: string) => boolean): ChangeKin
   return 'none';
 }
 
-/** Whether review on save is on for a language, from the setting's two shapes. */
+/** Whether review on save is on (for some language), from the setting's two shapes. */
 export function reviewOnSaveEnabled(value: unknown): boolean {
   return value === true || (Array.isArray(value) && value.length > 0);
 }

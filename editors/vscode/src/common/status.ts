@@ -32,6 +32,8 @@ export class StatusModel {
   server: ServerState = 'starting';
   serverDetail: string | undefined;
   reviewOnSave = false;
+  /** No API key anywhere (and Mistral's own API): the idle item says so until one is set. */
+  keyMissing = false;
   private readonly progress = new Map<string, Run>();
   private readonly requests = new Map<string, Run>();
   private readonly listeners = new Set<() => void>();
@@ -54,6 +56,11 @@ export class StatusModel {
       // Progress of a server that went away never ends.
       this.progress.clear();
     }
+    this.changed();
+  }
+
+  setKeyMissing(missing: boolean): void {
+    this.keyMissing = missing;
     this.changed();
   }
 
@@ -134,6 +141,15 @@ export class StatusModel {
         label: `Mistral: working, ${label}`,
         tooltip: `Mistral is working:\n${lines.join('\n')}\n${review}\n${menu}`,
         busy: true,
+      };
+    }
+    if (this.keyMissing) {
+      return {
+        text: '$(key) Mistral: set API key',
+        label: 'Mistral: idle, no API key',
+        tooltip: `Mistral: no API key is set; the actions need one.\n${review}\n${menu} ("Set API key")`,
+        busy: false,
+        severity: 'warning',
       };
     }
     return {

@@ -114,3 +114,16 @@ export function createWebviewPanel(
 ): vscode.WebviewPanel {
   return vscode.window.createWebviewPanel(viewType, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, options);
 }
+
+export function asRelativePath(uri: vscode.Uri): string {
+  return vscode.workspace.asRelativePath(uri, false);
+}
+
+export function isVisible(uri: vscode.Uri): boolean {
+  return vscode.window.visibleTextEditors.some((editor) => editor.document.uri.toString() === uri.toString());
+}
+
+/** Set in a remote window (SSH, WSL, containers, code-server…): machine settings are then the Remote settings. */
+export function remoteName(): string | undefined {
+  return vscode.env.remoteName;
+}

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
 import { ServerCommands } from '../common/constants';
-import { traceError, traceInfo } from '../common/log';
+import { traceError, traceInfo, traceWarn } from '../common/log';
+import type { ReviewOnSaveToggle } from '../common/reviewToggle';
 import { NotRunningError, type MistralServer } from '../common/server';
 import type { StatusModel } from '../common/status';
 import * as api from '../common/vscodeapi';
@@ -15,6 +16,7 @@ import type { ExplainView } from './explainView';
 import type { FixPreview } from './fixPreview';
 import { ACTIONS, type ActionName } from '../generated/protocol';
 import { isTargetArgs, newRunId, type CommandResult, type TargetArgs } from './results';
+import { OPEN, testsWrittenMessage } from './testsResult';
 
 export type { ActionName };
 
@@ -35,6 +37,9 @@ export class Actions {
     private readonly fixes: FixPreview,
     private readonly explainView: ExplainView,
     private readonly previewFixes: () => boolean,
+    private readonly reviewToggle: ReviewOnSaveToggle,
+    /** Whether the settings turn review on save on (what a fresh server starts from). */
+    private readonly configuredReviewOnSave: () => boolean,
   ) {}
 
   /** Routes the server's own command ids (from its code actions) through the extension's flows. */
@@ -132,18 +137,30 @@ export class Actions {
     if (result?.testUri) {
       // The server asks `window/showDocument`; make sure the file is in front even if it did not.
       const uri = vscode.Uri.parse(result.testUri);
-      if (!vscode.window.visibleTextEditors.some((editor) => editor.document.uri.toString() === uri.toString())) {
-        try {
-          await api.showTextDocument(await api.openTextDocument(uri), { preview: false });
-        } catch (error) {
-          traceError(`Could not open ${result.testUri}:`, error);
-        }
+      if (!api.isVisible(uri)) {
+        await this.openTests(uri);
+      }
+      const message = testsWrittenMessage(result, api.asRelativePath(uri));
+      if (message) {
+        void api.showInformationMessage(message, OPEN).then(async (choice) => {
+          if (choice === OPEN) {
+            await this.openTests(uri);
+          }
+        });
       }
     } else if (result && !result.cancelled && result.message) {
       // The server shows why no tests were written (window/showMessage).
       traceInfo(`No test file: ${result.message}`);
     }
     return result;
+  }
+
+  private async openTests(uri: vscode.Uri): Promise<void> {
+    try {
+      await api.showTextDocument(await api.openTextDocument(uri), { preview: false });
+    } catch (error) {
+      traceError(`Could not open ${uri.toString()}:`, error);
+    }
   }
 
   async cancel(): Promise<void> {
@@ -162,10 +179,20 @@ export class Actions {
     try {
       const result = await this.server.executeCommand<{ reviewOnSave?: unknown }>(ServerCommands.toggleReviewOnSave);
       const on = Boolean(result?.reviewOnSave);
-      // The server says so itself (window/showMessage); the status bar shows it from now on.
+      // The server says so itself (window/showMessage); the status bar shows it from now on,
+      // and the workspace state keeps it across server restarts.
       this.status.setReviewOnSave(on);
+      await this.reviewToggle.remember(on, this.configuredReviewOnSave());
     } catch (error) {
       this.report(error);
+    }
+  }
+
+  /** A fresh server starts from the settings: toggle it back to this workspace's choice. */
+  async restoreReviewOnSave(): Promise<void> {
+    if (this.reviewToggle.needsToggle(this.configuredReviewOnSave())) {
+      traceInfo(`Restoring review on save (${this.reviewToggle.toggled ? 'on' : 'off'}) toggled in this workspace.`);
+      await this.toggleReviewOnSave();
     }
   }
 
@@ -234,15 +261,23 @@ export class Actions {
     }
   }
 
-  /** Errors the server answered were already shown by it (`window/showMessage`): log those only. */
+  /**
+   * Errors the server answered were already shown by it (`window/showMessage`): log those only,
+   * as one warning line (an expected failure: no key, a refused fix…). A server that is not
+   * running is expected too; anything else is a fault of ours and keeps its stack at [error].
+   */
   report(error: unknown): void {
     if (error instanceof ResponseError) {
       if (error.code !== LSPErrorCodes.RequestCancelled) {
-        traceError(`Server error ${error.code}: ${error.message}`);
+        traceWarn(`Server error ${error.code}: ${error.message}`);
       }
       return;
     }
-    traceError(error);
+    if (error instanceof NotRunningError) {
+      traceWarn(error.message);
+    } else {
+      traceError(error);
+    }
     const buttons = error instanceof NotRunningError ? (['Restart Server', 'Show Logs'] as const) : (['Show Logs'] as const);
     void api.showErrorMessage(`Mistral: ${errorMessage(error)}`, ...buttons).then((choice) => {
       if (choice === 'Restart Server') {

@@ -2,7 +2,10 @@
  * The explain view: a webview beside the editor that renders the answer's markdown while it
  * streams in through `mistral/stream` (the command runs with `showResult: false`). Markdown is
  * rendered by VS Code's own markdown extension (`markdown.api.render`) under a strict CSP.
- * Closing the view cancels a run still streaming.
+ * Closing the view, or its Stop button, cancels a run still streaming. Code blocks come back
+ * from the markdown extension with highlight.js classes but without its stylesheet: HIGHLIGHT_CSS
+ * colours them per theme kind (the webview's body carries `vscode-light` / `vscode-dark` /
+ * `vscode-high-contrast`), in the colours of VS Code's default themes.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -13,6 +16,28 @@ import * as api from '../common/vscodeapi';
 const RENDER_INTERVAL_MS = 80;
 /** How long a streaming render waits for the markdown extension before showing plain text. */
 const MARKDOWN_WARMUP_WAIT_MS = 200;
+
+/** highlight.js token colours for the default Light+ / Dark+ themes (high contrast: Dark+). */
+export const HIGHLIGHT_CSS = `
+  .hljs-comment, .hljs-quote { color: #008000; font-style: italic; }
+  .hljs-keyword, .hljs-literal, .hljs-symbol, .hljs-name, .hljs-selector-tag, .hljs-meta .hljs-keyword { color: #0000ff; }
+  .hljs-string, .hljs-regexp, .hljs-addition, .hljs-template-tag { color: #a31515; }
+  .hljs-number { color: #098658; }
+  .hljs-title, .hljs-title.function_, .hljs-section { color: #795e26; }
+  .hljs-built_in, .hljs-type, .hljs-title.class_, .hljs-class .hljs-title { color: #267f99; }
+  .hljs-variable, .hljs-attr, .hljs-attribute, .hljs-params, .hljs-property { color: #001080; }
+  .hljs-meta { color: #af00db; }
+  .hljs-deletion { color: #a31515; text-decoration: line-through; }
+  body.vscode-dark .hljs-comment, body.vscode-high-contrast .hljs-comment, body.vscode-dark .hljs-quote { color: #6a9955; }
+  body.vscode-dark .hljs-keyword, body.vscode-high-contrast .hljs-keyword, body.vscode-dark .hljs-literal, body.vscode-high-contrast .hljs-literal,
+  body.vscode-dark .hljs-symbol, body.vscode-dark .hljs-name, body.vscode-dark .hljs-selector-tag { color: #569cd6; }
+  body.vscode-dark .hljs-string, body.vscode-high-contrast .hljs-string, body.vscode-dark .hljs-regexp, body.vscode-dark .hljs-addition { color: #ce9178; }
+  body.vscode-dark .hljs-number, body.vscode-high-contrast .hljs-number { color: #b5cea8; }
+  body.vscode-dark .hljs-title, body.vscode-high-contrast .hljs-title, body.vscode-dark .hljs-section { color: #dcdcaa; }
+  body.vscode-dark .hljs-built_in, body.vscode-high-contrast .hljs-built_in, body.vscode-dark .hljs-type, body.vscode-dark .hljs-title.class_ { color: #4ec9b0; }
+  body.vscode-dark .hljs-variable, body.vscode-high-contrast .hljs-variable, body.vscode-dark .hljs-attr, body.vscode-dark .hljs-params, body.vscode-dark .hljs-property { color: #9cdcfe; }
+  body.vscode-dark .hljs-meta, body.vscode-high-contrast .hljs-meta { color: #c586c0; }
+`;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -96,6 +121,11 @@ export class ExplainView implements vscode.Disposable {
     panel.webview.onDidReceiveMessage((message: { type?: string }) => {
       if (message?.type === 'ready') {
         this.scheduleRender(0);
+      } else if (message?.type === 'stop') {
+        const run = this.run;
+        if (run && !run.state.finished) {
+          this.cancelRun(run.id);
+        }
       }
     });
     panel.onDidDispose(() => {
@@ -187,26 +217,40 @@ export class ExplainView implements vscode.Disposable {
   .plain { white-space: pre-wrap; }
   :not(pre) > code { background: var(--vscode-textCodeBlock-background); padding: 1px 4px; border-radius: 3px; }
   a { color: var(--vscode-textLink-foreground); }
+  #bar { display: flex; align-items: center; gap: 12px; margin-top: 8px; min-height: 1.9em; }
+  #bar #status { margin-top: 0; }
+  #stop { font: inherit; color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground); border: none; padding: 2px 10px; cursor: pointer; }
+  #stop:hover { background: var(--vscode-button-secondaryHoverBackground); }
+  #stop[hidden] { display: none; }
+  ${HIGHLIGHT_CSS}
 </style>
 </head>
 <body>
-<div id="status">Waiting for the model…</div>
+<div id="bar"><div id="status">Waiting for the model…</div><button id="stop" type="button" title="Stop this answer (the request to the model is cancelled)">Stop</button></div>
 <main id="content" aria-live="polite"></main>
 <script nonce="${nonce}">
+  const vscodeApi = acquireVsCodeApi();
   const content = document.getElementById('content');
   const status = document.getElementById('status');
+  const stop = document.getElementById('stop');
+  stop.addEventListener('click', () => {
+    stop.hidden = true;
+    vscodeApi.postMessage({ type: 'stop' });
+  });
   window.addEventListener('message', (event) => {
     const message = event.data;
     if (message.type === 'reset') {
       content.innerHTML = '';
       status.textContent = 'Waiting for the model…';
+      stop.hidden = false;
     } else if (message.type === 'render') {
       content.innerHTML = message.html;
       status.textContent = message.status;
+      stop.hidden = Boolean(message.done);
       document.body.dataset.done = String(message.done);
     }
   });
-  acquireVsCodeApi().postMessage({ type: 'ready' });
+  vscodeApi.postMessage({ type: 'ready' });
 </script>
 </body>
 </html>`;

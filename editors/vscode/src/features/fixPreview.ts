@@ -4,6 +4,9 @@
  * `mistral-fix`) with Accept / Reject as notification buttons and editor-title actions.
  * Accept runs `mistral.acceptFix {id}` (the server applies it, versioned, or refuses when the
  * target changed); Reject, closing the diff or a newer fix runs `mistral.rejectFix {id}`.
+ * The model's one-line explanation heads the notification and the diff title; the notification
+ * hides after a while, so `onDidChangePending` feeds a status bar item that stays until the
+ * decision is made (fixPendingStatus.ts).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -22,8 +25,17 @@ export interface Snapshot {
   version: number;
 }
 
+/** What the status bar shows of a fix waiting for a decision. */
+export interface PendingView {
+  id: string;
+  name: string;
+  explanation?: string;
+}
+
 interface Pending {
   id: string;
+  name: string;
+  explanation?: string;
   document: vscode.TextDocument;
   originalUri: vscode.Uri;
   proposedUri: vscode.Uri;
@@ -33,6 +45,24 @@ interface Pending {
 
 export const ACCEPT = 'Accept';
 export const REJECT = 'Reject';
+
+const TITLE_EXPLANATION_MAX = 80;
+
+/** The diff editor's title: the file, and what the fix does when the model said so. */
+export function diffTitle(name: string, explanation: string | undefined): string {
+  if (!explanation) {
+    return `${name}: Mistral fix (preview)`;
+  }
+  const short = explanation.length > TITLE_EXPLANATION_MAX ? `${explanation.slice(0, TITLE_EXPLANATION_MAX - 1).trimEnd()}…` : explanation;
+  return `${name}: Mistral fix — ${short}`;
+}
+
+/** The Accept / Reject notification's text. */
+export function decisionPrompt(name: string, explanation: string | undefined, otherFiles: number): string {
+  const what = explanation ? ` ${explanation.replace(/[.:]?$/, '.')}` : '';
+  const others = otherFiles ? ` It also changes ${otherFiles} other file(s).` : '';
+  return `Mistral: apply this fix to ${name}?${what}${others}`;
+}
 
 /** The proposed text: the edit applied to the text it was computed for. */
 export function proposedText(
@@ -57,6 +87,9 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   readonly onDidChange = this.changeEmitter.event;
   private pending: Pending | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly pendingEmitter = new vscode.EventEmitter<PendingView | undefined>();
+  /** A fix started or stopped waiting for Accept / Reject. */
+  readonly onDidChangePending = this.pendingEmitter.event;
 
   constructor(private readonly runner: FixRunner) {
     this.disposables.push(
@@ -77,7 +110,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   async show(
     document: vscode.TextDocument,
     snapshot: Snapshot,
-    result: Pick<CommandResult, 'id' | 'edit' | 'message'>,
+    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation'>,
     id: string,
     documentUri: string,
   ): Promise<void> {
@@ -104,16 +137,17 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     this.contents.set(originalUri.toString(), preview.base);
     this.contents.set(proposedUri.toString(), preview.proposed);
     const viewColumn = vscode.window.visibleTextEditors.find((e) => e.document === document)?.viewColumn;
-    const pending: Pending = { id, document, originalUri, proposedUri, viewColumn, decided: false };
+    const explanation = result.explanation ?? undefined;
+    const pending: Pending = { id, name, ...(explanation ? { explanation } : {}), document, originalUri, proposedUri, viewColumn, decided: false };
     this.pending = pending;
     await api.setContext(ContextKeys.fixPending, true);
-    await api.executeCommand('vscode.diff', originalUri, proposedUri, `${name}: Mistral fix (preview)`, {
+    this.pendingEmitter.fire({ id, name, ...(explanation ? { explanation } : {}) });
+    await api.executeCommand('vscode.diff', originalUri, proposedUri, diffTitle(name, explanation), {
       preview: false,
       viewColumn: viewColumn ?? vscode.ViewColumn.Active,
     });
     traceInfo(`Previewing fix ${id} for ${document.uri.toString()}`);
-    const others = preview.others.length ? ` It also changes ${preview.others.length} other file(s).` : '';
-    const choice = await api.showInformationMessage(`Mistral: apply this fix to ${name}?${others}`, ACCEPT, REJECT);
+    const choice = await api.showInformationMessage(decisionPrompt(name, explanation, preview.others.length), ACCEPT, REJECT);
     if (this.pending !== pending || pending.decided) {
       return;
     }
@@ -122,7 +156,19 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     } else if (choice === REJECT) {
       await this.reject();
     }
-    // Dismissed: the diff's title actions (or the palette) still decide.
+    // Dismissed or hidden: the status bar item, the diff's title actions or the palette still decide.
+  }
+
+  /** Brings the pending fix's diff back to the front. */
+  async showDiff(): Promise<void> {
+    const pending = this.pending;
+    if (!pending || pending.decided) {
+      return;
+    }
+    await api.executeCommand('vscode.diff', pending.originalUri, pending.proposedUri, diffTitle(pending.name, pending.explanation), {
+      preview: false,
+      viewColumn: pending.viewColumn ?? vscode.ViewColumn.Active,
+    });
   }
 
   async accept(): Promise<void> {
@@ -163,6 +209,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     pending.decided = true;
     this.pending = undefined;
     void api.setContext(ContextKeys.fixPending, false);
+    this.pendingEmitter.fire(undefined);
     return pending;
   }
 
@@ -196,6 +243,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
       void this.reject('the extension stopped');
     }
     this.changeEmitter.dispose();
+    this.pendingEmitter.dispose();
     for (const disposable of this.disposables) {
       disposable.dispose();
     }

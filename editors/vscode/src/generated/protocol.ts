@@ -250,6 +250,10 @@ export interface ActionResult {
    */
   preview?: boolean;
   /**
+   * Fix: the model's one-line explanation of the change, when it gave one.
+   */
+  explanation?: string;
+  /**
    * Review: how many findings were published.
    */
   diagnostics?: number;
@@ -261,6 +265,10 @@ export interface ActionResult {
    * Generate tests: the test file.
    */
   testUri?: string;
+  /**
+   * Generate tests: true when the test file was created, false when the tests were appended.
+   */
+  testFileCreated?: boolean;
   /**
    * Explain: the markdown file written, when one was.
    */

@@ -183,15 +183,37 @@ try {
     await shot('01-workbench');
   });
 
-  await step('Mistral: Set API Key into secret storage (restarts the server)', async () => {
-    await runCommand('Mistral: Set API Key');
+  /** Types a key into the Set API Key box and waits for the restarted server. */
+  async function enterKey(key, shotName) {
     const input = page.locator('.quick-input-widget .quick-input-box input[type="password"]');
     await input.waitFor({ state: 'visible' });
-    await input.fill(scenario.apiKey);
-    await shot('02-set-api-key');
+    await input.fill(key);
+    if (shotName) {
+      await shot(shotName);
+    }
     await page.keyboard.press('Enter');
     await page.locator('.statusbar-item', { hasText: 'API key saved; server restarted' }).waitFor({ timeout: 30_000 });
     await statusItem('Mistral: idle').waitFor({ timeout: 30_000 });
+  }
+
+  const keys = scenario.steps.keys;
+  await step('a key error carries Set API Key; a rejected stored key is named as the one in use', async () => {
+    await openFile(keys.file);
+    // No key anywhere (MISTRAL_BASE_URL points at the fake, so no prompt at start-up).
+    await runCommand('Mistral: Review');
+    const missing = page.locator('.notification-toast', { hasText: 'no Mistral API key' });
+    await missing.waitFor({ timeout: 30_000 });
+    await shot('02-missing-key-error');
+    await missing.locator('.monaco-button', { hasText: 'Set API Key' }).click();
+    await enterKey(keys.wrongKey);
+    await page.locator('.statusbar-item', { hasText: 'API key saved; server restarted' }).waitFor({ state: 'hidden', timeout: 15_000 });
+
+    await runCommand('Mistral: Review');
+    const rejected = page.locator('.notification-toast', { hasText: 'The key in use is the one stored with' });
+    await rejected.waitFor({ timeout: 30_000 });
+    await shot('02b-rejected-key-error');
+    await rejected.locator('.monaco-button', { hasText: 'Set API Key' }).click();
+    await enterKey(scenario.apiKey, '02c-set-api-key');
   });
 
   const fix = scenario.steps.fix;
@@ -206,9 +228,13 @@ try {
     await waitUntil('the proposed text in the diff', async () =>
       normalize(await diff.locator('.editor.modified .view-lines').innerText()).includes(fix.mustSeeInDiff),
     );
+    // The model's one-line explanation heads the question, and the pending fix shows in the status bar.
+    await toast.filter({ hasText: fix.explanation }).waitFor();
+    await statusItem(`Mistral: fix pending for ${path.basename(fix.file)}`).waitFor();
     await shot('03-fix-preview');
     await toast.locator('.monaco-button', { hasText: 'Accept' }).click();
     await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
+    await statusItem(`Mistral: fix pending for ${path.basename(fix.file)}`).waitFor({ state: 'hidden' });
     await page.locator(`.tab.active[data-resource-name="${path.basename(fix.file)}"]`).waitFor();
     await waitUntil('the fix in the editor', async () => normalize(await activeEditorText()).includes(fix.mustSeeInDiff));
     await page.keyboard.press('Control+S');
@@ -218,7 +244,7 @@ try {
   });
 
   const codeAction = scenario.steps.codeAction;
-  await step('the light bulb (Ctrl+.) Mistral: Fix goes through the same preview; Reject changes nothing', async () => {
+  await step('the light bulb (Ctrl+.) Mistral: Fix goes through the same preview; Reject from the status bar changes nothing', async () => {
     await fake('/_fake/replies', [codeAction.reply]);
     await openFile(codeAction.file, codeAction.line);
     const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Mistral: Fix' }).first();
@@ -244,8 +270,15 @@ try {
     await waitUntil('the proposed text in the diff', async () =>
       normalize(await diff.locator('.editor.modified .view-lines').innerText()).includes(codeAction.mustSeeInDiff),
     );
-    await toast.locator('.monaco-button', { hasText: 'Reject' }).click();
+    // The decision stays reachable after the notification: the status bar item.
+    const pendingItem = statusItem(`Mistral: fix pending for ${path.basename(codeAction.file)}`);
+    await pendingItem.click();
+    const reject = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reject' });
+    await reject.waitFor();
+    await shot('05b-fix-pending-menu');
+    await reject.click();
     await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
+    await pendingItem.waitFor({ state: 'hidden' });
     const name = path.basename(codeAction.file);
     await page.locator(`.tab[data-resource-name="${name}"]`).first().waitFor();
     if (await page.locator(`.tab.dirty[data-resource-name="${name}"]`).count()) {
@@ -284,6 +317,24 @@ try {
         throw new Error(`explain view lacks ${JSON.stringify(needle)}: ${JSON.stringify(full)}`);
       }
     }
+    // Code blocks are coloured: a highlighted keyword does not have the text's colour.
+    const colours = await waitUntil('a highlighted keyword in the explain view', async () => {
+      for (const frame of page.frames()) {
+        const found = await frame
+          .evaluate(() => {
+            const keyword = document.querySelector('pre .hljs-keyword');
+            return keyword ? { keyword: getComputedStyle(keyword).color, text: getComputedStyle(document.body).color } : undefined;
+          })
+          .catch(() => undefined);
+        if (found) {
+          return found;
+        }
+      }
+      return undefined;
+    });
+    if (colours.keyword === colours.text) {
+      throw new Error(`code in the explain view is not coloured: ${JSON.stringify(colours)}`);
+    }
     await shot('07-explain-done');
   });
 
@@ -306,6 +357,38 @@ try {
     await shot('08-explain-cancelled');
   });
 
+  await step("the explain view's Stop button stops a streaming answer", async () => {
+    const before = (await fake('/_fake/disconnects')).length;
+    await fake('/_fake/replies', [cancel.reply]);
+    await openFile(cancel.file, cancel.line);
+    await runCommand('Mistral: Explain');
+    await waitUntil('the first words of the long explanation', () => webviewText((text) => text.includes(cancel.firstWords) && !text.includes('Cancelled.')), 30_000);
+    const clicked = await waitUntil('the Stop button', async () => {
+      for (const frame of page.frames()) {
+        const done = await frame
+          .evaluate(() => {
+            const stop = document.getElementById('stop');
+            if (!stop || stop.hidden) {
+              return false;
+            }
+            stop.click();
+            return true;
+          })
+          .catch(() => false);
+        if (done) {
+          return true;
+        }
+      }
+      return false;
+    });
+    if (!clicked) {
+      throw new Error('no Stop button in the explain view');
+    }
+    await waitUntil('"Cancelled." in the explain view', () => webviewText((text) => text.includes('Cancelled.')), 10_000);
+    await waitUntil('the HTTP stream closed', async () => (await fake('/_fake/disconnects')).length > before, 10_000);
+    await statusItem('Mistral: idle').waitFor();
+  });
+
   const tests = scenario.steps.tests;
   await step('Generate Tests from the editor context menu (Mistral submenu) opens the new test file', async () => {
     await fake('/_fake/replies', [tests.reply]);
@@ -321,7 +404,13 @@ try {
     await item.click();
     await page.locator(`.tab.active[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor({ timeout: 30_000 });
     await waitUntil('the generated test in the editor', async () => normalize(await activeEditorText()).includes(tests.mustSee));
+    // Where the tests went, said in words, with a button that opens the file.
+    const told = page.locator('.notification-toast', { hasText: `created ${tests.testFile} with the new tests` });
+    await told.waitFor({ timeout: 15_000 });
     await shot('10-tests-generated');
+    await openFile(tests.file);
+    await told.locator('.monaco-button', { hasText: 'Open' }).click();
+    await page.locator(`.tab.active[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor();
   });
 
   const review = scenario.steps.review;
@@ -356,6 +445,36 @@ try {
       }
     }
     await shot('12-review-on-save-problems');
+  });
+
+  await step('Restart Server keeps review on save on and brings the findings back from the cache', async () => {
+    const chatsBefore = (await fake('/_fake/requests')).filter((r) => r.path.endsWith('/chat/completions')).length;
+    await runCommand('Notifications: Clear All Notifications');
+    await runCommand('Mistral: Restart Server');
+    // The restarted server starts from the settings (off); the extension toggles it back on.
+    await page.locator('.notification-toast', { hasText: 'review on save is on' }).waitFor({ timeout: 30_000 });
+    await statusItem('Mistral: idle, review on save on').waitFor({ timeout: 30_000 });
+    const problems = page.locator('.statusbar-item[id="status.problems"]');
+    await waitUntil(
+      `${review.expectedProblems} problems again after the restart`,
+      async () => {
+        const label = (await problems.getAttribute('aria-label')) ?? (await problems.innerText());
+        const counts = [...label.matchAll(/(\d+)/g)].map((m) => Number(m[1]));
+        return counts.reduce((a, b) => a + b, 0) === review.expectedProblems;
+      },
+      30_000,
+    );
+    const panelText = await page.locator('.markers-panel').first().innerText();
+    for (const needle of review.mustSee) {
+      if (!panelText.includes(needle)) {
+        throw new Error(`Problems panel lacks ${JSON.stringify(needle)} after the restart: ${JSON.stringify(panelText)}`);
+      }
+    }
+    const chatsAfter = (await fake('/_fake/requests')).filter((r) => r.path.endsWith('/chat/completions')).length;
+    if (chatsAfter !== chatsBefore) {
+      throw new Error(`the restored findings cost ${chatsAfter - chatsBefore} model request(s)`);
+    }
+    await shot('13-after-restart');
   });
 
   writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));

@@ -14,6 +14,8 @@ vi.mock('vscode-languageclient/node', () => {
   }
   return { ResponseError, LSPErrorCodes: { RequestCancelled: -32800 } };
 });
+import { ReviewOnSaveToggle, type StateStore } from '../../src/common/reviewToggle';
+import { registerLogger } from '../../src/common/log';
 import { NotRunningError } from '../../src/common/server';
 import { StatusModel } from '../../src/common/status';
 import { Actions } from '../../src/features/actions';
@@ -32,7 +34,20 @@ const range = (sl: number, sc: number, el: number, ec: number) => ({
     other.start.line <= el && other.end.line >= sl ? other : undefined,
 });
 
-function setup(result: unknown = {}) {
+/** An in-memory `vscode.Memento`. */
+function memento(): StateStore & { values: Map<string, unknown> } {
+  const values = new Map<string, unknown>();
+  return {
+    values,
+    get: <T>(key: string) => values.get(key) as T | undefined,
+    update: async (key: string, value: unknown) => {
+      if (value === undefined) values.delete(key);
+      else values.set(key, value);
+    },
+  };
+}
+
+function setup(result: unknown = {}, configured = false, state = memento()) {
   const document = { uri: vscode.Uri.parse(URI), version: 7, getText: () => 'def add(a, b):\n    return a - b\n' };
   mock.window.activeTextEditor = { document, selection: range(1, 4, 1, 4) };
   (vscode.workspace as unknown as { textDocuments: unknown[] }).textDocuments = [document];
@@ -52,8 +67,9 @@ function setup(result: unknown = {}) {
   status.setServer('running');
   const fixes = { show: vi.fn(async () => undefined) };
   const explainView = { start: vi.fn(), complete: vi.fn(), fail: vi.fn() };
-  const actions = new Actions(server as never, status, fixes as never, explainView as never, () => true);
-  return { actions, server, status, fixes, explainView, document };
+  const toggle = new ReviewOnSaveToggle(state);
+  const actions = new Actions(server as never, status, fixes as never, explainView as never, () => true, toggle, () => configured);
+  return { actions, server, status, fixes, explainView, document, toggle, state };
 }
 
 beforeEach(() => {
@@ -126,9 +142,14 @@ describe('Actions', () => {
 
   it('does not repeat errors the server already showed, but shows its own', async () => {
     const { actions, server } = setup();
+    const channel = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn(), appendLine: vi.fn() };
+    registerLogger(channel as never);
     server.executeCommand.mockRejectedValueOnce(new ResponseError(-32803, 'HTTP 401: the API key was refused'));
     await actions.review();
     expect(mock.window.showErrorMessage).not.toHaveBeenCalled();
+    // An expected failure is one warning line in the log, not an [error].
+    expect(channel.warn).toHaveBeenCalledWith('Server error -32803: HTTP 401: the API key was refused');
+    expect(channel.error).not.toHaveBeenCalled();
     actions.report(new NotRunningError());
     expect(mock.window.showErrorMessage).toHaveBeenCalledWith(expect.stringContaining('not running'), 'Restart Server', 'Show Logs');
   });
@@ -145,5 +166,47 @@ describe('Actions', () => {
     const { actions, status } = setup({ reviewOnSave: true });
     await actions.toggleReviewOnSave();
     expect(status.reviewOnSave).toBe(true);
+  });
+
+  it('keeps a toggle of review on save in workspace state, and forgets one that matches the settings', async () => {
+    const state = memento();
+    const { actions } = setup({ reviewOnSave: true }, false, state);
+    await actions.toggleReviewOnSave();
+    expect(state.values.get('mistral.reviewOnSaveToggle')).toBe(true);
+    const back = setup({ reviewOnSave: false }, false, state);
+    await back.actions.toggleReviewOnSave();
+    expect(state.values.has('mistral.reviewOnSaveToggle')).toBe(false);
+  });
+
+  it('toggles a restarted server back to the workspace state, and leaves one that matches alone', async () => {
+    const state = memento();
+    await state.update('mistral.reviewOnSaveToggle', true);
+    const restarted = setup({ reviewOnSave: true }, false, state);
+    await restarted.actions.restoreReviewOnSave();
+    expect(restarted.server.executeCommand).toHaveBeenCalledWith('mistral.toggleReviewOnSave');
+    expect(restarted.status.reviewOnSave).toBe(true);
+    expect(state.values.get('mistral.reviewOnSaveToggle')).toBe(true);
+
+    const settingNowOn = setup({ reviewOnSave: true }, true, state);
+    await settingNowOn.actions.restoreReviewOnSave();
+    expect(settingNowOn.server.executeCommand).not.toHaveBeenCalled();
+  });
+
+  it('Generate Tests says which file got the tests, created or appended, with an Open button', async () => {
+    const { actions } = setup({ applied: true, testUri: 'file:///w/tests/test_buggy.py', testFileCreated: true });
+    (vscode.window as unknown as { visibleTextEditors: unknown[] }).visibleTextEditors = [
+      { document: { uri: vscode.Uri.parse('file:///w/tests/test_buggy.py') } },
+    ];
+    await actions.generateTests();
+    expect(mock.window.showInformationMessage).toHaveBeenCalledWith(
+      'Mistral: created tests/test_buggy.py with the new tests (not saved yet).',
+      'Open',
+    );
+    const appended = setup({ applied: true, testUri: 'file:///w/tests/test_buggy.py', testFileCreated: false });
+    await appended.actions.generateTests();
+    expect(mock.window.showInformationMessage).toHaveBeenLastCalledWith(
+      'Mistral: appended the new tests to tests/test_buggy.py (not saved yet).',
+      'Open',
+    );
   });
 });

@@ -91,6 +91,29 @@ describe('ExplainView', () => {
     expect(cancel).toHaveBeenCalledTimes(1);
   });
 
+  it('its Stop button cancels the streaming run, and does nothing once the answer is complete', () => {
+    mock.commands.executeCommand.mockResolvedValue('<p></p>');
+    const cancel = vi.fn();
+    const view = new ExplainView(new StreamRouter(), cancel);
+    view.start('e1', 'a.py');
+    const panel = mock.panels[0]!;
+    expect(panel.webview.html).toContain('id="stop"');
+    panel.receive.fire({ type: 'stop' });
+    expect(cancel).toHaveBeenCalledWith('e1');
+    view.complete('e1', 'done', false);
+    panel.receive.fire({ type: 'stop' });
+    expect(cancel).toHaveBeenCalledTimes(1);
+  });
+
+  it('colours highlighted code blocks for light and dark themes', () => {
+    mock.commands.executeCommand.mockResolvedValue('<p></p>');
+    const view = new ExplainView(new StreamRouter(), vi.fn());
+    view.start('e1', 'a.py');
+    const html = mock.panels[0]!.webview.html;
+    expect(html).toMatch(/\.hljs-keyword[^{]*\{ color: #0000ff; \}/);
+    expect(html).toMatch(/body\.vscode-dark \.hljs-string[^{]*\{ color: #ce9178; \}/);
+  });
+
   it('reuses one panel and ignores the stream of a replaced run', async () => {
     mock.commands.executeCommand.mockImplementation(async (_c: string, text: string) => `<p>${text}</p>`);
     const router = new StreamRouter();

@@ -90,6 +90,26 @@ describe('FixPreview', () => {
     preview.dispose();
   });
 
+  it("shows the model's explanation in the notification and the diff title, and reports the pending fix until decided", async () => {
+    const run = runner();
+    const preview = new FixPreview(run);
+    const seen: unknown[] = [];
+    preview.onDidChangePending((pending) => seen.push(pending));
+    const explained = { ...result(), explanation: 'The subtraction should be an addition' };
+    await preview.show(documentWith(ORIGINAL, 3), { text: ORIGINAL, version: 3 }, explained, 'fx1', URI);
+    expect(shown?.[2]).toBe('buggy.py: Mistral fix — The subtraction should be an addition');
+    expect(mock.window.showInformationMessage).toHaveBeenCalledWith(
+      'Mistral: apply this fix to buggy.py? The subtraction should be an addition.',
+      ACCEPT,
+      REJECT,
+    );
+    // The notification was dismissed: the fix is still pending, and said so.
+    expect(seen).toEqual([{ id: 'fx1', name: 'buggy.py', explanation: 'The subtraction should be an addition' }]);
+    await preview.reject();
+    expect(seen).toEqual([expect.anything(), undefined]);
+    preview.dispose();
+  });
+
   it('Reject runs mistral.rejectFix and applies nothing', async () => {
     mock.window.showInformationMessage!.mockResolvedValueOnce(REJECT);
     const run = runner();

@@ -50,6 +50,19 @@ describe('buildServerSettings', () => {
     ).toEqual({ actions: { tests: { temperature: null } } });
   });
 
+  it('folds the checkbox and the language list into the one reviewOnSave value of the server', () => {
+    const languages = { defaultValue: [], globalValue: ['python', ' go '] };
+    expect(buildServerSettings(inspectFrom({ reviewOnSave: { globalValue: true }, reviewOnSaveLanguages: languages }))).toEqual({
+      reviewOnSave: ['python', 'go'],
+    });
+    // The checkbox is the switch: a list alone turns nothing on.
+    expect(buildServerSettings(inspectFrom({ reviewOnSave: { globalValue: false }, reviewOnSaveLanguages: languages }))).toEqual({
+      reviewOnSave: false,
+    });
+    expect(buildServerSettings(inspectFrom({ reviewOnSaveLanguages: languages }))).toEqual({});
+    expect(buildServerSettings(inspectFrom({ reviewOnSave: { globalValue: true } }))).toEqual({ reviewOnSave: true });
+  });
+
   it('never reads an apiKey setting', () => {
     expect(SERVER_LEAF_KEYS).not.toContain('apiKey');
     expect(buildServerSettings(inspectFrom({ apiKey: { globalValue: 'sk-leak' } }))).toEqual({});

@@ -92,3 +92,13 @@ describe('StatusBar', () => {
     expect(item.dispose).toHaveBeenCalled();
   });
 });
+
+describe('no API key', () => {
+  it('keeps saying so in the idle item until a key is set', () => {
+    const model = running();
+    model.setKeyMissing(true);
+    expect(model.view()).toMatchObject({ text: '$(key) Mistral: set API key', label: 'Mistral: idle, no API key', severity: 'warning' });
+    model.setKeyMissing(false);
+    expect(model.view().text).toBe('$(sparkle) Mistral');
+  });
+});

@@ -79,6 +79,7 @@ export const window = {
   showInformationMessage: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
   showWarningMessage: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
   showErrorMessage: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
+  showQuickPick: vi.fn(async (..._args: unknown[]) => undefined as unknown),
   showTextDocument: vi.fn(async (document: unknown) => ({ document })),
   setStatusBarMessage: vi.fn(),
   visibleTextEditors: [] as unknown[],
@@ -115,11 +116,14 @@ export const workspace = {
   workspaceFolders: [] as unknown[],
   textDocuments: [] as unknown[],
   openTextDocument: vi.fn(),
+  asRelativePath: vi.fn((uri: Uri) => uri.path.replace(/^\/w\//, '')),
   registerTextDocumentContentProvider: vi.fn((scheme: string, provider: { provideTextDocumentContent(uri: Uri): string }) => {
     contentProviders.set(scheme, provider);
     return new Disposable(() => contentProviders.delete(scheme));
   }),
 };
+
+export const env = { remoteName: undefined as string | undefined };
 
 export const languages = { getDiagnostics: vi.fn(() => []) };
 export const extensions = { getExtension: vi.fn(() => undefined) };
