@@ -26,6 +26,7 @@ async def run(ctx: ActionContext) -> None:
 
     request, target = ctx.request, ctx.target
     answer = await ctx.ask(build_messages("explain", ctx.prompt_context(), instruction=request.instruction))
+    answer.require_text("explain")  # an empty or thinking-only answer is a message, not an empty document
     if not request.show_result:
         return
     await present(ctx.editor, ctx.doc, target.name or f"line {target.start_line + 1}", answer.text, ctx.result)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError
-from mistral_lsp.prompting.replies import extract_code_block
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.text.testfiles import conventional_test_file, project_root
 from mistral_lsp.text.uris import from_path, to_path
@@ -60,9 +59,7 @@ async def run(ctx: ActionContext) -> None:
     answer = await ctx.ask(
         build_messages("tests", ctx.prompt_context(), instruction=request.instruction, test_file=test_context)
     )
-    code = extract_code_block(answer.text)
-    if code is None:
-        raise ActionError("the model's answer held no test code; run Generate tests again")
+    code = answer.require_code("tests")
 
     test_uri = from_path(test_path)
     edit, first_line = _append_edit(editor, test_uri, existing, existing_version, code, create=existing is None)

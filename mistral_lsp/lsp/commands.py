@@ -78,7 +78,9 @@ async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionAr
     try:
         prepared = prepare(ls, spec.name, args)
     except ActionError as exc:
-        ls.show_message(f"Mistral: {exc}")
+        # The client asked for something it cannot have (no document, no argument): its mistake,
+        # answered with the error and logged, not popped up.
+        ls.note_client_mistake(f"{spec.command}: {exc}")
         raise JsonRpcException(message=str(exc), code=REQUEST_FAILED) from None
     runs = ls.session.runs
     run = Run(
@@ -116,7 +118,7 @@ def cancel_command(ls: MistralLanguageServer, args: RunArguments | None = None) 
 async def accept_fix_command(ls: MistralLanguageServer, args: FixDecisionArguments) -> Any:
     pending = ls.session.take_preview(args.id)
     if pending is None:
-        message = f"there is no previewed fix {args.id!r} (it was already accepted, rejected or expired)"
+        message = f"there is no previewed fix {args.id[:40]!r} (it was already accepted, rejected or expired)"
         ls.show_message(f"Mistral: {message}", types.MessageType.Warning)
         return ls.converter.unstructure(AppliedResult(applied=False, message=message))
     from mistral_lsp.actions import fix

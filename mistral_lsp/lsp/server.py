@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcRequestCancelled
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from mistral_lsp import __version__
 from mistral_lsp.actions.session import Session
-from mistral_lsp.logs import redactor
+from mistral_lsp.logs import one_line, redactor
+from mistral_lsp.lsp import wire
 from mistral_lsp.options import Settings, SettingsError, parse_settings
 from mistral_lsp.review.findings import FindingsStore
 from mistral_lsp.syntax.document import DocumentStore
@@ -65,6 +67,47 @@ class MistralProtocol(LanguageServerProtocol):
         super()._handle_cancel_notification(msg_id)
         self._server.hook(types.CANCEL_REQUEST)(self._server, msg_id)
 
+    # -- every request answered, no popups for the client's mistakes (see wire.py) ----------
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        return wire.structure(self, data)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, wire.Undecodable):
+            self._reject(message)
+        elif not hasattr(message, "jsonrpc"):
+            self._server.note_client_mistake(f"ignored a message that is not a JSON-RPC object ({type(message).__name__})")
+        else:
+            super().handle_message(message)
+
+    def _reject(self, message: wire.Undecodable) -> None:
+        if message.id is None:
+            self._server.note_client_mistake(f"ignored a malformed message: {message.error.message}")
+            return
+        log.info("answered request %s with an error: %s", message.id, message.error.message)
+        self._send_response(message.id, error=wire.short_error(message.error))
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        """pygls' version logs every failed request with a traceback at ERROR; most are expected
+        (a run that failed and told the user, bad arguments): one line at INFO, the traceback at
+        DEBUG. Only an unexpected exception is a bug of ours, and says "internal error"."""
+        self._request_futures.pop(msg_id, None)
+        if future.cancelled():
+            error = JsonRpcRequestCancelled(f"request {msg_id} was cancelled").to_response_error()
+            self._send_response(msg_id, error=error)
+            return
+        exc = future.exception()
+        if exc is None:
+            self._send_response(msg_id, result=future.result())
+        elif isinstance(exc, JsonRpcException):
+            log.info("request %s failed: %s", msg_id, one_line(exc.message))
+            log.debug("request %s failed", msg_id, exc_info=exc)
+            self._send_response(msg_id, error=wire.short_error(exc))
+        else:
+            log.error("internal error answering request %s", msg_id, exc_info=exc)
+            error = JsonRpcInternalError(message="mistral-lsp internal error; see its log").to_response_error()
+            self._send_response(msg_id, error=error)
+
 
 class MistralLanguageServer(LanguageServer):
     """Shared state of the server, and the actions' `Editor`; see the module docstring."""
@@ -81,6 +124,8 @@ class MistralLanguageServer(LanguageServer):
         self.findings = FindingsStore()
         self.session = Session()
         self.initialization_options: Any = None
+        # `clientInfo.name` from initialize: "Neovim", "Visual Studio Code"… (for the key hint).
+        self.client_name: str | None = None
         # Set once the first settings (initializationOptions, then workspace/configuration) are
         # in: a save or command arriving earlier waits for them instead of using the defaults.
         self._settings_loaded = asyncio.Event()
@@ -91,6 +136,24 @@ class MistralLanguageServer(LanguageServer):
         self._client_settings: tuple[Any, ...] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         redactor.add_secret(self._settings.resolved_api_key())
+
+    def note_client_mistake(self, message: str) -> None:
+        """A message from the client we could not use: logged (and in the editor's LSP log), never a popup."""
+        log.warning("%s", message)
+        self.log_message(f"mistral-lsp: {message}", types.MessageType.Warning)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls reports here what it could not answer: unparsable JSON, a failed notification
+        handler. The first is the client's mistake; the second a bug of ours. Neither pops up."""
+        from pygls.exceptions import FeatureNotificationError, FeatureRequestError
+
+        if source is FeatureRequestError:
+            return  # the request was answered with the error
+        if source is FeatureNotificationError:
+            log.error("internal error handling a notification", exc_info=error)
+            self.log_message("mistral-lsp internal error handling a notification; see its log", types.MessageType.Error)
+            return
+        self.note_client_mistake(f"ignored a malformed message ({wire.describe(error)})")
 
     def hook(self, method: str) -> Callable[..., None]:
         return self.protocol_hooks.get(method, _no_hook)
@@ -177,10 +240,17 @@ class MistralLanguageServer(LanguageServer):
     # -- the Editor protocol (actions/editor.py) -------------------------------------------------
 
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        self.window_show_message(types.ShowMessageParams(type=kind, message=redactor.redact(message)))
+        """One short line (see `logs.one_line`), redacted."""
+        text = one_line(redactor.redact(message), wire.MAX_SHOWN)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=text))
 
     def log_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=redactor.redact(message)))
+
+    @property
+    def key_hint(self) -> str:
+        """How to set the API key, in the words of the editor's plugin (chosen by `clientInfo.name`)."""
+        return key_hint_for(self.client_name)
 
     async def open_reporter(
         self, run: Run, *, title: str, message: str = "waiting for the model", stream: bool = True
@@ -220,3 +290,13 @@ class MistralLanguageServer(LanguageServer):
 
 def _no_hook(*_: Any) -> None:
     return None
+
+
+def key_hint_for(client_name: str | None) -> str:
+    """Where this editor's plugin takes the API key from (editors/*/README.md)."""
+    name = (client_name or "").lower()
+    if "neovim" in name or name == "nvim":
+        return "set MISTRAL_API_KEY or api_key_cmd in require('mistral').setup(), then run :Mistral restart"
+    if "code" in name or "codium" in name or "cursor" in name:
+        return 'run "Mistral: Set API Key" from the Command Palette'
+    return "set the MISTRAL_API_KEY environment variable or the mistral.apiKey setting"

@@ -191,8 +191,17 @@ def parse_completion(body: bytes) -> ChatResult:
     return collect(events, model=decoder.model)
 
 
+CUT_OFF = "the answer was cut off before it finished (the stream ended without [DONE] or a finish_reason)"
+
+
 async def iter_events(response: httpx.Response) -> AsyncGenerator[StreamEvent, None]:
-    """Events of a 200 response; ends at `[DONE]` or when the server closes the stream cleanly."""
+    """Events of a 200 response, ending with `Finish`.
+
+    A stream is complete only when it ends with `[DONE]` or after a chunk carrying a
+    `finish_reason`. A proxy or load balancer cutting a response looks like a clean end of the
+    body (close-delimited, or a chunked body whose terminator the proxy wrote itself): that is
+    a `StreamError`, never a shorter answer.
+    """
     content_type = response.headers.get("content-type", "")
     if "text/event-stream" not in content_type:
         if "json" not in content_type:
@@ -208,11 +217,13 @@ async def iter_events(response: httpx.Response) -> AsyncGenerator[StreamEvent, N
         yield Finish(result.finish_reason, result.tool_calls)
         return
     decoder = ChunkDecoder()
+    done = False
     async for sse in EventSource(response).aiter_sse():
         data = sse.data.strip()
         if sse.event == "error":
             raise StreamError(f"the server reported an error mid-stream: {data[:200]}")
         if data == "[DONE]":
+            done = True
             break
         if not data:
             continue
@@ -222,4 +233,6 @@ async def iter_events(response: httpx.Response) -> AsyncGenerator[StreamEvent, N
             raise StreamError(f"malformed chunk from the server: {data[:120]!r}") from None
         for event in decoder.feed(chunk):
             yield event
+    if not done and decoder.finish_reason is None:
+        raise StreamError(CUT_OFF, "try again")
     yield decoder.finish()
