@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from mistral_lsp.actions.errors import ActionError, RunFailed
+from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.actions.target import select, target_key
 from mistral_lsp.logs import one_line, redactor
@@ -50,14 +50,29 @@ class Prepared:
 def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Prepared:
     """Check `request` and select its target; `ActionError` says what is wrong."""
     if request is None:
-        raise ActionError("the command needs one argument object {uri, range}; see docs/protocol.md")
+        raise BadArguments("the command needs one argument object {uri, range}; see docs/protocol.md")
     if not request.uri:
-        raise ActionError("the command's argument has no 'uri'")
+        raise BadArguments("the command's argument has no 'uri'")
     doc = editor.documents.get(request.uri)
     if doc is None:
         raise ActionError(f"{short_uri(request.uri)} is not open in the editor; open it and run the action again")
+    check_range(doc, request.range)
     target = select(action, doc, request.range)
     return Prepared(action, request, doc, target, target_key(doc, target))
+
+
+def check_range(doc: Document, range_: Any) -> None:
+    """A range the document can hold: lines that exist (a character past a line's end means its
+    end, as LSP says), start before end. Anything else is the client's mistake."""
+    if range_ is None:
+        return
+    start, end = range_.start, range_.end
+    lines = max(len(doc.lines), 1)
+    for name, position in (("range.start", start), ("range.end", end)):
+        if position.line > lines:
+            raise BadArguments(f"{name}.line {position.line} is outside the document ({lines} lines)")
+    if (start.line, start.character) > (end.line, end.character):
+        raise BadArguments("range.start is after range.end")
 
 
 @dataclasses.dataclass

@@ -16,6 +16,7 @@ client's input at length: a 1 MB URI is described by where it was, not by its va
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import attrs
@@ -59,7 +60,11 @@ def describe(exc: BaseException) -> str:
             # cattrs says "invalid value for type, expected str @ $.params.textDocument.uri".
             what, _, where = detail.rpartition(" @ ")
             where = where.removeprefix("$.").removeprefix("params.").removeprefix("$")
+            # The wire's names, not Python's: text_document → textDocument.
+            where = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), where)
             what = what.removeprefix("invalid value for type, ")
+            if what.startswith("expected Optional") or what.startswith("expected Union"):
+                what = "wrong type"
             parts.append(one_line(f"{where or 'params'}: {what or detail}", _PART))
         return "; ".join(parts[:4]) + ("; …" if len(parts) > 4 else "")
     return one_line(str(exc) or type(exc).__name__, _PART)
