@@ -148,6 +148,9 @@ def cancel_command(ls: MistralLanguageServer, args: RunArguments | None = None) 
 
 async def accept_fix_command(ls: MistralLanguageServer, args: FixDecisionArguments) -> Any:
     pending = ls.session.take_preview(args.id)
+    if pending is None and not ls.session.was_issued(args.id):
+        ls.note_client_mistake(f"mistral.acceptFix: no preview was ever made with id {args.id[:40]!r}")
+        raise JsonRpcInvalidParams(message=f"invalid argument for mistral.acceptFix: no preview has id {args.id[:40]!r}")
     if pending is None:
         message = f"there is no previewed fix {args.id[:40]!r} (it was already accepted, rejected or expired)"
         ls.show_message(f"Mistral: {message}", types.MessageType.Warning)

@@ -73,10 +73,15 @@ class MistralProtocol(LanguageServerProtocol):
         return wire.structure(self, data)
 
     def handle_message(self, message: Any) -> None:
-        if isinstance(message, wire.Undecodable):
+        if isinstance(message, list):  # a JSON-RPC batch: LSP has none
+            for item in message:
+                self.handle_message(wire.not_supported_in_batch(item))
+        elif isinstance(message, wire.Undecodable):
             self._reject(message)
         elif not hasattr(message, "jsonrpc"):
             self._server.note_client_mistake(f"ignored a message that is not a JSON-RPC object ({type(message).__name__})")
+        elif message.jsonrpc != "2.0":
+            self._reject(wire.wrong_version(message))
         else:
             super().handle_message(message)
 

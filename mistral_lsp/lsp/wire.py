@@ -84,7 +84,11 @@ def structure(protocol: JsonRPCProtocol, data: dict[str, Any]) -> Any:
             if "error" in data:
                 return converter.structure(data, ResponseErrorMessage)
             if "method" in data:
-                return converter.structure(data, message_type(str(method)) or JsonRPCRequestMessage)
+                request = converter.structure(data, message_type(str(method)) or JsonRPCRequestMessage)
+                if not hasattr(request, "id"):  # a notification's method, sent as a request
+                    return Undecodable(data["id"] if _valid_id(data["id"]) else None, str(method)[:_PART],
+                                       JsonRpcInvalidRequest(message=f"Invalid Request: {str(method)[:_PART]} is a notification"))
+                return request
             response_type = protocol._result_types.pop(data["id"], None) or JsonRPCResponseMessage
             return converter.structure(data, response_type)
         return converter.structure(data, message_type(method or "") or JsonRPCNotification)
@@ -94,6 +98,25 @@ def structure(protocol: JsonRPCProtocol, data: dict[str, Any]) -> Any:
         request_id = data.get("id") if _valid_id(data.get("id")) and isinstance(method, str) else None
         log.debug("undecodable message", exc_info=True)
         return Undecodable(request_id, name, JsonRpcInvalidParams(message=message))
+
+
+def _answerable(message: Any) -> int | str | None:
+    """The id to answer `message` with, when it is a request."""
+    if isinstance(message, Undecodable):
+        return message.id
+    method, msg_id = getattr(message, "method", None), getattr(message, "id", None)
+    return msg_id if isinstance(method, str) and _valid_id(msg_id) else None
+
+
+def not_supported_in_batch(item: Any) -> Undecodable:
+    """A message that came inside a JSON-RPC batch: each request in it is answered InvalidRequest."""
+    return Undecodable(_answerable(item), None,
+                       JsonRpcInvalidRequest(message="Invalid Request: batches are not part of LSP"))
+
+
+def wrong_version(message: Any) -> Undecodable:
+    return Undecodable(_answerable(message), getattr(message, "method", None),
+                       JsonRpcInvalidRequest(message='Invalid Request: "jsonrpc" must be "2.0"'))
 
 
 def short_error(exc: JsonRpcException) -> Any:

@@ -79,7 +79,7 @@ class FaultEditor(Editor):
         original = protocol._handle_response
 
         def record(msg_id: Any, result: Any = None, error: Any = None) -> None:
-            if isinstance(msg_id, str) and msg_id.startswith("raw-"):
+            if msg_id not in protocol._request_futures:  # an answer to a raw message
                 self.raw_responses[msg_id] = (result, error)
                 if error is not None:
                     self.command_errors.append(str(error.message))
