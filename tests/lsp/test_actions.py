@@ -285,10 +285,13 @@ async def test_generate_tests_creates_conventional_file_then_appends(editor: Edi
     assert result.testUri == test_path.as_uri()
     assert test_path.read_text() == first + "\n"
     assert editor.client.shown_documents[-1].uri == test_path.as_uri()
-    second = "def test_round_up_integer():\n    assert round_up(2) == 2"
+    # The second run's imports join the file's import block, known ones are not repeated.
+    second_tests = "def test_round_up_integer():\n    assert round_up(2) == 2"
+    second = "import pytest\n\nfrom cart import round_up\n\n\n" + second_tests
     editor.fake.enqueue(Reply(text=fenced(second)))
     await editor.command("mistral.generateTests", {"uri": uri, "range": rng(13, 4, 13, 4)})
-    assert test_path.read_text() == first + "\n\n" + second + "\n"
+    assert test_path.read_text() == "from cart import round_up\nimport pytest\n" + first.split("\n", 1)[1] + "\n\n" \
+        + second_tests + "\n"
     shown = editor.client.shown_documents[-1]
     assert shown.selection is not None
     assert test_path.read_text().splitlines()[shown.selection.start.line] == "def test_round_up_integer():"
