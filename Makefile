@@ -21,9 +21,9 @@ demo: $(STAMP)
 test: lint
 	$(PY) -m pytest
 
-## test-fast: unit and LSP tests only (no editors)
+## test-fast: unit, LSP and fault-matrix tests only (no editors)
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit tests/client tests/lsp
+	$(PY) -m pytest tests/unit tests/client tests/lsp tests/faults
 
 ## lint: ruff, mypy (strict on the package) and the import-linter layer contracts
 lint: $(STAMP)

@@ -42,6 +42,23 @@ log = logging.getLogger(__name__)
 REQUEST_FAILED = -32803
 
 
+class _ClientMistakeInOneLine(logging.Filter):
+    """pygls logs a message it cannot parse (the client's mistake) with a traceback at ERROR:
+    one line at WARNING instead, the traceback only when debugging."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Unable to handle message" and record.exc_info:
+            error = record.exc_info[1]
+            record.msg, record.args = "ignored a malformed message: %s", (one_line(str(error), 200),)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            if not log.isEnabledFor(logging.DEBUG):
+                record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("pygls.server").addFilter(_ClientMistakeInOneLine())
+
+
 class MistralProtocol(LanguageServerProtocol):
     """pygls' protocol, running the registration table's protocol-level hooks."""
 

@@ -196,7 +196,7 @@ async def test_every_well_formed_request_is_answered_and_nothing_pops_up(ed: Fau
           f"{len(answered)} answered, {len(popups)} popups")
     assert len(messages) >= 2_000 and len(fuzz.expected) >= 500
     assert popups == []
-    for result, error in (ed.raw_responses[i] for i in answered):
+    for _result, error in (ed.raw_responses[i] for i in answered):
         if error is not None:
             assert len(error.message) <= 300 and "\n" not in error.message, error.message
     assert ed.texts[uri] == CART

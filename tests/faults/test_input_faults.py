@@ -95,7 +95,13 @@ ACTION_COMMANDS = [spec.command for spec in COMMANDS if "uri" in getattr(spec.ar
                    and spec.command != "mistral.applySuggestion"]
 CASES = [(f"{command}:{name}", command, build, code, cause)
          for command in ACTION_COMMANDS for name, build, code, cause in ACTION_CASES]
-CASES += [(f"{command}:{name}", command, (lambda args: lambda uri: args)(args), code, cause)
+
+
+def _given(arguments: Any) -> Any:
+    return lambda uri: arguments
+
+
+CASES += [(f"{command}:{name}", command, _given(args), code, cause)
           for name, command, args, code, cause in OTHER_CASES]
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mistral_lsp.review import cache as review_cache
 from mistral_lsp.options import DEFAULT_REVIEW_EXCLUDE
+from mistral_lsp.review import cache as review_cache
 from mistral_lsp.review.cache import CACHE_VERSION, ReviewCache, cache_path_for_workspace
 from mistral_lsp.review.findings import Finding
 from mistral_lsp.review.units import (
