@@ -5,9 +5,11 @@ conftest.py): alive, the cause named, nothing applied, the next action works.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
+from lsprotocol import types
 
 from mistral_lsp.testing.fake_api import Reply
 
@@ -20,6 +22,7 @@ from .conftest import (
     FaultEditor,
     assert_no_key,
     expect_refused,
+    rng,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -132,3 +135,25 @@ async def test_the_key_never_appears_in_any_output(ed: FaultEditor) -> None:
     assert ed.command_errors, "the cases above ran first"
     assert_no_key(ed)
 
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["apply", "preview"])
+async def test_the_target_edited_while_the_fix_streams_is_refused_in_one_line(ed: FaultEditor, preview: bool) -> None:
+    uri = await ed.open(f"edited-while-streaming-{preview}.py", CART)
+    ed.fake.reset()
+    ed.fake.enqueue(Reply(chunks=FIX_LINES, delay_per_chunk=0.2))
+    shown, edits = len(ed.shown()), len(ed.applied_edits)
+    running = asyncio.ensure_future(ed.attempt("mistral.fix", {"uri": uri, "range": IN_TOTAL, "preview": preview}))
+    await ed.wait_until(lambda: any(s.get("uri") == uri and s.get("delta") for s in ed.streams), what="the first text")
+    ed.edit(uri, [types.TextEdit(range=rng(9, 43, 9, 45), new_text="/ 1000")])  # the user types in the target
+    typed = ed.texts[uri]
+    result, error = await running
+    message = error.message if error else result["message"]
+    assert "was edited while it answered" in message and "run Fix again" in message
+    new_shown = ed.shown()[shown:]
+    assert len(new_shown) == 1 and "was edited while it answered" in new_shown[0], new_shown
+    assert "internal error" not in new_shown[0] and "\n" not in new_shown[0] and "Error" not in new_shown[0]
+    assert len(ed.applied_edits) == edits and ed.texts[uri] == typed
+    ed.fake.enqueue(GOOD_FIX)
+    result, error = await ed.attempt("mistral.fix", {"uri": uri, "range": IN_TOTAL})
+    assert error is None and result["applied"] is True and ed.texts[uri] == FIXED_CART
