@@ -55,7 +55,11 @@ def before_execute(ls: MistralLanguageServer, params: types.ExecuteCommandParams
     object so a malformed one is answered with InvalidParams naming the field."""
     current_work_done_token.set(params.work_done_token)
     spec = next((spec for spec in COMMANDS if spec.command == params.command), None)
-    if spec is None or spec.arguments is None or not params.arguments:
+    if spec is None or spec.arguments is None:
+        return
+    if not params.arguments:
+        if params.command in _ARGUMENT_REQUIRED:
+            raise JsonRpcInvalidParams(message=f"invalid argument for {params.command}: it needs one argument object")
         return
     argument = params.arguments[0]
     if not isinstance(argument, dict):
@@ -70,6 +74,9 @@ def before_execute(ls: MistralLanguageServer, params: types.ExecuteCommandParams
 
 
 _SCALARS = {str: "a string", bool: "true or false", int: "an integer"}
+# Commands without a default for their argument (the actions' commands answer a missing one
+# themselves, naming the fields it needs).
+_ARGUMENT_REQUIRED = frozenset({ACCEPT_FIX, REJECT_FIX, APPLY_SUGGESTION})
 
 
 def wrong_scalars(argument: dict[str, Any], cls: type) -> list[str]:

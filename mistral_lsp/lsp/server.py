@@ -29,7 +29,7 @@ from mistral_lsp.lsp import wire
 from mistral_lsp.options import Settings, SettingsError, parse_settings
 from mistral_lsp.review.findings import FindingsStore
 from mistral_lsp.syntax.document import DocumentStore
-from mistral_lsp.text.uris import to_path
+from mistral_lsp.text.uris import short_uri, to_path
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Reporter
@@ -83,6 +83,39 @@ class MistralProtocol(LanguageServerProtocol):
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         super()._handle_cancel_notification(msg_id)
         self._server.hook(types.CANCEL_REQUEST)(self._server, msg_id)
+
+    # -- documents: pygls' own bookkeeping fails on a document that is not open --------------
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[Any, Any, None]:
+        item = params.text_document
+        wrong = [name for name, value, kind in (("uri", item.uri, str), ("text", item.text, str),
+                                                ("languageId", item.language_id, str))
+                 if not isinstance(value, kind)]
+        if not isinstance(item.version, int) or isinstance(item.version, bool):
+            wrong.append("version")
+        if wrong:
+            self._server.note_client_mistake(f"ignored didOpen: wrong type of textDocument.{', '.join(wrong)}")
+            return
+        yield from super().lsp_text_document__did_open(params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Generator[Any, Any, None]:
+        if not self._is_open(params.text_document.uri, "didChange"):
+            return
+        yield from super().lsp_text_document__did_change(params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Generator[Any, Any, None]:
+        if not self._is_open(params.text_document.uri, "didClose"):
+            return
+        yield from super().lsp_text_document__did_close(params)
+
+    def _is_open(self, uri: Any, method: str) -> bool:
+        if isinstance(uri, str) and self._server.documents.get(uri) is not None:
+            return True
+        self._server.note_client_mistake(f"ignored {method} of a document that is not open ({short_uri(str(uri))})")
+        return False
 
     # -- every request answered, no popups for the client's mistakes (see wire.py) ----------
 
@@ -172,7 +205,9 @@ class MistralLanguageServer(LanguageServer):
         if source is FeatureRequestError:
             return  # the request was answered with the error
         if source is FeatureNotificationError:
-            log.error("internal error handling a notification", exc_info=error)
+            data = getattr(error, "data", None)
+            where = "".join(data.get("traceback", [])) if isinstance(data, dict) else ""
+            log.error("internal error handling a notification: %s\n%s", error, where)
             self.log_message("mistral-lsp internal error handling a notification; see its log", types.MessageType.Error)
             return
         self.note_client_mistake(f"ignored a malformed message ({wire.describe(error)})")

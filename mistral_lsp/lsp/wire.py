@@ -91,13 +91,28 @@ def structure(protocol: JsonRPCProtocol, data: dict[str, Any]) -> Any:
                 return request
             response_type = protocol._result_types.pop(data["id"], None) or JsonRPCResponseMessage
             return converter.structure(data, response_type)
-        return converter.structure(data, message_type(method or "") or JsonRPCNotification)
+        notification = converter.structure(data, message_type(method or "") or JsonRPCNotification)
+        if (problem := _bad_key(method, notification)) is not None:
+            return Undecodable(None, str(method), JsonRpcInvalidParams(message=f"Invalid params for {method}: {problem}"))
+        return notification
     except Exception as exc:
         name = method[:_PART] if isinstance(method, str) else None
         message = one_line(f"Invalid params for {name or 'the message'}: {describe(exc)}", MAX_SHOWN)
         request_id = data.get("id") if _valid_id(data.get("id")) and isinstance(method, str) else None
         log.debug("undecodable message", exc_info=True)
         return Undecodable(request_id, name, JsonRpcInvalidParams(message=message))
+
+
+# Notifications whose params name a request or a progress token: used as dictionary keys.
+_KEYED = {"$/cancelRequest": "id", "window/workDoneProgress/cancel": "token"}
+
+
+def _bad_key(method: Any, notification: Any) -> str | None:
+    name = _KEYED.get(method) if isinstance(method, str) else None
+    value = getattr(getattr(notification, "params", None), name, None) if name else None
+    if name and not _valid_id(value):
+        return f"{name}: expected an integer or a string"
+    return None
 
 
 def _answerable(message: Any) -> int | str | None:

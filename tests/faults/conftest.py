@@ -194,7 +194,10 @@ async def expect_fix_works(ed: FaultEditor, uri: str, text: str = CART) -> None:
 
 
 def assert_no_key(ed: FaultEditor) -> None:
+    """The key is in no output; and no case above met a bug of the server (an internal error)."""
     output = ed.all_output()
     assert output, "nothing was recorded"
     assert API_KEY not in output
     assert API_KEY[8:24] not in output  # not even a part of it
+    assert "internal error" not in output
+    assert " ERROR " not in ed.log_file.read_text(errors="replace")
