@@ -21,9 +21,9 @@ demo: $(STAMP)
 test: lint
 	$(PY) -m pytest
 
-## test-fast: unit, client, CLI and LSP tests (no editors)
+## test-fast: unit, client, CLI, LSP and fault-matrix tests (no editors)
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit tests/client tests/cli tests/lsp
+	$(PY) -m pytest tests/unit tests/client tests/cli tests/lsp tests/faults
 
 ## lint: ruff, mypy (strict on the package), the import-linter layer contracts, and the
 ## generated protocol files (schema, Lua, package.json) being up to date

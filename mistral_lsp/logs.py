@@ -55,6 +55,13 @@ class SecretRedactor(logging.Filter):
         return True
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """`text` as one line of at most `limit` characters: what users are shown (a message with a
+    line break makes Neovim ask to press Enter; a long one hides the cause)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 # The one redactor: logs, messages to the user and API errors all go through it.
 redactor = SecretRedactor()
 

@@ -47,6 +47,11 @@ class Editor(Protocol):
 
     def client(self) -> MistralClient: ...
 
+    @property
+    def key_hint(self) -> str:
+        """How to set the API key in this editor."""
+        ...
+
     def settings_loaded(self) -> bool:
         """Whether the first settings from the editor are in."""
         ...

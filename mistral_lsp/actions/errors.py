@@ -4,6 +4,8 @@ Errors::
 
     ActionError              the request cannot be served (document not open, no code in the
                              reply…); expected, the message says what to do
+     └── BadArguments        the client sent arguments no document can satisfy (a range
+                             outside the document): answered InvalidParams, logged, not shown
     RunFailed                raised by `run.perform` after the user was told: the LSP edge
                              answers the command with a RequestFailed error carrying `message`
     mistral.MistralError     (from the client) the API call failed: auth, rate limit, transport…
@@ -18,6 +20,10 @@ from __future__ import annotations
 
 class ActionError(Exception):
     """A request we cannot serve; the message says why and what to do."""
+
+
+class BadArguments(ActionError):
+    """The client's arguments are wrong: its mistake, not the user's."""
 
 
 class RunFailed(Exception):

@@ -2,8 +2,9 @@
 
 Our editor plugins render `mistral/stream` themselves (`showResult: false`). For every other
 client the answer must still be visible: it is written to a markdown file in the cache
-directory and opened with `window/showDocument` when the client supports it, else shown with
-`window/showMessage`.
+directory and opened with `window/showDocument` when the client supports it, else its start
+is shown with `window/showMessage` and the whole of it logged with `window/logMessage`. An answer
+with no text is a failure that says so, never an empty document.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ async def run(ctx: ActionContext) -> None:
 
     request, target = ctx.request, ctx.target
     answer = await ctx.ask(build_messages("explain", ctx.prompt_context(), instruction=request.instruction))
+    answer.require_text("explain")  # an empty or thinking-only answer is a message, not an empty document
     if not request.show_result:
         return
     await present(ctx.editor, ctx.doc, target.name or f"line {target.start_line + 1}", answer.text, ctx.result)
@@ -40,7 +42,9 @@ async def present(editor: Editor, doc: Document, subject: str, markdown: str, re
         result.explanation_uri = uri
         if await editor.show_document(types.ShowDocumentParams(uri=uri, take_focus=False)):
             return
-    editor.show_message(markdown.strip(), types.MessageType.Info)
+    # A message is one short line: the whole explanation goes to the client's log.
+    editor.log_message(f"# {subject}\n\n{markdown.strip()}", types.MessageType.Info)
+    editor.show_message(f"{subject}: {markdown.strip()}", types.MessageType.Info)
 
 
 def explanation_path(uri: str, subject: str) -> Path:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError
-from mistral_lsp.prompting.replies import explanation_of, extract_code_block
+from mistral_lsp.prompting.replies import explanation_of
 from mistral_lsp.text.edits import (
     RebaseError,
     detect_newline,
@@ -55,9 +55,7 @@ async def run(ctx: ActionContext) -> None:
     ctx.reporter.status("waiting for the model")
     answer = await ctx.ask(messages, prediction=target.text if editor.settings.backend == "mistral" else None)
 
-    code = extract_code_block(answer.text)
-    if code is None:
-        raise ActionError("the model's answer held no code to apply; try again or select less code")
+    code = answer.require_code("fix")
     ctx.result.explanation = explanation_of(answer.text)
     replacement = normalize_newlines(reindent(code.replace("\r\n", "\n"), target.indent), detect_newline(doc.text))
     fix = PendingFix(ctx.run.id, doc.uri, version, start, target.text, replacement)
@@ -65,8 +63,14 @@ async def run(ctx: ActionContext) -> None:
         ctx.result.applied, ctx.result.message = False, "the model found nothing to change"
         return
     if request.preview:
+        try:
+            edit = build_edit(editor, fix)
+        except RebaseError as exc:
+            raise ActionError(str(exc)) from None
         editor.session.keep_preview(fix)
-        ctx.result.edit, ctx.result.version, ctx.result.preview = build_edit(editor, fix), doc.version, True
+        current = editor.documents.get(doc.uri)
+        ctx.result.edit, ctx.result.preview = edit, True
+        ctx.result.version = current.version if current else doc.version
         return
     applied, message, applied_edit = await apply_fix(editor, fix)
     ctx.result.applied, ctx.result.edit, ctx.result.message = applied, applied_edit, message

@@ -1,7 +1,9 @@
 """The model call every action makes: one streamed chat request with the action's settings.
 
 The answer's text streams to the editor through the run's `Reporter` as it arrives; thinking
-is counted, never shown as answer text; usage is logged (never the prompt or the key).
+is counted, never shown as answer text; usage is logged (never the prompt or the key). The
+client raises when a stream ends without `[DONE]` or a finish_reason, so an `Answer` is whole;
+`require_code` / `require_text` refuse what is not usable (no closed block, nothing written).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from mistral_lsp.actions.errors import ActionError
+from mistral_lsp.prompting.replies import extract_code_block, missing_code_reason
 from mistral_lsp.protocol import Usage
 
 if TYPE_CHECKING:
@@ -29,6 +33,41 @@ class Answer:
     usage: Usage | None = None
     finish_reason: str | None = None
     first_token_s: float | None = None
+    thought: bool = False
+
+    def require_text(self, action: str) -> str:
+        """The answer's text; `ActionError` when the model wrote none (empty, or only thinking)."""
+        if self.text.strip():
+            return self.text
+        if self.finish_reason == "length":
+            raise ActionError(
+                f"the model used up maxTokens before writing an answer; raise mistral.actions.{action}.maxTokens"
+            )
+        if self.thought:
+            raise ActionError("the model only thought and wrote no answer; run the action again")
+        raise ActionError("the model's answer was empty; run the action again")
+
+    def require_code(self, action: str) -> str:
+        """The code of the answer's closed fenced block; `ActionError` naming what is wrong instead.
+
+        Only a complete, delimited block is ever applied: a cut block would drop the rest of the
+        user's function, and prose would be written into the source.
+        """
+        code = extract_code_block(self.text)
+        if code is not None:
+            return code
+        self.require_text(action)
+        reason = missing_code_reason(self.text)
+        if reason == "unclosed" and self.finish_reason == "length":
+            raise ActionError(
+                "the answer hit maxTokens before its code block ended, so nothing was applied; "
+                f"raise mistral.actions.{action}.maxTokens or select less code"
+            )
+        if reason == "unclosed":
+            raise ActionError("the model's code block was never closed, so nothing was applied; run it again")
+        if reason == "no_fence":
+            raise ActionError("the model answered without a code block, so nothing was applied; run it again")
+        raise ActionError("the model's code block was empty, so nothing was applied; run it again")
 
 
 async def stream_answer(
@@ -53,9 +92,7 @@ async def stream_answer(
 
     settings = editor.settings
     if not settings.resolved_api_key() and settings.backend == "mistral":
-        raise ConfigurationError(
-            "no Mistral API key", "set the MISTRAL_API_KEY environment variable or the mistral.apiKey setting"
-        )
+        raise ConfigurationError("no Mistral API key", editor.key_hint)
     client = editor.client()
     parameters = settings.action(action)
     request = ChatRequest(
@@ -79,6 +116,7 @@ async def stream_answer(
                 answer.text += event.text
                 reporter.delta(event.text)
             elif isinstance(event, ThinkingDelta):
+                answer.thought = True
                 reporter.thinking()
             elif isinstance(event, UsageEvent):
                 answer.usage = Usage(

@@ -37,7 +37,6 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from mistral_lsp.actions.runs import Run
-from mistral_lsp.logs import redactor
 from mistral_lsp.text.uris import to_path
 
 if TYPE_CHECKING:
@@ -94,9 +93,9 @@ class ReviewOnSave:
             await self.review(uri)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a bug of ours: a message and a log line, never a dead server
+        except Exception:  # a bug of ours: a message and a log line, never a dead server
             log.exception("review on save of %s failed", uri)
-            self._fail(f"internal error ({type(exc).__name__}: {exc}); see the log", key="internal")
+            self._fail("internal error in mistral-lsp; see its log and report the bug", key="internal")
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -230,7 +229,9 @@ class ReviewOnSave:
             progress.end("cancelled")
             raise
         except MistralError as exc:
-            message = redactor.redact(str(exc))
+            from mistral_lsp.actions.run import failure_message
+
+            message = failure_message(editor, exc)
             progress.end(f"failed: {message}")
             from mistral_lsp.mistral import AuthError, ConfigurationError, ModelNotFoundError
 

@@ -13,13 +13,15 @@ import dataclasses
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from mistral_lsp.actions.errors import ActionError, RunFailed
+from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.actions.target import select, target_key
-from mistral_lsp.logs import redactor
+from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.protocol import ActionArguments, ActionResult
+from mistral_lsp.text.edits import RebaseError
+from mistral_lsp.text.uris import short_uri
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Editor, Reporter
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from mistral_lsp.syntax.targets import Target
 
 log = logging.getLogger(__name__)
+
+# What the user is shown of a failure, at most (the command's error carries the same line).
+MAX_MESSAGE = 280
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,14 +50,29 @@ class Prepared:
 def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Prepared:
     """Check `request` and select its target; `ActionError` says what is wrong."""
     if request is None:
-        raise ActionError("the command needs one argument object {uri, range}; see docs/protocol.md")
+        raise BadArguments("the command needs one argument object {uri, range}; see docs/protocol.md")
     if not request.uri:
-        raise ActionError("the command's argument has no 'uri'")
+        raise BadArguments("the command's argument has no 'uri'")
     doc = editor.documents.get(request.uri)
     if doc is None:
-        raise ActionError(f"{request.uri} is not open in the editor; open it and run the action again")
+        raise ActionError(f"{short_uri(request.uri)} is not open in the editor; open it and run the action again")
+    check_range(doc, request.range)
     target = select(action, doc, request.range)
     return Prepared(action, request, doc, target, target_key(doc, target))
+
+
+def check_range(doc: Document, range_: Any) -> None:
+    """A range the document can hold: lines that exist (a character past a line's end means its
+    end, as LSP says), start before end. Anything else is the client's mistake."""
+    if range_ is None:
+        return
+    start, end = range_.start, range_.end
+    lines = max(len(doc.lines), 1)
+    for name, position in (("range.start", start), ("range.end", end)):
+        if position.line > lines:
+            raise BadArguments(f"{name}.line {position.line} is outside the document ({lines} lines)")
+    if (start.line, start.character) > (end.line, end.character):
+        raise BadArguments("range.start is after range.end")
 
 
 @dataclasses.dataclass
@@ -121,20 +141,35 @@ async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Report
         log.info("%s %s %s", action, run.id, reason)
         _uncancel()
         return result
-    except (ActionError, MistralError) as exc:
-        message = redactor.redact(str(exc))
-        reporter.end(f"failed: {message}", error=message)
-        editor.show_message(f"Mistral {action} failed: {message}")
+    except (ActionError, MistralError, RebaseError) as exc:  # expected: one line, traceback at DEBUG
+        message = failure_message(editor, exc)
         log.warning("%s %s failed: %s", action, run.id, message)
-        raise RunFailed(message) from None
-    except Exception as exc:  # a bug of ours: still a message, never a dead server
+        log.debug("%s %s failed", action, run.id, exc_info=True)
+        _fail(editor, reporter, action, message)
+    except Exception:  # a bug of ours: still a message, never a dead server
         log.exception("%s %s crashed", action, run.id)
-        message = f"internal error ({type(exc).__name__}: {redactor.redact(str(exc))}); see the log"
-        reporter.end(f"failed: {message}", error=message)
-        editor.show_message(f"Mistral {action} failed: {message}")
-        raise RunFailed(message) from None
+        _fail(editor, reporter, action, "internal error in mistral-lsp; see its log and report the bug")
     reporter.end(result.message or "done")
     return result
+
+
+def failure_message(editor: Editor, exc: BaseException) -> str:
+    """The one line a user is shown for an expected failure: the cause, then the remedy."""
+    from mistral_lsp.mistral import MistralError
+    from mistral_lsp.mistral.errors import KEY_HINT
+
+    if isinstance(exc, MistralError) and exc.hint == KEY_HINT:
+        text = f"{exc.message}; {editor.key_hint}"  # the remedy in the words of this editor's plugin
+    else:
+        text = str(exc)
+    return one_line(redactor.redact(text), MAX_MESSAGE)
+
+
+def _fail(editor: Editor, reporter: Reporter, action: str, message: str) -> NoReturn:
+    """Tell the user once (the stream's `error`, and a message), then end the command with it."""
+    reporter.end(f"failed: {message}", error=message)
+    editor.show_message(f"Mistral {action} failed: {message}")
+    raise RunFailed(message) from None
 
 
 def _uncancel() -> None:

@@ -29,6 +29,9 @@ class Session:
     def __init__(self) -> None:
         self.runs = RunRegistry()
         self._pending_fixes: dict[str, PendingFix] = {}
+        # Every preview id ever issued: an unknown id is the client's mistake, a known one that
+        # is no longer pending is news for the user (it expired, or was already decided).
+        self._issued_previews: set[str] = set()
         # `mistral.toggleReviewOnSave` overrides the setting for the session: (the configured
         # value when toggled, the toggled value). It holds until the setting itself changes.
         self._toggle: tuple[ReviewOnSaveValue, ReviewOnSaveValue] | None = None
@@ -43,6 +46,10 @@ class Session:
             if now - old.created > PREVIEW_TTL_S:
                 del self._pending_fixes[fix_id]
         self._pending_fixes[fix.id] = fix
+        self._issued_previews.add(fix.id)
+
+    def was_issued(self, fix_id: str) -> bool:
+        return fix_id in self._issued_previews
 
     def take_preview(self, fix_id: str) -> PendingFix | None:
         """The previewed fix `fix_id`, forgotten (it is decided once)."""

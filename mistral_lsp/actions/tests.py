@@ -2,8 +2,9 @@
 
 The test file follows the convention in `text/testfiles.py`. When it exists, its head (imports,
 fixtures) goes into the prompt so the new tests reuse them. The result is one workspace edit —
-`CreateFile` with `ignoreIfExists` plus an insert after the file's last line — so nothing is
-ever overwritten; then `window/showDocument` opens the file.
+`CreateFile` with `ignoreIfExists` plus an insert after the file's last line, and the new
+tests' imports merged into the file's import block — so nothing is ever overwritten; then
+`window/showDocument` opens the file.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError
-from mistral_lsp.prompting.replies import extract_code_block
 from mistral_lsp.syntax.document import Document
+from mistral_lsp.text.imports import split_imports
 from mistral_lsp.text.testfiles import conventional_test_file, project_root
 from mistral_lsp.text.uris import from_path, to_path
 
@@ -60,12 +61,11 @@ async def run(ctx: ActionContext) -> None:
     answer = await ctx.ask(
         build_messages("tests", ctx.prompt_context(), instruction=request.instruction, test_file=test_context)
     )
-    code = extract_code_block(answer.text)
-    if code is None:
-        raise ActionError("the model's answer held no test code; run Generate tests again")
+    code = answer.require_code("tests")
 
     test_uri = from_path(test_path)
-    edit, first_line = _append_edit(editor, test_uri, existing, existing_version, code, create=existing is None)
+    edit, first_line = _append_edit(editor, test_uri, existing, existing_version, code, create=existing is None,
+                                    language=language)
     response = await editor.apply_edit(edit, "Mistral: Generate tests")
     ctx.result.applied, ctx.result.test_uri = response.applied, test_uri
     ctx.result.test_file_created = existing is None if response.applied else None
@@ -90,12 +90,14 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _append_edit(
-    editor: Editor, uri: str, existing: str | None, version: int | None, code: str, *, create: bool
+    editor: Editor, uri: str, existing: str | None, version: int | None, code: str, *, create: bool, language: str
 ) -> tuple[types.WorkspaceEdit, int]:
-    """Insert after the last line of the (possibly new) test file; never replace anything.
+    """Insert after the last line of the (possibly new) test file; never replace anything. The
+    tests' own imports join the file's import block instead (`text/imports.py`).
 
     Also returns the line where the inserted tests start."""
     changes: list[Any] = []
+    edits: list[types.TextEdit] = []
     if create:
         changes.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)))
         position = types.Position(line=0, character=0)
@@ -103,16 +105,30 @@ def _append_edit(
         first_line = 0
     else:
         text = existing or ""
+        document = Document(uri, text, encoding=editor.position_encoding)
+        split = split_imports(text, code, language)
+        added = 0
+        if split.imports:
+            block = "\n".join(split.imports)
+            added = block.count("\n") + 1
+            if split.after_line + 1 < len(document.lines):
+                at = types.Position(line=split.after_line + 1, character=0)
+                edits.append(types.TextEdit(range=types.Range(start=at, end=at), new_text=block + "\n"))
+            else:  # the file is only imports, without a final newline
+                end = document.line_range(split.after_line, split.after_line).end
+                edits.append(types.TextEdit(range=types.Range(start=end, end=end), new_text="\n" + block))
+            code = split.body
         last = max(len(text.splitlines()) - 1, 0)
         # The end of the last line's text, in the session's position encoding.
-        position = Document(uri, text, encoding=editor.position_encoding).line_range(last, last).end
+        position = document.line_range(last, last).end
         # Inserted before the file's final newline, which then ends the new tests.
         new_text = ("\n\n" + code.rstrip("\n")) if text.strip() else code.rstrip("\n") + "\n"
-        first_line = last + 2 if text.strip() else last
+        first_line = (last + 2 if text.strip() else last) + added
+    edits.append(types.TextEdit(range=types.Range(start=position, end=position), new_text=new_text))
     changes.append(
         types.TextDocumentEdit(
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
-            edits=[types.TextEdit(range=types.Range(start=position, end=position), new_text=new_text)],
+            edits=list(edits),
         )
     )
     return types.WorkspaceEdit(document_changes=changes), first_line

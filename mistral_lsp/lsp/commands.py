@@ -12,15 +12,19 @@ save, apply a review suggestion.
 from __future__ import annotations
 
 import asyncio
+import re
+import typing
 from collections.abc import Callable
 from typing import Any
 
-import cattrs
+import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from mistral_lsp.logs import one_line
 from mistral_lsp.lsp.progress import current_work_done_token
 from mistral_lsp.lsp.server import REQUEST_FAILED, MistralLanguageServer
+from mistral_lsp.lsp.wire import MAX_SHOWN, describe
 from mistral_lsp.protocol import (
     ACCEPT_FIX,
     ACTIONS,
@@ -51,13 +55,45 @@ def before_execute(ls: MistralLanguageServer, params: types.ExecuteCommandParams
     object so a malformed one is answered with InvalidParams naming the field."""
     current_work_done_token.set(params.work_done_token)
     spec = next((spec for spec in COMMANDS if spec.command == params.command), None)
-    if spec is None or spec.arguments is None or not params.arguments:
+    if spec is None or spec.arguments is None:
         return
+    if not params.arguments:
+        if params.command in _ARGUMENT_REQUIRED:
+            raise JsonRpcInvalidParams(message=f"invalid argument for {params.command}: it needs one argument object")
+        return
+    argument = params.arguments[0]
+    if not isinstance(argument, dict):
+        raise JsonRpcInvalidParams(message=f"invalid argument for {params.command}: arguments[0] must be an object")
     try:
-        ls.converter.structure(params.arguments[0], spec.arguments)
+        problems = wrong_scalars(argument, spec.arguments)
+        ls.converter.structure(argument, spec.arguments)
     except Exception as exc:
-        details = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, cattrs.BaseValidationError) else str(exc)
-        raise JsonRpcInvalidParams(message=f"invalid argument for {params.command}: {details}"[:300]) from None
+        problems = [describe(exc)]
+    if problems:
+        raise JsonRpcInvalidParams(message=one_line(f"invalid argument for {params.command}: {'; '.join(problems)}", MAX_SHOWN))
+
+
+_SCALARS = {str: "a string", bool: "true or false", int: "an integer"}
+# Commands without a default for their argument (the actions' commands answer a missing one
+# themselves, naming the fields it needs).
+_ARGUMENT_REQUIRED = frozenset({ACCEPT_FIX, REJECT_FIX, APPLY_SUGGESTION})
+
+
+def wrong_scalars(argument: dict[str, Any], cls: type) -> list[str]:
+    """Fields of `cls` that must be a string, boolean or integer and are not: cattrs would turn
+    `{"uri": 42}` into the string "42" and the mistake would surface later as "not open"."""
+    hints = typing.get_type_hints(cls)
+    problems = []
+    for field in attrs.fields(cls):
+        name = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), field.name)
+        value = argument.get(name)
+        kinds = [t for t in (typing.get_args(hints[field.name]) or (hints[field.name],)) if t is not type(None)]
+        if value is None or len(kinds) != 1 or kinds[0] not in _SCALARS:
+            continue
+        kind = kinds[0]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            problems.append(f"{name}: expected {_SCALARS[kind]}")
+    return problems
 
 
 def cancel_request(ls: MistralLanguageServer, request_id: int | str) -> None:
@@ -70,7 +106,7 @@ def progress_cancelled(ls: MistralLanguageServer, params: types.WorkDoneProgress
 
 
 async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionArguments | None) -> Any:
-    from mistral_lsp.actions.errors import ActionError, RunFailed
+    from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
     from mistral_lsp.actions.run import perform, prepare
     from mistral_lsp.actions.runs import Run
 
@@ -78,8 +114,12 @@ async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionAr
     try:
         prepared = prepare(ls, spec.name, args)
     except ActionError as exc:
-        ls.show_message(f"Mistral: {exc}")
-        raise JsonRpcException(message=str(exc), code=REQUEST_FAILED) from None
+        # The client asked for something it cannot have (no document, no argument): its mistake,
+        # answered with the error and logged, not popped up.
+        ls.note_client_mistake(f"{spec.command}: {exc}")
+        code = JsonRpcInvalidParams.CODE if isinstance(exc, BadArguments) else REQUEST_FAILED
+        raise JsonRpcException(message=f"invalid argument for {spec.command}: {exc}" if code != REQUEST_FAILED
+                               else str(exc), code=code) from None
     runs = ls.session.runs
     run = Run(
         id=prepared.request.id or runs.new_id(),
@@ -115,8 +155,11 @@ def cancel_command(ls: MistralLanguageServer, args: RunArguments | None = None) 
 
 async def accept_fix_command(ls: MistralLanguageServer, args: FixDecisionArguments) -> Any:
     pending = ls.session.take_preview(args.id)
+    if pending is None and not ls.session.was_issued(args.id):
+        ls.note_client_mistake(f"mistral.acceptFix: no preview was ever made with id {args.id[:40]!r}")
+        raise JsonRpcInvalidParams(message=f"invalid argument for mistral.acceptFix: no preview has id {args.id[:40]!r}")
     if pending is None:
-        message = f"there is no previewed fix {args.id!r} (it was already accepted, rejected or expired)"
+        message = f"there is no previewed fix {args.id[:40]!r} (it was already accepted, rejected or expired)"
         ls.show_message(f"Mistral: {message}", types.MessageType.Warning)
         return ls.converter.unstructure(AppliedResult(applied=False, message=message))
     from mistral_lsp.actions import fix

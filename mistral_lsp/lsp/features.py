@@ -13,6 +13,8 @@
 | workspace/executeCommand mistral.* | commands | run an action: stream, progress, cancel, result |
 | window/workDoneProgress/cancel | commands | the progress UI's cancel button |
 | $/cancelRequest (protocol hook) | commands.cancel_request | cancelling a command's request cancels its run |
+| every message (protocol level) | wire, server.MistralProtocol | every request answered (InvalidParams naming the field); client mistakes logged, never popped up |
+| didOpen/didChange/didClose (protocol level) | server.MistralProtocol | a malformed item or a document that is not open is logged and ignored |
 
 A protocol hook runs inside pygls' own handling of that method (see `server.MistralProtocol`);
 every other row is an ordinary pygls feature or command.

@@ -27,6 +27,7 @@ def prefer_utf8(ls: MistralLanguageServer, params: types.InitializeParams) -> No
 
 def initialize(ls: MistralLanguageServer, params: types.InitializeParams) -> None:
     ls.initialization_options = params.initialization_options
+    ls.client_name = params.client_info.name if params.client_info else None
     ls.pull_diagnostics = pull_supported(params.capabilities)
     if not ls.pull_diagnostics:
         # Advertising a diagnostic provider to a push client would show findings twice.

@@ -17,17 +17,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcRequestCancelled
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from mistral_lsp import __version__
 from mistral_lsp.actions.session import Session
-from mistral_lsp.logs import redactor
+from mistral_lsp.logs import one_line, redactor
+from mistral_lsp.lsp import wire
 from mistral_lsp.options import Settings, SettingsError, parse_settings
 from mistral_lsp.review.findings import FindingsStore
 from mistral_lsp.syntax.document import DocumentStore
-from mistral_lsp.text.uris import to_path
+from mistral_lsp.text.uris import short_uri, to_path
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Reporter
@@ -38,6 +40,23 @@ log = logging.getLogger(__name__)
 
 # LSP's RequestFailed: the request was valid but could not be carried out.
 REQUEST_FAILED = -32803
+
+
+class _ClientMistakeInOneLine(logging.Filter):
+    """pygls logs a message it cannot parse (the client's mistake) with a traceback at ERROR:
+    one line at WARNING instead, the traceback only when debugging."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Unable to handle message" and record.exc_info:
+            error = record.exc_info[1]
+            record.msg, record.args = "ignored a malformed message: %s", (one_line(str(error), 200),)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            if not log.isEnabledFor(logging.DEBUG):
+                record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("pygls.server").addFilter(_ClientMistakeInOneLine())
 
 
 class MistralProtocol(LanguageServerProtocol):
@@ -65,6 +84,85 @@ class MistralProtocol(LanguageServerProtocol):
         super()._handle_cancel_notification(msg_id)
         self._server.hook(types.CANCEL_REQUEST)(self._server, msg_id)
 
+    # -- documents: pygls' own bookkeeping fails on a document that is not open --------------
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[Any, Any, None]:
+        item = params.text_document
+        wrong = [name for name, value, kind in (("uri", item.uri, str), ("text", item.text, str),
+                                                ("languageId", item.language_id, str))
+                 if not isinstance(value, kind)]
+        if not isinstance(item.version, int) or isinstance(item.version, bool):
+            wrong.append("version")
+        if wrong:
+            self._server.note_client_mistake(f"ignored didOpen: wrong type of textDocument.{', '.join(wrong)}")
+            return
+        yield from super().lsp_text_document__did_open(params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Generator[Any, Any, None]:
+        if not self._is_open(params.text_document.uri, "didChange"):
+            return
+        yield from super().lsp_text_document__did_change(params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Generator[Any, Any, None]:
+        if not self._is_open(params.text_document.uri, "didClose"):
+            return
+        yield from super().lsp_text_document__did_close(params)
+
+    def _is_open(self, uri: Any, method: str) -> bool:
+        if isinstance(uri, str) and self._server.documents.get(uri) is not None:
+            return True
+        self._server.note_client_mistake(f"ignored {method} of a document that is not open ({short_uri(str(uri))})")
+        return False
+
+    # -- every request answered, no popups for the client's mistakes (see wire.py) ----------
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        return wire.structure(self, data)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, list):  # a JSON-RPC batch: LSP has none
+            for item in message:
+                self.handle_message(wire.not_supported_in_batch(item))
+        elif isinstance(message, wire.Undecodable):
+            self._reject(message)
+        elif not hasattr(message, "jsonrpc"):
+            self._server.note_client_mistake(f"ignored a message that is not a JSON-RPC object ({type(message).__name__})")
+        elif message.jsonrpc != "2.0":
+            self._reject(wire.wrong_version(message))
+        else:
+            super().handle_message(message)
+
+    def _reject(self, message: wire.Undecodable) -> None:
+        if message.id is None:
+            self._server.note_client_mistake(f"ignored a malformed message: {message.error.message}")
+            return
+        log.info("answered request %s with an error: %s", message.id, message.error.message)
+        self._send_response(message.id, error=wire.short_error(message.error))
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        """pygls' version logs every failed request with a traceback at ERROR; most are expected
+        (a run that failed and told the user, bad arguments): one line at INFO, the traceback at
+        DEBUG. Only an unexpected exception is a bug of ours, and says "internal error"."""
+        self._request_futures.pop(msg_id, None)
+        if future.cancelled():
+            error = JsonRpcRequestCancelled(f"request {msg_id} was cancelled").to_response_error()
+            self._send_response(msg_id, error=error)
+            return
+        exc = future.exception()
+        if exc is None:
+            self._send_response(msg_id, result=future.result())
+        elif isinstance(exc, JsonRpcException):
+            log.info("request %s failed: %s", msg_id, one_line(exc.message))
+            log.debug("request %s failed", msg_id, exc_info=exc)
+            self._send_response(msg_id, error=wire.short_error(exc))
+        else:
+            log.error("internal error answering request %s", msg_id, exc_info=exc)
+            error = JsonRpcInternalError(message="mistral-lsp internal error; see its log").to_response_error()
+            self._send_response(msg_id, error=error)
+
 
 class MistralLanguageServer(LanguageServer):
     """Shared state of the server, and the actions' `Editor`; see the module docstring."""
@@ -84,6 +182,8 @@ class MistralLanguageServer(LanguageServer):
         self.findings = FindingsStore()
         self.session = Session()
         self.initialization_options: Any = None
+        # `clientInfo.name` from initialize: "Neovim", "Visual Studio Code"… (for the key hint).
+        self.client_name: str | None = None
         # Set once the first settings (initializationOptions, then workspace/configuration) are
         # in: a save or command arriving earlier waits for them instead of using the defaults.
         self._settings_loaded = asyncio.Event()
@@ -94,6 +194,26 @@ class MistralLanguageServer(LanguageServer):
         self._client_settings: tuple[Any, ...] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         redactor.add_secret(self._settings.resolved_api_key())
+
+    def note_client_mistake(self, message: str) -> None:
+        """A message from the client we could not use: logged (and in the editor's LSP log), never a popup."""
+        log.warning("%s", message)
+        self.log_message(f"mistral-lsp: {message}", types.MessageType.Warning)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls reports here what it could not answer: unparsable JSON, a failed notification
+        handler. The first is the client's mistake; the second a bug of ours. Neither pops up."""
+        from pygls.exceptions import FeatureNotificationError, FeatureRequestError
+
+        if source is FeatureRequestError:
+            return  # the request was answered with the error
+        if source is FeatureNotificationError:
+            data = getattr(error, "data", None)
+            where = "".join(data.get("traceback", [])) if isinstance(data, dict) else ""
+            log.error("internal error handling a notification: %s\n%s", error, where)
+            self.log_message("mistral-lsp internal error handling a notification; see its log", types.MessageType.Error)
+            return
+        self.note_client_mistake(f"ignored a malformed message ({wire.describe(error)})")
 
     def hook(self, method: str) -> Callable[..., None]:
         return self.protocol_hooks.get(method, _no_hook)
@@ -180,10 +300,17 @@ class MistralLanguageServer(LanguageServer):
     # -- the Editor protocol (actions/editor.py) -------------------------------------------------
 
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        self.window_show_message(types.ShowMessageParams(type=kind, message=redactor.redact(message)))
+        """One short line (see `logs.one_line`), redacted."""
+        text = one_line(redactor.redact(message), wire.MAX_SHOWN)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=text))
 
     def log_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=redactor.redact(message)))
+
+    @property
+    def key_hint(self) -> str:
+        """How to set the API key, in the words of the editor's plugin (chosen by `clientInfo.name`)."""
+        return key_hint_for(self.client_name)
 
     async def open_reporter(
         self, run: Run, *, title: str, message: str = "waiting for the model", stream: bool = True
@@ -223,3 +350,13 @@ class MistralLanguageServer(LanguageServer):
 
 def _no_hook(*_: Any) -> None:
     return None
+
+
+def key_hint_for(client_name: str | None) -> str:
+    """Where this editor's plugin takes the API key from (editors/*/README.md)."""
+    name = (client_name or "").lower()
+    if "neovim" in name or name == "nvim":
+        return "set MISTRAL_API_KEY or api_key_cmd in require('mistral').setup(), then run :Mistral restart"
+    if "code" in name or "codium" in name or "cursor" in name:
+        return 'run "Mistral: Set API Key" from the Command Palette'
+    return "set the MISTRAL_API_KEY environment variable or the mistral.apiKey setting"

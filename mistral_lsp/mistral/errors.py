@@ -35,6 +35,15 @@ _CONTEXT_PATTERNS = re.compile(
 )
 
 
+# How servers say the model does not exist: Mistral "Invalid model: x", vLLM "The model `x` does
+# not exist.", Ollama 'model "x" not found, try pulling it first', OpenAI "model_not_found".
+_MODEL_MISSING = re.compile(
+    r"\bmodel\b.{0,200}?\b(not found|does not exist|doesn't exist|not exist|unknown)|invalid model|no such model"
+    r"|unknown model|model_not_found",
+    re.IGNORECASE,
+)
+
+
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Masks the given secrets and anything shaped like a bearer token or an api key."""
     return redactor.redact(text, secrets)
@@ -224,8 +233,8 @@ def error_from_response(
                 "select less code or lower mistral.contextTokens",
                 error_type=error_type, code=code, **common,
             )
-        if error_type in ("invalid_model", "not_found_error") or (
-            api_message and re.search(r"\bmodel\b.*not found|invalid model", api_message, re.I)
+        if error_type in ("invalid_model", "not_found_error", "model_not_found") or (
+            api_message and _MODEL_MISSING.search(api_message)
         ):
             return ModelNotFoundError(
                 f"the API does not know this model (HTTP {status}{said})",

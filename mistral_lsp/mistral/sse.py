@@ -79,7 +79,7 @@ class ChunkDecoder:
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
         if not isinstance(chunk, Mapping):
-            raise StreamError(f"malformed chunk from the server: {str(chunk)[:120]}")
+            raise StreamError(f"malformed chunk from the server (not an object: {str(chunk)[:60]})", MALFORMED_HINT)
         if "error" in chunk and "choices" not in chunk:
             said = extract_api_message(chunk) or "unknown error"
             raise StreamError(f"the server reported an error mid-stream: {said}")
@@ -89,7 +89,7 @@ class ChunkDecoder:
         if choices is None:
             choices = []
         if not isinstance(choices, list):
-            raise StreamError("malformed chunk from the server: 'choices' is not a list")
+            raise StreamError("malformed chunk from the server ('choices' is not a list)", MALFORMED_HINT)
         events: list[StreamEvent] = []
         for choice in choices:
             # n > 1 is never requested; other indexes would interleave unrelated answers.
@@ -184,15 +184,25 @@ def parse_completion(body: bytes) -> ChatResult:
     try:
         data = json.loads(body)
     except ValueError:
-        raise StreamError(f"malformed reply from the server: {body[:120]!r}") from None
+        raise StreamError(f"malformed reply from the server (not JSON: {body[:60]!r})", MALFORMED_HINT) from None
     decoder = ChunkDecoder()
     events = decoder.feed(data)
     events.append(decoder.finish())
     return collect(events, model=decoder.model)
 
 
+MALFORMED_HINT = "try again; if it persists, check that mistral.baseUrl is a Mistral or OpenAI-compatible API"
+CUT_OFF = "the answer was cut off before it finished (the stream ended without [DONE] or a finish_reason)"
+
+
 async def iter_events(response: httpx.Response) -> AsyncGenerator[StreamEvent, None]:
-    """Events of a 200 response; ends at `[DONE]` or when the server closes the stream cleanly."""
+    """Events of a 200 response, ending with `Finish`.
+
+    A stream is complete only when it ends with `[DONE]` or after a chunk carrying a
+    `finish_reason`. A proxy or load balancer cutting a response looks like a clean end of the
+    body (close-delimited, or a chunked body whose terminator the proxy wrote itself): that is
+    a `StreamError`, never a shorter answer.
+    """
     content_type = response.headers.get("content-type", "")
     if "text/event-stream" not in content_type:
         if "json" not in content_type:
@@ -208,18 +218,22 @@ async def iter_events(response: httpx.Response) -> AsyncGenerator[StreamEvent, N
         yield Finish(result.finish_reason, result.tool_calls)
         return
     decoder = ChunkDecoder()
+    done = False
     async for sse in EventSource(response).aiter_sse():
         data = sse.data.strip()
         if sse.event == "error":
             raise StreamError(f"the server reported an error mid-stream: {data[:200]}")
         if data == "[DONE]":
+            done = True
             break
         if not data:
             continue
         try:
             chunk = json.loads(data)
         except ValueError:
-            raise StreamError(f"malformed chunk from the server: {data[:120]!r}") from None
+            raise StreamError(f"malformed chunk from the server (not JSON: {data[:60]!r})", MALFORMED_HINT) from None
         for event in decoder.feed(chunk):
             yield event
+    if not done and decoder.finish_reason is None:
+        raise StreamError(CUT_OFF, "try again")
     yield decoder.finish()

@@ -1,7 +1,8 @@
 """Tolerant parsers for what the model answers: one fenced code block, or review JSON.
 
 Models wrap answers in prose, forget the closing fence, send no fence at all, or put JSON in a
-fence; each parser takes the most plausible reading rather than failing.
+fence. Code is taken only from a closed fenced block (anything else would write prose or half a
+function into the user's file); review JSON is read tolerantly, since it is shown, not applied.
 """
 
 from __future__ import annotations
@@ -13,34 +14,44 @@ from typing import Any
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n]*$", re.MULTILINE)
 
 
-def extract_code_block(reply: str) -> str | None:
-    """The code of the answer: the largest fenced block, an unclosed block, or the bare reply.
-
-    Returns None when the reply holds nothing that looks like code (empty, or only prose
-    announcing a block that never came).
-    """
-    text = reply.replace("\r\n", "\n")
+def _fenced_blocks(text: str) -> tuple[list[str], bool]:
+    """The closed fenced blocks of `text`, and whether a fence was opened and never closed."""
     blocks: list[str] = []
     position = 0
     while True:
         opening = _FENCE.search(text, position)
         if opening is None:
-            break
+            return blocks, False
         fence = opening.group(1)
         body_start = opening.end() + 1
         closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
         end_match = closing.search(text, body_start)
         if end_match is None:
-            # Missing closing fence (a cut or sloppy answer): the rest is the block.
-            blocks.append(text[body_start:].rstrip("\n"))
-            break
+            return blocks, True
         blocks.append(text[body_start : end_match.start()].rstrip("\n"))
         position = end_match.end()
-    if blocks:
-        best = max(blocks, key=len)
-        return best if best.strip() else None
-    stripped = text.strip("\n")
-    return stripped if stripped.strip() else None
+
+
+def extract_code_block(reply: str) -> str | None:
+    """The code of the answer: its largest closed fenced block, or None.
+
+    An unclosed fence (a cut answer) and a reply with no fence (prose) give None: code that
+    replaces the user's must be exactly what the model delimited, never a guess.
+    """
+    blocks, _unclosed = _fenced_blocks(reply.replace("\r\n", "\n"))
+    best = max(blocks, key=len, default="")
+    return best if best.strip() else None
+
+
+def missing_code_reason(reply: str) -> str:
+    """Why `extract_code_block(reply)` found nothing: "empty", "unclosed" or "no_fence"."""
+    text = reply.replace("\r\n", "\n")
+    if not text.strip():
+        return "empty"
+    blocks, unclosed = _fenced_blocks(text)
+    if unclosed:
+        return "unclosed"
+    return "empty" if blocks else "no_fence"
 
 
 _EXPLANATION_MAX = 200

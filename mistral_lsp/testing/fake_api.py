@@ -7,7 +7,8 @@ tests, async tests (whatever their loop), subprocess servers and the offline dem
 - Requests are validated like the real API: unknown keys → 422 `extra_forbidden`, unknown model →
   400 `invalid_model`, bad role order → 400, wrong bearer → 401 (when a key is configured).
 - Replies are scripted with `enqueue(Reply(...))`: text, thinking, tool calls, error statuses,
-  delays, a connection cut or a malformed chunk at a given point. `default_reply` or
+  delays, a cut (aborted, cleanly ended chunked, close-delimited, or reset) or a malformed chunk at
+  a given point. `default_reply` or
   `responder(request_json)` answers when the queue is empty.
 - `requests` records every request; `disconnects` records when a streaming reply found its client
   gone (the handler is cancelled as soon as the connection drops), timed with `time.monotonic`.
@@ -33,6 +34,8 @@ import contextlib
 import dataclasses
 import json
 import signal
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -338,6 +341,8 @@ class FakeMistralAPI:
     async def _stream(
         self, request: web.Request, reply: Reply, answer: Answer, headers: dict[str, str]
     ) -> web.StreamResponse:
+        if reply.cut_style == "close":
+            return await self._stream_close_delimited(request, reply, answer, headers)
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", **headers}
         )
@@ -347,9 +352,10 @@ class FakeMistralAPI:
             for position, (data, carries_content) in enumerate(answer.sse_events()):
                 if position and reply.cut_after_chunks is not None \
                         and sent >= reply.cut_after_chunks:
-                    # Close without the chunked terminator: the client sees a cut, not an end.
-                    if request.transport is not None:
-                        request.transport.close()
+                    if reply.cut_style == "chunked":
+                        await response.write_eof()  # a clean end of the body, without [DONE]
+                    else:
+                        _drop(request, reset=reply.cut_style == "reset")
                     return response
                 if carries_content and sent and reply.delay_per_chunk:
                     await asyncio.sleep(reply.delay_per_chunk)
@@ -363,6 +369,31 @@ class FakeMistralAPI:
         except ConnectionResetError:
             self._record_disconnect(request.path, sent)
         return response
+
+    async def _stream_close_delimited(
+        self, request: web.Request, reply: Reply, answer: Answer, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        """The reply written on the raw socket as an HTTP/1.1 body that ends when the connection
+        closes (aiohttp itself always chunks): how many proxies relay a stream."""
+        transport = request.transport
+        assert transport is not None
+        head = ["HTTP/1.1 200 OK", "Content-Type: text/event-stream", "Cache-Control: no-cache",
+                "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]
+        transport.write(("\r\n".join(head) + "\r\n\r\n").encode())
+        sent = 0
+        for position, (data, carries_content) in enumerate(answer.sse_events()):
+            if position and reply.cut_after_chunks is not None and sent >= reply.cut_after_chunks:
+                break
+            if carries_content and sent and reply.delay_per_chunk:
+                await asyncio.sleep(reply.delay_per_chunk)
+            transport.write(data)
+            sent += carries_content
+        else:
+            transport.write(b"data: [DONE]\n\n")
+        await asyncio.sleep(0)  # let the bytes out before the close
+        transport.close()
+        # aiohttp has nothing left to send on a closed transport; this response is never written.
+        raise web.HTTPNoContent()
 
     # -- control API ------------------------------------------------------------------------
 
@@ -392,6 +423,20 @@ class FakeMistralAPI:
     async def _control_reset(self, request: web.Request) -> web.Response:
         self.reset()
         return web.json_response({"ok": True})
+
+
+def _drop(request: web.Request, *, reset: bool) -> None:
+    """Close the connection mid-body; with `reset`, as a TCP RST (SO_LINGER 0, then close)."""
+    transport = request.transport
+    if transport is None:
+        return
+    if reset:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,14 +67,24 @@ ERROR_BODIES: dict[int, Any] = {
 }
 
 
+# How a cut reply ends, as a client sees it:
+#   "abort"   the connection closes inside a chunked body (no terminating chunk): a read error;
+#   "chunked" the chunked body ends properly (as a proxy ending a response would), no [DONE];
+#   "close"   an HTTP/1.1 body delimited by closing the connection (no Content-Length, not
+#             chunked): a cut looks exactly like a clean end;
+#   "reset"   a TCP reset (RST), as a proxy or load balancer dropping the connection sends.
+# A "close" reply without `cut_after_chunks` sends the whole answer, [DONE] included.
+CUT_STYLES = ("abort", "chunked", "close", "reset")
+
+
 @dataclass
 class Reply:
     """One scripted reply.
 
     `status` >= 400 answers with `body` (default: the documented body for that status).
     Stream-only: `chunks` (default: `text` split in four), `delay_per_chunk`, `cut_after_chunks`
-    (close the connection after that many thinking/text deltas, without the final chunk or
-    [DONE]; 0 cuts right after the role chunk), `malformed_at` (the delta at that 0-based index
+    (end the reply after that many thinking/text deltas, without the final chunk or [DONE]; 0
+    cuts right after the role chunk) in the way `cut_style` says (see `CUT_STYLES`), `malformed_at` (the delta at that 0-based index
     is replaced by a non-JSON data line), `incremental_tool_calls`. `thinking` is sent only when
     the request asks `reasoning_effort: "high"`, as a real reasoning model would.
     """
@@ -92,6 +102,7 @@ class Reply:
     delay_before_first_byte: float = 0.0
     delay_per_chunk: float = 0.0
     cut_after_chunks: int | None = None
+    cut_style: str = "abort"
     malformed_at: int | None = None
     finish_reason: str | None = None
     model: str | None = None
@@ -102,6 +113,8 @@ class Reply:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown Reply fields: {sorted(unknown)}")
+        if data.get("cut_style", "abort") not in CUT_STYLES:
+            raise ValueError(f"cut_style must be one of {CUT_STYLES}")
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:

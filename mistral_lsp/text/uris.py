@@ -16,3 +16,8 @@ def to_path(uri: str) -> Path | None:
 
 def from_path(path: str | Path) -> str:
     return "file://" + quote(str(Path(path)))
+
+
+def short_uri(uri: str, limit: int = 80) -> str:
+    """`uri` for a message: its end (the file name) when it is long; never kilobytes of input."""
+    return uri if len(uri) <= limit else "…" + uri[-(limit - 1):]

@@ -580,3 +580,59 @@ def test_fix_sends_the_diagnostics_whose_range_intersects_the_target(
     assert "operand-under-cursor" in prompt
     assert "return-before-cursor" not in prompt  # same line, but its range ends before the cursor
     assert "other-function" not in prompt
+
+
+# Each fix changes the line count, so the second edit lands only if it was made (or rebased)
+# after the first one.
+ADD_FIX_LONGER = "```python\ndef add(a, b):\n    # a sum\n    total = a + b\n    return total\n```\n"
+MUL_FIX_REPLY = "```python\ndef mul(a, b):\n    product = a * b\n    return product\n```\n"
+
+
+def test_accept_all_applies_every_preview(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=ADD_FIX_LONGER), Reply(text=MUL_FIX_REPLY))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral fix")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the first preview")
+    nv.n.command("call cursor(6, 5)")
+    nv.n.command("Mistral fix")
+    nv.wait("require('mistral.preview').count(0) == 2", what="the second preview")
+    nv.n.command("Mistral accept all")
+    nv.wait("require('mistral.preview').count(0) == 0", what="the previews to go")
+    expected = ("def add(a, b):\n    # a sum\n    total = a + b\n    return total\n\n\n"
+                "def mul(a, b):\n    product = a * b\n    return product\n")
+    nv.wait(f"table.concat(vim.api.nvim_buf_get_lines({buf}, 0, -1, false), '\\n') .. '\\n' == [[{expected}]]",
+            what="both fixes applied")
+    assert "newer than edits" not in nv.n.api.exec2("messages", {"output": True})["output"]
+
+
+def test_a_failure_is_one_short_line_shown_once(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    nv.lua("_G.redraws = 0\nvim.cmd.redrawstatus = function() _G.redraws = _G.redraws + 1 end")
+    fake.enqueue(Reply(status=401))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral explain")
+    nv.wait("(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()",
+            what="the run to fail")
+    assert "rejected the key" in (finished(nv, "explain") or {}).get("error", "")
+    float_text = nv.lua("local f = require('mistral.ui').explain_float\n"
+                        "return table.concat(vim.api.nvim_buf_get_lines(f.buf, 0, -1, false), '\\n')")
+    assert float_text.count("rejected the key") == 1, float_text
+    # The server's message: once, one line that fits the command line (no hit-enter prompt),
+    # naming the remedy in this plugin's words.
+    nv.wait("vim.api.nvim_exec2('messages', { output = true }).output:find('rejected the key', 1, true) ~= nil",
+            what="the message")
+    messages = nv.n.api.exec2("messages", {"output": True})["output"]
+    shown = [line for line in messages.splitlines() if "rejected the key" in line]
+    assert len(shown) == 1, messages
+    assert nv.lua("return vim.fn.strdisplaywidth(...)", shown[0]) < nv.lua("return vim.o.columns")
+    assert "api_key_cmd" in shown[0] or shown[0].endswith("…")
+    assert nv.lua("return vim.api.nvim_get_mode().blocking") is False
+    # The status line was redrawn as the run progressed and when it ended.
+    assert nv.lua("return _G.redraws") >= 1

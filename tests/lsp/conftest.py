@@ -272,6 +272,7 @@ async def start_editor(
     settings: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     init_options: bool = True,
+    client_info: str | None = None,
 ) -> Editor:
     workspace = tmp_path / "workspace"
     workspace.mkdir(exist_ok=True)
@@ -290,6 +291,7 @@ async def start_editor(
             root_uri=workspace.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="workspace")],
             initialization_options={"maxRetries": 2, **(settings or {})} if init_options else None,
+            client_info=types.ClientInfo(name=client_info) if client_info else None,
         )
     )
     general = capabilities.general

@@ -174,15 +174,15 @@ async def test_stale_preview_cannot_be_accepted(editor: Editor) -> None:
     assert editor.texts[uri] == typed
 
 
-async def test_fix_tolerates_missing_fence_and_bare_code(editor: Editor) -> None:
+async def test_fix_refuses_an_unclosed_fence_and_bare_code(editor: Editor) -> None:
+    """Half a block would cut the function's remaining lines; bare text may be prose."""
     uri = await editor.open("cart.py", CART)
-    editor.fake.enqueue(Reply(text="```python\n" + FIXED_TOTAL_DEDENTED))
-    assert (await editor.command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0)})).applied is True
-    assert editor.texts[uri] == EXPECTED_AFTER_FIX
-    uri2 = await editor.open("cart2.py", CART)
-    editor.fake.enqueue(Reply(text=FIXED_TOTAL_DEDENTED))
-    assert (await editor.command("mistral.fix", {"uri": uri2, "range": rng(9, 0, 9, 0)})).applied is True
-    assert editor.texts[uri2] == EXPECTED_AFTER_FIX
+    for reply, words in ((Reply(text="```python\n" + FIXED_TOTAL_DEDENTED), "never closed"),
+                         (Reply(text=FIXED_TOTAL_DEDENTED), "without a code block")):
+        editor.fake.enqueue(reply)
+        with pytest.raises(Exception, match=words):
+            await editor.command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0)})
+        assert editor.texts[uri] == CART and not editor.applied_edits
 
 
 async def test_errors_reach_the_user_and_the_next_action_works(editor: Editor) -> None:
@@ -285,10 +285,13 @@ async def test_generate_tests_creates_conventional_file_then_appends(editor: Edi
     assert result.testUri == test_path.as_uri()
     assert test_path.read_text() == first + "\n"
     assert editor.client.shown_documents[-1].uri == test_path.as_uri()
-    second = "def test_round_up_integer():\n    assert round_up(2) == 2"
+    # The second run's imports join the file's import block, known ones are not repeated.
+    second_tests = "def test_round_up_integer():\n    assert round_up(2) == 2"
+    second = "import pytest\n\nfrom cart import round_up\n\n\n" + second_tests
     editor.fake.enqueue(Reply(text=fenced(second)))
     await editor.command("mistral.generateTests", {"uri": uri, "range": rng(13, 4, 13, 4)})
-    assert test_path.read_text() == first + "\n\n" + second + "\n"
+    assert test_path.read_text() == "from cart import round_up\nimport pytest\n" + first.split("\n", 1)[1] + "\n\n" \
+        + second_tests + "\n"
     shown = editor.client.shown_documents[-1]
     assert shown.selection is not None
     assert test_path.read_text().splitlines()[shown.selection.start.line] == "def test_round_up_integer():"

@@ -1,8 +1,14 @@
-"""The model's answers are parsed tolerantly: prose, missing fences, JSON in fences."""
+"""Code is taken only from a closed fence (never prose, never half a block); review JSON is parsed
+tolerantly: prose around it, JSON in fences."""
 
 from __future__ import annotations
 
-from mistral_lsp.prompting.replies import explanation_of, extract_code_block, parse_json_object
+from mistral_lsp.prompting.replies import (
+    explanation_of,
+    extract_code_block,
+    missing_code_reason,
+    parse_json_object,
+)
 
 
 def test_code_block_inside_prose() -> None:
@@ -10,12 +16,20 @@ def test_code_block_inside_prose() -> None:
     assert extract_code_block(reply) == "def f():\n    return 1"
 
 
-def test_missing_closing_fence() -> None:
-    assert extract_code_block("```go\nfunc f() {}\n") == "func f() {}"
+def test_an_unclosed_fence_is_no_code_and_says_so() -> None:
+    assert extract_code_block("```go\nfunc f() {}\n") is None
+    assert missing_code_reason("```go\nfunc f() {}\n") == "unclosed"
 
 
-def test_no_fence_at_all_is_the_code() -> None:
-    assert extract_code_block("x = 1\ny = 2\n") == "x = 1\ny = 2"
+def test_an_unclosed_fence_after_a_closed_one_still_counts_as_unclosed() -> None:
+    reply = "```\nx = 1\n```\nand the rest:\n```python\ndef f():\n"
+    assert extract_code_block(reply) == "x = 1"
+
+
+def test_prose_without_a_fence_is_no_code() -> None:
+    reply = "I looked at this function carefully and it seems fine.\n"
+    assert extract_code_block(reply) is None
+    assert missing_code_reason(reply) == "no_fence"
 
 
 def test_largest_of_several_blocks() -> None:
@@ -30,7 +44,9 @@ def test_four_backtick_fence_with_inner_fence() -> None:
 
 def test_empty_answer_has_no_code() -> None:
     assert extract_code_block("") is None
+    assert missing_code_reason("  \n") == "empty"
     assert extract_code_block("```python\n```") is None
+    assert missing_code_reason("```python\n```") == "empty"
 
 
 def test_json_bare_fenced_and_in_prose() -> None:

@@ -159,14 +159,16 @@ function M.explain(opts)
         f,
         params.cancelled and 'cancelled' or params.error and ('failed: ' .. params.error) or 'done'
       )
-      if params.error and r.text == '' then
+      if params.error and r.text == '' and not f.failed then
+        f.failed = true -- the command's error says the same: the float shows it once
         ui.explain_append(f, '**Failed:** ' .. params.error)
       end
     end,
     on_result = function(r, err, result)
       if err then
         ui.explain_status(f, 'failed')
-        if r.text == '' then
+        if r.text == '' and not f.failed then
+          f.failed = true
           ui.explain_append(f, '**Failed:** ' .. (err.message or 'unknown error'))
         end
       elseif result and result.cancelled then

@@ -32,6 +32,7 @@ local function handlers()
   return {
     [require('mistral.protocol').stream_notification] = runs.on_stream,
     ['window/showDocument'] = ui.show_document_handler,
+    ['window/showMessage'] = ui.show_message_handler,
   }
 end
 
@@ -63,10 +64,19 @@ function M.setup(opts)
   commands.user_maps(config.options.keymaps or false)
 
   local group = vim.api.nvim_create_augroup('mistral', { clear = true })
+  -- Status lines showing vim.lsp.status() or mistral.status() update as runs progress and end.
   vim.api.nvim_create_autocmd('LspProgress', {
     group = group,
     callback = function(ev)
       require('mistral.runs').on_progress(ev)
+      vim.cmd.redrawstatus()
+    end,
+  })
+  vim.api.nvim_create_autocmd('User', {
+    group = group,
+    pattern = 'MistralRequestFinished',
+    callback = function()
+      vim.cmd.redrawstatus()
     end,
   })
   vim.api.nvim_create_autocmd('LspDetach', {

@@ -298,9 +298,12 @@ local function targets(bufnr, all)
 end
 
 --- Accepts the fix under the cursor (or every fix of the buffer): the server applies it.
+--- Several are accepted one after the other, the lowest in the buffer first: each edit is
+--- versioned, so the next `acceptFix` must reach the server after the previous edit's didChange
+--- (`client:request` flushes it), and the server rebases each one onto the edited buffer.
 ---@param bufnr? integer
 ---@param all? boolean
----@param callback? fun(applied: boolean, message: string?)
+---@param callback? fun(applied: boolean, message: string?) Called once per fix.
 function M.accept(bufnr, all, callback)
   bufnr = bufnr and bufnr ~= 0 and bufnr or vim.api.nvim_get_current_buf()
   local list = targets(bufnr, all or false)
@@ -308,24 +311,36 @@ function M.accept(bufnr, all, callback)
     ui.notify('no fix preview in this buffer', vim.log.levels.WARN)
     return
   end
+  table.sort(list, function(a, b)
+    return a.first > b.first
+  end)
   for _, p in ipairs(list) do
     clear(p)
-    local client = vim.lsp.get_client_by_id(p.client_id)
-    if client then
-      runs.execute(client, protocol.commands.acceptFix, { id = p.id }, function(err, result)
-        local applied = not err and type(result) == 'table' and result.applied == true
-        local message = err and err.message or (type(result) == 'table' and result.message) or nil
-        -- A refusal's reason is shown by the server (window/showMessage); only say something
-        -- when it gave none.
-        if not applied and not message then
-          ui.notify('fix not applied', vim.log.levels.WARN)
-        end
-        if callback then
-          callback(applied, message)
-        end
-      end, bufnr)
-    end
   end
+  local function accept_from(i)
+    local p = list[i]
+    if not p then
+      return
+    end
+    local client = vim.lsp.get_client_by_id(p.client_id)
+    if not client then
+      return accept_from(i + 1)
+    end
+    runs.execute(client, protocol.commands.acceptFix, { id = p.id }, function(err, result)
+      local applied = not err and type(result) == 'table' and result.applied == true
+      local message = err and err.message or (type(result) == 'table' and result.message) or nil
+      -- A refusal's reason is shown by the server (window/showMessage); only say something
+      -- when it gave none.
+      if not applied and not message then
+        ui.notify('fix not applied', vim.log.levels.WARN)
+      end
+      if callback then
+        callback(applied, message)
+      end
+      accept_from(i + 1)
+    end, bufnr)
+  end
+  accept_from(1)
 end
 
 --- Rejects the fix under the cursor (or every fix of the buffer); the buffer is left as it is.

@@ -3,10 +3,47 @@ local M = {}
 
 local config = require('mistral.config')
 
+-- The builtin vim.notify echoes in the command line: a message longer than the line (or with a
+-- line break) stops Neovim at a hit-enter prompt. nvim-notify, fidget, snacks… replace it and
+-- show long messages well, so only the builtin one gets messages cut to fit.
+local builtin_notify = vim.notify
+
+--- `msg` as one line that fits the command line when the builtin vim.notify shows it.
+---@param msg string
+---@return string
+function M.one_line(msg)
+  local line = vim.trim((msg:gsub('%s+', ' ')))
+  if vim.notify ~= builtin_notify then
+    return line
+  end
+  local room = math.max(vim.v.echospace - 1, 20)
+  if vim.fn.strdisplaywidth(line) <= room then
+    return line
+  end
+  return vim.fn.strcharpart(line, 0, room - 1) .. '…'
+end
+
 ---@param msg string
 ---@param level? integer
 function M.notify(msg, level)
-  vim.notify('mistral: ' .. msg, level or vim.log.levels.INFO)
+  vim.notify(M.one_line('mistral: ' .. msg), level or vim.log.levels.INFO)
+end
+
+local message_levels = {
+  [1] = vim.log.levels.ERROR,
+  [2] = vim.log.levels.WARN,
+  [3] = vim.log.levels.INFO,
+  [4] = vim.log.levels.DEBUG,
+}
+
+--- Per-client handler of `window/showMessage`: one short line (no hit-enter prompt); the whole
+--- message stays in `:Mistral log`.
+---@type lsp.Handler
+function M.show_message_handler(_, params)
+  if type(params) == 'table' and type(params.message) == 'string' then
+    vim.notify(M.one_line(params.message), message_levels[params.type] or vim.log.levels.INFO)
+  end
+  return vim.NIL
 end
 
 ---@class mistral.ExplainFloat
@@ -14,6 +51,7 @@ end
 ---@field win integer
 ---@field run_id? string
 ---@field text string
+---@field failed? boolean The failure is shown (once).
 ---@field on_close? fun()
 ---@field done? boolean The answer is complete (an unfocused float then closes when the cursor moves).
 
