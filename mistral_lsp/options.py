@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.mistral.ai/v1"
 DEFAULT_MODEL = "mistral-medium-3.5"
-
+DEFAULT_COMPLETION_MODEL = "codestral-latest"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -35,6 +35,23 @@ class ActionSettings:
     reasoning_effort: Literal["none", "high"] = "high"
     temperature: float | None = None
     max_tokens: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CompletionSettings:
+    """Inline completion (`textDocument/inlineCompletion`, fill-in-the-middle): off by default,
+    since every pause in typing costs an API call."""
+
+    enabled: bool = False
+    model: str = DEFAULT_COMPLETION_MODEL
+    max_tokens: int = 128
+    # Measured by `python -m bench.bench_completion`: see docs/protocol.md "Inline completion".
+    debounce_ms: int = 150
+    languages: list[str] = dataclasses.field(default_factory=list)
+    """Language ids to complete in; empty means every language."""
+
+    def enabled_for(self, language_id: str) -> bool:
+        return self.enabled and (not self.languages or language_id in self.languages)
 
 
 def _default_actions() -> dict[str, ActionSettings]:
@@ -79,6 +96,7 @@ class Settings:
     review_exclude: list[str] = dataclasses.field(
         default_factory=lambda: list(DEFAULT_REVIEW_EXCLUDE)
     )
+    completion: CompletionSettings = dataclasses.field(default_factory=CompletionSettings)
 
     def action(self, name: str) -> ActionSettings:
         return self.actions.get(name) or _default_actions().get(name) or ActionSettings()
@@ -139,7 +157,7 @@ def _converter() -> cattrs.Converter:
         raise ValueError("expected true, false or a list of language ids")
 
     converter.register_structure_hook(bool | list[str], structure_review_on_save)
-    for cls in (ActionSettings, Settings):
+    for cls in (ActionSettings, CompletionSettings, Settings):
         overrides = {
             f.name: override(rename=_to_camel(f.name)) for f in dataclasses.fields(cls)
         }
@@ -182,6 +200,10 @@ def _validate(settings: Settings) -> list[str]:
             "baseUrl",
             f"must start with http:// or https:// (got {settings.base_url!r})",
         )
+    completion = settings.completion
+    need(completion.max_tokens >= 1, "completion.maxTokens", "must be at least 1")
+    need(0 <= completion.debounce_ms <= 5000, "completion.debounceMs", "must be between 0 and 5000")
+    need(bool(completion.model.strip()), "completion.model", "must not be empty")
     for name, action in settings.actions.items():
         need(name in ACTION_NAMES, f"actions.{name}", f"unknown action (use one of {', '.join(ACTION_NAMES)})")
         if action.temperature is not None:
