@@ -33,7 +33,7 @@ HEADER_SHARE = 0.15
 MAX_HEADER_DEFINITIONS = 8
 # What may follow the cursor on its line for a multi-line suggestion: closers an editor paired.
 _CLOSERS = set(")]}>\"'`;, \t")
-_BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", " do", " then", " else", "\\")
+_BLOCK_OPENERS = (":", "{", "=>", " do", " then", " else")
 SINGLE_LINE_STOP = ["\n"]
 # Two blank lines: the model has moved on to the next top-level definition.
 MULTI_LINE_STOP = ["\n\n\n"]
@@ -213,9 +213,11 @@ def finish(ctx: FimContext, text: str) -> str | None:
 def _without_suffix_lines(text: str, suffix: str) -> str:
     """`text` without trailing lines that the suffix already starts with (after blank lines)."""
     lines = text.split("\n")
-    following = [line.strip() for line in suffix.split("\n")[1:] if line.strip()]
+    # Compared with their indentation: a `}` closing the suggestion's own block is not the
+    # suffix's `}` closing the enclosing one.
+    following = [line.rstrip() for line in suffix.split("\n")[1:] if line.strip()]
     for size in range(min(len(lines) - 1, len(following)), 0, -1):
-        tail = [line.strip() for line in lines[-size:]]
+        tail = [line.rstrip() for line in lines[-size:]]
         if tail == following[:size]:
             return "\n".join(lines[:-size]).rstrip()
     return text
