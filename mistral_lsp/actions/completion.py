@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -198,12 +199,14 @@ class CompletionEngine:
         except asyncio.CancelledError:
             self.stats.cancelled_streams += 1
             self.stats.discarded_tokens += estimate_tokens("".join(received))
+            log.debug("completion cancelled; completion stats %s", json.dumps(dataclasses.asdict(self.stats)))
             raise
         except MistralError as exc:
             self._failed(editor, str(exc))
             return None
         self._shown_error = None
-        log.debug("completion: %d characters in %.0f ms", len(text), (time.monotonic() - started) * 1000)
+        log.debug("completion: %d characters in %.0f ms; completion stats %s", len(text),
+                  (time.monotonic() - started) * 1000, json.dumps(dataclasses.asdict(self.stats)))
         return finish(ctx, text)
 
     def _failed(self, editor: Editor, message: str) -> None:

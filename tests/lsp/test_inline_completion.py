@@ -36,8 +36,7 @@ def add(a, b):
 
 
 def mul(a, b):
-    
-"""
+""" + "    \n"  # the cursor's line: indented, empty
 
 
 async def start(
