@@ -74,6 +74,12 @@ M.subcommands = {
     end,
     desc = 'cancel the running requests',
   },
+  completion = {
+    run = function()
+      require('mistral.completion').toggle()
+    end,
+    desc = 'turn inline completion (ghost text) on or off',
+  },
   toggle_review = {
     run = function()
       require('mistral').toggle_review()
