@@ -43,9 +43,11 @@ TYPED_FILE = REPO / "tests" / "fixtures" / "languages" / "sample.py"
 TTFT_S = 0.15
 
 
-async def start(env: dict[str, str], settings: dict[str, Any], log_file: Path) -> LanguageClient:
+async def start(env: dict[str, str], settings: dict[str, Any], log_file: Path | None) -> LanguageClient:
+    """The server; with a debug log (where the completion stats are) when `log_file` is given."""
     client = LanguageClient("bench", "1")
-    await client.start_io(sys.executable, "-m", "mistral_lsp", "-vv", "--log-file", str(log_file), env=env)
+    logging = ["-vv", "--log-file", str(log_file)] if log_file else []
+    await client.start_io(sys.executable, "-m", "mistral_lsp", *logging, env=env)
     await client.initialize_async(types.InitializeParams(
         capabilities=types.ClientCapabilities(), initialization_options=settings))
     client.initialized(types.InitializedParams())
@@ -220,7 +222,7 @@ async def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as name:
             folder = Path(name)
-            client = await start(env, {"completion": {"enabled": True, "debounceMs": 0}}, folder / "latency.log")
+            client = await start(env, {"completion": {"enabled": True, "debounceMs": 0}}, None)
             await latency(client, fake, folder, runs * 2)
             await stop(client)
             chars = max(100, runs * 5)

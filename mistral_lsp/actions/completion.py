@@ -113,7 +113,8 @@ class CompletionEngine:
             self.stats.typed_through += 1
             return Completion(typed, "typed")
         settings = editor.settings.completion
-        ctx = build_fim_context(doc, offset)
+        # Memoized until the text changes: a repeated request at the same place costs nothing.
+        ctx = doc.cached(f"fim:{offset}", lambda: build_fim_context(doc, offset))
         key = (settings.model, *ctx.cache_key)
         if key in self._cache:
             self._cache.move_to_end(key)

@@ -7,7 +7,8 @@
   its own process group with every XDG folder and TMPDIR in a temporary folder, points the extension
   at this repository's server and the server at a loopback `FakeMistralAPI`, and drives the UI
   with playwright-core (`editors/vscode/test/e2e/run.mjs`): Set API Key, Fix (diff preview, Accept,
-  save, the text on disk), Explain (streamed view), Generate Tests, review on save (Problems).
+  save, the text on disk), Explain (streamed view), Generate Tests, review on save (Problems),
+  inline completion (toggle, type, ghost text, Tab, the saved file).
   Screenshots of each step land in `test-artifacts/vscode/`.
 
 With CI=true a missing prerequisite fails; elsewhere it skips.
@@ -140,6 +141,7 @@ def test_vsix_contents(vsix: Path) -> None:
         "mistral-vscode.restart",
         "mistral-vscode.showLogs",
         "mistral-vscode.setApiKey",
+        "mistral-vscode.toggleCompletion",
     } <= commands
     assert "mistral.apiKey" not in manifest["contributes"]["configuration"]["properties"]
 
@@ -159,6 +161,10 @@ BUGGY = textwrap.dedent('''\
     ''')
 FIXED = BUGGY.replace("return a - b", "return a + b")
 APPENDED = "\n\ndef mean(values):\n    total = 0\n    for value in values:\n        total += value\n    return total / len(values) - 1\n"
+
+
+CALC = 'def mul(a, b):\n    """Multiply."""\n    \n'
+CALC_DONE = CALC.replace('    \n', '    return a * b\n')
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -264,6 +270,15 @@ def _scenario() -> dict[str, object]:
             "expectedProblems": 2,
             "mustSee": ["Off-by-one result", "Empty input"],
         },
+        "completion": {
+            "file": "calc.py",
+            "line": 3,
+            "type": "return ",
+            "reply": {"text": "a * b"},
+            "mustSeeGhost": "a * b",
+            "mustSeeAfter": "return a * b",
+            "expected": CALC_DONE,
+        },
     }
 
 
@@ -329,6 +344,7 @@ def code_server(
     workspace = root / "workspace"
     (workspace / "tests").mkdir(parents=True)
     (workspace / "buggy.py").write_text(BUGGY)
+    (workspace / "calc.py").write_text(CALC)
     (workspace / "tests" / "__init__.py").write_text("")
     user = root / "ud" / "User"
     user.mkdir(parents=True)

@@ -13,6 +13,7 @@ import { StatusBar, StatusModel } from './common/status';
 import { StreamRouter } from './common/stream';
 import * as api from './common/vscodeapi';
 import { Actions } from './features/actions';
+import { CompletionToggle, TOGGLE_COMPLETION_COMMAND } from './features/completion';
 import { ExplainView } from './features/explainView';
 import { FixPreview } from './features/fixPreview';
 
@@ -56,8 +57,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     void api.setContext(ContextKeys.busy, busy);
   });
 
+  const completion = new CompletionToggle(api.createStatusBarItem('mistral.completion', 99));
+
   context.subscriptions.push(
     statusBar,
+    completion,
+    api.registerCommand(TOGGLE_COMPLETION_COMMAND, () => completion.toggle()),
     fixes,
     explainView,
     { dispose: () => void mistral.dispose() },

@@ -10,6 +10,8 @@
 
 export const ACTIONS = ['review', 'explain', 'fix', 'tests'] as const;
 export const ACTION_FIELDS = ['reasoningEffort', 'temperature', 'maxTokens'] as const;
+/** Inline completion's settings (`completion.enabled`…), sent like the others. */
+export const COMPLETION_FIELDS = ['enabled', 'model', 'maxTokens', 'debounceMs', 'languages'] as const;
 
 /** Top-level server keys (besides `actions.*`). */
 export const SERVER_KEYS = [
@@ -30,6 +32,7 @@ export const SERVER_KEYS = [
 export const SERVER_LEAF_KEYS: readonly string[] = [
   ...SERVER_KEYS,
   ...ACTIONS.flatMap((action) => ACTION_FIELDS.map((field) => `actions.${action}.${field}`)),
+  ...COMPLETION_FIELDS.map((field) => `completion.${field}`),
 ];
 
 /** Settings only the extension reads; changing them restarts the server. */
