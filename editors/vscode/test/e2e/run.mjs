@@ -368,8 +368,14 @@ try {
     await openFile(completion.file, completion.line);
     await page.keyboard.press('End');
     await page.keyboard.type(completion.type, { delay: 30 });
-    const ghost = page.locator('.editor-group-container.active .monaco-editor .ghost-text-decoration, .editor-group-container.active .monaco-editor .ghost-text').first();
-    await waitUntil('the ghost text', async () => normalize((await ghost.innerText().catch(() => '')) || '').includes(completion.mustSeeGhost), 30_000);
+    // Monaco renders ghost text as decorations whose classes contain "ghost-text".
+    const ghostText = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('.editor-group-container.active .monaco-editor [class*="ghost-text"]')]
+          .map((element) => element.textContent ?? '')
+          .join(''),
+      );
+    await waitUntil('the ghost text', async () => normalize(await ghostText()).includes(completion.mustSeeGhost), 30_000);
     await shot('13-inline-completion-ghost');
     const asked = (await fake('/_fake/requests')).filter((r) => r.path === '/v1/fim/completions');
     if (asked.length <= before) {
