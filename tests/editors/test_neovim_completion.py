@@ -123,3 +123,25 @@ def test_toggle_turns_completion_on_for_the_running_server(
     nv.lua("vim.api.nvim_feedkeys('A', 'n', false)")
     nv.wait("require('mistral.completion').ghost ~= nil", what="the ghost text after the toggle")
     assert nv.lua(GHOST)[0]["inline"] == "return a * b"
+
+
+def test_accept_line_takes_one_line_at_a_time(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any  # noqa: F811
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    path = workspace / "mul.py"
+    path.write_text(SOURCE)
+    fake.enqueue(Reply(text="result = a * b\n    return result"))
+    nv = start_nvim(setup=ON)
+    buf = open_in_insert(nv, path)
+    nv.wait("require('mistral.completion').ghost ~= nil", what="the ghost text")
+    nv.lua("vim.api.nvim_feedkeys(vim.keycode('<Plug>(mistral-completion-accept-line)'), 'm', false)")
+    nv.wait(f"vim.api.nvim_buf_get_lines({buf}, 1, 2, false)[1] == '    result = a * b'", what="the first line")
+    assert nv.lines(buf) == ["def mul(a, b):", "    result = a * b"]
+    # The next line comes back from the server's memory of the suggestion, then is taken too.
+    nv.wait("(require('mistral.completion').ghost or {}).text == '\\n    return result'", what="the second line")
+    nv.lua("vim.api.nvim_feedkeys(vim.keycode('<Plug>(mistral-completion-accept-line)'), 'm', false)")
+    nv.wait(f"#vim.api.nvim_buf_get_lines({buf}, 0, -1, false) == 3", what="the second line inserted")
+    assert nv.text(buf) == "def mul(a, b):\n    result = a * b\n    return result\n"
+    assert len(fim_requests(fake)) == 1
