@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.mistral.ai/v1"
 DEFAULT_MODEL = "mistral-medium-3.5"
-
+DEFAULT_COMPLETION_MODEL = "codestral-latest"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -53,6 +53,40 @@ class ActionSettings:
         default=None,
         metadata={"description": "Maximum answer tokens; `null` for no limit.", "minimum": 1},
     )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CompletionSettings:
+    """Inline completion (`textDocument/inlineCompletion`, fill-in-the-middle): off by default,
+    since every pause in typing costs an API call."""
+
+    enabled: bool = dataclasses.field(
+        default=False,
+        metadata={"description": "Inline completion: Codestral suggests the code at the cursor as ghost "
+                  "text (Tab accepts). Off by default, since each pause in typing calls the API."},
+    )
+    model: str = dataclasses.field(
+        default=DEFAULT_COMPLETION_MODEL,
+        metadata={"description": "The fill-in-the-middle model for inline completion, resolved against "
+                  "`/v1/models`."},
+    )
+    max_tokens: int = dataclasses.field(
+        default=128, metadata={"description": "Maximum tokens of one inline suggestion.", "minimum": 1}
+    )
+    # Measured by `python -m bench.bench_completion`: see docs/protocol.md "Inline completion".
+    debounce_ms: int = dataclasses.field(
+        default=150,
+        metadata={"description": "Pause in typing (ms) before the server asks for a suggestion; a newer "
+                  "keystroke cancels the older request.", "minimum": 0, "maximum": 5000},
+    )
+    languages: list[str] = dataclasses.field(
+        default_factory=list,
+        metadata={"description": "Language ids to complete in (for example `[\"python\", \"go\"]`); "
+                  "empty for every language."},
+    )
+
+    def enabled_for(self, language_id: str) -> bool:
+        return self.enabled and (not self.languages or language_id in self.languages)
 
 
 def _default_actions() -> dict[str, ActionSettings]:
@@ -178,6 +212,9 @@ class Settings:
             "order": 63,
         },
     )
+    completion: CompletionSettings = dataclasses.field(
+        default_factory=CompletionSettings, metadata={"order": 70}
+    )
 
     def action(self, name: str) -> ActionSettings:
         return self.actions.get(name) or _default_actions().get(name) or ActionSettings()
@@ -238,7 +275,7 @@ def _converter() -> cattrs.Converter:
         raise ValueError("expected true, false or a list of language ids")
 
     converter.register_structure_hook(bool | list[str], structure_review_on_save)
-    for cls in (ActionSettings, Settings):
+    for cls in (ActionSettings, CompletionSettings, Settings):
         overrides = {
             f.name: override(rename=_to_camel(f.name)) for f in dataclasses.fields(cls)
         }
@@ -281,6 +318,10 @@ def _validate(settings: Settings) -> list[str]:
             "baseUrl",
             f"must start with http:// or https:// (got {settings.base_url!r})",
         )
+    completion = settings.completion
+    need(completion.max_tokens >= 1, "completion.maxTokens", "must be at least 1")
+    need(0 <= completion.debounce_ms <= 5000, "completion.debounceMs", "must be between 0 and 5000")
+    need(bool(completion.model.strip()), "completion.model", "must not be empty")
     for name, action in settings.actions.items():
         need(name in ACTION_NAMES, f"actions.{name}", f"unknown action (use one of {', '.join(ACTION_NAMES)})")
         if action.temperature is not None:

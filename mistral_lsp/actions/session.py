@@ -1,7 +1,8 @@
 """The state of one editor session that outlives a request: runs, previews, the toggle.
 
 One object, so what a session remembers is in one place: the runs in flight, the fixes
-waiting for accept or reject, the review-on-save toggle, and review on save's own state.
+waiting for accept or reject, the review-on-save toggle, review on save's own state, and
+inline completion's.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from mistral_lsp.actions.runs import RunRegistry
 
 if TYPE_CHECKING:
+    from mistral_lsp.actions.completion import CompletionEngine
     from mistral_lsp.actions.fix import PendingFix
     from mistral_lsp.actions.review_on_save import ReviewOnSave
     from mistral_lsp.options import Settings
@@ -37,6 +39,8 @@ class Session:
         self._toggle: tuple[ReviewOnSaveValue, ReviewOnSaveValue] | None = None
         self._before_toggle: ReviewOnSaveValue = False
         self.review_on_save: ReviewOnSave | None = None
+        # Inline completion's debounce, in-flight request, cache and last suggestion.
+        self.completion: CompletionEngine | None = None
 
     # -- previewed fixes -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from mistral_lsp.lsp import inline_completion
 from mistral_lsp.lsp.server import MistralLanguageServer
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ async def initialized(ls: MistralLanguageServer, params: types.InitializedParams
         await _pull_configuration(ls)
     finally:
         ls.mark_settings_loaded()
+    await inline_completion.settings_changed(ls)
 
 
 async def did_change_configuration(
@@ -32,12 +34,13 @@ async def did_change_configuration(
 ) -> None:
     if _supports_configuration(ls):
         await _pull_configuration(ls)
-        return
-    settings: Any = params.settings
-    if isinstance(settings, dict) and "mistral" in settings:
-        settings = settings["mistral"]
-    if settings:
-        ls.apply_settings(settings, "didChangeConfiguration")
+    else:
+        settings: Any = params.settings
+        if isinstance(settings, dict) and "mistral" in settings:
+            settings = settings["mistral"]
+        if settings:
+            ls.apply_settings(settings, "didChangeConfiguration")
+    await inline_completion.settings_changed(ls)
 
 
 def _supports_configuration(ls: MistralLanguageServer) -> bool:

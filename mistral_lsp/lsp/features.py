@@ -9,6 +9,7 @@
 | textDocument/didSave | review_on_save | review what changed when the user saves (off by default) |
 | textDocument/diagnostic | diagnostics | pull diagnostics, for clients that pull and accept refresh |
 | textDocument/codeAction | code_actions | the four actions and review suggestions, from memory |
+| textDocument/inlineCompletion | inline_completion | Codestral FIM ghost text (advertised only when `completion.enabled`) |
 | workspace/executeCommand (protocol hook) | commands.before_execute | the run's progress token; arguments checked |
 | workspace/executeCommand mistral.* | commands | run an action: stream, progress, cancel, result |
 | window/workDoneProgress/cancel | commands | the progress UI's cancel button |
@@ -43,6 +44,7 @@ def register_features(server: MistralLanguageServer) -> None:
         configuration,
         diagnostics,
         documents,
+        inline_completion,
         lifecycle,
         review_on_save,
     )
@@ -63,6 +65,8 @@ def register_features(server: MistralLanguageServer) -> None:
         (types.TEXT_DOCUMENT_DID_SAVE, review_on_save.did_save, types.SaveOptions(include_text=False)),
         (types.TEXT_DOCUMENT_CODE_ACTION, code_actions.code_action, code_actions.OPTIONS),
         (types.TEXT_DOCUMENT_DIAGNOSTIC, diagnostics.document_diagnostic, diagnostics.OPTIONS),
+        # No options: pygls advertises it only once `inline_completion.initialize` sets them.
+        (types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_completion.inline_completion, None),
         (types.WINDOW_WORK_DONE_PROGRESS_CANCEL, commands.progress_cancelled, None),
     ]
     teach(server.converter)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from mistral_lsp.lsp import inline_completion
 from mistral_lsp.lsp.diagnostics import pull_supported
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ def initialize(ls: MistralLanguageServer, params: types.InitializeParams) -> Non
     ls.initialization_options = params.initialization_options
     ls.client_name = params.client_info.name if params.client_info else None
     ls.pull_diagnostics = pull_supported(params.capabilities)
+    inline_completion.initialize(ls, params)
     if not ls.pull_diagnostics:
         # Advertising a diagnostic provider to a push client would show findings twice.
         ls.protocol.fm.features.pop(types.TEXT_DOCUMENT_DIAGNOSTIC, None)

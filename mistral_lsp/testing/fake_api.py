@@ -3,7 +3,9 @@
 A real aiohttp server on 127.0.0.1 running its own event loop in a background thread, so sync
 tests, async tests (whatever their loop), subprocess servers and the offline demo can all use it.
 
-- `POST /v1/chat/completions`, `POST /v1/fim/completions` (streamed or not), `GET /v1/models`.
+- `POST /v1/chat/completions`, `POST /v1/fim/completions` (streamed or not), `GET /v1/models`;
+  `POST /v1/completions` (`choices[].text`), the OpenAI-style FIM of Ollama and llama.cpp.
+  Generation ends at a request's `stop` string, which is not returned, as on the real API.
 - Requests are validated like the real API: unknown keys → 422 `extra_forbidden`, unknown model →
   400 `invalid_model`, bad role order → 400, wrong bearer → 401 (when a key is configured).
 - Replies are scripted with `enqueue(Reply(...))`: text, thinking, tool calls, error statuses,
@@ -50,6 +52,7 @@ from mistral_lsp.testing.fake_replies import (
     DEFAULT_MODELS,
     ERROR_BODIES,
     FIM_FIELDS,
+    TEXT_COMPLETION_FIELDS,
     Answer,
     Reply,
     api_error,
@@ -163,6 +166,7 @@ class FakeMistralAPI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/fim/completions", self._fim)
+        app.router.add_post("/v1/completions", self._text_completion)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/v1/models/{id}", self._one_model)
         app.router.add_post("/_fake/replies", self._control_replies)
@@ -295,6 +299,10 @@ class FakeMistralAPI:
     async def _fim(self, request: web.Request) -> web.StreamResponse:
         return await self._complete(request, FIM_FIELDS, ("model", "prompt"))
 
+    async def _text_completion(self, request: web.Request) -> web.StreamResponse:
+        return await self._complete(request, TEXT_COMPLETION_FIELDS, ("model", "prompt"),
+                                    text_completion=True)
+
     def _validate(self, body: Any, allowed: frozenset[str], required: tuple[str, ...]) -> web.Response | None:
         invalid = invalid_request(body, allowed, required, self._known_models())
         if invalid is None:
@@ -303,7 +311,8 @@ class FakeMistralAPI:
         return web.json_response(error, status=status)
 
     async def _complete(
-        self, request: web.Request, allowed: frozenset[str], required: tuple[str, ...]
+        self, request: web.Request, allowed: frozenset[str], required: tuple[str, ...],
+        *, text_completion: bool = False,
     ) -> web.StreamResponse:
         raw = await request.read()
         try:
@@ -326,7 +335,7 @@ class FakeMistralAPI:
             if isinstance(error_body, str):
                 return web.Response(status=reply.status, text=error_body, headers=headers)
             return web.json_response(error_body, status=reply.status, headers=headers)
-        answer = Answer(reply, body)
+        answer = Answer(reply, body, text_completion=text_completion)
         if not body.get("stream"):
             return web.json_response(answer.completion(), headers=headers)
         return await self._stream(request, reply, answer, headers)

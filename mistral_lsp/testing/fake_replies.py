@@ -48,6 +48,9 @@ FIM_FIELDS = frozenset({
     "model", "prompt", "suffix", "temperature", "top_p", "max_tokens", "min_tokens", "stream",
     "stop", "random_seed", "metadata", "prompt_cache_key",
 })
+# OpenAI's legacy `/v1/completions` as Ollama and llama.cpp serve it (mistral-api.md §7): they
+# ignore unknown keys, so the fake accepts what an OpenAI-style FIM request may carry.
+TEXT_COMPLETION_FIELDS = FIM_FIELDS | {"seed", "stream_options", "echo", "n", "logprobs"}
 
 
 def api_error(message: Any, kind: str, code: str | None = None) -> dict[str, Any]:
@@ -203,11 +206,15 @@ def _role_order_error(messages: Any) -> str | None:
 class Answer:
     """The wire form of one reply for one request: chunks for a stream, or a whole completion."""
 
-    def __init__(self, reply: Reply, body: dict[str, Any]) -> None:
+    def __init__(self, reply: Reply, body: dict[str, Any], *, text_completion: bool = False) -> None:
         self.reply = reply
         self.id = uuid.uuid4().hex
         self.model = reply.model or str(body.get("model"))
-        self.object = "chat.completion"
+        self.object = "text_completion" if text_completion else "chat.completion"
+        # `/v1/completions` answers `choices[].text`, not a message or a delta.
+        self.text_completion = text_completion
+        # Like the real API, generation ends at a `stop` string, which is not returned.
+        self.pieces = _until_stop(reply.text_pieces(), body.get("stop"))
         self.thinks = bool(reply.thinking) and body.get("reasoning_effort") == "high"
         self.calls: list[dict[str, Any]] = []
         for index, call in enumerate(reply.tool_calls or []):
@@ -227,7 +234,11 @@ class Answer:
         }
 
     def completion(self) -> dict[str, Any]:
-        text = "".join(self.reply.text_pieces())
+        text = "".join(self.pieces)
+        if self.text_completion:
+            return {"id": self.id, "object": self.object, "created": int(time.time()),
+                    "model": self.model, "usage": self.usage,
+                    "choices": [{"index": 0, "text": text, "finish_reason": self.finish_reason}]}
         content: Any = text
         if self.thinks:
             content = [_think(self.reply.thinking or ""), {"type": "text", "text": text}]
@@ -238,6 +249,12 @@ class Answer:
                 "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason}]}
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
+        if self.text_completion:
+            text = delta.get("content")
+            return {"id": self.id, "object": self.object, "created": int(time.time()),
+                    "model": self.model,
+                    "choices": [{"index": 0, "text": text if isinstance(text, str) else "",
+                                 "finish_reason": finish}], **extra}
         return {"id": self.id, "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": self.model,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
@@ -256,7 +273,7 @@ class Answer:
     def chunks(self) -> Iterator[tuple[dict[str, Any], bool]]:
         """(payload, carries thinking/text) in order, as the real API streams them."""
         yield self._chunk({"role": "assistant", "content": ""}), False
-        texts = self.reply.text_pieces()
+        texts = list(self.pieces)
         thoughts = _split(self.reply.thinking or "") if self.thinks else []
         for thought in thoughts[:-1]:
             yield self._chunk({"content": [_think(thought, closed=False)]}), True
@@ -282,6 +299,25 @@ class Answer:
                               usage=self.usage), False
         else:
             yield self._chunk({"content": ""}, self.finish_reason, usage=self.usage), False
+
+
+def _until_stop(pieces: list[str], stop: Any) -> list[str]:
+    """`pieces` cut before the first `stop` string (a string or a list of them)."""
+    stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if isinstance(s, str) and s]
+    text = "".join(pieces)
+    cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+    if cut < 0:
+        return list(pieces)
+    kept: list[str] = []
+    used = 0
+    for piece in pieces:
+        if used + len(piece) >= cut:
+            if cut > used:
+                kept.append(piece[: cut - used])
+            break
+        kept.append(piece)
+        used += len(piece)
+    return kept
 
 
 def _think(text: str, *, closed: bool = True) -> dict[str, Any]:

@@ -11,7 +11,8 @@
   the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
   Explain (streamed view, coloured code, its Stop button), Generate Tests (which file, created,
   Open), review on save
-  (Problems), and Restart Server (the toggle and the findings come back).
+  (Problems), Restart Server (the toggle and the findings come back), and inline completion
+  (toggle, type, ghost text, Tab, the saved file).
   Screenshots of each step land in `test-artifacts/vscode/`.
 
 With CI=true a missing prerequisite fails; elsewhere it skips.
@@ -145,6 +146,7 @@ def test_vsix_contents(vsix: Path) -> None:
         "mistral-vscode.restart",
         "mistral-vscode.showLogs",
         "mistral-vscode.setApiKey",
+        "mistral-vscode.toggleCompletion",
     } <= commands
     assert "mistral.apiKey" not in manifest["contributes"]["configuration"]["properties"]
 
@@ -164,6 +166,10 @@ BUGGY = textwrap.dedent('''\
     ''')
 FIXED = BUGGY.replace("return a - b", "return a + b")
 APPENDED = "\n\ndef mean(values):\n    total = 0\n    for value in values:\n        total += value\n    return total / len(values) - 1\n"
+
+
+CALC = 'def mul(a, b):\n    """Multiply."""\n    \n'
+CALC_DONE = CALC.replace('    \n', '    return a * b\n')
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -272,6 +278,15 @@ def _scenario() -> dict[str, object]:
             "expectedProblems": 2,
             "mustSee": ["Off-by-one result", "Empty input"],
         },
+        "completion": {
+            "file": "calc.py",
+            "line": 3,
+            "type": "return ",
+            "reply": {"text": "a * b"},
+            "mustSeeGhost": "a * b",
+            "mustSeeAfter": "return a * b",
+            "expected": CALC_DONE,
+        },
     }
 
 
@@ -337,6 +352,7 @@ def code_server(
     workspace = root / "workspace"
     (workspace / "tests").mkdir(parents=True)
     (workspace / "buggy.py").write_text(BUGGY)
+    (workspace / "calc.py").write_text(CALC)
     (workspace / "tests" / "__init__.py").write_text("")
     user = root / "ud" / "User"
     user.mkdir(parents=True)

@@ -64,3 +64,28 @@ def test_key_from_env_and_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None
 def test_base_url_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MISTRAL_BASE_URL", "http://127.0.0.1:9/v1/")
     assert parse_settings({}).resolved_base_url() == "http://127.0.0.1:9/v1"
+
+
+def test_completion_is_off_by_default_and_merges_partial_objects() -> None:
+    settings = parse_settings({})
+    assert settings.completion.enabled is False
+    assert settings.completion.model == "codestral-latest"
+    on = parse_settings({"completion": {"enabled": True, "languages": ["python"]}})
+    assert on.completion.enabled_for("python") and not on.completion.enabled_for("go")
+    assert on.completion.max_tokens == settings.completion.max_tokens  # the default kept
+    assert parse_settings({"completion": {"enabled": True}}).completion.enabled_for("go")
+    assert on.redacted_dict()["completion"]["languages"] == ["python"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ({"completion": {"debounceMs": -1}}, "mistral.completion.debounceMs"),
+        ({"completion": {"maxTokens": 0}}, "mistral.completion.maxTokens"),
+        ({"completion": {"debounceMs": "soon"}}, "mistral.completion.debounceMs"),
+    ],
+)
+def test_bad_completion_settings_are_named(raw: dict[str, object], named: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw)
+    assert any(problem.startswith(named) for problem in caught.value.problems), caught.value.problems

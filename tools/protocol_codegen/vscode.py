@@ -49,6 +49,14 @@ def _property(prop: dict[str, Any], order: int | None, label: str | None = None)
     return out
 
 
+def _nested_object(defs: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields of a setting that is a group of settings (a `$ref` to an object), else None."""
+    ref = prop.get("$ref", "")
+    target = defs.get(ref.rsplit("/", 1)[-1]) if ref.startswith("#/$defs/") else None
+    properties = target.get("properties") if target else None
+    return properties if isinstance(properties, dict) else None
+
+
 def server_properties(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The `mistral.*` properties of every server setting an editor may set."""
     defs = schema["$defs"]
@@ -68,6 +76,15 @@ def server_properties(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
                         None if order is None else order + 10 * i + j,
                         action["label"],
                     )
+            continue
+        nested = _nested_object(defs, prop)
+        if nested is not None:
+            # A group of settings (`completion.enabled`…): one property per field, as VS Code
+            # merges dotted keys back into the object the server reads.
+            for j, (field, field_prop) in enumerate(nested.items()):
+                out[f"mistral.{key}.{field}"] = _property(
+                    {**field_prop, "default": prop["default"][field]}, None if order is None else order + j
+                )
             continue
         out[f"mistral.{key}"] = _property(prop, order)
     for key, shape in VSCODE_SHAPES.items():

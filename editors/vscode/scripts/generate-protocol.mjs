@@ -31,6 +31,11 @@ function settingKeys(schema) {
           keys.push(`actions.${action.name}.${field}`);
         }
       }
+    } else if (typeof prop.$ref === 'string' && defs[prop.$ref.split('/').pop()]?.properties) {
+      // A group of settings (`completion.enabled`…): its leaf keys.
+      for (const field of Object.keys(defs[prop.$ref.split('/').pop()].properties)) {
+        keys.push(`${key}.${field}`);
+      }
     } else {
       keys.push(key);
     }

@@ -15,6 +15,7 @@ import { StatusBar, StatusModel } from './common/status';
 import { StreamRouter } from './common/stream';
 import * as api from './common/vscodeapi';
 import { Actions } from './features/actions';
+import { CompletionToggle, TOGGLE_COMPLETION_COMMAND } from './features/completion';
 import { ExplainView } from './features/explainView';
 import { FixPendingStatus } from './features/fixPendingStatus';
 import { FixPreview } from './features/fixPreview';
@@ -85,9 +86,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     void api.setContext(ContextKeys.busy, busy);
   });
 
+  const completion = new CompletionToggle(api.createStatusBarItem('mistral.completion', 99));
+
   context.subscriptions.push(
     statusBar,
     fixPending,
+    completion,
+    api.registerCommand(TOGGLE_COMPLETION_COMMAND, () => completion.toggle()),
     fixes,
     explainView,
     { dispose: () => void mistral.dispose() },

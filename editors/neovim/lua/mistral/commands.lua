@@ -80,6 +80,12 @@ M.subcommands = {
     end,
     desc = 'move the cursor into the explanation float',
   },
+  completion = {
+    run = function()
+      require('mistral.completion').toggle()
+    end,
+    desc = 'turn inline completion (ghost text) on or off',
+  },
   toggle_review = {
     run = function()
       require('mistral').toggle_review()

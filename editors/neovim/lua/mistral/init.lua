@@ -62,6 +62,7 @@ function M.setup(opts)
   commands.intercept_code_actions()
   commands.plug_maps()
   commands.user_maps(config.options.keymaps or false)
+  require('mistral.completion').setup()
 
   local group = vim.api.nvim_create_augroup('mistral', { clear = true })
   -- Status lines showing vim.lsp.status() or mistral.status() update as runs progress and end.
@@ -189,6 +190,11 @@ function M.toggle_review()
       vim.g.mistral_review_on_save = result.reviewOnSave
     end
   end)
+end
+
+--- Flips inline completion (the server setting `completion.enabled`) for this session.
+function M.toggle_completion()
+  require('mistral.completion').toggle()
 end
 
 --- Opens the LSP log (where Neovim writes the server's stderr) in a split, at its end.

@@ -54,6 +54,13 @@ local M = {}
 ---@class mistral.protocol.CancelResult
 ---@field cancelled string[] The ids of the runs cancelled.
 
+---@class mistral.protocol.CompletionSettings Inline completion (`textDocument/inlineCompletion`, fill-in-the-middle): off by default, since every pause in typing costs an API call.
+---@field enabled? boolean Inline completion: Codestral suggests the code at the cursor as ghost text (Tab accepts). Off by default, since each pause in typing calls the API.
+---@field model? string The fill-in-the-middle model for inline completion, resolved against `/v1/models`.
+---@field maxTokens? integer Maximum tokens of one inline suggestion.
+---@field debounceMs? integer Pause in typing (ms) before the server asks for a suggestion; a newer keystroke cancels the older request.
+---@field languages? string[] Language ids to complete in (for example `["python", "go"]`); empty for every language.
+
 ---@class mistral.protocol.FindingData A validated review finding, on 0-based inclusive lines.
 ---@field id string
 ---@field startLine integer
@@ -96,6 +103,7 @@ local M = {}
 ---@field reviewDebounceMs? integer Delay in milliseconds after a save before the review starts.
 ---@field reviewMaxFileLines? integer Files longer than this are not reviewed on save.
 ---@field reviewExclude? string[] Globs of files never reviewed on save; a value replaces the default list of generated, vendored, lock and minified files.
+---@field completion? mistral.protocol.CompletionSettings
 
 ---@class mistral.protocol.StreamNotification `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).
 ---@field id string

@@ -657,6 +657,32 @@ export interface CancelResult {
   cancelled: string[];
 }
 /**
+ * Inline completion (`textDocument/inlineCompletion`, fill-in-the-middle): off by default,
+ * since every pause in typing costs an API call.
+ */
+export interface CompletionSettings {
+  /**
+   * Inline completion: Codestral suggests the code at the cursor as ghost text (Tab accepts). Off by default, since each pause in typing calls the API.
+   */
+  enabled?: boolean;
+  /**
+   * The fill-in-the-middle model for inline completion, resolved against `/v1/models`.
+   */
+  model?: string;
+  /**
+   * Maximum tokens of one inline suggestion.
+   */
+  maxTokens?: number;
+  /**
+   * Pause in typing (ms) before the server asks for a suggestion; a newer keystroke cancels the older request.
+   */
+  debounceMs?: number;
+  /**
+   * Language ids to complete in (for example `["python", "go"]`); empty for every language.
+   */
+  languages?: string[];
+}
+/**
  * The `data` of a review finding's diagnostic (source `mistral`, code `mistral/<category>`).
  */
 export interface FindingDiagnosticData {
@@ -744,6 +770,7 @@ export interface Settings {
    * Globs of files never reviewed on save; a value replaces the default list of generated, vendored, lock and minified files.
    */
   reviewExclude?: string[];
+  completion?: CompletionSettings;
 }
 /**
  * `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).
@@ -864,5 +891,10 @@ export const SERVER_SETTING_KEYS = [
   'reviewOnSave',
   'reviewDebounceMs',
   'reviewMaxFileLines',
-  'reviewExclude'
+  'reviewExclude',
+  'completion.enabled',
+  'completion.model',
+  'completion.maxTokens',
+  'completion.debounceMs',
+  'completion.languages'
 ] as const;

@@ -477,6 +477,38 @@ try {
     await shot('13-after-restart');
   });
 
+  const completion = scenario.steps.completion;
+  await step('inline completion: toggled on, typing shows ghost text, Tab accepts, the saved file holds it', async () => {
+    await runCommand('Mistral: Toggle Inline Completion');
+    await statusItem('Mistral completion: on').waitFor({ timeout: 10_000 });
+    // Every FIM request gets this answer; the server's debounce drops the keystrokes' older ones.
+    await fake('/_fake/default_reply', completion.reply);
+    const before = (await fake('/_fake/requests')).filter((r) => r.path === '/v1/fim/completions').length;
+    await openFile(completion.file, completion.line);
+    await page.keyboard.press('End');
+    await page.keyboard.type(completion.type, { delay: 30 });
+    // Monaco renders ghost text as decorations whose classes contain "ghost-text".
+    const ghostText = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('.editor-group-container.active .monaco-editor [class*="ghost-text"]')]
+          .map((element) => element.textContent ?? '')
+          .join(''),
+      );
+    await waitUntil('the ghost text', async () => normalize(await ghostText()).includes(completion.mustSeeGhost), 30_000);
+    await shot('14-inline-completion-ghost');
+    const asked = (await fake('/_fake/requests')).filter((r) => r.path === '/v1/fim/completions');
+    if (asked.length <= before) {
+      throw new Error('no FIM request reached the fake API');
+    }
+    log(`FIM requests while typing ${JSON.stringify(completion.type)}: ${asked.length - before}`);
+    await page.keyboard.press('Tab');
+    await waitUntil('the accepted text in the editor', async () => normalize(await activeEditorText()).includes(completion.mustSeeAfter));
+    await page.keyboard.press('Control+S');
+    const file = path.join(workspace, completion.file);
+    await waitUntil('the completed text on disk', () => readFileSync(file, 'utf8') === completion.expected, 15_000);
+    await shot('15-inline-completion-accepted');
+  });
+
   writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));
   log(`ALL PASSED in ${seconds()}s`);
   await browser.close();
