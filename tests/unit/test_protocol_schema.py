@@ -141,9 +141,11 @@ def problems(doc: str, schema: dict[str, Any]) -> list[str]:
     defs = schema["$defs"]
     found: list[str] = []
     commands = {c["command"]: c for c in schema["x-commands"]}
-    for name in sorted(set(re.findall(r"`(mistral\.\w+)`", doc))):
-        if name not in commands:
-            found.append(f"command {name}")
+    # `mistral.x` is a command; `mistral.<setting>` (`mistral.apiKey`, `mistral.completion.enabled`)
+    # names a setting of the section.
+    for name in sorted(set(re.findall(r"`(mistral(?:\.\w+)+)`", doc))):
+        if name not in commands and not _setting_exists(schema, name.removeprefix("mistral.")):
+            found.append(f"command or setting {name}")
     actions = [a["name"] for a in schema["x-actions"]]
     settings = schema["$defs"]["Settings"]["properties"]
     for key in _first_column(_section(doc, "Settings")):
@@ -199,7 +201,7 @@ def test_the_doc_check_finds_what_the_schema_lacks(schema: dict[str, Any]) -> No
     doc = doc.replace("`mistral.rejectFix` | `{id}`", "`mistral.rejectFix` | `{ids}`")
     doc += "\nRun `mistral.frobnicate`.\n"
     assert problems(doc, schema) == [
-        "command mistral.frobnicate",
+        "command or setting mistral.frobnicate",
         "setting contextTokenz",
         "default of reviewDebounceMs: 1000",
         "argument field showResults",
