@@ -15,6 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
+
 from mistral_lsp.actions.errors import ActionError, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.actions.target import select, target_key
@@ -51,8 +53,18 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     doc = editor.documents.get(request.uri)
     if doc is None:
         raise ActionError(f"{request.uri} is not open in the editor; open it and run the action again")
-    target = select(action, doc, request.range)
+    target = select(action, doc, _ordered(request.range))
     return Prepared(action, request, doc, target, target_key(doc, target))
+
+
+def _ordered(range_: types.Range | None) -> types.Range | None:
+    """The range with its start first (eglot 1.9 can send the end before the start)."""
+    if range_ is None:
+        return None
+    start, end = range_.start, range_.end
+    if (end.line, end.character) < (start.line, start.character):
+        return types.Range(start=end, end=start)
+    return range_
 
 
 @dataclasses.dataclass

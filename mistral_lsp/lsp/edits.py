@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.text.uris import to_path
@@ -104,6 +105,8 @@ async def _send(ls: MistralLanguageServer, edit: types.WorkspaceEdit, label: str
         raise EditNotApplied(
             f"the editor did not answer workspace/applyEdit within {APPLY_EDIT_TIMEOUT_S:.0f} s"
         ) from None
+    except JsonRpcException as exc:  # the client failed while applying it
+        raise EditNotApplied(f"the editor could not apply the edit ({exc.message or type(exc).__name__})") from None
 
 
 def _check_versions(ls: MistralLanguageServer, text_edits: list[types.TextDocumentEdit]) -> None:
