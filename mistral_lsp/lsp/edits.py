@@ -47,8 +47,9 @@ async def apply_edit(ls: MistralLanguageServer, edit: types.WorkspaceEdit, label
         written = await _apply(ls, edit, label)
     except EditNotApplied as exc:
         return types.ApplyWorkspaceEditResult(applied=False, failure_reason=str(exc))
-    if written:
-        ls.show_message(_written_notice(label, written), ls.notice_level)
+    notice = _written_notice(label, written)
+    if notice:
+        ls.show_notice(notice)
     return types.ApplyWorkspaceEditResult(applied=True)
 
 
@@ -161,7 +162,8 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _written_notice(label: str, written: list[tuple[Path, bool]]) -> str:
-    names = ", ".join(str(path) for path, _open in written)
-    reload = " — reload it in the editor to see the change" if any(is_open for _path, is_open in written) else ""
-    return f"{label}: wrote {names}{reload}"
+def _written_notice(label: str, written: list[tuple[Path, bool]]) -> str | None:
+    """Only files open in the editor need a word: their buffer must be reloaded. (New files are
+    announced by the action, which knows what they hold.)"""
+    names = ", ".join(str(path) for path, is_open in written if is_open)
+    return f"{label}: wrote {names} — reload it in the editor to see the change" if names else None
