@@ -53,18 +53,21 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     doc = editor.documents.get(request.uri)
     if doc is None:
         raise ActionError(f"{request.uri} is not open in the editor; open it and run the action again")
-    target = select(action, doc, _ordered(request.range))
+    target = select(action, doc, _normalized(request.range))
     return Prepared(action, request, doc, target, target_key(doc, target))
 
 
-def _ordered(range_: types.Range | None) -> types.Range | None:
-    """The range with its start first (eglot 1.9 can send the end before the start)."""
+def _normalized(range_: types.Range | None) -> types.Range | None:
+    """The range with its start first (eglot 1.9 can send the end before the start), and one
+    character on one line read as a cursor (ALE sends the character under the cursor)."""
     if range_ is None:
         return None
     start, end = range_.start, range_.end
     if (end.line, end.character) < (start.line, start.character):
-        return types.Range(start=end, end=start)
-    return range_
+        start, end = end, start
+    if start.line == end.line and end.character - start.character <= 1:
+        return types.Range(start=start, end=start)
+    return types.Range(start=start, end=end)
 
 
 @dataclasses.dataclass

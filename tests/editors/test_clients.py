@@ -67,8 +67,9 @@ REVIEW = {
         "replacement": "return subtotal - subtotal * discount / 100",
     }]
 }
+# The fake waits `delay_per_chunk` before every text chunk but the first: 16 chunks, 15 s.
 SLOW_SECONDS = 15.0
-SLOW_CHUNKS = 15
+SLOW_CHUNKS = 16
 
 
 def fenced(code: str) -> str:
@@ -78,14 +79,14 @@ def fenced(code: str) -> str:
 def replies() -> list[Reply]:
     """In the order every driver runs the actions."""
     slow_text = fenced(SLOW_FIXED_ROUND_UP)
-    size = -(-len(slow_text) // SLOW_CHUNKS)
+    cuts = [len(slow_text) * i // SLOW_CHUNKS for i in range(SLOW_CHUNKS + 1)]
+    slow_chunks = [slow_text[a:b] for a, b in zip(cuts, cuts[1:])]
     return [
         Reply(text=fenced(FIXED_TOTAL)),  # fix
         Reply(text=json.dumps(REVIEW)),  # review
         Reply(text=fenced(TESTS_CODE)),  # generate tests
         Reply(text=EXPLANATION),  # explain
-        Reply(text=slow_text, chunks=[slow_text[i:i + size] for i in range(0, len(slow_text), size)],
-              delay_per_chunk=SLOW_SECONDS / SLOW_CHUNKS),  # a fix that takes 15 s
+        Reply(text=slow_text, chunks=slow_chunks, delay_per_chunk=SLOW_SECONDS / (SLOW_CHUNKS - 1)),  # 15 s
         Reply(status=400),  # an API error
     ]
 
