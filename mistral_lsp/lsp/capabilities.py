@@ -43,8 +43,9 @@ class ClientFeatures:
     work_done_progress: bool = False
     """The server may create work-done progress tokens."""
     info_may_be_hidden: bool = True
-    """The client says nothing of itself — no `window` capabilities, no `clientInfo` — like ALE,
-    which shows only Error messages by default."""
+    """A minimal client — no `window` capabilities, no `clientInfo`, no `workspace.applyEdit` —
+    like ALE, which shows only Error messages by default (eglot 1.9, which shows every level,
+    declares applyEdit)."""
     client_name: str = ""
     """`clientInfo.name`, for logs."""
 
@@ -65,7 +66,7 @@ def read_client_features(params: types.InitializeParams) -> ClientFeatures:
         create_files=types.ResourceOperationKind.Create in resource_operations,
         show_document=bool(window and window.show_document and window.show_document.support),
         work_done_progress=bool(window and window.work_done_progress),
-        info_may_be_hidden=window is None and params.client_info is None,
+        info_may_be_hidden=window is None and params.client_info is None and not (workspace and workspace.apply_edit),
         client_name=params.client_info.name if params.client_info else "",
     )
 
