@@ -51,10 +51,12 @@ class Cart:
 def round_up(value):
     return math.ceil(value)
 """
-FIXED = CART.replace("discount / 10\n", "discount / 100\n")
+# The fix changes two separate places (two text edits): one undo must take back both.
+FIXED = CART.replace("discount / 10\n", "discount / 100\n").replace("item.price for", "item.price * item.quantity for")
+SUGGESTED = CART.replace("discount / 10\n", "discount / 100\n")
 FIXED_TOTAL = """\
 def total(self, discount):
-    subtotal = sum(item.price for item in self.items)
+    subtotal = sum(item.price * item.quantity for item in self.items)
     return subtotal - subtotal * discount / 100"""
 SLOW_FIXED_ROUND_UP = "def round_up(value):\n    return int(math.ceil(value))"
 TESTS_CODE = "from cart import round_up\n\n\ndef test_round_up():\n    assert round_up(1.2) == 2\n"
@@ -166,7 +168,7 @@ def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None
     assert report["after_undo"] == CART
     # Review reaches the client's diagnostics, and the finding's suggestion applies.
     assert any("Discount divided by 10" in d for d in report["diagnostics"])
-    assert report["after_suggestion"] == FIXED
+    assert report["after_suggestion"] == SUGGESTED
     # Generate tests writes the test file.
     assert report["test_file"] and "def test_round_up():" in report["test_file"]
     # Explain is visible: a message naming the markdown file, with the first lines.

@@ -74,7 +74,9 @@ async def test_a_background_run_is_cancelled_by_mistral_cancel(eglot: Editor) ->
     uri = await eglot.open("cart.py", CART)
     eglot.fake.enqueue(Reply(text=fenced(FIXED_TOTAL_DEDENTED), delay_per_chunk=0.5))
     await eglot.command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0), "id": "c1"})
-    token = await eglot.wait_until(lambda: next(iter(eglot.client.progress_reports), None), what="progress")
+    token = await eglot.wait_until(
+        lambda: next((t for t, reports in eglot.client.progress_reports.items() if reports), None),
+        what="the progress begin")
     await eglot.wait_until(lambda: any((getattr(r, "message", None) or "").startswith("writing")
                                        for r in eglot.client.progress_reports[token]), what="the answer streaming")
     cancel = await eglot.command("mistral.cancel", {"id": "c1"})
@@ -106,7 +108,9 @@ async def test_progress_cancel_cancels_a_background_run(vscode_plain: Editor) ->
     uri = await editor.open("cart.py", CART)
     editor.fake.enqueue(Reply(text=fenced(FIXED_TOTAL_DEDENTED), delay_per_chunk=0.5))
     await editor.command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0), "id": "pc"})
-    token = await editor.wait_until(lambda: next(iter(editor.client.progress_reports), None), what="progress")
+    token = await editor.wait_until(
+        lambda: next((t for t, reports in editor.client.progress_reports.items() if reports), None),
+        what="the progress begin")
     editor.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token=token))
     await editor.wait_until(lambda: isinstance(editor.client.progress_reports[token][-1], types.WorkDoneProgressEnd),
                             what="the progress end")

@@ -38,7 +38,9 @@
     (flymake-mode 1)
     (flymake-start)
     (let ((original (buffer-string)))
-      ;; 1. the four actions, and Fix landing, undone in one step
+      ;; 1. the four actions, and Fix landing, undone in one step (the command loop puts an
+      ;; undo boundary before each command; batch mode has none)
+      (undo-boundary)
       (goto-char (mt-line-pos 10))
       (let ((titles (progn (mt-run-action "Mistral: Fix")
                            (cdr (assoc "offered:Mistral: Fix" mt-report)))))

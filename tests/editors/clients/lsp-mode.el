@@ -57,7 +57,9 @@
     (lsp-diagnostics-mode 1)
     (flymake-start)
     (let ((original (buffer-string)))
-      ;; 1. the four actions, and Fix landing, undone in one step
+      ;; 1. the four actions, and Fix landing, undone in one step (the command loop puts an
+      ;; undo boundary before each command; batch mode has none)
+      (undo-boundary)
       (mt-run-action "Mistral: Fix" (mt-line-pos 10))
       (mt-record "actions" (cdr (assoc "offered:Mistral: Fix" mt-report)))
       (mt-wait (lambda () (not (equal (buffer-string) original))) 20 "the fix")
