@@ -21,6 +21,12 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from mistral_lsp.protocol import (
+    EXPERIMENTAL_CAPABILITY,
+    RESOLVE_ON_COMPLETION_CAPABILITY,
+    STREAM_NOTIFICATIONS_CAPABILITY,
+)
+
 SAMPLE = '''\
 """A tiny inventory module (the demo's sample: it has a bug)."""
 
@@ -165,6 +171,10 @@ async def _demo(workdir: Path, offline: bool) -> int:
                             document_changes=True, resource_operations=[types.ResourceOperationKind.Create]
                         ),
                     ),
+                    # Like our plugins: the demo waits for each command's result.
+                    experimental={EXPERIMENTAL_CAPABILITY: {
+                        STREAM_NOTIFICATIONS_CAPABILITY: True, RESOLVE_ON_COMPLETION_CAPABILITY: True,
+                    }},
                 ),
                 root_uri=workdir.as_uri(),
                 workspace_folders=[types.WorkspaceFolder(uri=workdir.as_uri(), name="demo")],

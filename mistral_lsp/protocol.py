@@ -22,6 +22,13 @@ from lsprotocol import types
 
 STREAM_NOTIFICATION = "mistral/stream"
 
+# The client capability our plugins send in `initialize` (`capabilities.experimental.mistral`):
+# only clients that set these get `mistral/stream` and commands that resolve when the run ends.
+# Every other client gets `RunStarted` at once and the run finishes on its own.
+EXPERIMENTAL_CAPABILITY = "mistral"
+STREAM_NOTIFICATIONS_CAPABILITY = "streamNotifications"
+RESOLVE_ON_COMPLETION_CAPABILITY = "commandsResolveOnCompletion"
+
 ActionName = Literal["review", "explain", "fix", "tests"]
 ReasoningEffort = Literal["none", "high"]
 
@@ -194,6 +201,19 @@ class ActionResult:
 
 
 @attrs.frozen(kw_only=True)
+class RunStarted:
+    """What the four actions' commands answer at once to a client that did not opt in to
+    `commandsResolveOnCompletion`: the run goes on, and its result reaches the editor through
+    `workspace/applyEdit`, diagnostics, `window/showDocument` and `window/showMessage`."""
+
+    id: str
+    """The run's id, for `mistral.cancel`."""
+    started: bool
+    """False when the run could not start; `message` says why (it was also shown)."""
+    message: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class CancelResult:
     cancelled: list[str]
     """The ids of the runs cancelled."""
@@ -252,11 +272,14 @@ class CommandSpec:
     arguments: type | None
     result: type
     description: str
+    started_result: type | None = None
+    """The answer given at once to clients that did not opt in to `commandsResolveOnCompletion`."""
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
     *(CommandSpec(command=spec.command, arguments=ActionArguments, result=ActionResult,
-                  description=f"{spec.title}: streams, reports progress, resolves when the run ends")
+                  description=f"{spec.title}: reports progress; resolves when the run ends for clients that opt in, "
+                              "else answers RunStarted at once", started_result=RunStarted)
       for spec in ACTIONS),
     CommandSpec(command=CANCEL, arguments=RunArguments, result=CancelResult,
                 description="cancel a run (or every run); its HTTP stream closes at once"),

@@ -62,6 +62,10 @@ class Editor(Protocol):
 
     def log_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None: ...
 
+    def show_notice(self, message: str) -> None:
+        """A message carrying a result (where it is), at a level this editor displays."""
+        ...
+
     async def open_reporter(
         self, run: Run, *, title: str, message: str = "waiting for the model", stream: bool = True
     ) -> Reporter: ...

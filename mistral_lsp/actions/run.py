@@ -15,6 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from lsprotocol import types
+
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.actions.target import select, target_key
@@ -56,23 +58,34 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     doc = editor.documents.get(request.uri)
     if doc is None:
         raise ActionError(f"{short_uri(request.uri)} is not open in the editor; open it and run the action again")
-    check_range(doc, request.range)
-    target = select(action, doc, request.range)
+    range_ = _normalized(request.range)
+    check_range(doc, range_)
+    target = select(action, doc, range_)
     return Prepared(action, request, doc, target, target_key(doc, target))
 
 
-def check_range(doc: Document, range_: Any) -> None:
+def _normalized(range_: types.Range | None) -> types.Range | None:
+    """The range with its start first (eglot 1.9 can send the end before the start), and one
+    character on one line read as a cursor (ALE sends the character under the cursor)."""
+    if range_ is None:
+        return None
+    start, end = range_.start, range_.end
+    if (end.line, end.character) < (start.line, start.character):
+        start, end = end, start
+    if start.line == end.line and end.character - start.character <= 1:
+        return types.Range(start=start, end=start)
+    return types.Range(start=start, end=end)
+
+
+def check_range(doc: Document, range_: types.Range | None) -> None:
     """A range the document can hold: lines that exist (a character past a line's end means its
-    end, as LSP says), start before end. Anything else is the client's mistake."""
+    end, as LSP says). Anything else is the client's mistake."""
     if range_ is None:
         return
-    start, end = range_.start, range_.end
     lines = max(len(doc.lines), 1)
-    for name, position in (("range.start", start), ("range.end", end)):
+    for name, position in (("range.start", range_.start), ("range.end", range_.end)):
         if position.line > lines:
             raise BadArguments(f"{name}.line {position.line} is outside the document ({lines} lines)")
-    if (start.line, start.character) > (end.line, end.character):
-        raise BadArguments("range.start is after range.end")
 
 
 @dataclasses.dataclass

@@ -74,12 +74,14 @@ async def run(ctx: ActionContext) -> None:
         ctx.result.message = f"the tests were not written: {reason}"
         editor.show_message(f"Mistral: the tests were not written: {reason}", types.MessageType.Warning)
         return
-    if request.show_result and editor.can_show_document():
-        # Put the cursor on the new tests, not at the top of a long test file.
-        at = types.Position(line=first_line, character=0)
-        await editor.show_document(
-            types.ShowDocumentParams(uri=test_uri, take_focus=True, selection=types.Range(start=at, end=at))
-        )
+    if not request.show_result:
+        return
+    # Put the cursor on the new tests, not at the top of a long test file.
+    at = types.Position(line=first_line, character=0)
+    if not (editor.can_show_document() and await editor.show_document(
+        types.ShowDocumentParams(uri=test_uri, take_focus=True, selection=types.Range(start=at, end=at))
+    )):
+        editor.show_notice(f"Mistral: new tests in {test_path}, line {first_line + 1}")
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -2,7 +2,9 @@
 
 No network and no parsing here: the actions only carry commands (the work happens when the
 editor executes one), and suggestions carry a ready, versioned edit built from the finding's
-replacement. This keeps the light-bulb instant on any file size.
+replacement. This keeps the light-bulb instant on any file size. A client that sends our
+diagnostics back stripped of `source` and `data` (ALE) still gets the findings' follow-ups:
+they are found by `code` and line among the stored findings.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from mistral_lsp.protocol import (
     SUGGESTION_KIND,
     action_spec,
 )
-from mistral_lsp.review.findings import SOURCE, suggestion_edit
+from mistral_lsp.review.findings import SOURCE, suggestion_edit, to_diagnostic
+from mistral_lsp.text.workspace_edits import split, to_changes
 
 OPTIONS = types.CodeActionOptions(
     code_action_kinds=[
@@ -32,8 +35,31 @@ OPTIONS = types.CodeActionOptions(
 )
 
 
+# Our diagnostics' codes are `mistral/<category>`.
+CODE_PREFIX = f"{SOURCE}/"
+
+
 def _wanted(kind: str, only: list[str] | None) -> bool:
     return not only or any(kind == prefix or kind.startswith(prefix + ".") for prefix in only)
+
+
+def _restored(ls: MistralLanguageServer, uri: str, diagnostic: types.Diagnostic) -> types.Diagnostic:
+    """Our diagnostic as we published it, when the client sent it back without `source` or
+    `data` (ALE keeps only code, message and range): found by code and first line among the
+    stored findings. Any other diagnostic is returned as it came."""
+    code = diagnostic.code if isinstance(diagnostic.code, str) else None
+    if (diagnostic.source == SOURCE and diagnostic.data) or not code or not code.startswith(CODE_PREFIX):
+        return diagnostic
+    doc = ls.documents.get(uri)
+    if doc is None:
+        return diagnostic
+    category = code.removeprefix(CODE_PREFIX)
+    line = diagnostic.range.start.line
+    candidates = [f for f in ls.findings.get(uri) if f.category == category and f.start_line == line]
+    if not candidates:
+        return diagnostic
+    restored = [to_diagnostic(f, doc) for f in candidates]
+    return next((d for d in restored if d.message == diagnostic.message), restored[0])
 
 
 def code_action(
@@ -46,7 +72,7 @@ def code_action(
     only = [str(kind) for kind in params.context.only] if params.context.only else None
     # The client sends the diagnostics it finds relevant to the range (Neovim: the cursor's
     # line); trust its choice rather than re-filtering by strict overlap.
-    diagnostics = list(params.context.diagnostics)
+    diagnostics = [_restored(ls, uri, d) for d in params.context.diagnostics]
     foreign = [d for d in diagnostics if d.source != SOURCE]
 
     def args(extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -66,6 +92,8 @@ def code_action(
             continue
         title = diagnostic.data.get("title") if isinstance(diagnostic.data, dict) else None
         edit = suggestion_edit(doc, diagnostic) if _wanted(SUGGESTION_KIND, only) else None
+        if edit is not None and not ls.client_features.document_changes:
+            edit = to_changes(split(edit).text_edits)  # computed for this very version
         if edit is not None:
             actions.append(
                 types.CodeAction(

@@ -1,6 +1,10 @@
 """`workspace/executeCommand` for `mistral.*`, `window/workDoneProgress/cancel`, and
 `$/cancelRequest` of a running command.
 
+Two modes (negotiated in `initialize`, see `capabilities.py`): for our plugins an action's
+command resolves when the run ends; every other client gets `{id, started: true}` at once
+and the run finishes on its own (Emacs' jsonrpc and lsp-mode time requests out after 10 s).
+
 pygls structures each command's argument object into its `protocol` type (an argument that
 does not decode is answered with InvalidParams naming the field). The four actions run
 through `actions.run` (stream, progress, cancellation); failures are caught here, at the edge,
@@ -12,10 +16,11 @@ save, apply a review suggestion.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types
@@ -41,10 +46,17 @@ from mistral_lsp.protocol import (
     FixDecisionArguments,
     RejectResult,
     RunArguments,
+    RunStarted,
     SuggestionArguments,
     ToggleResult,
 )
 from mistral_lsp.review.findings import suggestion_edit
+
+if TYPE_CHECKING:
+    from mistral_lsp.actions.run import Prepared
+    from mistral_lsp.actions.runs import Run
+
+log = logging.getLogger(__name__)
 
 # Actions are imported when first run: they pull in the context engine and prompt
 # templates, which `initialize` does not need (start-up time is measured in bench/).
@@ -106,20 +118,29 @@ def progress_cancelled(ls: MistralLanguageServer, params: types.WorkDoneProgress
 
 
 async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionArguments | None) -> Any:
-    from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
-    from mistral_lsp.actions.run import perform, prepare
+    """Run an action. Clients that opt in (`commandsResolveOnCompletion`) get the result when the
+    run ends; every other client gets `RunStarted` at once — Emacs gives up on a request after
+    10 s — and the run goes on in its own task, its results reaching the editor through LSP."""
+    from mistral_lsp.actions.errors import ActionError, BadArguments
+    from mistral_lsp.actions.run import prepare
     from mistral_lsp.actions.runs import Run
 
     await ls.wait_for_settings()
+    resolve_on_completion = ls.client_features.resolve_on_completion
     try:
         prepared = prepare(ls, spec.name, args)
     except ActionError as exc:
-        # The client asked for something it cannot have (no document, no argument): its mistake,
-        # answered with the error and logged, not popped up.
-        ls.note_client_mistake(f"{spec.command}: {exc}")
-        code = JsonRpcInvalidParams.CODE if isinstance(exc, BadArguments) else REQUEST_FAILED
-        raise JsonRpcException(message=f"invalid argument for {spec.command}: {exc}" if code != REQUEST_FAILED
-                               else str(exc), code=code) from None
+        if isinstance(exc, BadArguments) or resolve_on_completion:
+            # The client asked for something it cannot have (no document, no argument): its
+            # mistake, answered with the error and logged, not popped up.
+            ls.note_client_mistake(f"{spec.command}: {exc}")
+            code = JsonRpcInvalidParams.CODE if isinstance(exc, BadArguments) else REQUEST_FAILED
+            raise JsonRpcException(message=f"invalid argument for {spec.command}: {exc}" if code != REQUEST_FAILED
+                                   else str(exc), code=code) from None
+        # A plain client shows no command result: the user is told, and the answer comes at once.
+        ls.show_message(f"Mistral: {exc}")
+        failed_id = (args.id if args else None) or ls.session.runs.new_id()
+        return ls.converter.unstructure(RunStarted(id=failed_id, started=False, message=str(exc)))
     runs = ls.session.runs
     run = Run(
         id=prepared.request.id or runs.new_id(),
@@ -127,17 +148,58 @@ async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionAr
         uri=prepared.doc.uri,
         target_key=prepared.key,
         task=asyncio.current_task(),
-        request_id=ls.protocol.msg_id,
+        request_id=ls.protocol.msg_id if resolve_on_completion else None,
     )
+    if resolve_on_completion:
+        runs.start(run)
+        return await _perform(ls, spec, prepared, run)
+    task = asyncio.get_running_loop().create_task(_perform_in_background(ls, spec, prepared, run))
+    run.task = task
     runs.start(run)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return ls.converter.unstructure(RunStarted(id=run.id, started=True))
+
+
+# Runs that outlived their request: the event loop keeps only weak references to tasks.
+_background: set[asyncio.Task[None]] = set()
+
+
+async def _perform(ls: MistralLanguageServer, spec: ActionSpec, prepared: Prepared, run: Run) -> Any:
+    from mistral_lsp.actions.errors import RunFailed
+    from mistral_lsp.actions.run import perform
+
     reporter = await ls.open_reporter(run, title=spec.title)
     try:
         result: ActionResult = await perform(ls, prepared, run, reporter)
     except RunFailed as failed:
         raise JsonRpcException(message=failed.message, code=REQUEST_FAILED) from None
     finally:
-        runs.finish(run)
+        ls.session.runs.finish(run)
     return ls.converter.unstructure(result)
+
+
+async def _perform_in_background(ls: MistralLanguageServer, spec: ActionSpec, prepared: Prepared, run: Run) -> None:
+    """A run nobody awaits: failures were already shown (`perform` shows them); say only what
+    the editor would not otherwise see."""
+    from mistral_lsp.actions.errors import RunFailed
+    from mistral_lsp.actions.run import perform
+
+    try:
+        reporter = await ls.open_reporter(run, title=spec.title)
+        result: ActionResult = await perform(ls, prepared, run, reporter)
+    except RunFailed:
+        return
+    except asyncio.CancelledError:  # cancelled before perform could take it over
+        return
+    except Exception:  # a bug of ours: the log has it; the server goes on
+        log.exception("%s %s crashed outside the run", spec.name, run.id)
+        ls.show_message(f"Mistral {spec.name} failed: internal error; see the log")
+        return
+    finally:
+        ls.session.runs.finish(run)
+    if result.action == "review" and not result.cancelled and not result.diagnostics:
+        ls.show_notice("Mistral: Review found nothing to report")
 
 
 def _action_command(spec: ActionSpec) -> Callable[..., Any]:

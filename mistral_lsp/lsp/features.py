@@ -3,7 +3,7 @@
 | method / command | module | why |
 |---|---|---|
 | initialize (protocol hook) | lifecycle.prefer_utf8 | prefer UTF-8 positions, before pygls picks the encoding |
-| initialize | lifecycle | settings in initializationOptions; push or pull diagnostics |
+| initialize | lifecycle | settings in initializationOptions; what the client can do and whether it opted in (capabilities); push or pull diagnostics |
 | initialized, workspace/didChangeConfiguration | configuration | settings from the editor, validated and hot-reloaded |
 | textDocument/didOpen, didChange, didClose | documents | documents and their incremental syntax trees |
 | textDocument/didSave | review_on_save | review what changed when the user saves (off by default) |
@@ -16,6 +16,9 @@
 | $/cancelRequest (protocol hook) | commands.cancel_request | cancelling a command's request cancels its run |
 | every message (protocol level) | wire, server.MistralProtocol | every request answered (InvalidParams naming the field); client mistakes logged, never popped up |
 | didOpen/didChange/didClose (protocol level) | server.MistralProtocol | a malformed item or a document that is not open is logged and ignored |
+
+Sent by the server: `workspace/applyEdit` only through `edits.apply_edit`, in the shape the
+client declared (capabilities.py); `$/progress` and `mistral/stream` from `progress.py`.
 
 A protocol hook runs inside pygls' own handling of that method (see `server.MistralProtocol`);
 every other row is an ordinary pygls feature or command.

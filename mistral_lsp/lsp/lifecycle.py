@@ -1,4 +1,5 @@
-"""`initialize`: the position encoding, the settings in `initializationOptions`, and whether
+"""`initialize`: the position encoding, the settings in `initializationOptions`, what the client
+can do (`capabilities.py`, including the `experimental.mistral` opt-in), and whether
 diagnostics are pushed or pulled.
 
 `prefer_utf8` runs inside pygls' own `initialize` before it picks the position encoding:
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from mistral_lsp.lsp import inline_completion
+from mistral_lsp.lsp.capabilities import read_client_features
 from mistral_lsp.lsp.diagnostics import pull_supported
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ def prefer_utf8(ls: MistralLanguageServer, params: types.InitializeParams) -> No
 def initialize(ls: MistralLanguageServer, params: types.InitializeParams) -> None:
     ls.initialization_options = params.initialization_options
     ls.client_name = params.client_info.name if params.client_info else None
+    ls.client_features = read_client_features(params)
     ls.pull_diagnostics = pull_supported(params.capabilities)
     inline_completion.initialize(ls, params)
     if not ls.pull_diagnostics:

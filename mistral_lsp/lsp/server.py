@@ -26,6 +26,7 @@ from mistral_lsp import __version__
 from mistral_lsp.actions.session import Session
 from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.lsp import wire
+from mistral_lsp.lsp.capabilities import ClientFeatures
 from mistral_lsp.options import Settings, SettingsError, parse_settings
 from mistral_lsp.review.findings import FindingsStore
 from mistral_lsp.syntax.document import DocumentStore
@@ -189,6 +190,8 @@ class MistralLanguageServer(LanguageServer):
         self._settings_loaded = asyncio.Event()
         # Pull diagnostics replace push only for clients that pull and accept refresh requests.
         self.pull_diagnostics = False
+        # What this client can do (read in `initialize`; see capabilities.py).
+        self.client_features = ClientFeatures()
         self.protocol_hooks: dict[str, Callable[..., None]] = {}
         self._client: MistralClient | None = None
         self._client_settings: tuple[Any, ...] | None = None
@@ -312,21 +315,34 @@ class MistralLanguageServer(LanguageServer):
         """How to set the API key, in the words of the editor's plugin (chosen by `clientInfo.name`)."""
         return key_hint_for(self.client_name)
 
+    @property
+    def notice_level(self) -> types.MessageType:
+        """The level of a message that carries a result (where an explanation or a written file
+        is): Info, but Error for clients that say nothing of themselves — ALE, which shows only
+        errors by default."""
+        return types.MessageType.Error if self.client_features.info_may_be_hidden else types.MessageType.Info
+
+    def show_notice(self, message: str) -> None:
+        self.show_message(message, self.notice_level)
+
     async def open_reporter(
         self, run: Run, *, title: str, message: str = "waiting for the model", stream: bool = True
     ) -> Reporter:
         from mistral_lsp.lsp.progress import RunReporter, current_work_done_token
 
-        # Only a command's own run uses the token its request carried.
+        # Only a command's own run uses the token its request carried (a run that outlives its
+        # request, for clients that did not opt in, has request_id None).
         token = current_work_done_token.get() if run.request_id is not None else None
+        stream = stream and self.client_features.stream_notifications
         return await RunReporter.open(self, run, token, title=title, message=message, stream=stream)
 
     async def apply_edit(self, edit: types.WorkspaceEdit, label: str) -> types.ApplyWorkspaceEditResult:
-        return await self.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+        from mistral_lsp.lsp.edits import apply_edit
+
+        return await apply_edit(self, edit, label)
 
     def can_show_document(self) -> bool:
-        window = self.client_capabilities.window
-        return bool(window and window.show_document and window.show_document.support)
+        return self.client_features.show_document
 
     async def show_document(self, params: types.ShowDocumentParams) -> bool:
         shown = await self.window_show_document_async(params)

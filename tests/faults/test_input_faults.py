@@ -65,7 +65,7 @@ ACTION_CASES: list[tuple[str, Any, int, str]] = [
     ("line-past-the-end", lambda uri: [{"uri": uri, "range": _range(10**6, 0, 10**6, 0)}], INVALID_PARAMS,
      r"range\.start\.line .*outside the document"),
     ("negative-line", lambda uri: [{"uri": uri, "range": _range(-1, 0, 0, 0)}], INVALID_PARAMS, r"range\.start"),
-    ("reversed-range", lambda uri: [{"uri": uri, "range": _range(9, 0, 2, 0)}], INVALID_PARAMS, r"range\.start is after"),
+    # A reversed range is not a mistake: eglot 1.9 sends them, and the server reads it in order.
     ("uri-not-a-string", lambda uri: [{"uri": {"x": 1}, "range": GOOD_RANGE}], INVALID_PARAMS, r"uri"),
     ("range-not-an-object", lambda uri: [{"uri": uri, "range": "x"}], INVALID_PARAMS, r"range\.start"),
     ("argument-not-an-object", lambda uri: [42], INVALID_PARAMS, r"arguments\[0\] must be an object"),

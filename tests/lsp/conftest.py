@@ -182,6 +182,8 @@ class Editor:
                     path = Path(uri.removeprefix("file://"))
                     text = path.read_text(encoding="utf-8") if path.exists() else ""
                     path.write_text(apply_text_edits(text, list(change.edits), self.encoding), encoding="utf-8")  # type: ignore[arg-type]
+        for uri, edits in (edit.changes or {}).items():
+            self.edit(uri, list(edits))
         self.applied_edits.append(edit)
         return types.ApplyWorkspaceEditResult(applied=True)
 
@@ -273,7 +275,11 @@ async def start_editor(
     env: dict[str, str] | None = None,
     init_options: bool = True,
     client_info: str | None = None,
+    opt_in: bool = True,
+    capabilities: types.ClientCapabilities | None = None,
 ) -> Editor:
+    """Start a session; `opt_in` sends `experimental.mistral` like our plugins do (else the
+    server treats the client as a plain LSP client)."""
     workspace = tmp_path / "workspace"
     workspace.mkdir(exist_ok=True)
     log_file = tmp_path / f"server-{client_name}.log"
@@ -283,7 +289,9 @@ async def start_editor(
         env=env or server_env(fake, tmp_path),
     )
     editor = Editor(client, fake, workspace, log_file)
-    capabilities = client_capabilities(client_name)
+    capabilities = capabilities or client_capabilities(client_name)
+    if opt_in:
+        capabilities.experimental = {"mistral": {"streamNotifications": True, "commandsResolveOnCompletion": True}}
     client.set_configuration({"maxRetries": 2, **(settings or {})}, section="mistral")
     editor.init_result = await client.initialize_session(
         types.InitializeParams(

@@ -199,6 +199,11 @@ function M.lsp_config(handlers)
   local cfg = {
     cmd = start_server,
     handlers = handlers,
+    -- The plugin renders `mistral/stream` and waits for each command's result: ask for both
+    -- (docs/protocol.md, "Two modes"). Plain `vim.lsp` without the plugin does not.
+    capabilities = {
+      experimental = { mistral = { streamNotifications = true, commandsResolveOnCompletion = true } },
+    },
   }
   local settings = M.server_settings()
   -- An empty Lua table would be sent as a JSON array: leave the section out instead (null).

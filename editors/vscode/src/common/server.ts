@@ -17,6 +17,7 @@ import {
   ShowMessageNotification,
   type ServerOptions,
   State,
+  type StaticFeature,
 } from 'vscode-languageclient/node';
 import { CONFIG_SECTION, SECRET_API_KEY, SERVER_ID, SERVER_NAME, STREAM_NOTIFICATION } from './constants';
 import { traceError, traceInfo, traceVerbose } from './log';
@@ -27,6 +28,22 @@ import { buildServerSettings, configurationFor, reviewOnSaveEnabled, type Server
 import type { StatusModel } from './status';
 import type { StreamRouter } from './stream';
 import * as api from './vscodeapi';
+
+/**
+ * The extension renders `mistral/stream` and waits for each command's result, so it asks the
+ * server for both in `initialize` (docs/protocol.md, "Two modes"); plain clients get neither.
+ */
+const MISTRAL_OPT_IN: StaticFeature = {
+  fillClientCapabilities(capabilities) {
+    capabilities.experimental = {
+      ...(capabilities.experimental as object | undefined),
+      mistral: { streamNotifications: true, commandsResolveOnCompletion: true },
+    };
+  },
+  initialize() {},
+  getState: () => ({ kind: 'static' }),
+  clear() {},
+};
 
 /** Handles one of the server's commands invoked from VS Code (a code action); undefined: not ours. */
 export type CommandRouter = (command: string, args: unknown[]) => Promise<unknown> | undefined;
@@ -144,6 +161,7 @@ export class MistralServer implements vscode.Disposable {
       middleware: this.middleware(),
     };
     const client = new LanguageClient(SERVER_ID, SERVER_NAME, serverOptions, clientOptions);
+    client.registerFeature(MISTRAL_OPT_IN);
     this.client = client;
     this.clientDisposables.push(
       client.onDidChangeState((event) => {

@@ -1,0 +1,76 @@
+;;; common.el --- shared driver for the Emacs real-client tests (eglot, lsp-mode)  -*- lexical-binding: t -*-
+;; Loaded by eglot.el / lsp-mode.el in `emacs --batch'. The test passes its paths through the
+;; environment; every result goes into a JSON report the Python test reads. Waiting is always
+;; for a condition (buffer text, a file, a message), with a deadline.
+
+(require 'cl-lib)
+;; Debian's elpa-* packages, as `package-initialize' would find them for a user (-Q skips that).
+(dolist (dir (file-expand-wildcards "/usr/share/emacs/site-lisp/elpa/*"))
+  (when (file-directory-p dir) (push dir load-path)))
+(require 'json)
+
+(defvar mt-report nil "Alist of results, written as JSON at the end.")
+(defvar mt-messages nil "Every message shown in the echo area, newest first.")
+(defvar mt-errors nil "Errors signalled by the client while running an action.")
+
+(defvar mt-questions nil "Questions the client asked; the user answers yes.")
+(advice-add 'y-or-n-p :override (lambda (prompt) (push prompt mt-questions) t))
+(advice-add 'yes-or-no-p :override (lambda (prompt) (push prompt mt-questions) t))
+
+(defun mt-env (name) (or (getenv name) (error "missing environment variable %s" name)))
+
+(defun mt-record (key value) (push (cons key value) mt-report))
+
+(advice-add 'message :around
+            (lambda (orig fmt &rest args)
+              (let ((text (and fmt (apply #'format-message fmt args))))
+                (when text (push text mt-messages))
+                (apply orig fmt args))))
+
+(defun mt-wait (predicate seconds what)
+  "Wait until PREDICATE returns non-nil, processing the server's messages; record a timeout."
+  (let ((deadline (+ (float-time) seconds)) value)
+    (while (and (not (setq value (funcall predicate))) (< (float-time) deadline))
+      (accept-process-output nil 0.05))
+    (unless value
+      (push (format "timed out waiting for %s" what) mt-errors)
+      (message "MT-ERROR %s" (car mt-errors)))
+    value))
+
+(defun mt-messages-matching (regexp)
+  (cl-remove-if-not (lambda (m) (string-match-p regexp m)) (reverse mt-messages)))
+
+(defun mt-file-text (path)
+  (when (file-exists-p path)
+    (with-temp-buffer (insert-file-contents path) (buffer-string))))
+
+(defun mt-line-pos (line)
+  "Position of the first non-blank character of 1-based LINE."
+  (save-excursion (goto-char (point-min)) (forward-line (1- line)) (back-to-indentation) (point)))
+
+(defun mt-pick (titles want)
+  "The first of TITLES starting with WANT."
+  (cl-find-if (lambda (title) (string-prefix-p want title)) titles))
+
+(defun mt-write-report ()
+  (mt-record "errors" (vconcat (reverse mt-errors)))
+  (mt-record "messages" (vconcat (reverse mt-messages)))
+  (mt-record "questions" (vconcat (reverse mt-questions)))
+  (with-temp-file (mt-env "MT_REPORT")
+    (insert (json-encode mt-report))))
+
+(defmacro mt-step (name &rest body)
+  "Run BODY; an error is recorded (with NAME) instead of ending the session."
+  `(condition-case err (progn ,@body)
+     (error (push (format "%s: %s" ,name (error-message-string err)) mt-errors)
+            (message "MT-ERROR %s" (car mt-errors)))))
+
+(defun mt-log-errors-of (function)
+  "Record errors FUNCTION signals (the client answers the server with a bare JSON-RPC error)."
+  (advice-add function :around
+              (lambda (orig &rest args)
+                (condition-case err (apply orig args)
+                  (error (message "MT-CLIENT-ERROR %s: %S" function err)
+                         (signal (car err) (cdr err)))))))
+
+(provide 'mt-common)

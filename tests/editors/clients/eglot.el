@@ -1,0 +1,81 @@
+;;; eglot.el --- drive Emacs + eglot (Debian's elpa-eglot) against mistral-lsp  -*- lexical-binding: t -*-
+;; emacs -Q --batch -l common.el -l eglot.el ; every action goes through eglot's own
+;; `eglot-code-actions' menu, with `completing-read' answering as the user would.
+
+(require 'eglot)
+(require 'python)
+(require 'flymake)
+
+(setq eglot-server-programs
+      `((python-mode . (,(mt-env "MT_PYTHON") "-m" "mistral_lsp" "--log-file" ,(mt-env "MT_SERVER_LOG") "-v"))))
+(setq eglot-sync-connect t eglot-autoshutdown t)
+(mt-log-errors-of 'eglot--apply-workspace-edit)
+
+(defun mt-run-action (want &optional pos)
+  "Choose the code action whose title starts with WANT in eglot's menu at POS (or point)."
+  (let ((pos (or pos (point))) chosen offered)
+    ;; What eglot's idle timer does between a user's commands (idle timers never fire in batch).
+    (eglot--signal-textDocument/didChange)
+    (goto-char pos)
+    (cl-letf (((symbol-function 'completing-read)
+               (lambda (_prompt collection &rest _)
+                 (setq offered (mapcar #'car collection))
+                 (setq chosen (mt-pick offered want)))))
+      ;; As `M-x eglot-code-actions' from the keyboard: no region, point only (a mouse event
+      ;; would pop a menu instead).
+      (let ((last-nonmenu-event ?\r))
+        (mt-step want (eglot-code-actions pos nil nil t))))
+    (mt-record (concat "offered:" want) (vconcat offered))
+    chosen))
+
+(let* ((file (mt-env "MT_FILE"))
+       (test-file (mt-env "MT_TEST_FILE"))
+       (buffer (find-file-noselect file)))
+  (with-current-buffer buffer
+    (python-mode)
+    (mt-step "connect" (call-interactively #'eglot))
+    (mt-wait (lambda () (eglot-current-server)) 20 "eglot to connect")
+    (flymake-mode 1)
+    (flymake-start)
+    (let ((original (buffer-string)))
+      ;; 1. the four actions, and Fix landing, undone in one step (the command loop puts an
+      ;; undo boundary before each command; batch mode has none)
+      (undo-boundary)
+      (goto-char (mt-line-pos 10))
+      (let ((titles (progn (mt-run-action "Mistral: Fix")
+                           (cdr (assoc "offered:Mistral: Fix" mt-report)))))
+        (mt-record "actions" titles))
+      (mt-wait (lambda () (not (equal (buffer-string) original))) 20 "the fix")
+      (mt-record "after_fix" (buffer-string))
+      (undo-boundary)
+      (mt-step "undo" (undo))
+      (mt-record "after_undo" (buffer-string))
+      ;; 2. review: diagnostics in flymake, then the suggestion
+      (mt-run-action "Mistral: Review" (mt-line-pos 10))
+      (mt-wait (lambda () (flymake-diagnostics)) 20 "review diagnostics")
+      (mt-record "diagnostics" (vconcat (mapcar #'flymake-diagnostic-text (flymake-diagnostics))))
+      (let ((before (buffer-string)))
+        (mt-run-action "Mistral: Apply suggestion" (mt-line-pos 10))
+        (mt-wait (lambda () (not (equal (buffer-string) before))) 10 "the suggestion")
+        (mt-record "after_suggestion" (buffer-string)))
+      ;; 3. tests
+      (mt-run-action "Mistral: Generate tests" (mt-line-pos 14))
+      (mt-wait (lambda () (file-exists-p test-file)) 20 "the test file")
+      (mt-record "test_file" (mt-file-text test-file))
+      ;; 4. explain
+      (mt-run-action "Mistral: Explain" (mt-line-pos 9))
+      (mt-wait (lambda () (mt-messages-matching "explanation of")) 20 "the explanation")
+      ;; 5. an answer that takes 15 s
+      (let ((before (buffer-string)))
+        (mt-run-action "Mistral: Fix" (mt-line-pos 14))
+        (mt-wait (lambda () (not (equal (buffer-string) before))) 40 "the slow fix")
+        (mt-record "after_slow_fix" (buffer-string)))
+      ;; 6. an API error
+      (mt-run-action "Mistral: Explain" (mt-line-pos 14))
+      (mt-wait (lambda () (mt-messages-matching "failed")) 20 "the API error")
+      ;; The shutdown's answer comes after everything the server sent before it, so "shown
+      ;; once" is checked on the whole session.
+      (set-buffer-modified-p nil)
+      (mt-step "shutdown" (eglot-shutdown (eglot-current-server))))))
+(mt-write-report)
+(kill-emacs 0)

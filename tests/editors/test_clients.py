@@ -1,0 +1,186 @@
+"""Real LSP clients that are not ours, end to end: Emacs + eglot, Emacs + lsp-mode, Vim + ALE.
+
+The clients come from Debian 12 (`scripts/setup-clients-e2e.sh`: emacs-nox elpa-eglot
+elpa-lsp-mode vim-nox vim-ale), run in batch mode with a driver script per client
+(`tests/editors/clients/`), against the real server (`python -m mistral_lsp`) and the loopback
+fake API. None of them opts in to `experimental.mistral`, so every command answers at once and
+the results arrive through standard LSP only. Each driver goes through the client's own code
+action menu (answering its prompt as a user would) and writes a JSON report; this test checks
+what a user would see: the four actions, a fix that lands and is undone in one step, review
+diagnostics and an applied suggestion, a test file, a visible explanation, an answer that takes
+15 s (past Emacs' 10 s request timeouts), and an API error shown once.
+
+With CI=true a missing prerequisite fails; elsewhere it skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
+
+pytestmark = pytest.mark.editors
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVERS = Path(__file__).parent / "clients"
+SETUP = REPO / "scripts" / "setup-clients-e2e.sh"
+CI = os.environ.get("CI", "").lower() == "true"
+API_KEY = "clients-e2e-" + "5b7d9f1a3c" * 3
+
+CART = """\
+import math
+
+
+class Cart:
+    def __init__(self):
+        self.items = []
+
+    def total(self, discount):
+        subtotal = sum(item.price for item in self.items)
+        return subtotal - subtotal * discount / 10
+
+
+def round_up(value):
+    return math.ceil(value)
+"""
+# The fix changes two separate places (two text edits): one undo must take back both.
+FIXED = CART.replace("discount / 10\n", "discount / 100\n").replace("item.price for", "item.price * item.quantity for")
+SUGGESTED = CART.replace("discount / 10\n", "discount / 100\n")
+FIXED_TOTAL = """\
+def total(self, discount):
+    subtotal = sum(item.price * item.quantity for item in self.items)
+    return subtotal - subtotal * discount / 100"""
+SLOW_FIXED_ROUND_UP = "def round_up(value):\n    return int(math.ceil(value))"
+TESTS_CODE = "from cart import round_up\n\n\ndef test_round_up():\n    assert round_up(1.2) == 2\n"
+EXPLANATION = "`total` sums the prices of the items and takes off the discount.\n\nThe discount is a percentage."
+REVIEW = {
+    "findings": [{
+        "startLine": 10, "endLine": 10, "severity": "warning", "category": "bug",
+        "title": "Discount divided by 10", "message": "A percentage discount must be divided by 100.",
+        "snippet": "return subtotal - subtotal * discount / 10",
+        "replacement": "return subtotal - subtotal * discount / 100",
+    }]
+}
+# The fake waits `delay_per_chunk` before every text chunk but the first: 16 chunks, 15 s.
+SLOW_SECONDS = 15.0
+SLOW_CHUNKS = 16
+
+
+def fenced(code: str) -> str:
+    return f"Here it is:\n\n```python\n{code}\n```\n"
+
+
+def replies() -> list[Reply]:
+    """In the order every driver runs the actions."""
+    slow_text = fenced(SLOW_FIXED_ROUND_UP)
+    cuts = [len(slow_text) * i // SLOW_CHUNKS for i in range(SLOW_CHUNKS + 1)]
+    slow_chunks = [slow_text[a:b] for a, b in zip(cuts, cuts[1:])]
+    return [
+        Reply(text=fenced(FIXED_TOTAL)),  # fix
+        Reply(text=json.dumps(REVIEW)),  # review
+        Reply(text=fenced(TESTS_CODE)),  # generate tests
+        Reply(text=EXPLANATION),  # explain
+        Reply(text=slow_text, chunks=slow_chunks, delay_per_chunk=SLOW_SECONDS / (SLOW_CHUNKS - 1)),  # 15 s
+        Reply(status=400),  # an API error
+    ]
+
+
+def _unavailable(reason: str) -> None:
+    if CI:
+        pytest.fail(f"real-client test prerequisite missing (CI=true): {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def tools() -> dict[str, str]:
+    """Runs the idempotent setup script; returns EMACS, VIM, EGLOT_DIR, LSP_MODE_DIR, ALE_DIR."""
+    try:
+        result = subprocess.run(["bash", str(SETUP)], cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+    except subprocess.TimeoutExpired:
+        _unavailable("scripts/setup-clients-e2e.sh timed out")
+        raise
+    if result.returncode != 0:
+        _unavailable(f"scripts/setup-clients-e2e.sh failed:\n{result.stderr[-3000:]}")
+    found = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    for key in ("EMACS", "VIM", "ALE_DIR"):
+        if not found.get(key) or not Path(found[key]).exists():
+            _unavailable(f"setup did not provide {key}: {result.stdout}")
+    return found
+
+
+def _command(client: str, tools: dict[str, str]) -> list[str]:
+    common = str(DRIVERS / "common.el")
+    if client == "eglot":
+        return [tools["EMACS"], "-Q", "--batch", "-l", common, "-l", str(DRIVERS / "eglot.el")]
+    if client == "lsp-mode":
+        return [tools["EMACS"], "-Q", "--batch", "-l", common, "-l", str(DRIVERS / "lsp-mode.el")]
+    return [tools["VIM"], "-N", "-u", "NONE", "-i", "NONE", "-n", "-es", "-S", str(DRIVERS / "ale.vim")]
+
+
+def run_client(client: str, tools: dict[str, str], tmp_path: Path) -> tuple[dict[str, Any], FakeMistralAPI, Path]:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "cart.py").write_text(CART, encoding="utf-8")
+    report = tmp_path / "report.json"
+    server_log = tmp_path / "server.log"
+    fake = FakeMistralAPI(api_key=API_KEY)
+    fake.start()
+    fake.enqueue(*replies())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL_")}
+    env.update(
+        HOME=str(tmp_path / "home"), XDG_CACHE_HOME=str(tmp_path / "cache"), TERM="dumb",
+        MISTRAL_API_KEY=API_KEY, MISTRAL_BASE_URL=fake.base_url,
+        MT_PYTHON=sys.executable, MT_FILE=str(workspace / "cart.py"), MT_TEST_FILE=str(workspace / "test_cart.py"),
+        MT_WORKSPACE=str(workspace), MT_REPORT=str(report), MT_SERVER_LOG=str(server_log),
+        MT_ALE_DIR=tools["ALE_DIR"],
+    )
+    (tmp_path / "home").mkdir()
+    started = time.monotonic()
+    try:
+        result = subprocess.run(_command(client, tools), cwd=workspace, env=env, capture_output=True, text=True,
+                                timeout=150, stdin=subprocess.DEVNULL, check=False)
+    finally:
+        fake.stop()
+    print(f"{client}: {time.monotonic() - started:.1f} s, exit {result.returncode}\n{result.stderr[-3000:]}")
+    assert report.exists(), f"{client} wrote no report (exit {result.returncode}):\n{result.stderr[-3000:]}\n{result.stdout[-2000:]}"
+    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    return data, fake, server_log
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("client", ["eglot", "lsp-mode", "ale"])
+def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None:
+    report, fake, server_log = run_client(client, tools, tmp_path)
+    messages: list[str] = report["messages"]
+    assert report["errors"] == [], f"{client}: {report['errors']}\nmessages: {messages}"
+    # The four actions are offered in the client's own menu.
+    assert {"Mistral: Fix", "Mistral: Explain", "Mistral: Review", "Mistral: Generate tests"} <= set(report["actions"])
+    # Fix lands, and one undo takes it back.
+    assert report["after_fix"] == FIXED
+    assert report["after_undo"] == CART
+    # Review reaches the client's diagnostics, and the finding's suggestion applies.
+    assert any("Discount divided by 10" in d for d in report["diagnostics"])
+    assert report["after_suggestion"] == SUGGESTED
+    # Generate tests writes the test file.
+    assert report["test_file"] and "def test_round_up():" in report["test_file"]
+    # Explain is visible: a message naming the markdown file, with the first lines.
+    (notice,) = [m for m in messages if "explanation of" in m]
+    assert "`total` sums the prices" in notice
+    markdown = Path(notice.split(" in ", 1)[1].split("\n", 1)[0].split(" ")[0])
+    assert markdown.read_text(encoding="utf-8").startswith("# ")
+    # An answer that takes 15 s lands, with no timeout on the way.
+    assert report["after_slow_fix"].endswith(SLOW_FIXED_ROUND_UP + "\n")
+    assert not [m for m in messages if "imed out" in m or "timeout" in m.lower()]
+    # The API error is shown once.
+    failures = [m for m in messages if "Mistral explain failed" in m]
+    assert len(failures) == 1, messages
+    assert API_KEY not in server_log.read_text(encoding="utf-8", errors="replace")
+    assert len([r for r in fake.requests if r.path.endswith("/chat/completions")]) == 6
