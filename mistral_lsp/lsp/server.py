@@ -323,7 +323,10 @@ class MistralLanguageServer(LanguageServer):
         return types.MessageType.Error if self.client_features.info_may_be_hidden else types.MessageType.Info
 
     def show_notice(self, message: str) -> None:
-        self.show_message(message, self.notice_level)
+        """A result for a client that cannot open it (where an explanation or a file is): unlike
+        an error it may span a few lines, each one short, so an echo area shows its start."""
+        lines = [one_line(line, wire.MAX_SHOWN) for line in redactor.redact(message).splitlines() if line.strip()]
+        self.window_show_message(types.ShowMessageParams(type=self.notice_level, message="\n".join(lines[:6])))
 
     async def open_reporter(
         self, run: Run, *, title: str, message: str = "waiting for the model", stream: bool = True
