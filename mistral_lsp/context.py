@@ -42,6 +42,9 @@ SECTION_OVERHEAD_TOKENS = 8
 MAX_CLASS_MEMBER_LINES = 3
 """Class members longer than this (a big constant table) are left out of the class outline."""
 MAX_REFERENCES_PER_NAME = 2
+MAX_VALUE_LINES = 25
+"""A constant, variable or type alias longer than this (a 300-line table) is sent as its
+defining line: the name and where it comes from are what the target needs, not the data."""
 MAX_SIBLINGS = 80
 """Sibling signatures past the 80 nearest add cost, not understanding: the budget is a ceiling."""
 
@@ -338,6 +341,7 @@ class _Builder:
                 and not (info.kind == "method" and info.short_name == info.parent)  # constructors
             ]
             candidates.sort(key=lambda info: (info.parent != target.parent, info.parent is not None))
+            candidates = [info for info in self._owners_of_members(candidates, by_name) if id(info) not in seen]
             for info in candidates[:MAX_REFERENCES_PER_NAME]:
                 seen.add(id(info))
                 chosen.append(info)
@@ -345,7 +349,11 @@ class _Builder:
             return set()
         title = "Definitions the target uses (same file)"
         signatures = [f"{self.index.signature(syntax, info)} {self.comment} …" for info in chosen]
-        full = [textwrap.dedent(syntax.lines_text(info.start_line, info.end_line)) for info in chosen]
+        full = [
+            textwrap.dedent(syntax.lines_text(info.start_line, info.end_line))
+            if info.kind != "value" or info.end_line - info.start_line < MAX_VALUE_LINES else signatures[i]
+            for i, info in enumerate(chosen)
+        ]
         room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
         parts: list[str] = []
         for signature in signatures:
@@ -364,6 +372,23 @@ class _Builder:
             return {id(info) for info in chosen[: len(parts)]}
         kept = self.add_parts("references", title, signatures, "\n\n".join)
         return {id(info) for info in chosen[:kept]}
+
+    def _owners_of_members(self, candidates: list[DefInfo], by_name: dict[str, list[DefInfo]]) -> list[DefInfo]:
+        """A class constant or enum member stands for its class (the target sees it there);
+        one of the class around the target is in the class outline already."""
+        target = self.target
+        out: list[DefInfo] = []
+        for info in candidates:
+            if info.kind == "value" and info.parent is not None:
+                owners = [owner for owner in by_name.get(info.parent, ()) if owner.kind == "class"]
+                if not owners or any(
+                    owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners
+                ):
+                    continue
+                info = owners[0]
+            if info not in out:
+                out.append(info)
+        return out
 
     def add_siblings(self, shown: set[int], enclosing: DefInfo | None) -> None:
         syntax, target = self.syntax, self.target
