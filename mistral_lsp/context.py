@@ -25,14 +25,17 @@ import functools
 import logging
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
 
+from mistral_lsp.cross_file import cross_file_parts
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import FileIndex, file_index
 from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, syntax_of
 from mistral_lsp.syntax.targets import Target, definitions, paragraph_target, select_target
+from mistral_lsp.syntax.workspace import WorkspaceIndex
 from mistral_lsp.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,12 @@ class PromptContext:
     """Estimated tokens of the sections plus the path / language header."""
     budget_tokens: int
     file_text: str = dataclasses.field(default="", repr=False)
+    files: list[str] = dataclasses.field(default_factory=list)
+    """The files the context shows code of: this one, then the others (workspace-relative)."""
+
+    def summary(self) -> dict[str, object]:
+        """What an action's result says of its context: `{files, tokens}`."""
+        return {"files": self.files or [self.path], "tokens": self.tokens}
 
     def section(self, kind: str) -> Section | None:
         return next((s for s in self.sections if s.kind == kind), None)
@@ -126,6 +135,7 @@ def build_context(
     budget_tokens: int = 6000,
     target: Target | None = None,
     path: str | None = None,
+    workspace: WorkspaceIndex | None = None,
 ) -> PromptContext:
     """The target at `range` (or `target`) and its context within `budget_tokens`. Never raises."""
     spec = doc.language
@@ -134,7 +144,7 @@ def build_context(
     try:
         with doc.lock:
             target = target or select_target(doc, range)
-            return _Builder(doc, target, language, path, budget_tokens).build(diagnostics)
+            return _Builder(doc, target, language, path, budget_tokens, workspace=workspace).build(diagnostics)
     except Exception:
         log.exception("building context for %s failed; sending the target alone", doc.uri)
         try:
@@ -148,8 +158,10 @@ def build_context(
 
 class _Builder:
     def __init__(
-        self, doc: Document, target: Target, language: str, path: str, budget: int, *, use_tree: bool = True
+        self, doc: Document, target: Target, language: str, path: str, budget: int, *, use_tree: bool = True,
+        workspace: WorkspaceIndex | None = None,
     ) -> None:
+        self.workspace = workspace
         self.doc = doc
         self.target = target
         self.language = language
@@ -213,8 +225,52 @@ class _Builder:
             if enclosing is not None:
                 self.add_class(enclosing)
             shown = self.add_references(enclosing)
+            others = self.add_cross_file()
             self.add_siblings(shown, enclosing)
-        return PromptContext(target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text)
+        else:
+            others = []
+        files = [self._own_path(), *others]
+        return PromptContext(
+            target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text, files
+        )
+
+    def _own_path(self) -> str:
+        if self.workspace is not None and self.doc.uri.startswith("file:"):
+            return self.workspace.relative(Path(display_path(self.doc.uri)).absolute().as_posix())
+        return self.path
+
+    def add_cross_file(self) -> list[str]:
+        """Definitions from other workspace files the target uses; returns their files."""
+        workspace, syntax, target = self.workspace, self.syntax, self.target
+        if workspace is None or syntax is None or not self.doc.uri.startswith("file:") or not len(workspace):
+            return []
+        start = self.doc.byte_offset(self.doc.line_start(target.start_line))
+        end = self.doc.byte_offset(self.doc.line_end(target.end_line))
+        own = self.index.by_name
+        used = [name for name in dict.fromkeys(syntax.identifiers(start, end)) if name not in own]
+        imports = [syntax.lines_text(first, last) for first, last in self.index.imports]
+        path = Path(display_path(self.doc.uri)).absolute().as_posix()
+        parts = cross_file_parts(workspace, path, self.language, imports, used, self.comment)
+        if not parts:
+            return []
+        title = "Definitions the target uses (other workspace files)"
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
+        texts: list[str] = []
+        for part in parts:
+            cost = self.cost(part.signature)
+            if cost > room:
+                break
+            texts.append(part.signature)
+            room -= cost
+        for i, part in enumerate(parts[: len(texts)]):
+            extra = self.cost(part.whole) - self.cost(texts[i])
+            if extra <= room:
+                texts[i] = part.whole
+                room -= extra
+        kept = len(texts) if self.add("workspace", title, "\n\n".join(texts)) else self.add_parts(
+            "workspace", title, [part.signature for part in parts], "\n\n".join
+        )
+        return list(dict.fromkeys(part.path for part in parts[:kept]))
 
     # -- sections -------------------------------------------------------------------------------
 

@@ -84,6 +84,8 @@ class Settings:
     review_exclude: list[str] = dataclasses.field(
         default_factory=lambda: list(DEFAULT_REVIEW_EXCLUDE)
     )
+    workspace_index_max_files: int = 20000
+    """Workspace files indexed for cross-file context, at most (0: no workspace index)."""
 
     def action(self, name: str) -> ActionSettings:
         return self.actions.get(name) or _default_actions().get(name) or ActionSettings()
@@ -180,6 +182,7 @@ def _validate(settings: Settings) -> list[str]:
     need(settings.max_concurrent_requests >= 1, "maxConcurrentRequests", "must be at least 1")
     need(settings.review_debounce_ms >= 0, "reviewDebounceMs", "must not be negative")
     need(settings.review_max_file_lines >= 1, "reviewMaxFileLines", "must be at least 1")
+    need(settings.workspace_index_max_files >= 0, "workspaceIndexMaxFiles", "must be 0 or more")
     need(bool(settings.model.strip()), "model", "must not be empty")
     if settings.base_url:
         need(

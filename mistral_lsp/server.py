@@ -31,6 +31,7 @@ from mistral_lsp.syntax.document import DocumentStore
 if TYPE_CHECKING:
     from mistral_lsp.actions.fix import PendingFix
     from mistral_lsp.mistral import MistralClient
+    from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ class MistralLanguageServer(LanguageServer):
         self.settings_loaded = asyncio.Event()
         # Pull diagnostics replace push only for clients that pull and accept refresh requests.
         self.pull_diagnostics = False
+        self.workspace_index: WorkspaceIndex | None = None
+        """Every workspace file's definitions and imports (`features/workspace_index.py`)."""
         self._client: MistralClient | None = None
         self._client_settings: tuple[Any, ...] | None = None
         redactor.add_secret(self.settings.resolved_api_key())

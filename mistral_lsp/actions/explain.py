@@ -33,8 +33,10 @@ async def run(ctx: ActionContext) -> None:
     ls, doc, request = ctx.ls, ctx.doc, ctx.request
     target = _select(ls, request, doc)
     context = build_context(
-        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target
+        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target,
+        workspace=ls.workspace_index,
     )
+    ctx.result["context"] = context.summary()
     answer = await ctx.ask(build_messages("explain", context, instruction=request.instruction))
     if not request.show_result:
         return

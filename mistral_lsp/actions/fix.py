@@ -67,8 +67,10 @@ async def run(ctx: ActionContext) -> None:
     version = doc.version
     start = doc.offset_at(target.range.start)
     context = build_context(
-        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target
+        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target,
+        workspace=ls.workspace_index,
     )
+    ctx.result["context"] = context.summary()
     messages = build_messages("fix", context, instruction=request.instruction)
     ctx.reporter.status("waiting for the model")
     answer = await ctx.ask(messages, prediction=target.text if ls.settings.backend == "mistral" else None)

@@ -51,8 +51,10 @@ async def run(ctx: ActionContext) -> None:
     target = _select(ls, request, doc)
     asked_lines = list(doc.lines)
     context = build_context(
-        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target
+        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target,
+        workspace=ls.workspace_index,
     )
+    ctx.result["context"] = context.summary()
     answer = await ctx.ask(
         build_messages("review", context, instruction=request.instruction),
         response_format=review_response_format(),

@@ -72,8 +72,10 @@ async def run(ctx: ActionContext) -> None:
 
     target = _select(ls, request, doc)
     context = build_context(
-        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target
+        doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target,
+        workspace=ls.workspace_index,
     )
+    ctx.result["context"] = context.summary()
     head = "\n".join(existing.splitlines()[:_EXISTING_HEAD_LINES]) if existing and not same_file else None
     test_context = TestFileContext(
         path=_relative(test_path, root), exists=existing is not None, head=head, same_file=same_file,

@@ -9,6 +9,7 @@
 | textDocument/codeAction | code_actions | the four actions and review suggestions, from memory |
 | workspace/executeCommand mistral.* | commands | run an action: stream, progress, cancel, result |
 | window/workDoneProgress/cancel | commands | the progress UI's cancel button |
+| workspace/didChangeWatchedFiles, didChangeWorkspaceFolders | workspace_index | the index behind cross-file context |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def register_features(server: MistralLanguageServer) -> None:
         configuration,
         documents,
         review_on_save,
+        workspace_index,
     )
 
     table: list[tuple[str, Callable[..., Any], Any]] = [
@@ -42,6 +44,8 @@ def register_features(server: MistralLanguageServer) -> None:
         (types.TEXT_DOCUMENT_DIAGNOSTIC, review_on_save.document_diagnostic,
          types.DiagnosticOptions(identifier="mistral", inter_file_dependencies=False, workspace_diagnostics=False)),
         (types.WINDOW_WORK_DONE_PROGRESS_CANCEL, commands.progress_cancelled, None),
+        (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, workspace_index.did_change_watched_files, None),
+        (types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, workspace_index.did_change_workspace_folders, None),
     ]
     # Handlers name their first parameter `ls`, so pygls passes the server to them.
     for method, handler, options in table:

@@ -25,6 +25,9 @@ async def initialized(ls: MistralLanguageServer, params: types.InitializedParams
         await _pull_configuration(ls)
     finally:
         ls.settings_loaded.set()
+    from mistral_lsp.features import workspace_index
+
+    await workspace_index.start(ls)
 
 
 async def did_change_configuration(

@@ -332,6 +332,9 @@ def did_save(ls: MistralLanguageServer, params: types.DidSaveTextDocumentParams)
         _keep(feature(ls), asyncio.get_running_loop().create_task(later()))
         return
     uri = params.text_document.uri
+    from mistral_lsp.features import workspace_index
+
+    workspace_index.document_changed(ls, uri)
     doc = ls.documents.get(uri)
     state = feature(ls)
     if doc is None or not state.enabled_for(doc):

@@ -441,10 +441,11 @@ def value_names(node: Node, field: str, syntax: Syntax) -> list[str]:
     for holder in holders:
         if field == "declarator":
             # C: `*table[3] = ...` → `table`; a function declarator is a prototype, not a value.
-            while holder is not None and not is_name_leaf(holder) and holder.type != "function_declarator":
-                holder = holder.child_by_field_name("declarator")
-            if holder is not None and holder.type != "function_declarator":
-                names.append(syntax.text(holder))
+            found: Node | None = holder
+            while found is not None and not is_name_leaf(found) and found.type != "function_declarator":
+                found = found.child_by_field_name("declarator")
+            if found is not None and found.type != "function_declarator":
+                names.append(syntax.text(found))
         else:
             _collect_names(holder, syntax, names, 0)
     return [name for name in names if name]
