@@ -242,7 +242,7 @@ class _Builder:
     def add_cross_file(self) -> list[str]:
         """Definitions from other workspace files the target uses; returns their files."""
         workspace, syntax, target = self.workspace, self.syntax, self.target
-        if workspace is None or syntax is None or not self.doc.uri.startswith("file:") or not len(workspace):
+        if workspace is None or syntax is None or not self.doc.uri.startswith("file:"):
             return []
         start = self.doc.byte_offset(self.doc.line_start(target.start_line))
         end = self.doc.byte_offset(self.doc.line_end(target.end_line))

@@ -34,6 +34,7 @@ def cross_file_parts(
     workspace: WorkspaceIndex, path: str, language: str, imports: Sequence[str], used: Sequence[str], comment: str
 ) -> list[CrossFilePart]:
     """The parts for the definitions of other files the target uses, in order of first use."""
+    workspace.flush()
     found = cross_file_symbols(workspace, path, language, imports, used)
     lines_of: dict[str, list[str] | None] = {}
     parts: list[CrossFilePart] = []

@@ -18,6 +18,7 @@ and line spans, no text). Nothing here blocks the event loop for longer than a d
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 import weakref
@@ -32,7 +33,7 @@ from mistral_lsp.server import MistralLanguageServer
 from mistral_lsp.syntax.languages import LANGUAGES
 
 if TYPE_CHECKING:
-    from mistral_lsp.syntax.workspace import WorkspaceIndex
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -193,16 +194,17 @@ async def did_change_watched_files(ls: MistralLanguageServer, params: types.DidC
     index = ls.workspace_index
     if index is None:
         return
+    from mistral_lsp.syntax.workspace import file_event
+
     for change in params.changes:
         path = to_fs_path(change.uri)
         if not path:
             continue
         key = Path(path).absolute().as_posix()
         if change.type == types.FileChangeType.Deleted:
-            index.remove(key)
-            index.remove_under(key)
+            file_event(index, key, deleted=True)
         elif ls.documents.get(change.uri) is None:  # an open file follows the editor, not the disk
-            _schedule(ls, key, _updater(index, key))
+            _schedule(ls, key, functools.partial(file_event, index, key, False))
 
 
 async def did_change_workspace_folders(
@@ -232,36 +234,30 @@ def document_changed(ls: MistralLanguageServer, uri: str) -> None:
     """An open document was opened, changed or saved: index its text a moment later."""
     index, doc = ls.workspace_index, ls.documents.get(uri)
     path = to_fs_path(uri) if uri.startswith("file:") else None
-    if index is None or doc is None or not path or index.root_of(Path(path).absolute().as_posix()) is None:
+    if index is None or doc is None or not path:
         return
-    key = Path(path).absolute().as_posix()
+    from mistral_lsp.syntax.workspace import document_edited
 
-    def update() -> None:
-        from mistral_lsp.syntax.workspace import entry_of_document, is_indexable
-
-        if index.get(key) is None and not is_indexable(Path(key), doc.text[:2048].encode("utf-8", "replace")):
-            return
-        with doc.lock:
-            entry = entry_of_document(key, doc)
-        index.put(key, entry)
-
-    _schedule(ls, key, update)
+    _schedule(ls, Path(path).absolute().as_posix(), functools.partial(document_edited, index, path, doc))
 
 
 def document_closed(ls: MistralLanguageServer, uri: str) -> None:
     """Closed without saving, the file is what the disk says again."""
+    from mistral_lsp.syntax.workspace import file_event
+
     index = ls.workspace_index
     path = to_fs_path(uri) if uri.startswith("file:") else None
-    if index is not None and path and index.root_of(Path(path).absolute().as_posix()) is not None:
+    if index is not None and path:
         key = Path(path).absolute().as_posix()
-        _schedule(ls, key, _updater(index, key))
-
-
-def _updater(index: WorkspaceIndex, key: str) -> Callable[[], bool]:
-    return lambda: index.update(key)
+        _schedule(ls, key, functools.partial(file_event, index, key, not Path(key).exists()))
 
 
 def _schedule(ls: MistralLanguageServer, key: str, update: Callable[[], Any]) -> None:
+    """Update `key` a moment after the last call (an action reading the index first runs it)."""
+    index = ls.workspace_index
+    if index is None:
+        return
+    index.defer(key, update)
     lifecycle = _lifecycle(ls)
     pending = lifecycle.pending.pop(key, None)
     if pending is not None:
@@ -270,7 +266,7 @@ def _schedule(ls: MistralLanguageServer, key: str, update: Callable[[], Any]) ->
 
     def run() -> None:
         lifecycle.pending.pop(key, None)
-        future = loop.run_in_executor(None, update)
+        future = loop.run_in_executor(None, index.run_deferred, key)
         future.add_done_callback(_log_failure)
 
     lifecycle.pending[key] = loop.call_later(UPDATE_DELAY_SECONDS, run)

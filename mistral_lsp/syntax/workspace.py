@@ -153,7 +153,7 @@ def _walk(root: Path) -> Iterator[Path]:
         if ignore.is_file():
             try:
                 lines = ignore.read_text(errors="replace").splitlines()
-                specs.append((here, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+                specs.append((here, pathspec.GitIgnoreSpec.from_lines(lines)))
             except OSError:
                 pass
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not _ignored(specs, here / d, True))
@@ -183,6 +183,7 @@ class WorkspaceIndex:
         self._lock = threading.Lock()
         self.ready = False
         """The first full build finished (actions before then use what is there)."""
+        self._deferred: dict[str, Callable[[], object]] = {}
         self.open_text: Callable[[str], str | None] | None = None
         """The text of a file open in the editor (newer than the disk's), by path."""
 
@@ -239,6 +240,27 @@ class WorkspaceIndex:
         return None
 
     # -- writing --------------------------------------------------------------------------------
+
+    def defer(self, key: str, update: Callable[[], object]) -> None:
+        """Keep `update` of file `key` for later (`run_deferred`), replacing an earlier one: a
+        burst of keystrokes costs one update, and `flush` runs them before the index is read."""
+        with self._lock:
+            self._deferred[key] = update
+
+    def run_deferred(self, key: str) -> None:
+        with self._lock:
+            update = self._deferred.pop(key, None)
+        if update is not None:
+            update()
+
+    def flush(self) -> None:
+        """Run every deferred update now (context for an action must see the latest edits)."""
+        while self._deferred:
+            with self._lock:
+                if not self._deferred:
+                    return
+                key = next(iter(self._deferred))
+            self.run_deferred(key)
 
     def update(self, path: str | Path, text: str | None = None, language_id: str = "") -> bool:
         """Index (again) one file, from `text` or from disk; False when it is not indexable."""
@@ -308,6 +330,32 @@ class WorkspaceIndex:
                 progress(i + 1, len(files))
         self.ready = True
         return done
+
+
+# -- what the LSP notifications do (`features/workspace_index.py` calls these) --------------------
+
+
+def document_edited(index: WorkspaceIndex, path: str, doc: Document) -> bool:
+    """An open document changed (opened, edited, saved): index its text, from its own
+    incremental file index. False when the file is not one the index keeps."""
+    key = _key(path)
+    if index.root_of(key) is None:
+        return False
+    if index.get(key) is None and not is_indexable(Path(key), doc.text[:2048].encode("utf-8", "replace")):
+        return False
+    with doc.lock:
+        entry = entry_of_document(key, doc)
+    return index.put(key, entry)
+
+
+def file_event(index: WorkspaceIndex, path: str, deleted: bool) -> None:
+    """A file (or folder) was created, changed or deleted on disk."""
+    key = _key(path)
+    if deleted:
+        index.remove(key)
+        index.remove_under(key)
+    elif index.root_of(key) is not None:
+        index.update(key)
 
 
 def _key(path: str | Path) -> str:
