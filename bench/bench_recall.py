@@ -34,12 +34,12 @@ from mistral_lsp.tokens import estimate_tokens
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "ruby", "php", "lua", "bash")
 FUNCTION_KINDS = {"function", "method", "func", "singletonMethod"}
-MEMBER_LANGUAGES = {"java", "php", "csharp"}
+MEMBER_LANGUAGES = {"java", "php", "csharp", "ruby"}
 """Languages where what a method uses lives in classes: members count (not only file scope)."""
 SKIPPED_KINDS = {
     "package", "packageName", "namespace", "import", "local", "parameter", "label", "heredoc", "script",
     "alias", "member", "anonMember", "methodSpec", "unknown", "externvar", "prototype", "macroparam",
-    "header", "field", "using",
+    "header", "field", "using", "implementation", "accessor", "library",
 }
 IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 BUDGET = 6000
@@ -69,18 +69,56 @@ def ctags(path: Path, language: str) -> list[Tag]:
         if tag.get("_type") == "tag" and "line" in tag:
             raw.append(tag)
     raw.sort(key=lambda tag: tag["line"])
+    lines = path.read_text(errors="replace").split("\n")
     tags = []
     for i, tag in enumerate(raw):
         end = tag.get("end")
+        if end is None and tag.get("kind") in ("function", "method", "func", "singletonMethod"):
+            found = block_end(lines, tag["line"] - 1, language)
+            end = found + 1 if found is not None else None
         if end is None:
             # No end from ctags for this language: up to the next tag not inside this one.
             name = tag["name"]
             after = [t["line"] for t in raw[i + 1 :] if t["line"] > tag["line"] and not str(t.get("scope", "")).endswith(name)]
             end = after[0] - 1 if after else tag["line"]
         scoped = "scope" in tag and tag.get("scopeKind") not in ("package", "namespace") and tag["kind"] != "enumerator"
+        if language == "lua" and not re.search(r"\bfunction\b", tag.get("pattern", "")):
+            continue  # ctags' Lua parser takes `fun = function_arg(...)` for a function
         short = re.split(r"[.:]", tag["name"])[-1] or tag["name"]
         tags.append(Tag(short, tag["line"] - 1, end - 1, tag.get("kind", ""), scoped))
     return tags
+
+
+def block_end(lines: list[str], start: int, language: str) -> int | None:
+    """The last line of the block opened on or after line `start`: matching braces, or for
+    Lua and Ruby the `end` at the opening line's indentation."""
+    if language in ("lua", "ruby"):
+        indent = len(lines[start]) - len(lines[start].lstrip())
+        for i in range(start + 1, len(lines)):
+            line = lines[i]
+            if line.strip() and len(line) - len(line.lstrip()) <= indent and re.match(r"\s*end\b", line):
+                return i
+        return None
+    depth = 0
+    opened = False
+    for i in range(start, min(len(lines), start + 5000)):
+        code = code_only(lines[i], language)
+        if not opened and code.rstrip().endswith(";") and "{" not in code:
+            return None  # a declaration, no body
+        for char in code:
+            if char == "{":
+                depth += 1
+                opened = True
+            elif char == "}":
+                depth -= 1
+                if opened and depth == 0:
+                    return i
+    return None
+
+
+def normalized(text: str) -> str:
+    """Whitespace collapsed and a trailing `{` dropped: a signature shows `class X`, not `class X {`."""
+    return " ".join(text.split()).removesuffix("{").strip()
 
 
 def python_tags(text: str) -> list[Tag]:
@@ -112,9 +150,26 @@ def python_used(text: str, tag: Tag) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
-def text_used(text: str, tag: Tag) -> set[str]:
-    body = "\n".join(text.split("\n")[tag.line : tag.end + 1])
-    return set(IDENTIFIER.findall(body))
+_STRINGS = r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`[^`]*`'
+_COMMENTS = {
+    "slash": r"/\*.*?\*/|//[^\n]*",
+    "hash": r"(?<![$\w])#[^\n{]*",
+    "lua": r"--\[\[.*?\]\]|--[^\n]*",
+}
+_LANGUAGE_COMMENTS = {"ruby": "hash", "bash": "hash", "python": "hash", "lua": "lua"}
+
+
+def code_only(body: str, language: str = "c") -> str:
+    """The code without string literals and comments (a name in a comment is not a use)."""
+    comments = _COMMENTS[_LANGUAGE_COMMENTS.get(language, "slash")]
+    if language == "php":
+        comments += "|" + _COMMENTS["hash"]
+    return re.sub(f"{_STRINGS}|{comments}", " ", body, flags=re.DOTALL)
+
+
+def text_used(text: str, tag: Tag, language: str) -> set[str]:
+    body = code_only("\n".join(text.split("\n")[tag.line : tag.end + 1]), language)
+    return set(IDENTIFIER.findall(body)) - {tag.name}
 
 
 def outside_target(ctx: PromptContext) -> str:
@@ -135,7 +190,7 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
     found = total = 0
     misses: list[str] = []
     for function in functions[:per_file]:
-        used = python_used(text, function) if language == "python" else text_used(text, function)
+        used = python_used(text, function) if language == "python" else text_used(text, function, language)
         expected = {
             (t.name, t.line) for t in definitions
             if t.name in used and t.name != function.name and not (function.line <= t.line <= function.end)
@@ -148,19 +203,23 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
         ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET)
         if not (ctx.target.start_line <= function.line <= ctx.target.end_line):
             continue  # the tool and ctags disagree on what the function is: not a recall question
-        shown = outside_target(ctx)
+        if ctx.target.start_line == ctx.target.end_line and function.end > function.line:
+            continue  # an overload's signature, not the function ctags means
+        shown = normalized(outside_target(ctx))
         for name, line in sorted(expected):
             total += 1
-            if lines[line].strip() in shown:
+            if normalized(lines[line]) in shown:
                 found += 1
             else:
                 misses.append(f"{path.name}:{line + 1} {name} (used by {function.name})")
     return found, total, misses
 
 
-def prompt_share(language: str, paths: list[Path], rng: random.Random) -> float:
-    """The largest prompt/file token ratio over functions of files over 1k lines."""
-    worst = 0.0
+def prompt_share(language: str, paths: list[Path], rng: random.Random) -> tuple[float, float, str]:
+    """Over functions of files over 1k lines: the largest prompt/file token ratio, the largest
+    ratio without the target (which is sent whole, whatever its size), and where."""
+    worst = worst_context = 0.0
+    where = ""
     for path in paths:
         text = path.read_text(errors="replace")
         if text.count("\n") < 1000:
@@ -172,9 +231,14 @@ def prompt_share(language: str, paths: list[Path], rng: random.Random) -> float:
         for function in rng.sample(functions, min(3, len(functions))):
             position = types.Position(function.line, 0)
             ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET)
-            if not ctx.over_budget:
-                worst = max(worst, ctx.tokens / whole)
-    return worst
+            if ctx.over_budget:
+                continue
+            context = sum(section.tokens for section in ctx.sections if section.kind != "target")
+            worst = max(worst, ctx.tokens / whole)
+            if context / whole > worst_context:
+                worst_context = context / whole
+                where = f"{path.name}:{function.line + 1} " + ",".join(f"{s.kind}={s.tokens}" for s in ctx.sections)
+    return worst, worst_context, where
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -188,7 +252,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"(missing, their languages are skipped: {', '.join(missing)})")
     if not shutil.which("ctags"):
         print("(universal-ctags is missing: only Python is measured)")
-    print(f"{'language':<12} {'files':>5} {'uses':>5} {'recall':>7} {'worst prompt/file (>1k lines)':>30}")
+    print("same-file recall; prompt/file tokens: the worst over functions of files over 1k lines, whole and")
+    print("without the target (sent whole whatever its size)")
+    print(f"{'language':<12} {'files':>5} {'uses':>5} {'recall':>7} {'':<7} {'prompt':>10} {'w/o target':>14}")
     for language in args.language or LANGUAGES:
         if language != "python" and not shutil.which("ctags"):
             continue
@@ -204,11 +270,12 @@ def main(argv: list[str] | None = None) -> None:
             f, t, m = measure_file(path, language, rng, 3)
             found, total = found + f, total + t
             misses += m
-        share = prompt_share(language, sample, rng)
+        share, context_share, where = prompt_share(language, sample, rng)
         recall = found / total if total else float("nan")
         flag = "" if recall >= 0.95 else "  < 0.95"
-        print(f"{language:<12} {len(sample):>5} {total:>5} {recall:>7.3f}{flag} {share:>29.1%}")
+        print(f"{language:<12} {len(sample):>5} {total:>5} {recall:>7.3f}{flag:<7} {share:>10.1%} {context_share:>14.1%}")
         if args.misses:
+            print(f"    worst context: {where}")
             for miss in misses[:15]:
                 print(f"    miss: {miss}")
         sys.stdout.flush()

@@ -33,7 +33,8 @@ from lsprotocol import types
 from mistral_lsp.cross_file import cross_file_parts
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import FileIndex, file_index
-from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, syntax_of
+from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, short_name, syntax_of
+from mistral_lsp.syntax.scopes import enclosing_local_definitions
 from mistral_lsp.syntax.targets import Target, definitions, paragraph_target, select_target
 from mistral_lsp.syntax.workspace import WorkspaceIndex
 from mistral_lsp.tokens import estimate_tokens
@@ -45,6 +46,10 @@ SECTION_OVERHEAD_TOKENS = 8
 MAX_CLASS_MEMBER_LINES = 3
 """Class members longer than this (a big constant table) are left out of the class outline."""
 MAX_REFERENCES_PER_NAME = 2
+MAX_CONTEXT_SHARE = 0.2
+"""What goes around the target costs at most this share of the whole file's tokens..."""
+MIN_CONTEXT_TOKENS = 1500
+"""...or this many tokens, if more (a small file's helpers fit whole)."""
 MAX_VALUE_LINES = 25
 """A constant, variable or type alias longer than this (a 300-line table) is sent as its
 defining line: the name and where it comes from are what the target needs, not the data."""
@@ -218,6 +223,9 @@ class _Builder:
     def build(self, diagnostics: Sequence[types.Diagnostic]) -> PromptContext:
         target = self.target
         self.add("target", _target_title(target), numbered(target.text, target.start_line), force=True)
+        # Around the target, at most a fifth of the file (a rough 4 characters a token): for a
+        # big file the prompt stays a small part of what sending the file would cost.
+        self.budget = min(self.budget, self.used + max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * len(self.doc.text) / 4)))
         self.add_diagnostics(diagnostics)
         if self.syntax is not None and target.kind != "file":
             self.add_imports()
@@ -401,6 +409,11 @@ class _Builder:
             for info in candidates[:MAX_REFERENCES_PER_NAME]:
                 seen.add(id(info))
                 chosen.append(info)
+        missing = {name for name in names if name not in by_name}
+        for info in enclosing_local_definitions(syntax, target.start_line, target.end_line, missing):
+            if info.short_name in missing:
+                missing.discard(info.short_name)
+                chosen.append(info)
         if not chosen:
             return set()
         title = "Definitions the target uses (same file)"
@@ -436,12 +449,16 @@ class _Builder:
         out: list[DefInfo] = []
         for info in candidates:
             if info.kind == "value" and info.parent is not None:
-                owners = [owner for owner in by_name.get(info.parent, ()) if owner.kind == "class"]
-                if not owners or any(
-                    owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners
-                ):
+                owner_name = short_name(info.parent) or info.parent
+                owners = [owner for owner in by_name.get(owner_name, ()) if owner.kind == "class"]
+                if any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
+                    # A member of the class around the target: short ones are in its outline.
+                    if info.end_line - info.start_line < MAX_CLASS_MEMBER_LINES:
+                        continue
+                elif owners:
+                    info = owners[0]
+                else:
                     continue
-                info = owners[0]
             if info not in out:
                 out.append(info)
         return out

@@ -46,8 +46,8 @@ def cross_file_parts(
         if lines is None or symbol.start_line >= len(lines):
             continue
         relative = workspace.relative(file)
-        label = f"{comment} {relative}:{symbol.start_line + 1}"
-        first = lines[symbol.start_line].rstrip()
+        label = f"{comment} {relative}:{symbol.head_line + 1}"
+        first = lines[symbol.head_line].strip()
         signature = f"{label}\n{first} {comment} …" if symbol.end_line > symbol.start_line else f"{label}\n{first}"
         size = symbol.end_line - symbol.start_line + 1
         limit = MAX_VALUE_LINES if symbol.kind == "value" else MAX_WHOLE_LINES

@@ -268,8 +268,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         wrappers=frozenset({"expression_statement"}),
         assignments=(("assignment_expression", "left"),),
         namespaces=frozenset({"namespace_definition"}),
-        values=(("const_element", ""), ("enum_case", "name")),
-        value_lists=frozenset({"const_declaration"}),
+        values=(("const_element", ""), ("enum_case", "name"), ("property_element", "name")),
+        value_lists=frozenset({"const_declaration", "property_declaration"}),
     ),
     LanguageSpec(
         name="lua", module="tree_sitter_lua", factory="language",
@@ -279,6 +279,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         wrappers=frozenset({"variable_declaration", "expression_list"}),
         assignments=(("assignment_statement", ""),),
         scope_separators=(":", "."),
+        namespaces=frozenset({"do_statement"}),
         values=(("variable_list", "name"),),
         value_lists=frozenset({"variable_declaration", "assignment_statement"}),
     ),

@@ -27,19 +27,21 @@ from pathlib import Path
 
 from mistral_lsp.syntax.workspace import Symbol, WorkspaceIndex
 
-MAX_CROSS_FILE = 24
+MAX_CROSS_FILE = 100
 """Definitions from other files, at most (the budget is the real limit; this bounds the work)."""
 
 _PY_FROM = re.compile(r"^\s*from\s+(\.*)([\w.]*)\s+import\s+(.+)$", re.DOTALL)
 _PY_IMPORT = re.compile(r"^\s*import\s+(.+)$", re.DOTALL)
 _QUOTED = re.compile(r"""(?:from|import|require|require_relative|load)\s*\(?\s*['"`]([^'"`]+)['"`]""")
 _GO_PATH = re.compile(r'"([^"]+)"')
+_GO_ALIAS = re.compile(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*)\s+"[^"]+"')
 _JAVA = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;", re.MULTILINE)
 _JAVA_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.MULTILINE)
 _RUST_MOD = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", re.MULTILINE)
 _RUST_USE = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", re.MULTILINE)
 _C_INCLUDE = re.compile(r'#\s*include\s+"([^"]+)"')
 _PHP_USE = re.compile(r"^\s*use\s+(?:function\s+|const\s+)?([\w\\]+)", re.MULTILINE)
+_ALIAS = re.compile(r"\b([A-Za-z_$][\w$]*)\s+as\s+([A-Za-z_$][\w$]*)")
 _JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
@@ -97,13 +99,22 @@ def cross_file_symbols(
     """The top-level definitions of the files `path` imports whose names the target uses, in
     order of first use (one file's definitions of a name: the first file that has it)."""
     files = resolve_imports(index, path, language, imports)
+    # `from m import name as alias`, `import { name as alias }`, `use a::Name as Alias`.
+    text = "\n".join(imports)
+    aliases = {alias: name for name, alias in _ALIAS.findall(text) if alias != name}
+    # Go: `syscall.Getrlimit` — `syscall` names the package, not a definition.
+    qualifiers = {p.rpartition("/")[2] for p in _GO_PATH.findall(text)} if language == "go" else set()
+    qualifiers |= set(_GO_ALIAS.findall(text)) if language == "go" else set()
     out: list[tuple[str, Symbol]] = []
-    for name in dict.fromkeys(used):
+    for used_name in dict.fromkeys(used):
+        if used_name in qualifiers:
+            continue
+        name = aliases.get(used_name, used_name)
         for file in files:
             entry = index.get(file)
             symbols = entry.symbols.get(name) if entry is not None else None
             if symbols:
-                out += [(file, symbol) for symbol in symbols[:2]]
+                out.append((file, symbols[0]))
                 break
         if len(out) >= MAX_CROSS_FILE:
             break

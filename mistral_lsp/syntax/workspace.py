@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import file_index
 from mistral_lsp.syntax.languages import language_for
+from mistral_lsp.syntax.nodes import syntax_of
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class Symbol:
     """"function" | "class" | "value"."""
     start_line: int
     end_line: int
+    head_line: int
+    """The line that names it (after decorators, attributes and `export`)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,11 +82,18 @@ def entry_of_document(path: str, doc: Document) -> FileEntry | None:
     if spec is None or doc.tree is None:
         return None
     index = file_index(doc)
+    syntax = syntax_of(doc)
+    assert syntax is not None
     symbols: dict[str, list[Symbol]] = {}
     for info in (*index.definitions, *index.values):
         if info.parent is not None or not info.short_name or info.kind == "method":
             continue
-        symbols.setdefault(info.short_name, []).append(Symbol(info.short_name, info.kind, info.start_line, info.end_line))
+        node = info.node
+        named = node.child_by_field_name("name") or node
+        head = min(max(syntax.first_line(named), info.start_line), info.end_line)
+        symbols.setdefault(info.short_name, []).append(
+            Symbol(info.short_name, info.kind, info.start_line, info.end_line, head)
+        )
     lines = doc.lines
     imports = tuple("\n".join(lines[start : end + 1]) for start, end in index.imports)
     return FileEntry(
@@ -92,12 +102,16 @@ def entry_of_document(path: str, doc: Document) -> FileEntry | None:
     )
 
 
-def is_indexable(path: Path, head: bytes | None = None) -> bool:
-    """A source file in a language we know, not vendored, generated, binary or huge."""
+def is_indexable(path: Path, head: bytes | None = None, root: Path | None = None) -> bool:
+    """A source file in a language we know, not vendored, generated, binary or huge (folders
+    count from `root`: a workspace inside `~/.cache` is still indexed)."""
     name = path.name
     if name.endswith(GENERATED_SUFFIXES) or language_for(uri=name) is None:
         return False
-    if any(part in SKIPPED_DIRS for part in path.parts[:-1]):
+    parts = path.parts[:-1]
+    if root is not None and path.is_relative_to(root):
+        parts = path.relative_to(root).parts[:-1]
+    if any(part in SKIPPED_DIRS for part in parts):
         return False
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
@@ -118,7 +132,7 @@ def list_files(root: Path, max_files: int = DEFAULT_MAX_FILES) -> list[Path]:
     `.gitignore`), else a walk honouring the `.gitignore` files it meets; at most `max_files`."""
     out: list[Path] = []
     for path in _candidates(root):
-        if is_indexable(path):
+        if is_indexable(path, root=root):
             out.append(path)
             if len(out) >= max_files:
                 log.info("workspace index: %s has more than %d files; indexing the first", root, max_files)
@@ -267,7 +281,7 @@ class WorkspaceIndex:
         key = _key(path)
         if text is None:
             file = Path(key)
-            if not is_indexable(file):
+            if not is_indexable(file, root=self.root_of(key)):
                 self.remove(key)
                 return False
             try:
@@ -339,9 +353,10 @@ def document_edited(index: WorkspaceIndex, path: str, doc: Document) -> bool:
     """An open document changed (opened, edited, saved): index its text, from its own
     incremental file index. False when the file is not one the index keeps."""
     key = _key(path)
-    if index.root_of(key) is None:
+    root = index.root_of(key)
+    if root is None:
         return False
-    if index.get(key) is None and not is_indexable(Path(key), doc.text[:2048].encode("utf-8", "replace")):
+    if index.get(key) is None and not is_indexable(Path(key), doc.text[:2048].encode("utf-8", "replace"), root):
         return False
     with doc.lock:
         entry = entry_of_document(key, doc)
