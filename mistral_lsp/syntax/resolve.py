@@ -45,8 +45,23 @@ _ALIAS = re.compile(r"\b([A-Za-z_$][\w$]*)\s+as\s+([A-Za-z_$][\w$]*)")
 _JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
+_resolved: dict[tuple[int, int, str, str, tuple[str, ...]], list[str]] = {}
+"""Resolved imports by (index, its generation, file, language, imports): actions on one file
+resolve the same imports again and again while the index stays the same."""
+
+
 def resolve_imports(index: WorkspaceIndex, path: str, language: str, imports: Sequence[str]) -> list[str]:
     """The indexed files `path`'s imports (and package) bring in, nearest first, without `path`."""
+    key = (id(index), index.generation, path, language, tuple(imports))
+    found = _resolved.get(key)
+    if found is None:
+        if len(_resolved) > 256:
+            _resolved.clear()
+        found = _resolved[key] = _resolve(index, path, language, imports)
+    return list(found)
+
+
+def _resolve(index: WorkspaceIndex, path: str, language: str, imports: Sequence[str]) -> list[str]:
     directory = path.rpartition("/")[0]
     found: list[str] = []
     text = "\n".join(imports)
@@ -100,6 +115,7 @@ def cross_file_symbols(
     order of first use (one file's definitions of a name: the first file that has it)."""
     files = resolve_imports(index, path, language, imports)
     # `from m import name as alias`, `import { name as alias }`, `use a::Name as Alias`.
+    table = _names_of(index, files)
     text = "\n".join(imports)
     aliases = {alias: name for name, alias in _ALIAS.findall(text) if alias != name}
     # Go: `syscall.Getrlimit` — `syscall` names the package, not a definition.
@@ -109,16 +125,32 @@ def cross_file_symbols(
     for used_name in dict.fromkeys(used):
         if used_name in qualifiers:
             continue
-        name = aliases.get(used_name, used_name)
-        for file in files:
-            entry = index.get(file)
-            symbols = entry.symbols.get(name) if entry is not None else None
-            if symbols:
-                out.append((file, symbols[0]))
-                break
+        found = table.get(aliases.get(used_name, used_name))
+        if found is not None:
+            out.append(found)
         if len(out) >= MAX_CROSS_FILE:
             break
     return out
+
+
+_tables: dict[tuple[int, int, tuple[str, ...]], dict[str, tuple[str, Symbol]]] = {}
+
+
+def _names_of(index: WorkspaceIndex, files: list[str]) -> dict[str, tuple[str, Symbol]]:
+    """Each name the files define, with its definition in the first file that has it (cached
+    while the index does not change: a Go package's files are many)."""
+    key = (id(index), index.generation, tuple(files))
+    table = _tables.get(key)
+    if table is None:
+        table = {}
+        for file in reversed(files):
+            entry = index.get(file)
+            if entry is not None:
+                table.update((name, (file, symbols[0])) for name, symbols in entry.symbols.items())
+        if len(_tables) > 64:
+            _tables.clear()
+        _tables[key] = table
+    return table
 
 
 # -- languages ------------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ from mistral_lsp.syntax.nodes import syntax_of
 
 log = logging.getLogger(__name__)
 
+_HEADS_MEMO = "workspace_heads"
+MAX_CACHED_TEXTS = 32
+"""Files read for prompts, kept (with their mtime) for the next action on the same code."""
 MAX_FILE_BYTES = 1_000_000
 """Bigger files are data or generated: not indexed."""
 DEFAULT_MAX_FILES = 20_000
@@ -85,12 +88,20 @@ def entry_of_document(path: str, doc: Document) -> FileEntry | None:
     syntax = syntax_of(doc)
     assert syntax is not None
     symbols: dict[str, list[Symbol]] = {}
+    # Where each definition's name is, relative to its first line: remembered per definition
+    # template, so after an edit only the definitions walked again look at their nodes.
+    heads: dict[object, int] = doc.memo.setdefault(_HEADS_MEMO, {})
     for info in (*index.definitions, *index.values):
         if info.parent is not None or not info.short_name or info.kind == "method":
             continue
-        node = info.node
-        named = node.child_by_field_name("name") or node
-        head = min(max(syntax.first_line(named), info.start_line), info.end_line)
+        offset = heads.get(info.template) if info.template is not None else None
+        if offset is None:
+            node = info.node
+            named = node.child_by_field_name("name") or node
+            offset = syntax.first_line(named) - info.start_line
+            if info.template is not None:
+                heads[info.template] = offset
+        head = min(max(info.start_line + offset, info.start_line), info.end_line)
         symbols.setdefault(info.short_name, []).append(
             Symbol(info.short_name, info.kind, info.start_line, info.end_line, head)
         )
@@ -198,6 +209,9 @@ class WorkspaceIndex:
         self.ready = False
         """The first full build finished (actions before then use what is there)."""
         self._deferred: dict[str, Callable[[], object]] = {}
+        self.generation = 0
+        """Bumped by every change: a key for what is derived from the index (resolved imports)."""
+        self._texts: dict[str, tuple[float, str]] = {}
         self.open_text: Callable[[str], str | None] | None = None
         """The text of a file open in the editor (newer than the disk's), by path."""
 
@@ -229,9 +243,17 @@ class WorkspaceIndex:
             if text is not None:
                 return text
         try:
-            return Path(path).read_text(encoding="utf-8", errors="replace")
+            mtime = Path(path).stat().st_mtime
+            cached = self._texts.get(path)
+            if cached is not None and cached[0] == mtime:
+                return cached[1]
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
         except OSError:
             return None
+        if len(self._texts) >= MAX_CACHED_TEXTS:
+            self._texts.pop(next(iter(self._texts)))
+        self._texts[path] = (mtime, text)
+        return text
 
     def snapshot(self) -> dict[str, tuple[object, ...]]:
         """Every entry's summary by path (what a fresh build is compared with)."""
@@ -303,6 +325,7 @@ class WorkspaceIndex:
             self.remove(key)
             return False
         with self._lock:
+            self.generation += 1
             self._entries[key] = entry
             directory, _, name = key.rpartition("/")
             self._by_dir.setdefault(directory, set()).add(key)
@@ -314,6 +337,7 @@ class WorkspaceIndex:
         with self._lock:
             if self._entries.pop(key, None) is None:
                 return
+            self.generation += 1
             directory, _, name = key.rpartition("/")
             self._by_dir.get(directory, set()).discard(key)
             self._by_name.get(name, set()).discard(key)
