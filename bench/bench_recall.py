@@ -241,6 +241,39 @@ def prompt_share(language: str, paths: list[Path], rng: random.Random) -> tuple[
     return worst, worst_context, where
 
 
+def anchoring(quick: bool) -> None:
+    """Prompt tokens per action with the target numbered on every line and on every fifth."""
+    from mistral_lsp.prompts import build_messages
+    from mistral_lsp.tokens import exact_tokens
+
+    rng = random.Random(4)
+    totals = {"every": [0, 0], "sparse": [0, 0]}
+    target_lines = actions = 0
+    for language in ("python", "go"):
+        paths = corpus.files(language)
+        for path in rng.sample(paths, min(len(paths), 15 if quick else 40)):
+            text = path.read_text(errors="replace")
+            tags = python_tags(text) if language == "python" else ctags(path, language)
+            doc = Document(path.as_uri(), text)
+            for function in [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line][:3]:
+                position = types.Position(function.line, 0)
+                for anchors, total in totals.items():
+                    ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET, line_anchors=anchors)
+                    prompt = "\n".join(m["content"] for m in build_messages("review", ctx))
+                    total[0] += estimate_tokens(prompt)
+                    total[1] += exact_tokens(prompt) or 0
+                target_lines += ctx.target.end_line - ctx.target.start_line + 1
+                actions += 1
+    if not actions:
+        return
+    print(f"line anchors, review prompt of {actions} Python and Go functions ({target_lines / actions:.0f} target lines"
+          " on average): tokens per action, estimate / tekken")
+    for anchors, (estimate, exact) in totals.items():
+        print(f"  {anchors:<7} {estimate / actions:8.0f} / {exact / actions if exact else float('nan'):8.0f}")
+    saved = (totals["every"][1] - totals["sparse"][1]) / max(target_lines, 1)
+    print(f"  sparse saves {saved:.1f} tekken tokens per target line")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer files")
@@ -279,6 +312,8 @@ def main(argv: list[str] | None = None) -> None:
             for miss in misses[:15]:
                 print(f"    miss: {miss}")
         sys.stdout.flush()
+    if not args.language:
+        anchoring(args.quick)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,8 @@ class Settings:
         default_factory=lambda: list(DEFAULT_REVIEW_EXCLUDE)
     )
     workspace_index_max_files: int = 20000
+    line_anchors: Literal["every", "sparse"] = "every"
+    """Line numbers on every line of the target, or on every fifth (cheaper; see `context.numbered`)."""
     """Workspace files indexed for cross-file context, at most (0: no workspace index)."""
 
     def action(self, name: str) -> ActionSettings:

@@ -34,7 +34,7 @@ async def run(ctx: ActionContext) -> None:
     target = _select(ls, request, doc)
     context = build_context(
         doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target,
-        workspace=ls.workspace_index,
+        workspace=ls.workspace_index, line_anchors=ls.settings.line_anchors,
     )
     ctx.result["context"] = context.summary()
     answer = await ctx.ask(build_messages("explain", context, instruction=request.instruction))

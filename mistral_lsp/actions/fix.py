@@ -68,7 +68,7 @@ async def run(ctx: ActionContext) -> None:
     start = doc.offset_at(target.range.start)
     context = build_context(
         doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target,
-        workspace=ls.workspace_index,
+        workspace=ls.workspace_index, line_anchors=ls.settings.line_anchors,
     )
     ctx.result["context"] = context.summary()
     messages = build_messages("fix", context, instruction=request.instruction)

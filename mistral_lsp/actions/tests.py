@@ -73,7 +73,7 @@ async def run(ctx: ActionContext) -> None:
     target = _select(ls, request, doc)
     context = build_context(
         doc, target.range, diagnostics=request.diagnostics, budget_tokens=ls.settings.context_tokens, target=target,
-        workspace=ls.workspace_index,
+        workspace=ls.workspace_index, line_anchors=ls.settings.line_anchors,
     )
     ctx.result["context"] = context.summary()
     head = "\n".join(existing.splitlines()[:_EXISTING_HEAD_LINES]) if existing and not same_file else None
