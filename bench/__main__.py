@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.bench_context", "bench.bench_server", "bench.bench_review"]
+BENCHMARKS = [
+    "bench.bench_context", "bench.bench_server", "bench.bench_review", "bench.bench_recall", "bench.bench_workspace",
+]
 
 for name in BENCHMARKS:
     print(f"\n### {name}")
