@@ -90,3 +90,44 @@ async def test_the_index_builds_with_progress_and_feeds_cross_file_context(sessi
     context, prompt = await explain(session, uri, 4)
     assert "src/shop/pricing/rates.py" in context["files"]
     assert "amount * 1.25" in prompt
+
+
+async def test_workspace_folders_added_and_removed_join_and_leave_the_index(
+    fake_api: FakeMistralAPI, tmp_path: Path
+) -> None:
+    (tmp_path / "workspace").mkdir()
+    editor = await start_editor(fake_api, tmp_path, "visual_studio_code")
+    try:
+        second = tmp_path / "second"
+        shutil.copytree(PROJECT, second)
+        filler = second / "filler"
+        filler.mkdir()
+        for i in range(FILLER_FILES):
+            (filler / f"module_{i}.py").write_text(f"def filler_{i}():\n    return {i}\n")
+        folder = types.WorkspaceFolder(uri=second.as_uri(), name="second")
+        editor.client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[folder], removed=[]))
+        )
+        await editor.wait_until(
+            lambda: [m for m in progress_ends(editor) if m == f"Indexed {FILLER_FILES + 5:,} files"],
+            what="the added folder to be indexed",
+        )
+        cart = second / "src/shop/cart.py"
+        uri = cart.as_uri()
+        editor.texts[uri], editor.versions[uri] = cart.read_text(), 1
+        editor.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=cart.read_text())
+        ))
+        context, prompt = await explain(editor, uri, 4)
+        assert context["files"] == ["src/shop/cart.py", "src/shop/pricing/rates.py", "src/shop/pricing/currency.py"]
+        assert "def apply_vat(amount: float) -> float:" in prompt
+
+        editor.client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[], removed=[folder]))
+        )
+        context, prompt = await explain(editor, uri, 4)
+        assert len(context["files"]) == 1
+        assert "def apply_vat" not in prompt
+    finally:
+        await editor.client.shutdown_session()
+        await editor.client.stop()
