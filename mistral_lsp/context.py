@@ -424,7 +424,9 @@ class _Builder:
                 for info in by_name.get(name, ())
                 if id(info) not in seen
                 and (info.end_line < target.start_line or info.start_line > target.end_line)
-                and not (info.kind == "method" and info.short_name == info.parent)  # constructors
+                # Constructors: of the class around the target (`new Scanner(...)` inside Scanner);
+                # another class is shown whole or by its signature instead.
+                and not (info.kind == "method" and info.short_name == info.parent and info.parent != target.parent)
             ]
             candidates.sort(key=lambda info: (info.parent != target.parent, info.parent is not None))
             candidates = [info for info in self._owners_of_members(candidates, by_name) if id(info) not in seen]
