@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ast
 import functools
+import gc
 import glob
 import importlib.util
 import random
@@ -300,7 +301,12 @@ def _providers(language: str, path: Path, text: str, root: Path) -> dict[str, li
 
 
 def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The current resident set (not the peak: earlier stages may have used more)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return pages * resource.getpagesize() / (1024 * 1024)
 
 
 def p95(samples: list[float]) -> float:
@@ -313,6 +319,12 @@ def scale(quick: bool) -> None:
         print("scale: (golang-src is missing)")
         return
     root = roots[0]
+    from mistral_lsp.syntax.languages import spec_by_id
+
+    spec = spec_by_id("go")
+    assert spec is not None
+    spec.grammar()  # the grammar is not the index
+    gc.collect()
     started_rss = rss_mb()
     start = time.perf_counter()
     index = WorkspaceIndex([root])
@@ -321,11 +333,13 @@ def scale(quick: bool) -> None:
     for path in files:
         index.update(path)
     build_s = time.perf_counter() - start
+    gc.collect()
+    grown = rss_mb() - started_rss
     for path in files:
         lines += path.read_bytes().count(b"\n")
     print(f"scale: Go standard library, {len(index):,} files, {lines:,} lines")
     print(f"  full build            {build_s:8.1f} s    (target ≤ 30 s)")
-    print(f"  RSS growth            {rss_mb() - started_rss:8.0f} MB   (target ≤ +150 MB; peak RSS, includes the grammars)")
+    print(f"  RSS growth            {grown:8.0f} MB   (target ≤ +150 MB; current RSS after - before, grammars loaded before)")
     # One open file edited: what `didChange` costs the index (the document's own index is incremental).
     big = max((p for p in files if p.suffix == ".go"), key=lambda p: p.stat().st_size if p.stat().st_size < 400_000 else 0)
     text = big.read_text()
@@ -343,6 +357,8 @@ def scale(quick: bool) -> None:
     ten_k = min((p for p in files if p.suffix == ".go"), key=lambda p: abs(p.read_bytes().count(b"\n") - 10_000))
     doc = Document(ten_k.as_uri(), ten_k.read_text(), 1, "go")
     functions = [line for line, code in enumerate(doc.lines) if code.startswith("func ")]
+    warm = types.Position(functions[0], 5)
+    build_context(doc, types.Range(warm, warm), workspace=index)  # the file's own parse and index: bench_context
     builds: list[float] = []
     for line in functions[:: max(1, len(functions) // (20 if quick else 60))]:
         position = types.Position(line, 5)
@@ -362,6 +378,8 @@ def main(argv: list[str] | None = None) -> None:
     missing = corpus.ensure()
     if missing:
         print(f"(missing, their languages are skipped: {', '.join(missing)})")
+    if not args.no_scale:
+        scale(args.quick)  # first: a fresh process's memory
     print(f"{'cross-file':<12} {'functions':>9} {'uses':>5} {'recall':>7} {'':<7} {'without generated-only':>25}")
     for language in args.language or ("python", "typescript", "go", "java", "rust"):
         rng = random.Random(12)
@@ -379,8 +397,6 @@ def main(argv: list[str] | None = None) -> None:
             for miss in misses[:12]:
                 print(f"    miss: {miss}")
         sys.stdout.flush()
-    if not args.no_scale:
-        scale(args.quick)
 
 
 if __name__ == "__main__":
