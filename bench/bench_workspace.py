@@ -327,18 +327,20 @@ def scale(quick: bool) -> None:
     gc.collect()
     started_rss = rss_mb()
     start = time.perf_counter()
+    cpu_start = time.process_time()
     index = WorkspaceIndex([root])
     files = list_files(root, 40_000)
     lines = 0
     for path in files:
         index.update(path)
     build_s = time.perf_counter() - start
+    cpu_s = time.process_time() - cpu_start
     gc.collect()
     grown = rss_mb() - started_rss
     for path in files:
         lines += path.read_bytes().count(b"\n")
     print(f"scale: Go standard library, {len(index):,} files, {lines:,} lines")
-    print(f"  full build            {build_s:8.1f} s    (target ≤ 30 s)")
+    print(f"  full build            {build_s:8.1f} s    (target ≤ 30 s; one thread; CPU {cpu_s:.1f} s)")
     print(f"  RSS growth            {grown:8.0f} MB   (target ≤ +150 MB; current RSS after - before, grammars loaded before)")
     # One open file edited: what `didChange` costs the index (the document's own index is incremental).
     big = max((p for p in files if p.suffix == ".go"), key=lambda p: p.stat().st_size if p.stat().st_size < 400_000 else 0)
@@ -352,7 +354,8 @@ def scale(quick: bool) -> None:
         t = time.perf_counter()
         document_edited(index, big.as_posix(), doc)
         updates.append((time.perf_counter() - t) * 1000)
-    print(f"  one-file update p95   {p95(updates):8.1f} ms   (target ≤ 20 ms; {big.name}, {text.count(chr(10)):,} lines)")
+    print(f"  one-file update p95   {p95(updates):8.1f} ms   (target ≤ 20 ms; p50 {statistics.median(updates):.1f} ms;"
+          f" {big.name}, {text.count(chr(10)):,} lines)")
     # Context with the index, for functions of a ~10k-line file.
     ten_k = min((p for p in files if p.suffix == ".go"), key=lambda p: abs(p.read_bytes().count(b"\n") - 10_000))
     doc = Document(ten_k.as_uri(), ten_k.read_text(), 1, "go")
@@ -365,7 +368,8 @@ def scale(quick: bool) -> None:
         t = time.perf_counter()
         build_context(doc, types.Range(position, position), workspace=index)
         builds.append((time.perf_counter() - t) * 1000)
-    print(f"  context with index p95 {p95(builds):7.1f} ms   (target ≤ 15 ms; {ten_k.name}, {len(doc.lines):,} lines)")
+    print(f"  context with index p95 {p95(builds):7.1f} ms   (target ≤ 15 ms; p50 {statistics.median(builds):.1f} ms;"
+          f" {ten_k.name}, {len(doc.lines):,} lines)")
 
 
 def main(argv: list[str] | None = None) -> None:
