@@ -291,11 +291,9 @@ class WorkspaceIndex:
 
     def flush(self) -> None:
         """Run every deferred update now (context for an action must see the latest edits)."""
-        while self._deferred:
-            with self._lock:
-                if not self._deferred:
-                    return
-                key = next(iter(self._deferred))
+        with self._lock:
+            keys = list(self._deferred)
+        for key in keys:  # once each: an update that cannot run now defers itself again
             self.run_deferred(key)
 
     def update(self, path: str | Path, text: str | None = None, language_id: str = "") -> bool:
@@ -382,8 +380,15 @@ def document_edited(index: WorkspaceIndex, path: str, doc: Document) -> bool:
         return False
     if index.get(key) is None and not is_indexable(Path(key), doc.text[:2048].encode("utf-8", "replace"), root):
         return False
-    with doc.lock:
+    # Bounded wait: an action building context on this document holds its lock while it may
+    # flush another document's update; two such actions must not wait on each other forever.
+    if not doc.lock.acquire(timeout=1.0):
+        index.defer(key, lambda: document_edited(index, path, doc))  # the next reader runs it
+        return False
+    try:
         entry = entry_of_document(key, doc)
+    finally:
+        doc.lock.release()
     return index.put(key, entry)
 
 
