@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.bench_context", "bench.bench_server", "bench.bench_completion", "bench.bench_review", "bench.bench_review_cli"]
+BENCHMARKS = [
+    "bench.bench_context", "bench.bench_server", "bench.bench_completion", "bench.bench_review",
+    "bench.bench_review_cli", "bench.bench_recall", "bench.bench_workspace",
+]
 
 for name in BENCHMARKS:
     print(f"\n### {name}")

@@ -215,6 +215,19 @@ class Settings:
     completion: CompletionSettings = dataclasses.field(
         default_factory=CompletionSettings, metadata={"order": 70}
     )
+    workspace_index_max_files: int = dataclasses.field(
+        default=20000,
+        metadata={"description": "Files of the workspace indexed for cross-file context; `0` turns the "
+                  "workspace index off. Ignored, vendored, generated, binary and huge files are skipped.",
+                  "minimum": 0, "order": 80},
+    )
+    line_anchors: Literal["every", "sparse"] = dataclasses.field(
+        default="every",
+        metadata={"description": "Line numbers on every line of the target, or (`sparse`) on its first "
+                  "and last lines and every 5th: about 2 tokens a line cheaper.", "order": 81},
+    )
+    """Line numbers on every line of the target, or on every fifth (cheaper; see `context.numbered`)."""
+    """Workspace files indexed for cross-file context, at most (0: no workspace index)."""
 
     def action(self, name: str) -> ActionSettings:
         return self.actions.get(name) or _default_actions().get(name) or ActionSettings()
@@ -311,6 +324,7 @@ def _validate(settings: Settings) -> list[str]:
     need(settings.max_concurrent_requests >= 1, "maxConcurrentRequests", "must be at least 1")
     need(settings.review_debounce_ms >= 0, "reviewDebounceMs", "must not be negative")
     need(settings.review_max_file_lines >= 1, "reviewMaxFileLines", "must be at least 1")
+    need(settings.workspace_index_max_files >= 0, "workspaceIndexMaxFiles", "must be 0 or more")
     need(bool(settings.model.strip()), "model", "must not be empty")
     if settings.base_url:
         need(

@@ -163,6 +163,16 @@ class FindingData:
     replacement: str | None = None
 
 
+@attrs.frozen(kw_only=True)
+class ContextSummary:
+    """What went into the prompt besides the target."""
+
+    files: list[str]
+    """Workspace-relative paths whose code is in the prompt (this file first)."""
+    tokens: int
+    """Estimated tokens of the prompt's context."""
+
+
 @attrs.define(kw_only=True)
 class ActionResult:
     """What the four actions' commands resolve with when the run ends."""
@@ -198,6 +208,8 @@ class ActionResult:
     """Explain: the markdown file written, when one was."""
     usage: Usage | None = None
     """Tokens, when the API reported them."""
+    context: ContextSummary | None = None
+    """The files and tokens of the prompt's context."""
 
 
 @attrs.frozen(kw_only=True)

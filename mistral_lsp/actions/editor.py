@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mistral_lsp.options import Settings
     from mistral_lsp.review.findings import FindingsStore
     from mistral_lsp.syntax.document import DocumentStore
+    from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 
 class Reporter(Protocol):
@@ -38,6 +39,7 @@ class Editor(Protocol):
     documents: DocumentStore
     findings: FindingsStore
     session: Session
+    workspace_index: WorkspaceIndex | None
 
     @property
     def settings(self) -> Settings: ...

@@ -21,7 +21,7 @@ from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.actions.target import select, target_key
 from mistral_lsp.logs import one_line, redactor
-from mistral_lsp.protocol import ActionArguments, ActionResult
+from mistral_lsp.protocol import ActionArguments, ActionResult, ContextSummary
 from mistral_lsp.text.edits import RebaseError
 from mistral_lsp.text.uris import short_uri
 
@@ -104,10 +104,13 @@ class ActionContext:
         """The budgeted context around the target, for the prompt."""
         from mistral_lsp.prompting.context import build_context
 
-        return build_context(
+        context = build_context(
             self.doc, self.target.range, diagnostics=self.request.diagnostics,
             budget_tokens=self.editor.settings.context_tokens, target=self.target,
+            workspace=self.editor.workspace_index, line_anchors=self.editor.settings.line_anchors,
         )
+        self.result.context = ContextSummary(files=list(context.files or [context.path]), tokens=context.tokens)
+        return context
 
     async def ask(
         self,

@@ -27,6 +27,9 @@ async def initialized(ls: MistralLanguageServer, params: types.InitializedParams
     finally:
         ls.mark_settings_loaded()
     await inline_completion.settings_changed(ls)
+    from mistral_lsp.lsp import workspace_index
+
+    await workspace_index.start(ls)
 
 
 async def did_change_configuration(

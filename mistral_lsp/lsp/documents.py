@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from mistral_lsp.lsp import workspace_index
 from mistral_lsp.lsp.server import MistralLanguageServer
 
 
@@ -21,12 +22,14 @@ def did_open(ls: MistralLanguageServer, params: types.DidOpenTextDocumentParams)
         ls.publish_findings(item.uri)
     # Findings cached by review on save come back for unchanged code, without a request.
     review_on_save.document_opened(ls, item.uri)
+    workspace_index.document_changed(ls, item.uri)
 
 
 def did_change(ls: MistralLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.documents.change(uri, params.content_changes, params.text_document.version)
     doc = ls.documents.get(uri)
+    workspace_index.document_changed(ls, uri)
     if doc is not None and ls.findings.apply_changes(uri, params.content_changes, doc.lines):
         ls.publish_findings(uri)
     elif doc is not None and ls.findings.has(uri):
@@ -37,6 +40,7 @@ def did_change(ls: MistralLanguageServer, params: types.DidChangeTextDocumentPar
 def did_close(ls: MistralLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.documents.close(uri)
+    workspace_index.document_closed(ls, uri)
     if ls.findings.has(uri):
         ls.findings.clear(uri)
         ls.publish_findings(uri)

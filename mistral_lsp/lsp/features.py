@@ -14,6 +14,7 @@
 | workspace/executeCommand mistral.* | commands | run an action: stream, progress, cancel, result |
 | window/workDoneProgress/cancel | commands | the progress UI's cancel button |
 | $/cancelRequest (protocol hook) | commands.cancel_request | cancelling a command's request cancels its run |
+| workspace/didChangeWatchedFiles, didChangeWorkspaceFolders | workspace_index | the index behind cross-file context |
 | every message (protocol level) | wire, server.MistralProtocol | every request answered (InvalidParams naming the field); client mistakes logged, never popped up |
 | didOpen/didChange/didClose (protocol level) | server.MistralProtocol | a malformed item or a document that is not open is logged and ignored |
 
@@ -50,6 +51,7 @@ def register_features(server: MistralLanguageServer) -> None:
         inline_completion,
         lifecycle,
         review_on_save,
+        workspace_index,
     )
     from mistral_lsp.lsp.converter import teach
 
@@ -71,6 +73,8 @@ def register_features(server: MistralLanguageServer) -> None:
         # No options: pygls advertises it only once `inline_completion.initialize` sets them.
         (types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_completion.inline_completion, None),
         (types.WINDOW_WORK_DONE_PROGRESS_CANCEL, commands.progress_cancelled, None),
+        (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, workspace_index.did_change_watched_files, None),
+        (types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, workspace_index.did_change_workspace_folders, None),
     ]
     teach(server.converter)
     server.protocol_hooks.update(protocol_hooks)

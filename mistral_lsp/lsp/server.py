@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Reporter
     from mistral_lsp.actions.runs import Run
     from mistral_lsp.mistral import MistralClient
+    from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,8 @@ class MistralLanguageServer(LanguageServer):
         self._settings_loaded = asyncio.Event()
         # Pull diagnostics replace push only for clients that pull and accept refresh requests.
         self.pull_diagnostics = False
+        self.workspace_index: WorkspaceIndex | None = None
+        """Every workspace file's definitions and imports (`lsp/workspace_index.py`)."""
         # What this client can do (read in `initialize`; see capabilities.py).
         self.client_features = ClientFeatures()
         self.protocol_hooks: dict[str, Callable[..., None]] = {}

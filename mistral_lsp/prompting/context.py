@@ -25,15 +25,19 @@ import functools
 import logging
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
 
+from mistral_lsp.prompting.cross_file import cross_file_parts
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import FileIndex, file_index
-from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, syntax_of
+from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, short_name, syntax_of
+from mistral_lsp.syntax.scopes import enclosing_local_definitions
 from mistral_lsp.syntax.targets import Target, definitions, paragraph_target, select_target
+from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,15 @@ SECTION_OVERHEAD_TOKENS = 8
 MAX_CLASS_MEMBER_LINES = 3
 """Class members longer than this (a big constant table) are left out of the class outline."""
 MAX_REFERENCES_PER_NAME = 2
+SPARSE_ANCHOR_EVERY = 5
+"""With sparse line anchors, every how many lines the target shows a line number."""
+MAX_CONTEXT_SHARE = 0.2
+"""What goes around the target costs at most this share of the whole file's tokens..."""
+MIN_CONTEXT_TOKENS = 1500
+"""...or this many tokens, if more (a small file's helpers fit whole)."""
+MAX_VALUE_LINES = 25
+"""A constant, variable or type alias longer than this (a 300-line table) is sent as its
+defining line: the name and where it comes from are what the target needs, not the data."""
 MAX_SIBLINGS = 80
 """Sibling signatures past the 80 nearest add cost, not understanding: the budget is a ceiling."""
 
@@ -79,6 +92,8 @@ class PromptContext:
     """Estimated tokens of the sections plus the path / language header."""
     budget_tokens: int
     file_text: str = dataclasses.field(default="", repr=False)
+    files: list[str] = dataclasses.field(default_factory=list)
+    """The files the context shows code of: this one, then the others (workspace-relative)."""
 
     def section(self, kind: str) -> Section | None:
         return next((s for s in self.sections if s.kind == kind), None)
@@ -108,9 +123,22 @@ def display_path(uri: str) -> str:
     return path
 
 
-def numbered(text: str, first_line: int) -> str:
-    """`text` with 1-based file line numbers, `first_line` being 0-based."""
+def numbered(text: str, first_line: int, anchors: str = "every") -> str:
+    """`text` with 1-based file line numbers, `first_line` being 0-based.
+
+    `anchors="sparse"` numbers the first and last lines and every `SPARSE_ANCHOR_EVERY`-th
+    (`15| code`), about a fifth of the cost: review findings stay exact because each carries its
+    line's text (`snippet`) and is moved to the line holding it (`findings`); a fix replaces
+    the whole target and needs no line numbers.
+    """
     lines = text.split("\n")
+    if anchors == "sparse":
+        last = len(lines) - 1
+        return "\n".join(
+            f"{first_line + i + 1}| {line}" if i in (0, last) or (first_line + i + 1) % SPARSE_ANCHOR_EVERY == 0
+            else line
+            for i, line in enumerate(lines)
+        )
     width = len(str(first_line + len(lines)))
     return "\n".join(f"{first_line + i + 1:>{width}} | {line}" for i, line in enumerate(lines))
 
@@ -123,6 +151,8 @@ def build_context(
     budget_tokens: int = 6000,
     target: Target | None = None,
     path: str | None = None,
+    workspace: WorkspaceIndex | None = None,
+    line_anchors: str = "every",
 ) -> PromptContext:
     """The target at `range` (or `target`) and its context within `budget_tokens`. Never raises."""
     spec = doc.language
@@ -131,7 +161,9 @@ def build_context(
     try:
         with doc.lock:
             target = target or select_target(doc, range)
-            return _Builder(doc, target, language, path, budget_tokens).build(diagnostics)
+            return _Builder(
+                doc, target, language, path, budget_tokens, workspace=workspace, anchors=line_anchors
+            ).build(diagnostics)
     except Exception:
         log.exception("building context for %s failed; sending the target alone", doc.uri)
         try:
@@ -145,8 +177,11 @@ def build_context(
 
 class _Builder:
     def __init__(
-        self, doc: Document, target: Target, language: str, path: str, budget: int, *, use_tree: bool = True
+        self, doc: Document, target: Target, language: str, path: str, budget: int, *, use_tree: bool = True,
+        workspace: WorkspaceIndex | None = None, anchors: str = "every",
     ) -> None:
+        self.workspace = workspace
+        self.anchors = anchors
         self.doc = doc
         self.target = target
         self.language = language
@@ -202,7 +237,13 @@ class _Builder:
 
     def build(self, diagnostics: Sequence[types.Diagnostic]) -> PromptContext:
         target = self.target
-        self.add("target", _target_title(target), numbered(target.text, target.start_line), force=True)
+        title = _target_title(target)
+        if self.anchors == "sparse":
+            title += f"; line numbers on every {SPARSE_ANCHOR_EVERY}th line"
+        self.add("target", title, numbered(target.text, target.start_line, self.anchors), force=True)
+        # Around the target, at most a fifth of the file (a rough 4 characters a token): for a
+        # big file the prompt stays a small part of what sending the file would cost.
+        self.budget = min(self.budget, self.used + max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * len(self.doc.text) / 4)))
         self.add_diagnostics(diagnostics)
         if self.syntax is not None and target.kind != "file":
             self.add_imports()
@@ -210,8 +251,52 @@ class _Builder:
             if enclosing is not None:
                 self.add_class(enclosing)
             shown = self.add_references(enclosing)
+            others = self.add_cross_file()
             self.add_siblings(shown, enclosing)
-        return PromptContext(target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text)
+        else:
+            others = []
+        files = [self._own_path(), *others]
+        return PromptContext(
+            target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text, files
+        )
+
+    def _own_path(self) -> str:
+        if self.workspace is not None and self.doc.uri.startswith("file:"):
+            return self.workspace.relative(Path(display_path(self.doc.uri)).absolute().as_posix())
+        return self.path
+
+    def add_cross_file(self) -> list[str]:
+        """Definitions from other workspace files the target uses; returns their files."""
+        workspace, syntax, target = self.workspace, self.syntax, self.target
+        if workspace is None or syntax is None or not self.doc.uri.startswith("file:"):
+            return []
+        start = self.doc.byte_offset(self.doc.line_start(target.start_line))
+        end = self.doc.byte_offset(self.doc.line_end(target.end_line))
+        own = self.index.by_name
+        used = [name for name in dict.fromkeys(syntax.identifiers(start, end)) if name not in own]
+        imports = [syntax.lines_text(first, last) for first, last in self.index.imports]
+        path = Path(display_path(self.doc.uri)).absolute().as_posix()
+        parts = cross_file_parts(workspace, path, self.language, imports, used, self.comment)
+        if not parts:
+            return []
+        title = "Definitions the target uses (other workspace files)"
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
+        texts: list[str] = []
+        for part in parts:
+            cost = self.cost(part.signature)
+            if cost > room:
+                break
+            texts.append(part.signature)
+            room -= cost
+        for i, part in enumerate(parts[: len(texts)]):
+            extra = self.cost(part.whole) - self.cost(texts[i])
+            if extra <= room:
+                texts[i] = part.whole
+                room -= extra
+        kept = len(texts) if self.add("workspace", title, "\n\n".join(texts)) else self.add_parts(
+            "workspace", title, [part.signature for part in parts], "\n\n".join
+        )
+        return list(dict.fromkeys(part.path for part in parts[:kept]))
 
     # -- sections -------------------------------------------------------------------------------
 
@@ -335,17 +420,32 @@ class _Builder:
                 for info in by_name.get(name, ())
                 if id(info) not in seen
                 and (info.end_line < target.start_line or info.start_line > target.end_line)
-                and not (info.kind == "method" and info.short_name == info.parent)  # constructors
+                # Constructors: of the class around the target (`new Scanner(...)` inside Scanner);
+                # another class is shown whole or by its signature instead.
+                and not (info.kind == "method" and info.short_name == info.parent and info.parent != target.parent)
             ]
             candidates.sort(key=lambda info: (info.parent != target.parent, info.parent is not None))
+            candidates = [info for info in self._owners_of_members(candidates, by_name) if id(info) not in seen]
             for info in candidates[:MAX_REFERENCES_PER_NAME]:
                 seen.add(id(info))
+                chosen.append(info)
+        missing = {name for name in names if name not in by_name}
+        for info in enclosing_local_definitions(syntax, target.start_line, target.end_line, missing):
+            if info.short_name in missing:
+                missing.discard(info.short_name)
                 chosen.append(info)
         if not chosen:
             return set()
         title = "Definitions the target uses (same file)"
-        signatures = [f"{self.index.signature(syntax, info)} {self.comment} …" for info in chosen]
-        full = [textwrap.dedent(syntax.lines_text(info.start_line, info.end_line)) for info in chosen]
+        signatures = [
+            f"{self._value_line(info) if info.kind == 'value' else self.index.signature(syntax, info)} {self.comment} …"
+            for info in chosen
+        ]
+        full = [
+            textwrap.dedent(syntax.lines_text(info.start_line, info.end_line))
+            if info.kind != "value" or info.end_line - info.start_line < MAX_VALUE_LINES else signatures[i]
+            for i, info in enumerate(chosen)
+        ]
         room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
         parts: list[str] = []
         for signature in signatures:
@@ -364,6 +464,32 @@ class _Builder:
             return {id(info) for info in chosen[: len(parts)]}
         kept = self.add_parts("references", title, signatures, "\n\n".join)
         return {id(info) for info in chosen[:kept]}
+
+    def _value_line(self, info: DefInfo) -> str:
+        """A constant's or variable's defining line, as written (`TABLE = {`)."""
+        assert self.syntax is not None
+        return self.doc.line_text(self.syntax.first_line(info.node)).strip()
+
+    def _owners_of_members(self, candidates: list[DefInfo], by_name: dict[str, list[DefInfo]]) -> list[DefInfo]:
+        """A class constant or enum member stands for its class (the target sees it there);
+        one of the class around the target is in the class outline already."""
+        target = self.target
+        out: list[DefInfo] = []
+        for info in candidates:
+            if info.kind == "value" and info.parent is not None:
+                owner_name = short_name(info.parent) or info.parent
+                owners = [owner for owner in by_name.get(owner_name, ()) if owner.kind == "class"]
+                if any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
+                    # A member of the class around the target: short ones are in its outline.
+                    if info.end_line - info.start_line < MAX_CLASS_MEMBER_LINES:
+                        continue
+                elif owners:
+                    info = owners[0]
+                else:
+                    continue
+            if info not in out:
+                out.append(info)
+        return out
 
     def add_siblings(self, shown: set[int], enclosing: DefInfo | None) -> None:
         syntax, target = self.syntax, self.target

@@ -35,6 +35,7 @@ from mistral_lsp.syntax.nodes import (
     path_to,
     short_name,
     syntax_of,
+    value_names,
 )
 
 if TYPE_CHECKING:
@@ -54,11 +55,14 @@ class FileIndex:
         signatures: dict[object, str] | None = None,
         by_name: dict[str, list[DefInfo]] | None = None,
     ) -> None:
-        self.definitions = tuple(definitions)
-        """In file order."""
+        self.definitions = tuple(info for info in definitions if info.kind != "value")
+        """Functions, classes and methods, in file order."""
+        self.values = tuple(info for info in definitions if info.kind == "value")
+        """Constants, variables, type aliases, typedefs, macros and enum members (kind "value"),
+        in file order: looked up by name, never targets or siblings."""
         self.imports = tuple(imports)
         """Line spans of top-level imports (and package / namespace clauses)."""
-        self.by_name: dict[str, list[DefInfo]] = by_name if by_name is not None else _by_name(self.definitions)
+        self.by_name: dict[str, list[DefInfo]] = by_name if by_name is not None else _by_name(definitions)
         """Definitions by short name (in file order)."""
         self._signatures = signatures if signatures is not None else {}
 
@@ -170,6 +174,9 @@ class _Walk:
         self.holders = self.named_kinds | spec.wrappers
         """Kinds that are, or may hold, a definition."""
         self.containers = spec.wrappers | frozenset(self.assign)
+        self.value_fields = dict(spec.values)
+        self.value_lists = spec.value_lists
+        self.value_roots = frozenset(self.value_fields) | spec.value_lists
         # What the piece being walked holds.
         self.home: Home | None = None
         self.used: dict[_UnitKey, _Entry] = {}
@@ -277,6 +284,13 @@ class _Analysis:
                 self.imports.append(self.relative(node))
         elif self.top and syntax.is_import(node):
             self.imports.append(self.relative(node))
+        if node.type in self.walk.value_roots and not self.imports:
+            self.values(node, 0)
+        elif not self.definitions and not self.members and syntax.is_class(node):
+            # An anonymous enum (C's `enum { A, B };`): its members are names of the file.
+            for member in members_of(node):
+                if member.type in self.walk.value_roots:
+                    self.values(member, 0)
         return _Unit(tuple(self.definitions), tuple(self.imports), self.members, self.root.has_error)
 
     def relative(self, node: Node) -> tuple[int, int]:
@@ -308,7 +322,9 @@ class _Analysis:
 
     def visit_member(self, node: Node) -> None:
         syntax, spec = self.syntax, self.syntax.spec
-        if node.type in spec.functions:
+        if node.type in self.walk.value_roots:
+            self.values(node, 0)
+        elif node.type in spec.functions:
             self.add(node, None, None, 0)
         elif syntax.is_class(node):
             template = self.add(node, None, None, 0)
@@ -335,6 +351,42 @@ class _Analysis:
             if target is not None and target.type not in self.walk.named_kinds:
                 name = name or " ".join(self.syntax.text(target).split())[:MAX_NAME]
         self.visit(children, outer or node, name, back)
+
+    def values(self, node: Node, depth: int) -> None:
+        """The constants, variables, aliases and macros `node` names (and its value lists')."""
+        walk = self.walk
+        field = walk.value_fields.get(node.type)
+        if field is not None:
+            defined = {template.name for template in self.definitions}
+            for name in value_names(node, field, self.syntax):
+                if name not in defined:
+                    self.add_value(node, name)
+                    defined.add(name)
+        elif node.type in walk.value_lists and depth < 3:
+            for child in node.named_children:
+                if child.type in walk.value_roots:
+                    self.values(child, depth + 1)
+
+    def add_value(self, node: Node, name: str) -> None:
+        syntax, walk = self.syntax, self.walk
+        top = node
+        # The declaration that holds only this value is its extent: `export const A = 1;`.
+        while top != self.root and (parent := top.parent) is not None and parent.type in walk.value_lists:
+            if sum(1 for child in parent.named_children if child.type in walk.value_roots) != 1:
+                break
+            top = parent
+        first_line = syntax.first_line(top)
+        back = self.back if top == self.root else 0
+        if back:
+            first: Node = top
+            for _ in range(back):
+                first = first.prev_named_sibling or first
+            first_line = syntax.first_line(first)
+        end_line = syntax.lines_of(top)[1]
+        self.definitions.append(_Template(
+            "value", name, self.owner, name, node.type, first_line - self.row, end_line - self.row,
+            path_to(self.root, node), path_to(self.root, top), back,
+        ))
 
     def add(self, node: Node, outer: Node | None, assigned: str | None, back: int) -> _Template:
         syntax, owner = self.syntax, self.owner

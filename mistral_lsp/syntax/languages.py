@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Leaf kinds that name something, besides every kind whose name ends in "identifier".
-_NAME_KINDS = ("constant", "name", "word")
+_NAME_KINDS = ("constant", "name", "word", "variable_name")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +73,12 @@ class LanguageSpec:
     """The docstring is the first string in the body (Python), not comments before."""
     class_needs_body: bool = False
     """A class node without a body is a reference (C's `struct account *a`), not a definition."""
+    values: tuple[tuple[str, str], ...] = ()
+    """(node kind, field holding the name or names) for named definitions that are neither
+    functions nor classes: constants, variables, type aliases, typedefs, macros, enum members.
+    An empty field means the first named child; "declarator" follows C declarator chains."""
+    value_lists: frozenset[str] = frozenset()
+    """Nodes looked into for `values`: `const (...)` blocks, `export`, declarations."""
 
     def grammar(self) -> Language:
         """The tree-sitter grammar, imported on first use."""
@@ -99,6 +105,11 @@ _JS_ASSIGNMENTS = (
 )
 _JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_declaration", "expression_statement"})
 _REQUIRE = r"\brequire\s*\(\s*['\"`]"
+_JS_VALUE_LISTS = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
+_C_VALUES = (
+    ("preproc_def", "name"), ("preproc_function_def", "name"), ("type_definition", "declarator"),
+    ("declaration", "declarator"), ("enumerator", "name"),
+)
 
 
 def _typescript(name: str, factory: str, language_ids: tuple[str, ...], extensions: tuple[str, ...]) -> LanguageSpec:
@@ -114,6 +125,11 @@ def _typescript(name: str, factory: str, language_ids: tuple[str, ...], extensio
         import_pattern=_REQUIRE,
         wrappers=_JS_WRAPPERS | {"ambient_declaration"},
         assignments=(*_JS_ASSIGNMENTS, ("public_field_definition", "name")),
+        values=(
+            ("variable_declarator", "name"), ("public_field_definition", "name"), ("type_alias_declaration", "name"),
+            ("enum_assignment", "name"), ("property_identifier", "."),
+        ),
+        value_lists=_JS_VALUE_LISTS | {"ambient_declaration"},
         namespaces=frozenset({"internal_module", "module"}),
     )
 
@@ -129,6 +145,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         wrappers=frozenset({"decorated_definition", "expression_statement"}),
         assignments=(("assignment", "left"),),
         docstring_in_body=True,
+        values=(("assignment", "left"), ("type_alias_statement", "left")),
+        value_lists=frozenset({"expression_statement"}),
     ),
     LanguageSpec(
         name="javascript", module="tree_sitter_javascript", factory="language",
@@ -140,6 +158,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         import_pattern=_REQUIRE,
         wrappers=_JS_WRAPPERS,
         assignments=(*_JS_ASSIGNMENTS, ("field_definition", "property")),
+        values=(("variable_declarator", "name"), ("field_definition", "property")),
+        value_lists=_JS_VALUE_LISTS,
     ),
     _typescript("typescript", "language_typescript", ("typescript", "ts"), (".ts", ".mts", ".cts")),
     _typescript("tsx", "language_tsx", ("typescriptreact",), (".tsx",)),
@@ -150,6 +170,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         classes=frozenset({"type_spec"}),
         imports=frozenset({"import_declaration", "package_clause"}),
         wrappers=frozenset({"type_declaration"}),
+        values=(("const_spec", "name"), ("var_spec", "name"), ("type_alias", "name")),
+        value_lists=frozenset({"const_declaration", "var_declaration", "var_spec_list", "type_declaration"}),
     ),
     LanguageSpec(
         name="rust", module="tree_sitter_rust", factory="language",
@@ -159,6 +181,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         imports=frozenset({"use_declaration", "extern_crate_declaration", "mod_item"}),
         namespaces=frozenset({"mod_item", "foreign_mod_item"}),
         leading=frozenset({"attribute_item"}),
+        values=(
+            ("const_item", "name"), ("static_item", "name"), ("type_item", "name"), ("macro_definition", "name"),
+            ("enum_variant", "name"),
+        ),
     ),
     LanguageSpec(
         name="java", module="tree_sitter_java", factory="language",
@@ -172,6 +198,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
             "annotation_type_declaration",
         }),
         imports=frozenset({"import_declaration", "package_declaration"}),
+        values=(("variable_declarator", "name"), ("enum_constant", "name")),
+        value_lists=frozenset({"field_declaration", "constant_declaration"}),
     ),
     LanguageSpec(
         name="c", module="tree_sitter_c", factory="language",
@@ -183,6 +211,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         assignments=(("type_definition", "declarator"),),
         namespaces=_C_FAMILY_PREPROC,
         class_needs_body=True,
+        values=_C_VALUES,
     ),
     LanguageSpec(
         name="cpp", module="tree_sitter_cpp", factory="language",
@@ -196,6 +225,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         namespaces=_C_FAMILY_PREPROC | {"namespace_definition", "linkage_specification"},
         scope_separators=("::",),
         class_needs_body=True,
+        values=(*_C_VALUES, ("alias_declaration", "name")),
     ),
     LanguageSpec(
         name="csharp", module="tree_sitter_c_sharp", factory="language",
@@ -211,6 +241,11 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         }),
         imports=frozenset({"using_directive", "extern_alias_directive", "file_scoped_namespace_declaration"}),
         namespaces=frozenset({"namespace_declaration"}),
+        values=(
+            ("variable_declarator", "name"), ("property_declaration", "name"), ("delegate_declaration", "name"),
+            ("enum_member_declaration", "name"),
+        ),
+        value_lists=frozenset({"field_declaration", "event_field_declaration", "variable_declaration"}),
     ),
     LanguageSpec(
         name="ruby", module="tree_sitter_ruby", factory="language",
@@ -221,6 +256,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         import_pattern=r"^\s*(require|require_relative|load|autoload)\b",
         assignments=(("assignment", "left"),),
         scope_separators=(".",),
+        values=(("assignment", "left"),),
     ),
     LanguageSpec(
         name="php", module="tree_sitter_php", factory="language_php",
@@ -232,6 +268,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         wrappers=frozenset({"expression_statement"}),
         assignments=(("assignment_expression", "left"),),
         namespaces=frozenset({"namespace_definition"}),
+        values=(("const_element", ""), ("enum_case", "name"), ("property_element", "name")),
+        value_lists=frozenset({"const_declaration", "property_declaration"}),
     ),
     LanguageSpec(
         name="lua", module="tree_sitter_lua", factory="language",
@@ -241,6 +279,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         wrappers=frozenset({"variable_declaration", "expression_list"}),
         assignments=(("assignment_statement", ""),),
         scope_separators=(":", "."),
+        namespaces=frozenset({"do_statement"}),
+        values=(("variable_list", "name"),),
+        value_lists=frozenset({"variable_declaration", "assignment_statement"}),
     ),
     LanguageSpec(
         name="bash", module="tree_sitter_bash", factory="language",
@@ -249,6 +290,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         filenames=(".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", "PKGBUILD"),
         interpreters=("sh", "bash", "zsh", "ksh", "dash"), comment="#",
         functions=frozenset({"function_definition"}),
+        values=(("variable_assignment", "name"),),
+        value_lists=frozenset({"declaration_command"}),
         import_pattern=r"^\s*(source|\.)\s+\S",
     ),
 )

@@ -416,6 +416,49 @@ class Syntax:
                 yield raw.decode("utf-8", "replace")
 
 
+_NAME_LEAVES = ("constant", "name", "word", "variable_name")
+_PATTERN_PARTS = ("pattern", "_list", "tuple", "type")
+"""Name nodes made of names: `a, (b, c) = ...`, `const {x, y} = o`, Python's `type T = ...`."""
+
+
+def is_name_leaf(node: Node) -> bool:
+    kind = node.type
+    return kind.endswith(("identifier", "identifier_pattern")) or kind in _NAME_LEAVES
+
+
+def value_names(node: Node, field: str, syntax: Syntax) -> list[str]:
+    """The names a value definition gives (see `LanguageSpec.values`)."""
+    if field == ".":
+        holders = [node]
+    elif field == "":
+        first = first_named(node)
+        holders = [first] if first is not None else []
+    else:
+        holders = list(node.children_by_field_name(field))
+        if not holders and (first := first_named(node)) is not None and is_name_leaf(first):
+            holders = [first]
+    names: list[str] = []
+    for holder in holders:
+        if field == "declarator":
+            # C: `*table[3] = ...` → `table`; a function declarator is a prototype, not a value.
+            found: Node | None = holder
+            while found is not None and not is_name_leaf(found) and found.type != "function_declarator":
+                found = found.child_by_field_name("declarator")
+            if found is not None and found.type != "function_declarator":
+                names.append(syntax.text(found))
+        else:
+            _collect_names(holder, syntax, names, 0)
+    return [name for name in names if name]
+
+
+def _collect_names(node: Node, syntax: Syntax, out: list[str], depth: int) -> None:
+    if is_name_leaf(node):
+        out.append(syntax.text(node).lstrip("$"))
+    elif depth < 4 and any(part in node.type for part in _PATTERN_PARTS):
+        for child in node.named_children:
+            _collect_names(child, syntax, out, depth + 1)
+
+
 def has_lone_cr(text: str) -> bool:
     return "\r" in text and text.count("\r") != text.count("\r\n")
 

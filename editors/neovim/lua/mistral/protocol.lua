@@ -33,6 +33,7 @@ local M = {}
 ---@field testFileCreated? boolean Generate tests: true when the test file was created, false when the tests were appended.
 ---@field explanationUri? string Explain: the markdown file written, when one was.
 ---@field usage? mistral.protocol.Usage Tokens, when the API reported them.
+---@field context? mistral.protocol.ContextSummary The files and tokens of the prompt's context.
 
 ---@class mistral.protocol.ActionSettings Per-action model parameters.
 ---@field reasoningEffort? mistral.protocol.ReasoningEffort Reasoning effort: `high` lets the model think before it answers.
@@ -60,6 +61,10 @@ local M = {}
 ---@field maxTokens? integer Maximum tokens of one inline suggestion.
 ---@field debounceMs? integer Pause in typing (ms) before the server asks for a suggestion; a newer keystroke cancels the older request.
 ---@field languages? string[] Language ids to complete in (for example `["python", "go"]`); empty for every language.
+
+---@class mistral.protocol.ContextSummary What went into the prompt besides the target.
+---@field files string[] Workspace-relative paths whose code is in the prompt (this file first).
+---@field tokens integer Estimated tokens of the prompt's context.
 
 ---@class mistral.protocol.FindingData A validated review finding, on 0-based inclusive lines.
 ---@field id string
@@ -104,6 +109,8 @@ local M = {}
 ---@field reviewMaxFileLines? integer Files longer than this are not reviewed on save.
 ---@field reviewExclude? string[] Globs of files never reviewed on save; a value replaces the default list of generated, vendored, lock and minified files.
 ---@field completion? mistral.protocol.CompletionSettings
+---@field workspaceIndexMaxFiles? integer Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, generated, binary and huge files are skipped.
+---@field lineAnchors? 'every'|'sparse' Line numbers on every line of the target, or (`sparse`) on its first and last lines and every 5th: about 2 tokens a line cheaper.
 
 ---@class mistral.protocol.StreamNotification `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).
 ---@field id string

@@ -277,6 +277,10 @@ export interface ActionResult {
    * Tokens, when the API reported them.
    */
   usage?: Usage;
+  /**
+   * The files and tokens of the prompt's context.
+   */
+  context?: ContextSummary;
 }
 /**
  * A workspace edit represents changes to many resources managed in the workspace. The edit
@@ -598,6 +602,19 @@ export interface Usage {
   completionTokens: number;
 }
 /**
+ * What went into the prompt besides the target.
+ */
+export interface ContextSummary {
+  /**
+   * Workspace-relative paths whose code is in the prompt (this file first).
+   */
+  files: string[];
+  /**
+   * Estimated tokens of the prompt's context.
+   */
+  tokens: number;
+}
+/**
  * Per-action model parameters.
  */
 export interface ActionSettings {
@@ -771,6 +788,14 @@ export interface Settings {
    */
   reviewExclude?: string[];
   completion?: CompletionSettings;
+  /**
+   * Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, generated, binary and huge files are skipped.
+   */
+  workspaceIndexMaxFiles?: number;
+  /**
+   * Line numbers on every line of the target, or (`sparse`) on its first and last lines and every 5th: about 2 tokens a line cheaper.
+   */
+  lineAnchors?: 'every' | 'sparse';
 }
 /**
  * `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).
@@ -896,5 +921,7 @@ export const SERVER_SETTING_KEYS = [
   'completion.model',
   'completion.maxTokens',
   'completion.debounceMs',
-  'completion.languages'
+  'completion.languages',
+  'workspaceIndexMaxFiles',
+  'lineAnchors'
 ] as const;

@@ -1,0 +1,325 @@
+"""Recall of the context: how many of the definitions a function uses reach its prompt.
+
+On real code no one here wrote (see `bench.corpus`), with ground truth from tools independent
+of this code: Python's `ast` for Python, Universal Ctags for every other language.
+
+- Same file: for random functions, the file-level definitions (functions, classes, constants,
+  variables, types, macros...; for Java, PHP and C#, class members too) whose name the function's
+  text uses; a hit is the definition's own line appearing in the prompt outside the target.
+- Cross file: see `bench.bench_workspace`.
+- Prompt size: the prompt is at most 25 % of any file over 1k lines.
+
+Targets: same-file recall ≥ 0.95 in every language. Run: `python -m bench.bench_recall [--quick]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsprotocol import types
+
+from bench import corpus
+from mistral_lsp.prompting.context import PromptContext, build_context
+from mistral_lsp.prompting.tokens import estimate_tokens
+from mistral_lsp.syntax.document import Document
+
+LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "ruby", "php", "lua", "bash")
+FUNCTION_KINDS = {"function", "method", "func", "singletonMethod"}
+MEMBER_LANGUAGES = {"java", "php", "csharp", "ruby"}
+"""Languages where what a method uses lives in classes: members count (not only file scope)."""
+SKIPPED_KINDS = {
+    "package", "packageName", "namespace", "import", "local", "parameter", "label", "heredoc", "script",
+    "alias", "member", "anonMember", "methodSpec", "unknown", "externvar", "prototype", "macroparam",
+    "header", "field", "using", "implementation", "accessor", "library",
+}
+IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+BUDGET = 6000
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    line: int
+    """0-based."""
+    end: int
+    kind: str
+    scoped: bool
+
+
+def ctags(path: Path, language: str) -> list[Tag]:
+    args = ["ctags", "--output-format=json", "--fields=+neKZ", "-f", "-", str(path)]
+    if language == "typescript":
+        args.insert(1, "--language-force=TypeScript")
+    out = subprocess.run(args, capture_output=True, text=True, check=False).stdout
+    raw = []
+    for line in out.splitlines():
+        try:
+            tag = json.loads(line)
+        except ValueError:
+            continue
+        if tag.get("_type") == "tag" and "line" in tag:
+            raw.append(tag)
+    raw.sort(key=lambda tag: tag["line"])
+    lines = path.read_text(errors="replace").split("\n")
+    tags = []
+    for i, tag in enumerate(raw):
+        end = tag.get("end")
+        if end is None:
+            found = block_end(lines, tag["line"] - 1, language)
+            end = found + 1 if found is not None else None
+        if end is None:
+            # No end from ctags for this language: up to the next tag not inside this one.
+            name = tag["name"]
+            after = [t["line"] for t in raw[i + 1 :] if t["line"] > tag["line"] and not str(t.get("scope", "")).endswith(name)]
+            end = after[0] - 1 if after else tag["line"]
+        scoped = "scope" in tag and tag.get("scopeKind") not in ("package", "namespace") and tag["kind"] != "enumerator"
+        if language == "lua" and not re.search(r"\bfunction\b", tag.get("pattern", "")):
+            continue  # ctags' Lua parser takes `fun = function_arg(...)` for a function
+        short = re.split(r"[.:]", tag["name"])[-1] or tag["name"]
+        tags.append(Tag(short, tag["line"] - 1, end - 1, tag.get("kind", ""), scoped))
+    return tags
+
+
+def block_end(lines: list[str], start: int, language: str) -> int | None:
+    """The last line of the block opened on or after line `start`: matching braces, or for
+    Lua and Ruby the `end` at the opening line's indentation."""
+    if language in ("lua", "ruby"):
+        indent = len(lines[start]) - len(lines[start].lstrip())
+        for i in range(start + 1, len(lines)):
+            line = lines[i]
+            if line.strip() and len(line) - len(line.lstrip()) <= indent and re.match(r"\s*end\b", line):
+                return i
+        return None
+    depth = 0
+    opened = False
+    for i in range(start, min(len(lines), start + 5000)):
+        code = code_only(lines[i], language)
+        if not opened and code.rstrip().endswith(";") and "{" not in code:
+            return None  # a declaration, no body
+        for char in code:
+            if char == "{":
+                depth += 1
+                opened = True
+            elif char == "}":
+                depth -= 1
+                if opened and depth == 0:
+                    return i
+    return None
+
+
+def normalized(text: str) -> str:
+    """Whitespace collapsed and a trailing `{` dropped: a signature shows `class X`, not `class X {`."""
+    return " ".join(text.split()).removesuffix("{").strip()
+
+
+def python_tags(text: str) -> list[Tag]:
+    tree = ast.parse(text)
+    tags: list[Tag] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            tags.append(Tag(node.name, node.lineno - 1, (node.end_lineno or node.lineno) - 1,
+                            "class" if isinstance(node, ast.ClassDef) else "function", False))
+            if isinstance(node, ast.ClassDef):
+                for member in node.body:
+                    if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                        tags.append(Tag(member.name, member.lineno - 1, (member.end_lineno or 0) - 1, "method", True))
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        tags.append(Tag(name.id, node.lineno - 1, (node.end_lineno or 0) - 1, "variable", False))
+    return tags
+
+
+def python_used(text: str, tag: Tag) -> set[str]:
+    lines = text.split("\n")[tag.line : tag.end + 1]
+    try:
+        tree = ast.parse("\n".join(line[len(lines[0]) - len(lines[0].lstrip()):] for line in lines))
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+_STRINGS = r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`[^`]*`'
+_COMMENTS = {
+    "slash": r"/\*.*?\*/|//[^\n]*",
+    "hash": r"(?<![$\w])#[^\n{]*",
+    "lua": r"--\[\[.*?\]\]|--[^\n]*",
+}
+_LANGUAGE_COMMENTS = {"ruby": "hash", "bash": "hash", "python": "hash", "lua": "lua"}
+
+
+def code_only(body: str, language: str = "c") -> str:
+    """The code without string literals and comments (a name in a comment is not a use)."""
+    comments = _COMMENTS[_LANGUAGE_COMMENTS.get(language, "slash")]
+    if language == "php":
+        comments += "|" + _COMMENTS["hash"]
+    return re.sub(f"{_STRINGS}|{comments}", " ", body, flags=re.DOTALL)
+
+
+def text_used(text: str, tag: Tag, language: str) -> set[str]:
+    body = code_only("\n".join(text.split("\n")[tag.line : tag.end + 1]), language)
+    return set(IDENTIFIER.findall(body)) - {tag.name}
+
+
+def outside_target(ctx: PromptContext) -> str:
+    return "\n".join(section.text for section in ctx.sections if section.kind != "target")
+
+
+def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -> tuple[int, int, list[str]]:
+    text = path.read_text(errors="replace")
+    tags = python_tags(text) if language == "python" else ctags(path, language)
+    definitions = [
+        t for t in tags
+        if t.kind not in SKIPPED_KINDS and (not t.scoped or language in MEMBER_LANGUAGES or t.kind == "enumerator")
+    ]
+    functions = [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line]
+    rng.shuffle(functions)
+    doc = Document(path.as_uri(), text)
+    lines = text.split("\n")
+    found = total = 0
+    misses: list[str] = []
+    for function in functions[:per_file]:
+        used = python_used(text, function) if language == "python" else text_used(text, function, language)
+        expected = {
+            (t.name, t.line) for t in definitions
+            if t.name in used and t.name != function.name and not (function.line <= t.line <= function.end)
+            and not (t.line < function.line and t.end >= function.end)  # where it lives, not what it uses
+        }
+        if not expected:
+            continue
+        column = lines[function.line].find(function.name)
+        position = types.Position(function.line, max(column, 0))
+        ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET)
+        if not (ctx.target.start_line <= function.line <= ctx.target.end_line):
+            continue  # the tool and ctags disagree on what the function is: not a recall question
+        if ctx.target.start_line == ctx.target.end_line and function.end > function.line:
+            continue  # an overload's signature, not the function ctags means
+        shown = normalized(outside_target(ctx))
+        # A name counts once: of overloads (Java constructors, C++ overloads, per-platform
+        # variants) the function uses one, and any of them shown will do.
+        places: dict[str, list[int]] = {}
+        for name, line in sorted(expected):
+            places.setdefault(name, []).append(line)
+        for name, at in places.items():
+            total += 1
+            if any(normalized(lines[line]) in shown for line in at):
+                found += 1
+            else:
+                misses.append(f"{path.name}:{at[0] + 1} {name} (used by {function.name})")
+    return found, total, misses
+
+
+def prompt_share(language: str, paths: list[Path], rng: random.Random) -> tuple[float, float, str]:
+    """Over functions of files over 1k lines: the largest prompt/file token ratio, the largest
+    ratio without the target (which is sent whole, whatever its size), and where."""
+    worst = worst_context = 0.0
+    where = ""
+    for path in paths:
+        text = path.read_text(errors="replace")
+        if text.count("\n") < 1000:
+            continue
+        doc = Document(path.as_uri(), text)
+        whole = estimate_tokens(text)
+        tags = python_tags(text) if language == "python" else ctags(path, language)
+        functions = [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line]
+        for function in rng.sample(functions, min(3, len(functions))):
+            position = types.Position(function.line, 0)
+            ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET)
+            if ctx.over_budget:
+                continue
+            context = sum(section.tokens for section in ctx.sections if section.kind != "target")
+            worst = max(worst, ctx.tokens / whole)
+            if context / whole > worst_context:
+                worst_context = context / whole
+                where = f"{path.name}:{function.line + 1} " + ",".join(f"{s.kind}={s.tokens}" for s in ctx.sections)
+    return worst, worst_context, where
+
+
+def anchoring(quick: bool) -> None:
+    """Prompt tokens per action with the target numbered on every line and on every fifth."""
+    from mistral_lsp.prompting.prompts import build_messages
+    from mistral_lsp.prompting.tokens import exact_tokens
+
+    rng = random.Random(4)
+    totals = {"every": [0, 0], "sparse": [0, 0]}
+    target_lines = actions = 0
+    for language in ("python", "go"):
+        paths = corpus.files(language)
+        for path in rng.sample(paths, min(len(paths), 15 if quick else 40)):
+            text = path.read_text(errors="replace")
+            tags = python_tags(text) if language == "python" else ctags(path, language)
+            doc = Document(path.as_uri(), text)
+            for function in [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line][:3]:
+                position = types.Position(function.line, 0)
+                for anchors, total in totals.items():
+                    ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET, line_anchors=anchors)
+                    prompt = "\n".join(m["content"] for m in build_messages("review", ctx))
+                    total[0] += estimate_tokens(prompt)
+                    total[1] += exact_tokens(prompt) or 0
+                target_lines += ctx.target.end_line - ctx.target.start_line + 1
+                actions += 1
+    if not actions:
+        return
+    print(f"line anchors, review prompt of {actions} Python and Go functions ({target_lines / actions:.0f} target lines"
+          " on average): tokens per action, estimate / tekken")
+    for anchors, (estimate, exact) in totals.items():
+        print(f"  {anchors:<7} {estimate / actions:8.0f} / {exact / actions if exact else float('nan'):8.0f}")
+    saved = (totals["every"][1] - totals["sparse"][1]) / max(target_lines, 1)
+    print(f"  sparse saves {saved:.1f} tekken tokens per target line")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer files")
+    parser.add_argument("--misses", action="store_true", help="print what was missed")
+    parser.add_argument("--language", action="append")
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:] if __name__ == "__main__" else [])
+    missing = corpus.ensure()
+    if missing:
+        print(f"(missing, their languages are skipped: {', '.join(missing)})")
+    if not shutil.which("ctags"):
+        print("(universal-ctags is missing: only Python is measured)")
+    print("same-file recall; prompt/file tokens: the worst over functions of files over 1k lines, whole and")
+    print("without the target (sent whole whatever its size)")
+    print(f"{'language':<12} {'files':>5} {'uses':>5} {'recall':>7} {'':<7} {'prompt':>10} {'w/o target':>14}")
+    for language in args.language or LANGUAGES:
+        if language != "python" and not shutil.which("ctags"):
+            continue
+        paths = corpus.files(language)
+        if not paths:
+            print(f"{language:<12} (no corpus)")
+            continue
+        rng = random.Random(12)
+        sample = rng.sample(paths, min(len(paths), 25 if args.quick else 60))
+        found = total = 0
+        misses: list[str] = []
+        for path in sample:
+            f, t, m = measure_file(path, language, rng, 3)
+            found, total = found + f, total + t
+            misses += m
+        share, context_share, where = prompt_share(language, sample, rng)
+        recall = found / total if total else float("nan")
+        flag = "" if recall >= 0.95 else "  < 0.95"
+        print(f"{language:<12} {len(sample):>5} {total:>5} {recall:>7.3f}{flag:<7} {share:>10.1%} {context_share:>14.1%}")
+        if args.misses:
+            print(f"    worst context: {where}")
+            for miss in misses[:15]:
+                print(f"    miss: {miss}")
+        sys.stdout.flush()
+    if not args.language:
+        anchoring(args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Cross-file context end to end: the real server indexes the workspace after `initialized`
+(with progress), follows `didChangeWatchedFiles`, and an action's prompt and result show the
+definitions of other files the target uses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
+
+from .conftest import Editor, pos, start_editor
+
+PROJECT = Path(__file__).resolve().parent.parent / "fixtures" / "workspace" / "python"
+FILLER_FILES = 120
+"""Enough files for the index to show progress (small workspaces index without it)."""
+
+
+@pytest.fixture(params=["neovim", "visual_studio_code"])
+async def session(request: pytest.FixtureRequest, fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(PROJECT, workspace)
+    (workspace / ".gitignore").write_text("ignored/\n")
+    (workspace / "ignored").mkdir()
+    (workspace / "ignored" / "shadow.py").write_text("def apply_vat(amount):\n    return 'from an ignored file'\n")
+    filler = workspace / "src" / "filler"
+    filler.mkdir()
+    for i in range(FILLER_FILES):
+        (filler / f"module_{i}.py").write_text(f"def filler_{i}():\n    return {i}\n")
+    editor = await start_editor(fake_api, tmp_path, request.param)
+    try:
+        yield editor
+    finally:
+        await editor.client.shutdown_session()
+        await editor.client.stop()
+
+
+def progress_ends(editor: Editor) -> list[str]:
+    return [
+        r.message or "" for reports in editor.client.progress_reports.values() for r in reports
+        if isinstance(r, types.WorkDoneProgressEnd)
+    ]
+
+
+async def explain(editor: Editor, uri: str, line: int) -> tuple[dict[str, object], str]:
+    editor.fake.enqueue(Reply(text="It adds VAT."))
+    result = await editor.command("mistral.explain", {"uri": uri, "range": {"start": pos(line, 4), "end": pos(line, 4)},
+                                                      "showResult": False})
+    return result["context"], json.dumps(editor.fake.requests[-1].json["messages"])
+
+
+async def test_the_index_builds_with_progress_and_feeds_cross_file_context(session: Editor) -> None:
+    ends = await session.wait_until(
+        lambda: [m for m in progress_ends(session) if m.startswith("Indexed")], what="the index build to end"
+    )
+    assert ends == [f"Indexed {FILLER_FILES + 5:,} files"]  # the project's 5 files and the fillers, not ignored/
+    begins = [r for rs in session.client.progress_reports.values() for r in rs if isinstance(r, types.WorkDoneProgressBegin)]
+    assert begins[0].message == f"Indexing {FILLER_FILES + 5:,} files"
+
+    cart = session.path("src/shop/cart.py")
+    uri = await session.open("src/shop/cart.py", cart.read_text(), write=False)
+    context, prompt = await explain(session, uri, 4)
+    assert context["files"] == ["src/shop/cart.py", "src/shop/pricing/rates.py", "src/shop/pricing/currency.py"]
+    assert isinstance(context["tokens"], int) and context["tokens"] > 0
+    assert "def apply_vat(amount: float) -> float:" in prompt
+    assert "src/shop/pricing/rates.py:6" in prompt
+    assert "from an ignored file" not in prompt
+    assert "unrelated_rounding" not in prompt
+
+    # The file is deleted on disk: the watcher says so, and it leaves the index and the prompt.
+    rates = session.path("src/shop/pricing/rates.py")
+    rates.unlink()
+    session.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=rates.as_uri(), type=types.FileChangeType.Deleted)])
+    )
+    context, prompt = await explain(session, uri, 4)
+    assert context["files"] == ["src/shop/cart.py", "src/shop/pricing/currency.py"]
+    assert "def apply_vat" not in prompt
+
+    # It comes back under the same name with a new body: created, then indexed from the disk.
+    rates.write_text("def apply_vat(amount: float) -> float:\n    return amount * 1.25\n")
+    session.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=rates.as_uri(), type=types.FileChangeType.Created)])
+    )
+    context, prompt = await explain(session, uri, 4)
+    assert "src/shop/pricing/rates.py" in context["files"]
+    assert "amount * 1.25" in prompt
+
+
+async def test_workspace_folders_added_and_removed_join_and_leave_the_index(
+    fake_api: FakeMistralAPI, tmp_path: Path
+) -> None:
+    (tmp_path / "workspace").mkdir()
+    editor = await start_editor(fake_api, tmp_path, "visual_studio_code")
+    try:
+        second = tmp_path / "second"
+        shutil.copytree(PROJECT, second)
+        filler = second / "filler"
+        filler.mkdir()
+        for i in range(FILLER_FILES):
+            (filler / f"module_{i}.py").write_text(f"def filler_{i}():\n    return {i}\n")
+        folder = types.WorkspaceFolder(uri=second.as_uri(), name="second")
+        editor.client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[folder], removed=[]))
+        )
+        await editor.wait_until(
+            lambda: [m for m in progress_ends(editor) if m == f"Indexed {FILLER_FILES + 5:,} files"],
+            what="the added folder to be indexed",
+        )
+        cart = second / "src/shop/cart.py"
+        uri = cart.as_uri()
+        editor.texts[uri], editor.versions[uri] = cart.read_text(), 1
+        editor.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=cart.read_text())
+        ))
+        context, prompt = await explain(editor, uri, 4)
+        assert context["files"] == ["src/shop/cart.py", "src/shop/pricing/rates.py", "src/shop/pricing/currency.py"]
+        assert "def apply_vat(amount: float) -> float:" in prompt
+
+        editor.client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[], removed=[folder]))
+        )
+        context, prompt = await explain(editor, uri, 4)
+        assert len(context["files"]) == 1
+        assert "def apply_vat" not in prompt
+    finally:
+        await editor.client.shutdown_session()
+        await editor.client.stop()
