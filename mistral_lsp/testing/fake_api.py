@@ -108,7 +108,6 @@ class FakeMistralAPI:
         self._requests: list[RecordedRequest] = []
         self._disconnects: list[Disconnect] = []
         self._changed = threading.Condition()
-        self._listeners: list[Callable[[], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -206,24 +205,9 @@ class FakeMistralAPI:
         with self._changed:
             return list(self._disconnects)
 
-    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Calls `listener()` (from the server thread) after each recorded request or disconnect,
-        so a harness can re-check its conditions instead of polling; returns an unsubscribe."""
-        with self._changed:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._changed:
-                self._listeners.remove(listener)
-
-        return unsubscribe
-
     def _notify(self) -> None:
         with self._changed:
             self._changed.notify_all()
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener()
 
     def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
         """Blocks until at least `n` requests arrived; raises TimeoutError otherwise."""

@@ -161,12 +161,12 @@ def test_binary_and_huge_files_get_a_line_window_context() -> None:
 
 
 def test_an_unexpected_error_in_the_builder_falls_back_to_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mistral_lsp.prompting import context
+    from mistral_lsp.prompting import builder
 
     def broken(self: object, enclosing: object) -> set[int]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(context._Builder, "add_references", broken)
+    monkeypatch.setattr(builder.Builder, "add_references", broken)
     doc = open_fixture(CASES[0])
     ctx = build_context(doc, cursor(doc, 'return "total'))
     assert ctx.target == select_target(doc, cursor(doc, 'return "total'))

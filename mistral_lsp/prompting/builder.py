@@ -1,0 +1,393 @@
+"""The context builder: fills a token budget with what the target uses, by priority.
+
+See `context.py` for the priorities. One `_Builder` per request; it reads the syntax tree and
+file index under the document's lock, and the workspace index for other files.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from lsprotocol import types
+
+from mistral_lsp.prompting.cross_file import cross_file_parts
+from mistral_lsp.prompting.sections import (
+    MAX_CLASS_MEMBER_LINES,
+    MAX_CONTEXT_SHARE,
+    MAX_REFERENCES_PER_NAME,
+    MAX_SIBLINGS,
+    MAX_VALUE_LINES,
+    MIN_CONTEXT_TOKENS,
+    SECTION_OVERHEAD_TOKENS,
+    SPARSE_ANCHOR_EVERY,
+    PromptContext,
+    Section,
+    _diagnostic_line,
+    _target_title,
+    display_path,
+    header_text,
+    numbered,
+)
+from mistral_lsp.prompting.tokens import estimate_tokens
+from mistral_lsp.syntax.document import Document
+from mistral_lsp.syntax.index import FileIndex, file_index
+from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, short_name, syntax_of
+from mistral_lsp.syntax.scopes import enclosing_local_definitions
+from mistral_lsp.syntax.targets import Target
+from mistral_lsp.syntax.workspace import WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+
+class Builder:
+    def __init__(
+        self, doc: Document, target: Target, language: str, path: str, budget: int, *, use_tree: bool = True,
+        workspace: WorkspaceIndex | None = None, anchors: str = "every",
+    ) -> None:
+        self.workspace = workspace
+        self.anchors = anchors
+        self.doc = doc
+        self.target = target
+        self.language = language
+        self.path = path
+        self.budget = budget
+        self.syntax: Syntax | None = syntax_of(doc) if use_tree else None
+        self.index: FileIndex = file_index(doc) if self.syntax is not None else FileIndex()
+        self.comment = doc.language.comment if doc.language else "#"
+        self.sections: list[Section] = []
+        self.used = estimate_tokens(header_text(path, language))
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.used
+
+    def add(self, kind: str, title: str, text: str, *, code: bool = True, force: bool = False) -> bool:
+        tokens = estimate_tokens(text) + estimate_tokens(title) + SECTION_OVERHEAD_TOKENS
+        if not text.strip() or (tokens > self.left and not force):
+            return False
+        self.sections.append(Section(title, text, tokens, kind, code))
+        self.used += tokens
+        return True
+
+    def cost(self, text: str) -> int:
+        return estimate_tokens(text) + 1  # +1: the newline joining it to its neighbours
+
+    def add_parts(
+        self, kind: str, title: str, parts: Sequence[str], render: Callable[[Sequence[str]], str], *, code: bool = True
+    ) -> int:
+        """Add the longest prefix of `parts` (in priority order) that fits; how many were kept.
+
+        Estimates are not additive (joined text tokenizes a little differently), so the prefix
+        the per-part costs allow is checked on the rendered text and shortened if need be.
+        """
+        kept = len(self.fits(title, parts))
+        while kept > 0:
+            if self.add(kind, title, render(parts[:kept]), code=code):
+                return kept
+            kept -= max(1, kept // 10)
+        return 0
+
+    def fits(self, title: str, parts: Iterable[str]) -> list[str]:
+        """The longest prefix of `parts` that fits what is left, with the section's overhead."""
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
+        out: list[str] = []
+        for part in parts:
+            cost = self.cost(part)
+            if cost > room:
+                break
+            out.append(part)
+            room -= cost
+        return out
+
+    def build(self, diagnostics: Sequence[types.Diagnostic]) -> PromptContext:
+        target = self.target
+        title = _target_title(target)
+        if self.anchors == "sparse":
+            title += f"; line numbers on every {SPARSE_ANCHOR_EVERY}th line"
+        self.add("target", title, numbered(target.text, target.start_line, self.anchors), force=True)
+        # Around the target, at most a fifth of the file (a rough 4 characters a token): for a
+        # big file the prompt stays a small part of what sending the file would cost.
+        self.budget = min(self.budget, self.used + max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * len(self.doc.text) / 4)))
+        self.add_diagnostics(diagnostics)
+        if self.syntax is not None and target.kind != "file":
+            self.add_imports()
+            enclosing = self.enclosing_class()
+            if enclosing is not None:
+                self.add_class(enclosing)
+            shown = self.add_references(enclosing)
+            others = self.add_cross_file()
+            self.add_siblings(shown, enclosing)
+        else:
+            others = []
+        files = [self._own_path(), *others]
+        return PromptContext(
+            target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text, files
+        )
+
+    def _own_path(self) -> str:
+        if self.workspace is not None and self.doc.uri.startswith("file:"):
+            return self.workspace.relative(Path(display_path(self.doc.uri)).absolute().as_posix())
+        return self.path
+
+    def add_cross_file(self) -> list[str]:
+        """Definitions from other workspace files the target uses; returns their files."""
+        workspace, syntax, target = self.workspace, self.syntax, self.target
+        if workspace is None or syntax is None or not self.doc.uri.startswith("file:"):
+            return []
+        start = self.doc.byte_offset(self.doc.line_start(target.start_line))
+        end = self.doc.byte_offset(self.doc.line_end(target.end_line))
+        own = self.index.by_name
+        used = [name for name in dict.fromkeys(syntax.identifiers(start, end)) if name not in own]
+        imports = [syntax.lines_text(first, last) for first, last in self.index.imports]
+        path = Path(display_path(self.doc.uri)).absolute().as_posix()
+        parts = cross_file_parts(workspace, path, self.language, imports, used, self.comment)
+        if not parts:
+            return []
+        title = "Definitions the target uses (other workspace files)"
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
+        texts: list[str] = []
+        for part in parts:
+            cost = self.cost(part.signature)
+            if cost > room:
+                break
+            texts.append(part.signature)
+            room -= cost
+        for i, part in enumerate(parts[: len(texts)]):
+            extra = self.cost(part.whole) - self.cost(texts[i])
+            if extra <= room:
+                texts[i] = part.whole
+                room -= extra
+        kept = len(texts) if self.add("workspace", title, "\n\n".join(texts)) else self.add_parts(
+            "workspace", title, [part.signature for part in parts], "\n\n".join
+        )
+        return list(dict.fromkeys(part.path for part in parts[:kept]))
+
+    # -- sections -------------------------------------------------------------------------------
+
+    def add_diagnostics(self, diagnostics: Sequence[types.Diagnostic]) -> None:
+        target = self.target
+        on_target = sorted(
+            (d for d in diagnostics if d.range.start.line <= target.end_line and d.range.end.line >= target.start_line),
+            key=lambda d: (d.severity or types.DiagnosticSeverity.Error, d.range.start.line),
+        )
+        lines = [_diagnostic_line(d) for d in on_target]
+        self.add_parts("diagnostics", "Diagnostics on the target", lines, "\n".join, code=False)
+
+    def add_imports(self) -> None:
+        assert self.syntax is not None
+        parts = [self.syntax.lines_text(start, end) for start, end in self.index.imports]
+
+        def render(kept: Sequence[str]) -> str:
+            more = len(parts) - len(kept)
+            return "\n".join([*kept, self._omitted(more, "imports")] if more else kept)
+
+        self.add_parts("imports", "Imports", parts, render)
+
+    def enclosing_class(self) -> DefInfo | None:
+        target = self.target
+        containing = [
+            info
+            for info in self.index.definitions
+            if info.kind == "class"
+            and info.start_line <= target.start_line
+            and info.end_line >= target.end_line
+            and (info.start_line, info.end_line) != (target.start_line, target.end_line)
+        ]
+        return containing[-1] if containing else None
+
+    def add_class(self, info: DefInfo) -> None:
+        """The class's header, docstring and short non-method members, in file order."""
+        syntax = self.syntax
+        assert syntax is not None
+        title = f"Enclosing class `{info.name}` (outline)"
+        body = info.node.child_by_field_name("body")
+        if body is None:  # a Go struct: its fields are all there is
+            text = textwrap.dedent(syntax.lines_text(info.start_line, info.end_line))
+            if not self.add("class", title, text):
+                self.add("class", title, syntax.signature(info))
+            return
+        body_line = syntax.lines_of(body)[0]
+        first = first_named(body)
+        # Python's and Ruby's bodies start at their first member; braces open on a header line.
+        opens_with_member = first is not None and first.start_byte == body.start_byte
+        header_end = max(info.start_line, body_line - 1 if opens_with_member else body_line)
+        groups: list[tuple[int, int]] = [(info.start_line, header_end)]
+        docstring = syntax.docstring(info)
+        if docstring is not None and syntax.spec.docstring_in_body and first is not None:
+            groups.append(syntax.lines_of(first))
+        for member in syntax.members(info.node):
+            if syntax.is_definition(member) or syntax.wrapped_definition(member) is not None:
+                continue
+            start, end = syntax.lines_of(member)
+            if start <= groups[-1][1] or end - start + 1 > MAX_CLASS_MEMBER_LINES or "comment" in member.type:
+                continue
+            groups.append((start, end))
+        closing = syntax.doc.line_text(info.end_line).strip()
+        doc_comment = docstring if docstring is not None and not syntax.spec.docstring_in_body else None
+        parts = [doc_comment] if doc_comment else []
+        parts += self._grouped_lines(groups, closing_line=info.end_line if len(closing) <= 3 else None)
+        if len(self.fits(title, parts)) > (1 if doc_comment else 0):
+            self.add_parts("class", title, parts, lambda kept: textwrap.dedent("\n".join(kept)))
+
+    def _grouped_lines(self, groups: list[tuple[int, int]], closing_line: int | None) -> list[str]:
+        """The text of each line group, with an `…` comment where lines were skipped."""
+        assert self.syntax is not None
+        parts: list[str] = []
+        previous_end: int | None = None
+        for start, end in groups:
+            if previous_end is not None and start > previous_end + 1:
+                parts.append(self._gap(previous_end + 1, start - 1))
+            parts.append(self.syntax.lines_text(start, end))
+            previous_end = end
+        if closing_line is not None and previous_end is not None and closing_line > previous_end:
+            if closing_line > previous_end + 1:
+                parts.append(self._gap(previous_end + 1, closing_line - 1))
+            parts.append(self.syntax.lines_text(closing_line, closing_line))
+        return parts
+
+    def _gap(self, first: int, last: int) -> str:
+        """What stands for skipped lines: `…` at their indentation, or a blank line if blank."""
+        code = [self.doc.line_text(line) for line in range(first, last + 1) if self.doc.line_text(line).strip()]
+        if not code:
+            return ""
+        indent = min((text[: len(text) - len(text.lstrip())] for text in code), key=len)
+        return f"{indent}{self.comment} …"
+
+    def _omitted(self, count: int, what: str) -> str:
+        return f"{self.comment} … {count} more {what}"
+
+    def add_references(self, enclosing: DefInfo | None) -> set[int]:
+        """Same-file definitions the target uses; returns the ids of those shown."""
+        syntax, target = self.syntax, self.target
+        assert syntax is not None
+        by_name = self.index.by_name
+        start = self.doc.byte_offset(self.doc.line_start(target.start_line))
+        end = self.doc.byte_offset(self.doc.line_end(target.end_line))
+        names = list(dict.fromkeys(syntax.identifiers(start, end)))
+        chosen: list[DefInfo] = []
+        seen: set[int] = set()
+        owner = target.parent
+        if owner is not None:
+            # A Go method's struct, a Rust impl's struct: the type the method belongs to, found
+            # by name (one: the other `impl` blocks of the type are not what the method uses).
+            kinds = {enclosing.node_type} if enclosing is not None else set()
+            found = [
+                info for info in by_name.get(owner, ()) if info.kind == "class" and info.node_type not in kinds
+                and (info.end_line < target.start_line or info.start_line > target.end_line)
+            ]
+            if found:
+                seen.add(id(found[0]))
+                chosen.append(found[0])
+        for name in names:
+            candidates = [
+                info
+                for info in by_name.get(name, ())
+                if id(info) not in seen
+                and (info.end_line < target.start_line or info.start_line > target.end_line)
+                # Constructors: of the class around the target (`new Scanner(...)` inside Scanner);
+                # another class is shown whole or by its signature instead.
+                and not (info.kind == "method" and info.short_name == info.parent and info.parent != target.parent)
+            ]
+            candidates.sort(key=lambda info: (info.parent != target.parent, info.parent is not None))
+            candidates = [info for info in self._owners_of_members(candidates, by_name) if id(info) not in seen]
+            for info in candidates[:MAX_REFERENCES_PER_NAME]:
+                seen.add(id(info))
+                chosen.append(info)
+        missing = {name for name in names if name not in by_name}
+        for info in enclosing_local_definitions(syntax, target.start_line, target.end_line, missing):
+            if info.short_name in missing:
+                missing.discard(info.short_name)
+                chosen.append(info)
+        if not chosen:
+            return set()
+        title = "Definitions the target uses (same file)"
+        signatures = [
+            f"{self._value_line(info) if info.kind == 'value' else self.index.signature(syntax, info)} {self.comment} …"
+            for info in chosen
+        ]
+        full = [
+            textwrap.dedent(syntax.lines_text(info.start_line, info.end_line))
+            if info.kind != "value" or info.end_line - info.start_line < MAX_VALUE_LINES else signatures[i]
+            for i, info in enumerate(chosen)
+        ]
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
+        parts: list[str] = []
+        for signature in signatures:
+            cost = self.cost(signature)
+            if cost > room:
+                break
+            parts.append(signature)
+            room -= cost
+        # Functions first: a helper's body says more per token than a whole class does.
+        for i in sorted(range(len(parts)), key=lambda i: chosen[i].kind == "class"):
+            extra = self.cost(full[i]) - self.cost(parts[i])
+            if extra <= room:
+                parts[i] = full[i]
+                room -= extra
+        if self.add("references", title, "\n\n".join(parts)):
+            return {id(info) for info in chosen[: len(parts)]}
+        kept = self.add_parts("references", title, signatures, "\n\n".join)
+        return {id(info) for info in chosen[:kept]}
+
+    def _value_line(self, info: DefInfo) -> str:
+        """A constant's or variable's defining line, as written (`TABLE = {`)."""
+        assert self.syntax is not None
+        return self.doc.line_text(self.syntax.first_line(info.node)).strip()
+
+    def _owners_of_members(self, candidates: list[DefInfo], by_name: dict[str, list[DefInfo]]) -> list[DefInfo]:
+        """A class constant or enum member stands for its class (the target sees it there);
+        one of the class around the target is in the class outline already."""
+        target = self.target
+        out: list[DefInfo] = []
+        for info in candidates:
+            if info.kind == "value" and info.parent is not None:
+                owner_name = short_name(info.parent) or info.parent
+                owners = [owner for owner in by_name.get(owner_name, ()) if owner.kind == "class"]
+                if any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
+                    # A member of the class around the target: short ones are in its outline.
+                    if info.end_line - info.start_line < MAX_CLASS_MEMBER_LINES:
+                        continue
+                elif owners:
+                    info = owners[0]
+                else:
+                    continue
+            if info not in out:
+                out.append(info)
+        return out
+
+    def add_siblings(self, shown: set[int], enclosing: DefInfo | None) -> None:
+        syntax, target = self.syntax, self.target
+        assert syntax is not None
+        parent = enclosing.name if enclosing is not None else None
+        siblings = [
+            info
+            for info in self.index.definitions
+            if info.parent == parent
+            and id(info) not in shown
+            and (info.end_line < target.start_line or info.start_line > target.end_line)
+            and (enclosing is None or enclosing.start_line <= info.start_line <= enclosing.end_line)
+        ]
+        if not siblings:
+            return
+        title = f"Other members of `{parent}` (signatures)" if parent else "Other definitions in this file (signatures)"
+        width = len(str(siblings[-1].start_line + 1))
+        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS - 8
+        # Nearest first, signatures computed only until the budget is spent (a 10k-line file has
+        # thousands of siblings).
+        nearest: list[tuple[int, str]] = []
+        for info in sorted(siblings, key=lambda info: abs(info.start_line - target.start_line))[:MAX_SIBLINGS]:
+            line = f"{info.start_line + 1:>{width}} | {self.index.signature(syntax, info)}"
+            room -= self.cost(line)
+            if room < 0:
+                break
+            nearest.append((info.start_line, line))
+
+        def render(kept: Sequence[tuple[int, str]]) -> str:
+            text = "\n".join(line for _, line in sorted(kept))
+            more = len(siblings) - len(kept)
+            return f"{text}\n{self._omitted(more, 'definitions')}" if more else text
+
+        self.add_parts("siblings", title, [line for _, line in nearest], lambda kept: render(nearest[: len(kept)]))

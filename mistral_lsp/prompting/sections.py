@@ -1,0 +1,139 @@
+"""What a prompt's context is made of: sections, their budget, and how code is shown.
+
+The data types and rendering rules shared by the context builder (`builder.py`) and the prompt
+templates: `Section`, `PromptContext`, the header and path, line numbering, and the limits the
+builder works within.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from urllib.parse import unquote, urlsplit
+
+from lsprotocol import types
+
+from mistral_lsp.prompting.tokens import estimate_tokens
+from mistral_lsp.syntax.targets import Target
+
+SECTION_OVERHEAD_TOKENS = 8
+"""Title markup and code fences around each section."""
+MAX_CLASS_MEMBER_LINES = 3
+"""Class members longer than this (a big constant table) are left out of the class outline."""
+MAX_REFERENCES_PER_NAME = 2
+SPARSE_ANCHOR_EVERY = 5
+"""With sparse line anchors, every how many lines the target shows a line number."""
+MAX_CONTEXT_SHARE = 0.2
+"""What goes around the target costs at most this share of the whole file's tokens..."""
+MIN_CONTEXT_TOKENS = 1500
+"""...or this many tokens, if more (a small file's helpers fit whole)."""
+MAX_VALUE_LINES = 25
+"""A constant, variable or type alias longer than this (a 300-line table) is sent as its
+defining line: the name and where it comes from are what the target needs, not the data."""
+MAX_SIBLINGS = 80
+"""Sibling signatures past the 80 nearest add cost, not understanding: the budget is a ceiling."""
+
+_SEVERITY = {
+    types.DiagnosticSeverity.Error: "error",
+    types.DiagnosticSeverity.Warning: "warning",
+    types.DiagnosticSeverity.Information: "information",
+    types.DiagnosticSeverity.Hint: "hint",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """One titled piece of context."""
+
+    title: str
+    text: str
+    tokens: int
+    kind: str
+    """"target" | "diagnostics" | "imports" | "class" | "references" | "siblings"."""
+    code: bool = True
+    """Source code (shown fenced, in the file's language), or plain text."""
+
+
+@dataclasses.dataclass
+class PromptContext:
+    """The target and its context, ready for `prompts.build_messages`."""
+
+    target: Target
+    language: str
+    """The language's name ("python", "typescript"...), else the LSP languageId, else "text"."""
+    path: str
+    sections: list[Section]
+    tokens: int
+    """Estimated tokens of the sections plus the path / language header."""
+    budget_tokens: int
+    file_text: str = dataclasses.field(default="", repr=False)
+    files: list[str] = dataclasses.field(default_factory=list)
+    """The files the context shows code of: this one, then the others (workspace-relative)."""
+
+    def section(self, kind: str) -> Section | None:
+        return next((s for s in self.sections if s.kind == kind), None)
+
+    @functools.cached_property
+    def whole_file_tokens(self) -> int:
+        """Estimated tokens of the whole file (computed on first use: it scans the file)."""
+        return estimate_tokens(self.file_text)
+
+    @property
+    def over_budget(self) -> bool:
+        """The target alone did not fit the budget; nothing else was added."""
+        return self.tokens > self.budget_tokens
+
+
+def header_text(path: str, language: str) -> str:
+    return f"File: {path} ({language})"
+
+
+def display_path(uri: str) -> str:
+    """A file URI as a path (`file:///C:/x` → `C:/x`); other URIs as they are."""
+    if not uri.startswith("file:"):
+        return uri
+    path = unquote(urlsplit(uri).path)
+    if len(path) > 2 and path[0] == "/" and path[2] == ":":
+        path = path[1:]
+    return path
+
+
+def numbered(text: str, first_line: int, anchors: str = "every") -> str:
+    """`text` with 1-based file line numbers, `first_line` being 0-based.
+
+    `anchors="sparse"` numbers the first and last lines and every `SPARSE_ANCHOR_EVERY`-th
+    (`15| code`), about a fifth of the cost: review findings stay exact because each carries its
+    line's text (`snippet`) and is moved to the line holding it (`findings`); a fix replaces
+    the whole target and needs no line numbers.
+    """
+    lines = text.split("\n")
+    if anchors == "sparse":
+        last = len(lines) - 1
+        return "\n".join(
+            f"{first_line + i + 1}| {line}" if i in (0, last) or (first_line + i + 1) % SPARSE_ANCHOR_EVERY == 0
+            else line
+            for i, line in enumerate(lines)
+        )
+    width = len(str(first_line + len(lines)))
+    return "\n".join(f"{first_line + i + 1:>{width}} | {line}" for i, line in enumerate(lines))
+
+
+
+def _target_title(target: Target) -> str:
+    lines = f"lines {target.start_line + 1}-{target.end_line + 1}"
+    if target.kind == "file":
+        return f"The whole file ({lines})"
+    if target.name:
+        owner = (
+            f"{target.parent}." if target.parent and target.kind == "method" and not target.name.startswith(target.parent)
+            else ""
+        )
+        return f"Target: {target.kind} `{owner}{target.name}` ({lines})"
+    return f"Target: {target.kind} ({lines})"
+
+
+def _diagnostic_line(d: types.Diagnostic) -> str:
+    severity = _SEVERITY.get(d.severity or types.DiagnosticSeverity.Error, "error")
+    source = "/".join(str(x) for x in (d.source, d.code) if x is not None)
+    message = " ".join(d.message.split("\n")[:3]).strip()
+    return f"- line {d.range.start.line + 1}: {severity}{f' [{source}]' if source else ''}: {message}"
