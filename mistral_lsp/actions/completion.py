@@ -114,7 +114,7 @@ class CompletionEngine:
             return Completion(typed, "typed")
         settings = editor.settings.completion
         # Memoized until the text changes: a repeated request at the same place costs nothing.
-        ctx = doc.cached(f"fim:{offset}", lambda: build_fim_context(doc, offset))
+        ctx = doc.cached(f"fim:{offset}", lambda: build_fim_context(doc, offset, workspace=editor.workspace_index))
         key = (settings.model, *ctx.cache_key)
         if key in self._cache:
             self._cache.move_to_end(key)

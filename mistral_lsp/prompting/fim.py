@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 
-from mistral_lsp.prompting.context import display_path
+from mistral_lsp.prompting.cross_file import cross_file_parts
+from mistral_lsp.prompting.sections import display_path
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.syntax.blocks import boundaries
 from mistral_lsp.syntax.document import Document
-from mistral_lsp.syntax.index import file_index
-from mistral_lsp.syntax.nodes import syntax_of
+from mistral_lsp.syntax.index import FileIndex, file_index
+from mistral_lsp.syntax.nodes import Syntax, syntax_of
+from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,9 @@ def _indent_width(line: str) -> int:
     return len(expanded) - len(expanded.lstrip())
 
 
-def build_fim_context(doc: Document, offset: int, budget_tokens: int = DEFAULT_BUDGET_TOKENS) -> FimContext:
+def build_fim_context(
+    doc: Document, offset: int, budget_tokens: int = DEFAULT_BUDGET_TOKENS, workspace: WorkspaceIndex | None = None
+) -> FimContext:
     """The context for a completion at `offset` (in the document's text). Never raises."""
     with doc.lock:
         text = doc.text
@@ -97,7 +102,7 @@ def build_fim_context(doc: Document, offset: int, budget_tokens: int = DEFAULT_B
         if last_line + 1 < doc.line_count and suffix:
             suffix += "\n"
         try:
-            header = _header(doc, first_line, last_line, line, header_budget)
+            header = _header(doc, first_line, last_line, line, header_budget, workspace)
         except Exception:
             log.exception("no definitions header for %s", doc.uri)
             header = ""
@@ -168,9 +173,13 @@ def _suffix_end(doc: Document, line: int, budget: int, ends: tuple[int, ...]) ->
     return snapped if snapped is not None else last
 
 
-def _header(doc: Document, first_line: int, last_line: int, cursor_line: int, budget: int) -> str:
-    """Signatures of same-file definitions used near the cursor but outside the window, as
-    comments; the file's path first. Empty when nothing fits or there is no tree."""
+def _header(
+    doc: Document, first_line: int, last_line: int, cursor_line: int, budget: int,
+    workspace: WorkspaceIndex | None = None,
+) -> str:
+    """Signatures of the definitions used near the cursor but outside the window — this file's,
+    then other workspace files' (through the workspace index) — as comments; the file's path
+    first. Only the path when nothing fits or there is no tree."""
     comment = doc.language.comment if doc.language else "#"
     lines = [f"{comment} Path: {display_path(doc.uri).rsplit('/', 1)[-1]}"]
     syntax = syntax_of(doc)
@@ -200,7 +209,33 @@ def _header(doc: Document, first_line: int, last_line: int, cursor_line: int, bu
         if signatures:
             lines.append(f"{comment} Definitions used below (signatures, from this file):")
             lines.extend(signatures)
+        if workspace is not None and doc.uri.startswith("file:"):
+            others = _other_files(doc, syntax, index, names, workspace, comment, budget - used)
+            if others:
+                lines.append(f"{comment} Definitions used below (signatures, from other files):")
+                lines.extend(others)
     return "\n".join(lines) + "\n"
+
+
+def _other_files(
+    doc: Document, syntax: Syntax, index: FileIndex, names: dict[str, None], workspace: WorkspaceIndex,
+    comment: str, budget: int,
+) -> list[str]:
+    """`comment path:line: signature` of other files' definitions the code near the cursor uses."""
+    used = [name for name in names if name not in index.by_name]
+    imports = [syntax.lines_text(first, last) for first, last in index.imports]
+    path = Path(display_path(doc.uri)).absolute().as_posix()
+    language = doc.language.name if doc.language else ""
+    out: list[str] = []
+    for part in cross_file_parts(workspace, path, language, imports, used, comment)[:MAX_HEADER_DEFINITIONS]:
+        first = part.signature.split("\n", 1)[-1].removesuffix(f" {comment} …").strip()
+        entry = f"{comment} {part.path}: {' '.join(first.split())}"
+        cost = estimate_tokens(entry) + 1
+        if cost > budget:
+            break
+        budget -= cost
+        out.append(entry)
+    return out
 
 
 def finish(ctx: FimContext, text: str) -> str | None:

@@ -119,7 +119,7 @@ async def test_off_by_default_advertises_nothing_and_calls_nothing(
     uri = await editor.open("calc.py", CALC)
     assert await complete(editor, uri, 9, 4) == []
     assert fim_requests(fake_api) == []
-    assert editor.registrations == []  # type: ignore[attr-defined]
+    assert [r for r in editor.registrations if r.method == types.TEXT_DOCUMENT_INLINE_COMPLETION] == []  # type: ignore[attr-defined]
 
 
 async def test_request_body_and_suggestion(fake_api: FakeMistralAPI, tmp_path: Path, sessions: list[Editor]) -> None:
@@ -236,13 +236,18 @@ async def test_python_block_ends_at_the_dedent(fake_api: FakeMistralAPI, tmp_pat
 async def test_turned_on_later_registers_dynamically(fake_api: FakeMistralAPI, tmp_path: Path, sessions: list[Editor]) -> None:
     editor = await start(fake_api, tmp_path, {"completion": {"debounceMs": 0}}, dynamic=True)
     sessions.append(editor)
-    registrations: list[types.Registration] = editor.registrations  # type: ignore[attr-defined]
+    every: list[types.Registration] = editor.registrations  # type: ignore[attr-defined]
+
+    def registrations() -> list[types.Registration]:
+        # The workspace index registers its file watchers too: only completion's count here.
+        return [r for r in every if r.method == types.TEXT_DOCUMENT_INLINE_COMPLETION]
+
     editor.client.set_configuration({"completion": {"enabled": True, "debounceMs": 0, "languages": ["python"]}},
                                     section="mistral")
     editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-    await editor.wait_until(lambda: registrations, what="client/registerCapability")
-    assert registrations[0].method == types.TEXT_DOCUMENT_INLINE_COMPLETION
-    assert json.loads(json.dumps(editor.client.protocol._converter.unstructure(registrations[0].register_options))) \
+    await editor.wait_until(registrations, what="client/registerCapability")
+    assert registrations()[0].method == types.TEXT_DOCUMENT_INLINE_COMPLETION
+    assert json.loads(json.dumps(editor.client.protocol._converter.unstructure(registrations()[0].register_options))) \
         == {"documentSelector": [{"language": "python"}]}
     uri = await editor.open("calc.py", CALC)
     fake_api.enqueue(Reply(text="return a * b"))
@@ -254,7 +259,7 @@ async def test_turned_on_later_registers_dynamically(fake_api: FakeMistralAPI, t
     assert len(fim_requests(fake_api)) == asked
     editor.client.set_configuration({"completion": {"enabled": False}}, section="mistral")
     editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-    await editor.wait_until(lambda: not registrations, what="client/unregisterCapability")
+    await editor.wait_until(lambda: not registrations(), what="client/unregisterCapability")
 
 
 async def test_openai_backend_uses_completions_with_suffix(
@@ -287,3 +292,32 @@ async def test_api_failure_is_shown_once_and_never_holds_the_key(
     outputs = [*editor.messages(), editor.log_file.read_text(errors="replace"),
                *(json.dumps(r.json) for r in fake_api.requests)]
     assert not [text for text in outputs if API_KEY in text]
+
+
+async def test_header_names_what_the_code_uses_from_other_workspace_files(
+    fake_api: FakeMistralAPI, tmp_path: Path, sessions: list[Editor]
+) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "pricing.py").write_text(
+        "def discount(price: float, percent: float) -> float:\n    return price * (1 - percent / 100)\n\n\n"
+        "def unrelated_markup(price):\n    return price * 2\n"
+    )
+    # Enough files that the index build reports progress, whose end the test waits for.
+    for i in range(110):
+        (workspace / f"filler_{i}.py").write_text(f"def filler_{i}():\n    return {i}\n")
+    editor = await start(fake_api, tmp_path, ON)
+    sessions.append(editor)
+    await editor.wait_until(
+        lambda: any(isinstance(r, types.WorkDoneProgressEnd) and (r.message or "").startswith("Indexed")
+                    for rs in editor.client.progress_reports.values() for r in rs),
+        what="the workspace index build",
+    )
+    text = "from pricing import discount\n\n\ndef total(price):\n    return discount(price, 10)\n\n\ndef net(price):\n    \n"
+    uri = await editor.open("calc.py", text)
+    fake_api.enqueue(Reply(text="return price\n"))
+    await complete(editor, uri, 8, 4)
+    (body,) = fim_requests(fake_api)
+    header = body["prompt"].split("from pricing import discount", 1)[0]
+    assert "# pricing.py: def discount(price: float, percent: float) -> float:" in header
+    assert "unrelated_markup" not in body["prompt"]
