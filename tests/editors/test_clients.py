@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
+from tests.samples import CART
 
 pytestmark = pytest.mark.editors
 
@@ -35,22 +36,6 @@ SETUP = REPO / "scripts" / "setup-clients-e2e.sh"
 CI = os.environ.get("CI", "").lower() == "true"
 API_KEY = "clients-e2e-" + "5b7d9f1a3c" * 3
 
-CART = """\
-import math
-
-
-class Cart:
-    def __init__(self):
-        self.items = []
-
-    def total(self, discount):
-        subtotal = sum(item.price for item in self.items)
-        return subtotal - subtotal * discount / 10
-
-
-def round_up(value):
-    return math.ceil(value)
-"""
 # The fix changes two separate places (two text edits): one undo must take back both.
 FIXED = CART.replace("discount / 10\n", "discount / 100\n").replace("item.price for", "item.price * item.quantity for")
 SUGGESTED = CART.replace("discount / 10\n", "discount / 100\n")

@@ -27,28 +27,10 @@ from pygls.exceptions import JsonRpcException
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 from tests.lsp.conftest import API_KEY, Editor, rng, start_editor
+from tests.samples import CART, EXPECTED_AFTER_FIX, FIXED_TOTAL_DEDENTED
 
-CART = """\
-import math
-
-
-class Cart:
-    def __init__(self):
-        self.items = []
-
-    def total(self, discount):
-        subtotal = sum(item.price for item in self.items)
-        return subtotal - subtotal * discount / 10
-
-
-def round_up(value):
-    return math.ceil(value)
-"""
-FIXED_TOTAL = """\
-def total(self, discount):
-    subtotal = sum(item.price for item in self.items)
-    return subtotal - subtotal * discount / 100"""
-FIXED_CART = CART.replace("discount / 10\n", "discount / 100\n")
+FIXED_TOTAL = FIXED_TOTAL_DEDENTED
+FIXED_CART = EXPECTED_AFTER_FIX
 # The cursor inside `total`.
 IN_TOTAL = rng(9, 10, 9, 10)
 # What a user must never see: a Python class name, a traceback, a line break.

@@ -11,31 +11,8 @@ from lsprotocol import types
 
 from mistral_lsp.testing.fake_api import Reply
 
+from ..samples import CART, EXPECTED_AFTER_FIX, FIXED_TOTAL_DEDENTED
 from .conftest import API_KEY, Editor, pos, rng
-
-CART = """\
-import math
-
-
-class Cart:
-    def __init__(self):
-        self.items = []
-
-    def total(self, discount):
-        subtotal = sum(item.price for item in self.items)
-        return subtotal - subtotal * discount / 10
-
-
-def round_up(value):
-    return math.ceil(value)
-"""
-
-FIXED_TOTAL_DEDENTED = """\
-def total(self, discount):
-    subtotal = sum(item.price for item in self.items)
-    return subtotal - subtotal * discount / 100"""
-
-EXPECTED_AFTER_FIX = CART.replace("discount / 10\n", "discount / 100\n")
 
 
 def fenced(code: str, lang: str = "python") -> str:

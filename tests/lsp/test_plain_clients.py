@@ -14,8 +14,9 @@ from pytest_lsp import client_capabilities
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
+from ..samples import CART, EXPECTED_AFTER_FIX, FIXED_TOTAL_DEDENTED
 from .conftest import Editor, rng, start_editor
-from .test_actions import CART, EXPECTED_AFTER_FIX, FIXED_TOTAL_DEDENTED, fenced
+from .test_actions import fenced
 
 # What ALE 3.3 declares (autoload/ale/lsp.vim): no applyEdit, no workspaceEdit, no window, no clientInfo.
 ALE_CAPABILITIES = types.ClientCapabilities(
