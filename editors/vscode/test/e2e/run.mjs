@@ -438,12 +438,15 @@ try {
     );
     await page.keyboard.press('Control+Shift+M');
     await page.locator('.markers-panel').first().waitFor();
-    const panelText = await page.locator('.markers-panel').first().innerText();
-    for (const needle of review.mustSee) {
-      if (!panelText.includes(needle)) {
-        throw new Error(`Problems panel lacks ${JSON.stringify(needle)}: ${JSON.stringify(panelText)}`);
-      }
-    }
+    // The status bar's count can run ahead of the panel's list: wait for the list too.
+    await waitUntil(
+      `the Problems panel to list ${JSON.stringify(review.mustSee)}`,
+      async () => {
+        const panelText = await page.locator('.markers-panel').first().innerText();
+        return review.mustSee.every((needle) => panelText.includes(needle));
+      },
+      30_000,
+    );
     await shot('12-review-on-save-problems');
   });
 
@@ -464,12 +467,15 @@ try {
       },
       30_000,
     );
-    const panelText = await page.locator('.markers-panel').first().innerText();
-    for (const needle of review.mustSee) {
-      if (!panelText.includes(needle)) {
-        throw new Error(`Problems panel lacks ${JSON.stringify(needle)} after the restart: ${JSON.stringify(panelText)}`);
-      }
-    }
+    // The status bar's count can run ahead of the panel's list: wait for the list too.
+    await waitUntil(
+      `the Problems panel to list ${JSON.stringify(review.mustSee)} after the restart`,
+      async () => {
+        const panelText = await page.locator('.markers-panel').first().innerText();
+        return review.mustSee.every((needle) => panelText.includes(needle));
+      },
+      30_000,
+    );
     const chatsAfter = (await fake('/_fake/requests')).filter((r) => r.path.endsWith('/chat/completions')).length;
     if (chatsAfter !== chatsBefore) {
       throw new Error(`the restored findings cost ${chatsAfter - chatsBefore} model request(s)`);
