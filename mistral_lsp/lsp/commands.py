@@ -153,16 +153,11 @@ async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionAr
     if resolve_on_completion:
         runs.start(run)
         return await _perform(ls, spec, prepared, run)
-    task = asyncio.get_running_loop().create_task(_perform_in_background(ls, spec, prepared, run))
-    run.task = task
+    # The run registry holds the task (the event loop keeps only a weak reference) until the
+    # run finishes, in the task's own `finally`.
+    run.task = asyncio.get_running_loop().create_task(_perform_in_background(ls, spec, prepared, run))
     runs.start(run)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
     return ls.converter.unstructure(RunStarted(id=run.id, started=True))
-
-
-# Runs that outlived their request: the event loop keeps only weak references to tasks.
-_background: set[asyncio.Task[None]] = set()
 
 
 async def _perform(ls: MistralLanguageServer, spec: ActionSpec, prepared: Prepared, run: Run) -> Any:

@@ -35,6 +35,7 @@ from mistral_lsp.text.uris import short_uri, to_path
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Reporter
     from mistral_lsp.actions.runs import Run
+    from mistral_lsp.lsp.workspace_index import Lifecycle
     from mistral_lsp.mistral import MistralClient
     from mistral_lsp.syntax.workspace import WorkspaceIndex
 
@@ -193,6 +194,8 @@ class MistralLanguageServer(LanguageServer):
         self.pull_diagnostics = False
         self.workspace_index: WorkspaceIndex | None = None
         """Every workspace file's definitions and imports (`lsp/workspace_index.py`)."""
+        self.workspace_index_lifecycle: Lifecycle | None = None
+        """Its background build and pending updates."""
         # What this client can do (read in `initialize`; see capabilities.py).
         self.client_features = ClientFeatures()
         self.protocol_hooks: dict[str, Callable[..., None]] = {}

@@ -21,7 +21,6 @@ import asyncio
 import functools
 import logging
 import uuid
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +43,7 @@ PROGRESS_MIN_FILES = 100
 """Fewer files index in well under a second: a progress bar would only flicker."""
 
 
-class _Lifecycle:
+class Lifecycle:
     """The background build and the pending updates of one server."""
 
     def __init__(self) -> None:
@@ -54,14 +53,10 @@ class _Lifecycle:
         self.built = asyncio.Event()
 
 
-_lifecycles: weakref.WeakKeyDictionary[MistralLanguageServer, _Lifecycle] = weakref.WeakKeyDictionary()
-
-
-def _lifecycle(ls: MistralLanguageServer) -> _Lifecycle:
-    found = _lifecycles.get(ls)
-    if found is None:
-        found = _lifecycles[ls] = _Lifecycle()
-    return found
+def _lifecycle(ls: MistralLanguageServer) -> Lifecycle:
+    if ls.workspace_index_lifecycle is None:
+        ls.workspace_index_lifecycle = Lifecycle()
+    return ls.workspace_index_lifecycle
 
 
 def _roots(ls: MistralLanguageServer) -> list[Path]:
