@@ -71,7 +71,11 @@ async def start(env: dict[str, str], *cmd: str) -> tuple[LanguageClient, float]:
 
     started = time.perf_counter()
     await client.start_io(*cmd, env=env)
-    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    # Opted in like our plugins: streamed text, and commands that resolve when the run ends.
+    capabilities = types.ClientCapabilities(
+        experimental={"mistral": {"streamNotifications": True, "commandsResolveOnCompletion": True}}
+    )
+    await client.initialize_async(types.InitializeParams(capabilities=capabilities))
     ready = time.perf_counter() - started
     client.initialized(types.InitializedParams())
     return client, ready

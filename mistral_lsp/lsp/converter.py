@@ -29,13 +29,18 @@ def _protocol_classes() -> list[type]:
 
 
 def teach(converter: cattrs.Converter) -> None:
-    """Register structure and unstructure hooks for every attrs class of the protocol."""
-    for cls in _protocol_classes():
-        converter.register_unstructure_hook(cls, _unstructure_fn(cls, converter))
+    """Register hook factories for every attrs class of the protocol: each hook is built on the
+    class's first use, so start-up pays for none of them (cold start is measured in bench/)."""
+    classes = frozenset(_protocol_classes())
     # Only what the editor sends is ever structured: command arguments.
-    for arguments in {spec.arguments for spec in protocol.COMMANDS if spec.arguments is not None}:
-        renames = {field.name: override(rename=camel(field.name)) for field in attrs.fields(arguments)}
-        converter.register_structure_hook(arguments, make_dict_structure_fn(arguments, converter, **renames))  # type: ignore[arg-type]
+    arguments = frozenset(spec.arguments for spec in protocol.COMMANDS if spec.arguments is not None)
+    converter.register_unstructure_hook_factory(lambda cls: cls in classes, lambda cls: _unstructure_fn(cls, converter))
+    converter.register_structure_hook_factory(lambda cls: cls in arguments, lambda cls: _structure_fn(cls, converter))
+
+
+def _structure_fn(cls: type, converter: cattrs.Converter) -> Any:
+    renames = {field.name: override(rename=camel(field.name)) for field in attrs.fields(cls)}
+    return make_dict_structure_fn(cls, converter, **renames)  # type: ignore[arg-type]
 
 
 def _unstructure_fn(cls: type, converter: cattrs.Converter) -> Any:
