@@ -73,4 +73,16 @@
                   (error (message "MT-CLIENT-ERROR %s: %S" function err)
                          (signal (car err) (cdr err)))))))
 
+(defun mt-explain-slow-fix-and-error ()
+  "Steps every client driver shares, in the current buffer: explain is visible, an answer that
+takes 15 s lands (no request timeout), and an API error is shown."
+  (mt-run-action "Mistral: Explain" (mt-line-pos 9))
+  (mt-wait (lambda () (mt-messages-matching "explanation of")) 20 "the explanation")
+  (let ((before (buffer-string)))
+    (mt-run-action "Mistral: Fix" (mt-line-pos 14))
+    (mt-wait (lambda () (not (equal (buffer-string) before))) 40 "the slow fix")
+    (mt-record "after_slow_fix" (buffer-string)))
+  (mt-run-action "Mistral: Explain" (mt-line-pos 14))
+  (mt-wait (lambda () (mt-messages-matching "failed")) 20 "the API error"))
+
 (provide 'mt-common)

@@ -81,17 +81,8 @@
       (mt-wait (lambda () (let ((text (mt-buffer-or-file test-file))) (and text (> (length text) 0))))
                20 "the test file")
       (mt-record "test_file" (mt-buffer-or-file test-file))
-      ;; 4. explain
-      (mt-run-action "Mistral: Explain" (mt-line-pos 9))
-      (mt-wait (lambda () (mt-messages-matching "explanation of")) 20 "the explanation")
-      ;; 5. an answer that takes 15 s
-      (let ((before (buffer-string)))
-        (mt-run-action "Mistral: Fix" (mt-line-pos 14))
-        (mt-wait (lambda () (not (equal (buffer-string) before))) 40 "the slow fix")
-        (mt-record "after_slow_fix" (buffer-string)))
-      ;; 6. an API error
-      (mt-run-action "Mistral: Explain" (mt-line-pos 14))
-      (mt-wait (lambda () (mt-messages-matching "failed")) 20 "the API error")
+      ;; 4-6. explain, an answer that takes 15 s, an API error
+      (mt-explain-slow-fix-and-error)
       ;; The shutdown's answer comes after everything the server sent before it.
       (set-buffer-modified-p nil)
       (mt-step "shutdown" (lsp-workspace-shutdown (car (lsp-workspaces)))))))
