@@ -36,7 +36,13 @@ async def did_change_configuration(
     ls: MistralLanguageServer, params: types.DidChangeConfigurationParams
 ) -> None:
     if _supports_configuration(ls):
-        await _pull_configuration(ls)
+        # Cleared before the first await: a request right behind this notification (a completion
+        # after the plugin's toggle) waits for the new settings rather than answer from the old.
+        ls.settings_pull_started()
+        try:
+            await _pull_configuration(ls)
+        finally:
+            ls.settings_pull_ended()
     else:
         settings: Any = params.settings
         if isinstance(settings, dict) and "mistral" in settings:

@@ -46,6 +46,7 @@ async def inline_completion(
     ls: MistralLanguageServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList | None:
     uri = params.text_document.uri
+    await ls.wait_for_settings()
     doc = ls.documents.get(uri)
     if doc is None or not ls.settings.completion.enabled:
         return None

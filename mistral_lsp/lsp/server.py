@@ -187,9 +187,12 @@ class MistralLanguageServer(LanguageServer):
         self.initialization_options: Any = None
         # `clientInfo.name` from initialize: "Neovim", "Visual Studio Code"… (for the key hint).
         self.client_name: str | None = None
-        # Set once the first settings (initializationOptions, then workspace/configuration) are
-        # in: a save or command arriving earlier waits for them instead of using the defaults.
+        # Set while the editor's settings are in: clear until the first ones (initializationOptions,
+        # then workspace/configuration) arrive and while a change notification's pull is answered,
+        # so a save, command or completion arriving meanwhile waits instead of using stale values.
         self._settings_loaded = asyncio.Event()
+        self._first_settings_in = False
+        self._settings_pulls = 0
         # Pull diagnostics replace push only for clients that pull and accept refresh requests.
         self.pull_diagnostics = False
         self.workspace_index: WorkspaceIndex | None = None
@@ -262,7 +265,19 @@ class MistralLanguageServer(LanguageServer):
         return self._settings_loaded.is_set()
 
     def mark_settings_loaded(self) -> None:
-        self._settings_loaded.set()
+        self._first_settings_in = True
+        if self._settings_pulls == 0:
+            self._settings_loaded.set()
+
+    def settings_pull_started(self) -> None:
+        """A `workspace/configuration` pull after a change notification is under way."""
+        self._settings_pulls += 1
+        self._settings_loaded.clear()
+
+    def settings_pull_ended(self) -> None:
+        self._settings_pulls -= 1
+        if self._settings_pulls == 0 and self._first_settings_in:
+            self._settings_loaded.set()
 
     async def wait_for_settings(self, timeout: float = 5.0) -> None:
         if not self._settings_loaded.is_set():

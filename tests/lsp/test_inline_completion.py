@@ -17,8 +17,14 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pytest_lsp import client_capabilities
-from pytest_lsp.client import LanguageClient, make_test_lsp_client
+from pytest_lsp.client import (
+    DEFAULT_CLIENT_FEATURES,
+    LanguageClient,
+    make_test_lsp_client,
+    register_lsp_features,
+)
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
@@ -42,13 +48,15 @@ def mul(a, b):
 async def start(
     fake: FakeMistralAPI, tmp_path: Path, settings: dict[str, Any] | None = None, *,
     init_options: bool = True, dynamic: bool = False, env: dict[str, str] | None = None,
+    configuration_gate: asyncio.Event | None = None,
 ) -> Editor:
     """Like conftest.start_editor (VS Code's capabilities), optionally with inline completion's
-    dynamic registration, recording `client/registerCapability`."""
+    dynamic registration, recording `client/registerCapability`. With `configuration_gate`, the
+    client answers `workspace/configuration` only while the gate is set (a slow editor)."""
     workspace = tmp_path / "workspace"
     workspace.mkdir(exist_ok=True)
     log_file = tmp_path / "server.log"
-    client = make_test_lsp_client()
+    client = make_test_lsp_client() if configuration_gate is None else _gated_client(configuration_gate)
     await client.start_io(sys.executable, "-m", "mistral_lsp", "-vv", "--log-file", str(log_file),
                           env=env or server_env(fake, tmp_path))
     editor = Editor(client, fake, workspace, log_file)
@@ -79,6 +87,16 @@ async def start(
         initialization_options={"maxRetries": 0, **(settings or {})} if init_options else None,
     ))
     return editor
+
+
+def _gated_client(gate: asyncio.Event) -> LanguageClient:
+    async def configuration(client: LanguageClient, params: types.ConfigurationParams) -> list[Any]:
+        await gate.wait()
+        return [client.get_configuration(section=item.section, scope_uri=item.scope_uri) for item in params.items]
+
+    client = LanguageClient(converter_factory=default_converter)
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.WORKSPACE_CONFIGURATION: configuration})
+    return client
 
 
 @pytest.fixture
@@ -260,6 +278,31 @@ async def test_turned_on_later_registers_dynamically(fake_api: FakeMistralAPI, t
     editor.client.set_configuration({"completion": {"enabled": False}}, section="mistral")
     editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
     await editor.wait_until(lambda: not registrations(), what="client/unregisterCapability")
+
+
+async def test_a_request_right_behind_the_toggle_waits_for_the_new_settings(
+    fake_api: FakeMistralAPI, tmp_path: Path, sessions: list[Editor]
+) -> None:
+    # Our plugins' toggle sends the change notification and, a keystroke later, the completion
+    # request: the server must answer it from the settings the notification announced, even
+    # while the editor is slow to answer the server's pull of them.
+    gate = asyncio.Event()
+    gate.set()
+    editor = await start(fake_api, tmp_path, {"completion": {"debounceMs": 0}}, configuration_gate=gate)
+    sessions.append(editor)
+    uri = await editor.open("calc.py", CALC)
+    assert await complete(editor, uri, 9, 4) == []  # off
+    gate.clear()
+    editor.client.set_configuration({"completion": {"enabled": True, "debounceMs": 0}}, section="mistral")
+    editor.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    fake_api.enqueue(Reply(text="return a * b"))
+    asked = asyncio.ensure_future(complete(editor, uri, 9, 4))
+    # A request answered from memory, sent after: answers arrive in order, so had the server
+    # answered the completion from the old settings, it would be in by now.
+    await editor.code_actions(uri, rng(9, 4, 9, 4))
+    assert not asked.done(), "answered before the editor's settings arrived"
+    gate.set()
+    assert [insert_text(i) for i in await asked] == ["return a * b"]
 
 
 async def test_openai_backend_uses_completions_with_suffix(
