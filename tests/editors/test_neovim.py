@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -95,12 +96,17 @@ class Nvim:
         return self.n.exec_lua(code, *args)
 
     def wait(self, predicate: str, timeout: float = 15.0, what: str = "") -> None:
-        """Waits until the Lua expression `predicate` is truthy (vim.wait keeps Neovim's loop running)."""
-        ok = self.lua(
-            f"return vim.wait({int(timeout * 1000)}, function() return ({predicate}) and true or false end, 20)"
-        )
-        if not ok:
-            raise AssertionError(f"timed out waiting for {what or predicate}\n{self.debug_info()}")
+        """Waits until the Lua expression `predicate` is truthy.
+
+        `vim.wait` keeps Neovim's event loop running but not its input: keys fed to the
+        typeahead (`nvim_feedkeys`) wait until the RPC call returns. So it waits in slices of
+        100 ms, and between slices Neovim's main loop runs the keys a test has typed.
+        """
+        deadline = time.monotonic() + timeout
+        check = f"return vim.wait(100, function() return ({predicate}) and true or false end, 10)"
+        while not self.lua(check):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or predicate}\n{self.debug_info()}")
 
     def debug_info(self) -> str:
         try:

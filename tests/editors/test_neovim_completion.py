@@ -150,7 +150,8 @@ def test_accept_line_takes_one_line_at_a_time(
     assert nv.lines(buf) == ["def mul(a, b):", "    result = a * b"]
     # The next line comes back from the server's memory of the suggestion, then is taken too.
     nv.wait("(require('mistral.completion').ghost or {}).text == '\\n    return result'", what="the second line")
+    assert len(fim_requests(fake)) == 1
     nv.lua("vim.api.nvim_feedkeys(vim.keycode('<Plug>(mistral-completion-accept-line)'), 'm', false)")
     nv.wait(f"#vim.api.nvim_buf_get_lines({buf}, 0, -1, false) == 3", what="the second line inserted")
     assert nv.text(buf) == "def mul(a, b):\n    result = a * b\n    return result\n"
-    assert len(fim_requests(fake)) == 1
+    # (With the whole suggestion taken, the plugin may ask for the next one: not counted here.)
