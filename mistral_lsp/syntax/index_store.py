@@ -1,0 +1,205 @@
+"""The workspace index on disk, so a restarted server re-reads only the files that changed.
+
+One gzipped JSON file per workspace root, `<directory>/<folder name>-<hash of the root>.json.gz`
+(the LSP side passes `<cache>/index`, the cache directory the review cache uses). Shape::
+
+    {"version": "<fingerprint>", "root": "/abs/root",
+     "files": {"<path relative to the root>":
+               [size, mtime_ns, language, [[name, kind, start, end, head], ...], [import text, ...]]}}
+
+- **Reuse:** a file whose size and modification time (ns) are those saved takes its saved entry
+  without being read (`WorkspaceIndex.reuse`); any other file is parsed again, and a saved file
+  that is gone is never listed, so it is dropped. Entries indexed from the editor's unsaved
+  text, or from a file modified moments before it was read, have no stat and are not saved.
+- **Versioned:** the fingerprint hashes the schema, the source of the `syntax` package and
+  the grammar wheels' versions: an upgrade (or any change to how files are analysed) discards
+  every saved entry.
+- **Never fatal:** a file that cannot be read, does not parse or has another shape is ignored
+  with one log line (the index is then built from scratch and the file rewritten).
+- **Atomic, off the event loop:** written to a temporary file then `os.replace`d, from a
+  worker thread (the LSP side saves at the end of a build, a while after changes, on shutdown).
+- **Bounded:** files unused (neither loaded nor saved) for `MAX_AGE_DAYS` are deleted, then
+  the least recently used ones while the directory holds more than `MAX_TOTAL_BYTES`.
+  Nothing but names, line numbers and import lines of workspace files is stored: no settings,
+  no key.
+
+Pure: no pygls; serves no LSP method itself (`lsp/workspace_index.py` calls it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mistral_lsp.syntax.workspace import FileEntry, Stat, Symbol, WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+SUFFIX = ".json.gz"
+MAX_AGE_DAYS = 30
+MAX_TOTAL_BYTES = 256 * 1024 * 1024
+STALE_TEMP_SECONDS = 3600
+"""A temporary file this old was left by a process that died while writing."""
+
+Saved = dict[str, tuple[Stat, FileEntry]]
+"""Saved entries by absolute path (what `WorkspaceIndex.build_counted` takes)."""
+
+
+@functools.cache
+def fingerprint() -> str:
+    """What saved entries depend on: a change of any of it discards them all."""
+    from importlib import metadata
+
+    from mistral_lsp.syntax.languages import LANGUAGES
+
+    digest = hashlib.sha256(f"schema {SCHEMA}\n".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    for distribution in ("tree-sitter", *sorted({spec.module.replace("_", "-") for spec in LANGUAGES})):
+        try:
+            version = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{distribution} {version}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def store_path(directory: Path, root: Path) -> Path:
+    """Where the entries of the workspace root `root` are kept."""
+    key = root.as_posix()
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in root.name)[:40] or "workspace"
+    return directory / f"{name}-{digest}{SUFFIX}"
+
+
+def load(directory: Path, roots: Iterable[Path]) -> Saved:
+    """The saved entries of `roots` (empty for a root never saved, or whose file is unusable)."""
+    out: Saved = {}
+    for root in roots:
+        path = store_path(directory, root)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.info("workspace index: the saved index %s cannot be read (%s); indexing from scratch", path, exc)
+            continue
+        try:
+            data = json.loads(gzip.decompress(raw))
+            if not isinstance(data, dict) or data.get("version") != fingerprint():
+                log.info("workspace index: the saved index %s is from another version; indexing from scratch", path)
+                continue
+            if data.get("root") != root.as_posix():
+                raise ValueError("it names another root")
+            found = _entries(root, data["files"])
+        except Exception as exc:  # any damage (truncated, edited, another shape): start afresh
+            log.warning("workspace index: ignoring the damaged saved index %s (%s)", path, exc)
+            continue
+        out.update(found)
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used: not pruned as stale
+    return out
+
+
+def _entries(root: Path, files: dict[str, Any]) -> Saved:
+    out: Saved = {}
+    base = root.as_posix().rstrip("/") + "/"
+    shared: dict[str, str] = {}  # one string object per kind and language, as a fresh build has
+    for relative, (size, mtime, language, symbols, imports) in files.items():
+        if not (type(size) is int and type(mtime) is int and isinstance(language, str)):
+            raise ValueError(f"{relative}: bad stat")
+        by_name: dict[str, list[Symbol]] = {}
+        for name, kind, start, end, head in symbols:
+            if not (isinstance(name, str) and isinstance(kind, str)
+                    and type(start) is int and type(end) is int and type(head) is int):
+                raise ValueError(f"{relative}: bad symbol")
+            kind = shared.setdefault(kind, kind)
+            found = by_name.get(name)
+            symbol = Symbol(name, kind, start, end, head)
+            if found is None:
+                by_name[name] = [symbol]
+            else:
+                found.append(symbol)
+        if not all(isinstance(line, str) for line in imports):
+            raise ValueError(f"{relative}: bad import")
+        path = base + relative
+        language = shared.setdefault(language, language)
+        entry = FileEntry(path, language, {name: tuple(found) for name, found in by_name.items()}, tuple(imports))
+        out[path] = ((size, mtime), entry)
+    return out
+
+
+def save(directory: Path, index: WorkspaceIndex) -> int:
+    """Write the entries of each of the index's roots (atomically); the bytes written."""
+    by_root: dict[Path, dict[str, list[object]]] = {root: {} for root in index.roots}
+    for path, (size, mtime), entry in index.stated_entries():
+        root = index.root_of(path)
+        if root is None:
+            continue
+        symbols = [[s.name, s.kind, s.start_line, s.end_line, s.head_line] for found in entry.symbols.values() for s in found]
+        by_root[root][Path(path).relative_to(root).as_posix()] = [size, mtime, entry.language, symbols, list(entry.imports)]
+    written = 0
+    directory.mkdir(parents=True, exist_ok=True)
+    for root, files in by_root.items():
+        data = {"version": fingerprint(), "root": root.as_posix(), "files": files}
+        payload = gzip.compress(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(), compresslevel=1)
+        target = store_path(directory, root)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".index-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(payload)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        written += len(payload)
+    prune(directory, keep={store_path(directory, root) for root in by_root})
+    return written
+
+
+def prune(directory: Path, keep: Iterable[Path] = (), now: float | None = None) -> None:
+    """Delete the saved indexes unused for `MAX_AGE_DAYS`, then the least recently used while
+    the directory holds more than `MAX_TOTAL_BYTES` (never those in `keep`)."""
+    now = time.time() if now is None else now
+    kept = set(keep)
+    found: list[tuple[float, int, Path]] = []
+    try:
+        names = list(directory.iterdir())
+    except OSError:
+        return
+    for path in names:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if path.name.startswith(".index-") and now - stat.st_mtime > STALE_TEMP_SECONDS:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        elif path.name.endswith(SUFFIX) and path not in kept:
+            if now - stat.st_mtime > MAX_AGE_DAYS * 86400:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            else:
+                found.append((stat.st_mtime, stat.st_size, path))
+        elif path in kept:
+            found.append((now, stat.st_size, path))
+    total = sum(size for _, size, _ in found)
+    for _, size, path in sorted(found):
+        if total <= MAX_TOTAL_BYTES:
+            break
+        if path not in kept:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            total -= size
