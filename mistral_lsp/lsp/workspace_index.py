@@ -59,6 +59,7 @@ class Lifecycle:
         self.cancelled = False
         self.built = asyncio.Event()
         self.save_timer: asyncio.TimerHandle | None = None
+        self.saving: asyncio.Future[None] | None = None
         self.saved_generation = -1
         """The index's generation when it was last saved (or loaded unchanged)."""
 
@@ -175,7 +176,7 @@ def _save_later(ls: MistralLanguageServer) -> None:
 
     def run() -> None:
         lifecycle.save_timer = None
-        asyncio.ensure_future(_save(ls))
+        lifecycle.saving = asyncio.ensure_future(_save(ls))
 
     lifecycle.save_timer = asyncio.get_running_loop().call_later(SAVE_DELAY_SECONDS, run)
 
