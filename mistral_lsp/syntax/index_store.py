@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import gzip
 import hashlib
 import json
@@ -102,7 +103,15 @@ def load(directory: Path, roots: Iterable[Path]) -> Saved:
                 continue
             if data.get("root") != root.as_posix():
                 raise ValueError("it names another root")
-            found = _entries(root, data["files"])
+            # Hundreds of thousands of small objects and no cycles: a collection triggered
+            # halfway would walk them all again (it doubles the time).
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                found = _entries(root, data["files"])
+            finally:
+                if collecting:
+                    gc.enable()
         except Exception as exc:  # any damage (truncated, edited, another shape): start afresh
             log.warning("workspace index: ignoring the damaged saved index %s (%s)", path, exc)
             continue
@@ -121,12 +130,10 @@ def _entries(root: Path, files: dict[str, Any]) -> Saved:
             raise ValueError(f"{relative}: bad stat")
         by_name: dict[str, list[Symbol]] = {}
         for name, kind, start, end, head in symbols:
-            if not (isinstance(name, str) and isinstance(kind, str)
-                    and type(start) is int and type(end) is int and type(head) is int):
+            if not (type(start) is int is type(end) is type(head) and type(name) is str is type(kind)):
                 raise ValueError(f"{relative}: bad symbol")
-            kind = shared.setdefault(kind, kind)
             found = by_name.get(name)
-            symbol = Symbol(name, kind, start, end, head)
+            symbol = Symbol(name, shared.setdefault(kind, kind), start, end, head)
             if found is None:
                 by_name[name] = [symbol]
             else:

