@@ -14,7 +14,7 @@ it finishes uses what is indexed so far. It then follows the workspace:
 Memory is bounded by the `workspaceIndexMaxFiles` setting and by what an entry keeps (names
 and line spans, no text). Nothing here blocks the event loop for longer than a dictionary update.
 
-The index persists in the cache directory (`syntax.index_store`, under `<cache>/index`): the
+Unless `workspaceIndexCache` is off, the index persists in the cache directory (`syntax.index_store`, under `<cache>/index`): the
 build first loads what was saved for its roots and reuses the entries of files unchanged since
 (the progress end says how many: "Indexed 1,234 files (1,200 unchanged)"), saves at its end, and
 saves again `SAVE_DELAY_SECONDS` after later changes and on `shutdown` — always in a worker thread.
@@ -121,7 +121,7 @@ async def _build(ls: MistralLanguageServer, roots: list[Path], max_files: int) -
     directory = store_directory()
     try:
         # Loading and listing run in the worker, never on the event loop.
-        saved = await asyncio.to_thread(index_store.load, directory, roots)
+        saved = await asyncio.to_thread(index_store.load, directory, roots) if ls.settings.workspace_index_cache else {}
         files = await asyncio.to_thread(index.list_all, max_files, saved, roots)
         if len(files) >= PROGRESS_MIN_FILES:
             token = await _begin_progress(ls, f"Indexing {len(files):,} files")
@@ -154,7 +154,7 @@ async def _build(ls: MistralLanguageServer, roots: list[Path], max_files: int) -
 async def _save(ls: MistralLanguageServer) -> None:
     """Save the index (in a worker thread) if it changed since it was last saved."""
     index, lifecycle = ls.workspace_index, _lifecycle(ls)
-    if index is None or index.generation == lifecycle.saved_generation:
+    if index is None or index.generation == lifecycle.saved_generation or not ls.settings.workspace_index_cache:
         return
     from mistral_lsp.syntax import index_store
 

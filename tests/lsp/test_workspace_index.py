@@ -228,3 +228,19 @@ async def test_a_damaged_saved_index_is_ignored_and_rebuilt(fake_api: FakeMistra
         await stop(editor)
     # Rewritten whole.
     assert "src/shop/pricing/rates.py" in json.loads(gzip.decompress(saved.read_bytes()))["files"]
+
+
+async def test_with_the_cache_setting_off_nothing_is_saved_or_loaded(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
+    restartable_workspace(tmp_path)
+    editor = await run_until_indexed(fake_api, tmp_path, f"Indexed {FILLER_FILES + 5:,} files")
+    await stop(editor)
+    assert saved_indexes(tmp_path)
+
+    editor = await start_editor(fake_api, tmp_path, "visual_studio_code", settings={"workspaceIndexCache": False})
+    await editor.wait_until(lambda: [m for m in progress_ends(editor) if m.startswith("Indexed")],
+                            what="the index build to end")
+    assert progress_ends(editor) == [f"Indexed {FILLER_FILES + 5:,} files"]  # nothing reused
+    for saved in saved_indexes(tmp_path):
+        saved.unlink()
+    await stop(editor)
+    assert saved_indexes(tmp_path) == []  # nor saved on shutdown
