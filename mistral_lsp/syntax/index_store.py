@@ -1,11 +1,16 @@
 """The workspace index on disk, so a restarted server re-reads only the files that changed.
 
-One gzipped JSON file per workspace root, `<directory>/<folder name>-<hash of the root>.json.gz`
-(the LSP side passes `<cache>/index`, the cache directory the review cache uses). Shape::
+One gzipped JSON Lines file per workspace root, `<directory>/<folder name>-<hash of the
+root>.jsonl.gz` (the LSP side passes `<cache>/index`, the cache directory the review cache
+uses): a header, then one line per file::
 
-    {"version": "<fingerprint>", "root": "/abs/root",
-     "files": {"<path relative to the root>":
-               [size, mtime_ns, language, [[name, kind, start, end, head], ...], [import text, ...]]}}
+    {"version": "<fingerprint>", "root": "/abs/root"}
+    ["<path relative to the root>", size, mtime_ns, language,
+     [[name, kind, start, end, head], ...], [import text, ...]]
+
+One line per file, not one document: encoding or decoding a line is short, so the worker thread
+that does it lets the event loop run between lines (one `json.dumps` of the whole index would
+hold the interpreter lock for a third of a second).
 
 - **Reuse:** a file whose size and modification time (ns) are those saved takes its saved entry
   without being read (`WorkspaceIndex.reuse`); any other file is parsed again, and a saved file
@@ -40,14 +45,13 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from mistral_lsp.syntax.workspace import FileEntry, Stat, Symbol, WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
-SUFFIX = ".json.gz"
+SUFFIX = ".jsonl.gz"
 MAX_AGE_DAYS = 30
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 STALE_TEMP_SECONDS = 3600
@@ -97,18 +101,19 @@ def load(directory: Path, roots: Iterable[Path]) -> Saved:
             log.info("workspace index: the saved index %s cannot be read (%s); indexing from scratch", path, exc)
             continue
         try:
-            data = json.loads(gzip.decompress(raw))
-            if not isinstance(data, dict) or data.get("version") != fingerprint():
+            lines = gzip.decompress(raw).split(b"\n")
+            header = json.loads(lines[0])
+            if not isinstance(header, dict) or header.get("version") != fingerprint():
                 log.info("workspace index: the saved index %s is from another version; indexing from scratch", path)
                 continue
-            if data.get("root") != root.as_posix():
+            if header.get("root") != root.as_posix():
                 raise ValueError("it names another root")
             # Hundreds of thousands of small objects and no cycles: a collection triggered
             # halfway would walk them all again (it doubles the time).
             collecting = gc.isenabled()
             gc.disable()
             try:
-                found = _entries(root, data["files"])
+                found = _entries(root, lines[1:])
             finally:
                 if collecting:
                     gc.enable()
@@ -121,11 +126,16 @@ def load(directory: Path, roots: Iterable[Path]) -> Saved:
     return out
 
 
-def _entries(root: Path, files: dict[str, Any]) -> Saved:
+def _entries(root: Path, lines: list[bytes]) -> Saved:
     out: Saved = {}
     base = root.as_posix().rstrip("/") + "/"
     shared: dict[str, str] = {}  # one string object per kind and language, as a fresh build has
-    for relative, (size, mtime, language, symbols, imports) in files.items():
+    for line in lines:
+        if not line:
+            continue
+        relative, size, mtime, language, symbols, imports = json.loads(line)
+        if not isinstance(relative, str):
+            raise ValueError("bad path")
         if not (type(size) is int and type(mtime) is int and isinstance(language, str)):
             raise ValueError(f"{relative}: bad stat")
         by_name: dict[str, list[Symbol]] = {}
@@ -138,7 +148,7 @@ def _entries(root: Path, files: dict[str, Any]) -> Saved:
                 by_name[name] = [symbol]
             else:
                 found.append(symbol)
-        if not all(isinstance(line, str) for line in imports):
+        if not all(isinstance(text, str) for text in imports):
             raise ValueError(f"{relative}: bad import")
         path = base + relative
         language = shared.setdefault(language, language)
@@ -149,18 +159,29 @@ def _entries(root: Path, files: dict[str, Any]) -> Saved:
 
 def save(directory: Path, index: WorkspaceIndex) -> int:
     """Write the entries of each of the index's roots (atomically); the bytes written."""
-    by_root: dict[Path, dict[str, list[object]]] = {root: {} for root in index.roots}
-    for path, (size, mtime), entry in index.stated_entries():
-        root = index.root_of(path)
-        if root is None:
-            continue
-        symbols = [[s.name, s.kind, s.start_line, s.end_line, s.head_line] for found in entry.symbols.values() for s in found]
-        by_root[root][Path(path).relative_to(root).as_posix()] = [size, mtime, entry.language, symbols, list(entry.imports)]
+    by_root: dict[Path, list[bytes]] = {root: [] for root in index.roots}
+    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    # Few objects made and none in cycles: without collections triggered by them, each of which
+    # would walk the whole index while holding the interpreter lock (hundreds of ms).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for path, (size, mtime), entry in index.stated_entries():
+            root = index.root_of(path)
+            if root is None:
+                continue
+            # Symbols are named tuples: encoded as [name, kind, start, end, head].
+            symbols = [symbol for found in entry.symbols.values() for symbol in found]
+            line = (path[len(root.as_posix().rstrip("/")) + 1 :], size, mtime, entry.language, symbols, entry.imports)
+            by_root[root].append(encode(line).encode())
+    finally:
+        if collecting:
+            gc.enable()
     written = 0
     directory.mkdir(parents=True, exist_ok=True)
-    for root, files in by_root.items():
-        data = {"version": fingerprint(), "root": root.as_posix(), "files": files}
-        payload = gzip.compress(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(), compresslevel=1)
+    for root, lines in by_root.items():
+        header = json.dumps({"version": fingerprint(), "root": root.as_posix()}).encode()
+        payload = gzip.compress(b"\n".join([header, *lines]) + b"\n", compresslevel=1)
         target = store_path(directory, root)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".index-", suffix=".tmp")
         try:

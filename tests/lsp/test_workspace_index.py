@@ -155,7 +155,12 @@ def restartable_workspace(tmp_path: Path) -> Path:
 
 
 def saved_indexes(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache" / "index").glob("*.json.gz"))
+    return sorted((tmp_path / "cache" / "index").glob("*.jsonl.gz"))
+
+
+def saved_files(saved: Path) -> set[str]:
+    """The workspace-relative paths a saved index holds (its lines after the header)."""
+    return {json.loads(line)[0] for line in gzip.decompress(saved.read_bytes()).splitlines()[1:]}
 
 
 async def run_until_indexed(fake_api: FakeMistralAPI, tmp_path: Path, ending: str) -> Editor:
@@ -200,9 +205,9 @@ async def test_a_restarted_server_reuses_the_saved_index_and_reindexes_what_chan
 
     # Saved again on shutdown at the latest, without the deleted file and without the key.
     (saved,) = saved_indexes(tmp_path)
-    stored = json.loads(gzip.decompress(saved.read_bytes()))
-    assert "src/shop/pricing/currency.py" not in stored["files"]
-    assert "src/shop/pricing/rates.py" in stored["files"]
+    stored = saved_files(saved)
+    assert "src/shop/pricing/currency.py" not in stored
+    assert "src/shop/pricing/rates.py" in stored
     for path in (tmp_path / "cache").rglob("*"):
         if path.is_file():
             raw = path.read_bytes()
@@ -214,7 +219,7 @@ async def test_a_damaged_saved_index_is_ignored_and_rebuilt(fake_api: FakeMistra
     editor = await run_until_indexed(fake_api, tmp_path, f"Indexed {FILLER_FILES + 5:,} files")
     await stop(editor)  # `shutdown` is answered once the index is saved
     (saved,) = saved_indexes(tmp_path)
-    saved.write_bytes(gzip.compress(b'{"version": "not json')[:-7])  # truncated, like a crash mid-write
+    saved.write_bytes(saved.read_bytes()[:-20])  # cut short, as by a full disk
 
     editor = await run_until_indexed(fake_api, tmp_path, f"Indexed {FILLER_FILES + 5:,} files")
     try:
@@ -227,7 +232,7 @@ async def test_a_damaged_saved_index_is_ignored_and_rebuilt(fake_api: FakeMistra
     finally:
         await stop(editor)
     # Rewritten whole.
-    assert "src/shop/pricing/rates.py" in json.loads(gzip.decompress(saved.read_bytes()))["files"]
+    assert "src/shop/pricing/rates.py" in saved_files(saved)
 
 
 async def test_with_the_cache_setting_off_nothing_is_saved_or_loaded(fake_api: FakeMistralAPI, tmp_path: Path) -> None:

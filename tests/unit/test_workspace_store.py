@@ -109,6 +109,7 @@ DAMAGE = {
     "not gzip": lambda raw: b"garbage",
     "not json": lambda raw: gzip.compress(b"{not json"),
     "another shape": lambda raw: gzip.compress(json.dumps([1, 2]).encode()),
+    "a line cut short": lambda raw: gzip.compress(gzip.decompress(raw)[:-30]),
 }
 
 
@@ -121,7 +122,7 @@ def test_a_damaged_saved_index_is_ignored_with_one_log_line(
     index = WorkspaceIndex([root])
     index.build()
     index_store.save(cache, index)
-    (path,) = cache.glob("*.json.gz")
+    (path,) = cache.glob("*.jsonl.gz")
     path.write_bytes(DAMAGE[damage](path.read_bytes()))
     with caplog.at_level(logging.INFO, logger="mistral_lsp.syntax.index_store"):
         saved = index_store.load(cache, index.roots)
@@ -139,24 +140,25 @@ def test_a_symbol_of_the_wrong_type_discards_the_file(tmp_path: Path) -> None:
     index = WorkspaceIndex([root])
     index.build()
     index_store.save(cache, index)
-    (path,) = cache.glob("*.json.gz")
-    data = json.loads(gzip.decompress(path.read_bytes()))
-    data["files"]["src/shop/pricing/rates.py"][3][0][2] = "7"
-    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+    (path,) = cache.glob("*.jsonl.gz")
+    lines = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
+    rates = next(line for line in lines[1:] if line[0] == "src/shop/pricing/rates.py")
+    rates[4][0][2] = "7"
+    path.write_bytes(gzip.compress(b"\n".join(json.dumps(line).encode() for line in lines)))
     assert index_store.load(cache, index.roots) == {}
 
 
 def test_writes_are_atomic_and_the_directory_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    stale = cache / "old-0000000000000000.json.gz"
+    stale = cache / "old-0000000000000000.jsonl.gz"
     stale.write_bytes(b"x" * 10)
     long_ago = time.time() - (index_store.MAX_AGE_DAYS + 1) * 86400
     os.utime(stale, (long_ago, long_ago))
     left_by_a_crash = cache / ".index-abc.tmp"
     left_by_a_crash.write_bytes(b"partial")
     os.utime(left_by_a_crash, (long_ago, long_ago))
-    recent = cache / "recent-1111111111111111.json.gz"
+    recent = cache / "recent-1111111111111111.jsonl.gz"
     recent.write_bytes(b"y" * 1000)
 
     root = aged_copy("python", tmp_path)
