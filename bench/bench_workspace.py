@@ -401,7 +401,7 @@ def restart(index: WorkspaceIndex, root: Path, cold_s: float, cold_mb: float) ->
               f" worker thread; longest stall of a 1 ms timer meanwhile {longest * 1000:.0f} ms)")
         out = subprocess.run(
             [sys.executable, "-m", "bench.bench_workspace", "--restart-from", cache, str(root)],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent,
         ).stdout
     warm = json.loads(out.strip().splitlines()[-1])
     print(f"  restart from the cache{warm['seconds']:8.2f} s    (x{cold_s / warm['seconds']:.0f} faster than cold;"
