@@ -200,13 +200,20 @@ async def test_a_restarted_server_reuses_the_saved_index_and_reindexes_what_chan
         assert "def apply_vat(amount: float, rate: float) -> float:" in prompt
         assert "def apply_vat(amount: float) -> float:" not in prompt
         assert "currency.py" not in prompt
+        # Deleted during the session: only the save on `shutdown` can drop it from the file.
+        other = workspace / "src/shop/other.py"
+        other.unlink()
+        editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=other.as_uri(), type=types.FileChangeType.Deleted)]
+        ))
     finally:
         await stop(editor)
 
-    # Saved again on shutdown at the latest, without the deleted file and without the key.
+    # Saved again on shutdown, without the deleted files, with the changed one, without the key.
     (saved,) = saved_indexes(tmp_path)
     stored = saved_files(saved)
     assert "src/shop/pricing/currency.py" not in stored
+    assert "src/shop/other.py" not in stored
     assert "src/shop/pricing/rates.py" in stored
     for path in (tmp_path / "cache").rglob("*"):
         if path.is_file():
