@@ -29,13 +29,17 @@ import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from mistral_lsp.lsp.server import MistralLanguageServer
 from mistral_lsp.syntax.languages import LANGUAGES
+
+if TYPE_CHECKING:
+    from mistral_lsp.syntax.index_store import Saved
+    from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -113,15 +117,12 @@ async def _build(ls: MistralLanguageServer, roots: list[Path], max_files: int) -
     index = ls.workspace_index
     if index is None:
         return
-    from mistral_lsp.syntax import index_store
-
     lifecycle = _lifecycle(ls)
     loop = asyncio.get_running_loop()
     token: str | None = None
-    directory = store_directory()
     try:
         # Loading and listing run in the worker, never on the event loop.
-        saved = await asyncio.to_thread(index_store.load, directory, roots) if ls.settings.workspace_index_cache else {}
+        saved = await asyncio.to_thread(_load, roots) if ls.settings.workspace_index_cache else {}
         files = await asyncio.to_thread(index.list_all, max_files, saved, roots)
         if len(files) >= PROGRESS_MIN_FILES:
             token = await _begin_progress(ls, f"Indexing {len(files):,} files")
@@ -151,16 +152,26 @@ async def _build(ls: MistralLanguageServer, roots: list[Path], max_files: int) -
         lifecycle.built.set()
 
 
+def _load(roots: list[Path]) -> Saved:
+    from mistral_lsp.syntax import index_store
+
+    return index_store.load(store_directory(), roots)
+
+
+def _store(index: WorkspaceIndex) -> int:
+    from mistral_lsp.syntax import index_store
+
+    return index_store.save(store_directory(), index)
+
+
 async def _save(ls: MistralLanguageServer) -> None:
     """Save the index (in a worker thread) if it changed since it was last saved."""
     index, lifecycle = ls.workspace_index, _lifecycle(ls)
     if index is None or index.generation == lifecycle.saved_generation or not ls.settings.workspace_index_cache:
         return
-    from mistral_lsp.syntax import index_store
-
     generation = index.generation
     try:
-        written = await asyncio.to_thread(index_store.save, store_directory(), index)
+        written = await asyncio.to_thread(_store, index)
     except Exception as exc:  # a full disk or a read-only cache costs the next restart's speed
         log.warning("workspace index: saving it in the cache directory failed (%s)", exc)
         return
