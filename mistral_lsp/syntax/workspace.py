@@ -402,4 +402,9 @@ def stat_of(path: str) -> Stat | None:
 
 
 def _key(path: str | Path) -> str:
+    """The index's key of a file: its absolute path with "/" separators."""
+    if isinstance(path, Path):
+        return path.as_posix() if path.is_absolute() else path.absolute().as_posix()
+    if path.startswith("/") and "//" not in path and "/./" not in path and not path.endswith(("/", "/.")):
+        return path  # already what pathlib would make of it (a restart keys every file: no parsing)
     return Path(path).absolute().as_posix()

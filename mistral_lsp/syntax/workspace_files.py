@@ -42,10 +42,11 @@ def is_indexable(
     name = path.name
     if name.endswith(GENERATED_SUFFIXES) or language_for(uri=name) is None:
         return False
-    parts = path.parts[:-1]
-    if root is not None and path.is_relative_to(root):
-        parts = path.relative_to(root).parts[:-1]
-    if any(part in SKIPPED_DIRS for part in parts):
+    # Folders from `root` on (string operations: pathlib's would cost more than the stat).
+    full = path.as_posix()
+    base = root.as_posix().rstrip("/") + "/" if root is not None else ""
+    folders = (full[len(base):] if base and full.startswith(base) else full).split("/")[:-1]
+    if any(part in SKIPPED_DIRS for part in folders):
         return False
     try:
         stat = path.stat()
