@@ -5,17 +5,23 @@
    repeatable, so an unknown-method request that the server rejects at once).
 2. Server-added time to the first `mistral/stream` notification, against a bare httpx stream
    from the same fake API with 300 ms time-to-first-byte (target: ≤ 10 ms median).
-3. Cold start to `initialize` answered, against a do-nothing pygls server (target: ≤ +60 ms).
+3. Cold start to `initialize` answered, against a do-nothing pygls server (target: ≤ +60 ms)
+   and, with `--against COMMIT`, against this server at an older commit (`git archive` of it
+   into a temporary folder, run with the same interpreter), interleaved in the same run.
 
-Run: `python -m bench.bench_server` (or `make bench`).
+Run: `python -m bench.bench_server [--against COMMIT]` (or `make bench`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
 import os
 import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -56,7 +62,7 @@ def big_python_file(lines: int) -> str:
     return "\n".join(out[:lines]) + "\n"
 
 
-async def start(env: dict[str, str], *cmd: str) -> tuple[LanguageClient, float]:
+async def start(env: dict[str, str], *cmd: str, cwd: str | None = None) -> tuple[LanguageClient, float]:
     client = LanguageClient("bench", "1")
     streamed: list[float] = []
     client.streamed = streamed  # type: ignore[attr-defined]
@@ -70,7 +76,7 @@ async def start(env: dict[str, str], *cmd: str) -> tuple[LanguageClient, float]:
         return types.ApplyWorkspaceEditResult(applied=True)
 
     started = time.perf_counter()
-    await client.start_io(*cmd, env=env)
+    await client.start_io(*cmd, env=env, cwd=cwd)
     # Opted in like our plugins: streamed text, and commands that resolve when the run ends.
     capabilities = types.ClientCapabilities(
         experimental={"mistral": {"streamNotifications": True, "commandsResolveOnCompletion": True}}
@@ -87,7 +93,9 @@ async def stop(client: LanguageClient) -> None:
     await client.stop()
 
 
-async def cold_start(env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
+async def cold_start(env: dict[str, str], runs: int, older: Path | None = None) -> dict[str, list[float]]:
+    """Milliseconds to `initialize` answered, by server: ours, the bare pygls one and, if given,
+    ours at an older commit (extracted in `older`); each run starts all of them in turn."""
     import compileall
 
     import mistral_lsp
@@ -97,14 +105,33 @@ async def cold_start(env: dict[str, str], runs: int) -> tuple[list[float], list[
     compileall.compile_dir(str(Path(mistral_lsp.__file__).parent), quiet=1)
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(BASELINE_SERVER)
-    ours, base = [], []
+    here = str(Path.cwd())
+    servers: list[tuple[str, list[str], dict[str, str], str]] = [
+        ("bare pygls", [sys.executable, handle.name], env, here),
+        ("ours", [sys.executable, "-m", "mistral_lsp"], env, here),
+    ]
+    if older is not None:
+        compileall.compile_dir(str(older / "mistral_lsp"), quiet=1)
+        # Run from its folder: `-m` puts the working directory first on the path.
+        servers.append(("older", [sys.executable, "-m", "mistral_lsp"], {**env, "PYTHONPATH": str(older)}, str(older)))
+    out: dict[str, list[float]] = {label: [] for label, _, _, _ in servers}
     for _ in range(runs):
-        for cmd, bucket in (([sys.executable, handle.name], base), ([sys.executable, "-m", "mistral_lsp"], ours)):
-            client, ready = await start(env, *cmd)
-            bucket.append(ready * 1000)
+        for label, cmd, server_env, cwd in servers:
+            client, ready = await start(server_env, *cmd, cwd=cwd)
+            out[label].append(ready * 1000)
             await stop(client)
     os.unlink(handle.name)
-    return ours, base
+    return out
+
+
+def extract(commit: str, folder: Path) -> str:
+    """`mistral_lsp` as it was at `commit`, into `folder`; the commit's short name."""
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "archive", commit, "mistral_lsp"], cwd=root, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return subprocess.run(["git", "rev-parse", "--short", commit], cwd=root, capture_output=True, text=True,
+                          check=True).stdout.strip()
 
 
 async def code_actions(client: LanguageClient, uri: str, runs: int) -> tuple[list[float], list[float]]:
@@ -155,31 +182,50 @@ async def first_stream(client: LanguageClient, fake: FakeMistralAPI, uri: str, r
     return ours, bare
 
 
-async def main() -> None:
+async def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--against", metavar="COMMIT", help="also time cold start of the server at COMMIT")
+    parser.add_argument("--cold-start-only", action="store_true")
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     runs = int(os.environ.get("BENCH_RUNS", "30"))
     fake = FakeMistralAPI(api_key=KEY).start()
     env = {**os.environ, "MISTRAL_API_KEY": KEY, "MISTRAL_BASE_URL": fake.base_url}
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "big.py"
-            text = big_python_file(10_000)
-            path.write_text(text)
-            uri = path.as_uri()
-            client, _ = await start(env, sys.executable, "-m", "mistral_lsp")
-            client.text_document_did_open(types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
-            actions, base_rt = await code_actions(client, uri, runs * 10)
-            print(row("codeAction, 10k-line file", actions, base_rt))
-            ours, bare = await first_stream(client, fake, uri, max(5, runs // 3))
-            print(row("first mistral/stream (TTFB 300 ms)", ours, bare))
-            print(f"{'  server-added time to first token, median':<48} {statistics.median(ours) - statistics.median(bare):8.2f} ms")
-            await stop(client)
-        cold, base = await cold_start(env, max(5, runs // 3))
-        print(row("cold start to initialize answered", cold, base))
-        print(f"{'  added over a bare pygls server, median':<48} {statistics.median(cold) - statistics.median(base):8.2f} ms")
+        if not args.cold_start_only:
+            await steady(env, fake, runs)
+        with tempfile.TemporaryDirectory() as older_folder:
+            older, commit = None, ""
+            if args.against:
+                commit = extract(args.against, Path(older_folder))
+                older = Path(older_folder)
+            times = await cold_start(env, max(5, runs // 3), older)
     finally:
         fake.stop()
+    cold, base = times["ours"], times["bare pygls"]
+    print(row("cold start to initialize answered", cold, base))
+    print(f"{'  added over a bare pygls server, median':<48} {statistics.median(cold) - statistics.median(base):8.2f} ms")
+    if older is not None:
+        print(row(f"cold start, this server at {commit}", times["older"], base))
+        print(f"{'  this commit minus ' + commit + ', median':<48} "
+              f"{statistics.median(cold) - statistics.median(times['older']):8.2f} ms")
 
+
+async def steady(env: dict[str, str], fake: FakeMistralAPI, runs: int) -> None:
+    """codeAction latency and the first streamed token, on a running server."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.py"
+        text = big_python_file(10_000)
+        path.write_text(text)
+        uri = path.as_uri()
+        client, _ = await start(env, sys.executable, "-m", "mistral_lsp")
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+        actions, base_rt = await code_actions(client, uri, runs * 10)
+        print(row("codeAction, 10k-line file", actions, base_rt))
+        ours, bare = await first_stream(client, fake, uri, max(5, runs // 3))
+        print(row("first mistral/stream (TTFB 300 ms)", ours, bare))
+        print(f"{'  server-added time to first token, median':<48} {statistics.median(ours) - statistics.median(bare):8.2f} ms")
+        await stop(client)
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -221,6 +221,11 @@ class Settings:
                   "workspace index off. Ignored, vendored, generated, binary and huge files are skipped.",
                   "minimum": 0, "order": 80},
     )
+    workspace_index_cache: bool = dataclasses.field(
+        default=True,
+        metadata={"description": "Save the workspace index in the cache directory, so that a restart "
+                  "indexes again only the files changed since.", "order": 82},
+    )
     line_anchors: Literal["every", "sparse"] = dataclasses.field(
         default="every",
         metadata={"description": "Line numbers on every line of the target, or (`sparse`) on its first "

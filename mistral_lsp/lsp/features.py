@@ -15,6 +15,7 @@
 | window/workDoneProgress/cancel | commands | the progress UI's cancel button |
 | $/cancelRequest (protocol hook) | commands.cancel_request | cancelling a command's request cancels its run |
 | workspace/didChangeWatchedFiles, didChangeWorkspaceFolders | workspace_index | the index behind cross-file context |
+| shutdown | workspace_index.shutdown | the index saved in the cache directory, for a fast restart |
 | every message (protocol level) | wire, server.MistralProtocol | every request answered (InvalidParams naming the field); client mistakes logged, never popped up |
 | didOpen/didChange/didClose (protocol level) | server.MistralProtocol | a malformed item or a document that is not open is logged and ignored |
 
@@ -75,6 +76,7 @@ def register_features(server: MistralLanguageServer) -> None:
         (types.WINDOW_WORK_DONE_PROGRESS_CANCEL, commands.progress_cancelled, None),
         (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, workspace_index.did_change_watched_files, None),
         (types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, workspace_index.did_change_workspace_folders, None),
+        (types.SHUTDOWN, workspace_index.shutdown, None),
     ]
     teach(server.converter)
     server.protocol_hooks.update(protocol_hooks)

@@ -4,8 +4,11 @@ definitions of other files the target uses."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from lsprotocol import types
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
-from .conftest import Editor, pos, start_editor
+from .conftest import API_KEY, Editor, pos, start_editor
 
 PROJECT = Path(__file__).resolve().parent.parent / "fixtures" / "workspace" / "python"
 FILLER_FILES = 120
@@ -131,3 +134,125 @@ async def test_workspace_folders_added_and_removed_join_and_leave_the_index(
     finally:
         await editor.client.shutdown_session()
         await editor.client.stop()
+
+
+# -- the index saved in the cache directory ---------------------------------------------------
+
+
+def restartable_workspace(tmp_path: Path) -> Path:
+    """The project and its fillers, last modified an hour ago (files modified moments before
+    they are read are not saved: their stat could still change without their size)."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(PROJECT, workspace)
+    filler = workspace / "src" / "filler"
+    filler.mkdir()
+    for i in range(FILLER_FILES):
+        (filler / f"module_{i}.py").write_text(f"def filler_{i}():\n    return {i}\n")
+    an_hour_ago = time.time() - 3600
+    for path in workspace.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    return workspace
+
+
+def saved_indexes(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache" / "index").glob("*.jsonl.gz"))
+
+
+def saved_files(saved: Path) -> set[str]:
+    """The workspace-relative paths a saved index holds (its lines after the header)."""
+    return {json.loads(line)[0] for line in gzip.decompress(saved.read_bytes()).splitlines()[1:]}
+
+
+async def run_until_indexed(fake_api: FakeMistralAPI, tmp_path: Path, ending: str) -> Editor:
+    editor = await start_editor(fake_api, tmp_path, "visual_studio_code")
+    await editor.wait_until(lambda: [m for m in progress_ends(editor) if m.startswith("Indexed")],
+                            what="the index build to end")
+    assert progress_ends(editor) == [ending]
+    return editor
+
+
+async def stop(editor: Editor) -> None:
+    await editor.client.shutdown_session()
+    await editor.client.stop()
+
+
+async def test_a_restarted_server_reuses_the_saved_index_and_reindexes_what_changed(
+    fake_api: FakeMistralAPI, tmp_path: Path
+) -> None:
+    workspace = restartable_workspace(tmp_path)
+    editor = await run_until_indexed(fake_api, tmp_path, f"Indexed {FILLER_FILES + 5:,} files")
+    await stop(editor)  # `shutdown` is answered once the index is saved
+
+    # While the server is down: one file changes, one is deleted.
+    rates = workspace / "src/shop/pricing/rates.py"
+    rates.write_text(rates.read_text().replace("def apply_vat(amount: float)", "def apply_vat(amount: float, rate: float)"))
+    half_an_hour_ago = time.time() - 1800
+    os.utime(rates, (half_an_hour_ago, half_an_hour_ago))
+    (workspace / "src/shop/pricing/currency.py").unlink()
+
+    # 124 files; all but the changed one are taken from the saved index without being read.
+    editor = await run_until_indexed(fake_api, tmp_path, f"Indexed {FILLER_FILES + 4:,} files ({FILLER_FILES + 3:,} unchanged)")
+    try:
+        cart = workspace / "src/shop/cart.py"
+        uri = await editor.open("src/shop/cart.py", cart.read_text(), write=False)
+        context, prompt = await explain(editor, uri, 4)
+        assert context["files"] == ["src/shop/cart.py", "src/shop/pricing/rates.py"]
+        assert "def apply_vat(amount: float, rate: float) -> float:" in prompt
+        assert "def apply_vat(amount: float) -> float:" not in prompt
+        assert "currency.py" not in prompt
+        # Deleted during the session: only the save on `shutdown` can drop it from the file.
+        other = workspace / "src/shop/other.py"
+        other.unlink()
+        editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=other.as_uri(), type=types.FileChangeType.Deleted)]
+        ))
+    finally:
+        await stop(editor)
+
+    # Saved again on shutdown, without the deleted files, with the changed one, without the key.
+    (saved,) = saved_indexes(tmp_path)
+    stored = saved_files(saved)
+    assert "src/shop/pricing/currency.py" not in stored
+    assert "src/shop/other.py" not in stored
+    assert "src/shop/pricing/rates.py" in stored
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            assert API_KEY.encode() not in (gzip.decompress(raw) if path.suffix == ".gz" else raw)
+
+
+async def test_a_damaged_saved_index_is_ignored_and_rebuilt(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
+    workspace = restartable_workspace(tmp_path)
+    editor = await run_until_indexed(fake_api, tmp_path, f"Indexed {FILLER_FILES + 5:,} files")
+    await stop(editor)  # `shutdown` is answered once the index is saved
+    (saved,) = saved_indexes(tmp_path)
+    saved.write_bytes(saved.read_bytes()[:-20])  # cut short, as by a full disk
+
+    editor = await run_until_indexed(fake_api, tmp_path, f"Indexed {FILLER_FILES + 5:,} files")
+    try:
+        assert "ignoring the damaged saved index" in editor.log_file.read_text()
+        cart = workspace / "src/shop/cart.py"
+        uri = await editor.open("src/shop/cart.py", cart.read_text(), write=False)
+        context, prompt = await explain(editor, uri, 4)
+        assert "src/shop/pricing/rates.py" in context["files"]
+        assert "def apply_vat(amount: float) -> float:" in prompt
+    finally:
+        await stop(editor)
+    # Rewritten whole.
+    assert "src/shop/pricing/rates.py" in saved_files(saved)
+
+
+async def test_with_the_cache_setting_off_nothing_is_saved_or_loaded(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
+    restartable_workspace(tmp_path)
+    editor = await run_until_indexed(fake_api, tmp_path, f"Indexed {FILLER_FILES + 5:,} files")
+    await stop(editor)
+    assert saved_indexes(tmp_path)
+
+    editor = await start_editor(fake_api, tmp_path, "visual_studio_code", settings={"workspaceIndexCache": False})
+    await editor.wait_until(lambda: [m for m in progress_ends(editor) if m.startswith("Indexed")],
+                            what="the index build to end")
+    assert progress_ends(editor) == [f"Indexed {FILLER_FILES + 5:,} files"]  # nothing reused
+    for saved in saved_indexes(tmp_path):
+        saved.unlink()
+    await stop(editor)
+    assert saved_indexes(tmp_path) == []  # nor saved on shutdown

@@ -110,6 +110,7 @@ local M = {}
 ---@field reviewExclude? string[] Globs of files never reviewed on save; a value replaces the default list of generated, vendored, lock and minified files.
 ---@field completion? mistral.protocol.CompletionSettings
 ---@field workspaceIndexMaxFiles? integer Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, generated, binary and huge files are skipped.
+---@field workspaceIndexCache? boolean Save the workspace index in the cache directory, so that a restart indexes again only the files changed since.
 ---@field lineAnchors? 'every'|'sparse' Line numbers on every line of the target, or (`sparse`) on its first and last lines and every 5th: about 2 tokens a line cheaper.
 
 ---@class mistral.protocol.StreamNotification `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).

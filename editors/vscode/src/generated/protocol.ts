@@ -793,6 +793,10 @@ export interface Settings {
    */
   workspaceIndexMaxFiles?: number;
   /**
+   * Save the workspace index in the cache directory, so that a restart indexes again only the files changed since.
+   */
+  workspaceIndexCache?: boolean;
+  /**
    * Line numbers on every line of the target, or (`sparse`) on its first and last lines and every 5th: about 2 tokens a line cheaper.
    */
   lineAnchors?: 'every' | 'sparse';
@@ -923,5 +927,6 @@ export const SERVER_SETTING_KEYS = [
   'completion.debounceMs',
   'completion.languages',
   'workspaceIndexMaxFiles',
+  'workspaceIndexCache',
   'lineAnchors'
 ] as const;
