@@ -15,6 +15,7 @@ from lsprotocol import types
 
 from mistral_lsp.prompting.cross_file import cross_file_parts
 from mistral_lsp.prompting.sections import (
+    DEFAULT_LINE_ANCHORS,
     MAX_CLASS_MEMBER_LINES,
     MAX_CONTEXT_SHARE,
     MAX_REFERENCES_PER_NAME,
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 class Builder:
     def __init__(
         self, doc: Document, target: Target, language: str, path: str, budget: int, *, use_tree: bool = True,
-        workspace: WorkspaceIndex | None = None, anchors: str = "every",
+        workspace: WorkspaceIndex | None = None, anchors: str = DEFAULT_LINE_ANCHORS,
     ) -> None:
         self.workspace = workspace
         self.anchors = anchors
@@ -106,7 +107,7 @@ class Builder:
         target = self.target
         title = _target_title(target)
         if self.anchors == "sparse":
-            title += f"; line numbers on every {SPARSE_ANCHOR_EVERY}th line"
+            title += f"; line numbers on the first, the last and every {SPARSE_ANCHOR_EVERY}th line"
         self.add("target", title, numbered(target.text, target.start_line, self.anchors), force=True)
         # Around the target, at most a fifth of the file (a rough 4 characters a token): for a
         # big file the prompt stays a small part of what sending the file would cost.
@@ -124,7 +125,7 @@ class Builder:
             others = []
         files = [self._own_path(), *others]
         return PromptContext(
-            target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text, files
+            target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text, files, self.anchors
         )
 
     def _own_path(self) -> str:
@@ -173,7 +174,7 @@ class Builder:
             (d for d in diagnostics if d.range.start.line <= target.end_line and d.range.end.line >= target.start_line),
             key=lambda d: (d.severity or types.DiagnosticSeverity.Error, d.range.start.line),
         )
-        lines = [_diagnostic_line(d) for d in on_target]
+        lines = [_diagnostic_line(d, self.doc.line_text(d.range.start.line)) for d in on_target]
         self.add_parts("diagnostics", "Diagnostics on the target", lines, "\n".join, code=False)
 
     def add_imports(self) -> None:

@@ -3,7 +3,8 @@
 By priority, each piece only if it still fits (`estimate_tokens`), trimmed at node boundaries
 (a whole import, member, definition or signature, never half of one):
 
-1. the target, with 1-based file line numbers (`  12 | code`) — always, whole: a fix replaces
+1. the target, with 1-based file line numbers (`sections.numbered`: on its first and last
+   lines and every 5th, `15| code`, by default; or on every line, `  12 | code`) — always, whole: a fix replaces
    it and review findings point into it, so it cannot be cut; when it alone is over budget,
    the context is the target and nothing else (`PromptContext.over_budget`);
 2. the diagnostics on the target's lines;
@@ -27,6 +28,7 @@ from lsprotocol import types
 
 from mistral_lsp.prompting.builder import Builder
 from mistral_lsp.prompting.sections import (
+    DEFAULT_LINE_ANCHORS,
     MAX_SIBLINGS,
     PromptContext,
     Section,
@@ -52,7 +54,7 @@ def build_context(
     target: Target | None = None,
     path: str | None = None,
     workspace: WorkspaceIndex | None = None,
-    line_anchors: str = "every",
+    line_anchors: str = DEFAULT_LINE_ANCHORS,
 ) -> PromptContext:
     """The target at `range` (or `target`) and its context within `budget_tokens`. Never raises."""
     spec = doc.language
@@ -68,7 +70,9 @@ def build_context(
         log.exception("building context for %s failed; sending the target alone", doc.uri)
         try:
             target = target or paragraph_target(doc, range.start.line)
-            return Builder(doc, target, language, path, budget_tokens, use_tree=False).build(diagnostics)
+            return Builder(
+                doc, target, language, path, budget_tokens, use_tree=False, anchors=line_anchors
+            ).build(diagnostics)
         except Exception:
             log.exception("even the plain context failed for %s", doc.uri)
             empty = Target(range, "", "lines", None, "", range.start.line, range.start.line)

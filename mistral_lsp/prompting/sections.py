@@ -23,6 +23,10 @@ MAX_CLASS_MEMBER_LINES = 3
 MAX_REFERENCES_PER_NAME = 2
 SPARSE_ANCHOR_EVERY = 5
 """With sparse line anchors, every how many lines the target shows a line number."""
+DEFAULT_LINE_ANCHORS = "sparse"
+"""The `lineAnchors` setting's default (see `numbered`)."""
+MAX_QUOTED_LINE = 100
+"""A diagnostic's line is quoted beside its number, cut to this many characters."""
 MAX_CONTEXT_SHARE = 0.2
 """What goes around the target costs at most this share of the whole file's tokens..."""
 MIN_CONTEXT_TOKENS = 1500
@@ -69,6 +73,8 @@ class PromptContext:
     file_text: str = dataclasses.field(default="", repr=False)
     files: list[str] = dataclasses.field(default_factory=list)
     """The files the context shows code of: this one, then the others (workspace-relative)."""
+    anchors: str = DEFAULT_LINE_ANCHORS
+    """How the target's lines are numbered (`numbered`)."""
 
     def section(self, kind: str) -> Section | None:
         return next((s for s in self.sections if s.kind == kind), None)
@@ -98,13 +104,16 @@ def display_path(uri: str) -> str:
     return path
 
 
-def numbered(text: str, first_line: int, anchors: str = "every") -> str:
+def numbered(text: str, first_line: int, anchors: str = DEFAULT_LINE_ANCHORS) -> str:
     """`text` with 1-based file line numbers, `first_line` being 0-based.
 
-    `anchors="sparse"` numbers the first and last lines and every `SPARSE_ANCHOR_EVERY`-th
-    (`15| code`), about a fifth of the cost: review findings stay exact because each carries its
-    line's text (`snippet`) and is moved to the line holding it (`findings`); a fix replaces
-    the whole target and needs no line numbers.
+    `anchors="every"` numbers each line in a padded column (`  12 | code`): about 4 tekken
+    tokens a line, since tekken splits numbers digit by digit. `anchors="sparse"` (the default)
+    numbers the first and last lines and every `SPARSE_ANCHOR_EVERY`-th (`15| code`), about a
+    fifth of the cost: the model counts at most `SPARSE_ANCHOR_EVERY - 1` lines from an anchor,
+    and review findings stay exact because each carries its line's text (`snippet`) and is moved
+    to the nearest line holding it (`review.findings`); a fix replaces the whole target and
+    needs no line numbers.
     """
     lines = text.split("\n")
     if anchors == "sparse":
@@ -117,6 +126,24 @@ def numbered(text: str, first_line: int, anchors: str = "every") -> str:
     width = len(str(first_line + len(lines)))
     return "\n".join(f"{first_line + i + 1:>{width}} | {line}" for i, line in enumerate(lines))
 
+
+def anchors_rule(anchors: str) -> str:
+    """How the code's lines are numbered, for the system prompt (one sentence)."""
+    if anchors == "sparse":
+        return (
+            "with the file's line numbers on its first and last lines and on every line whose number "
+            f"is a multiple of {SPARSE_ANCHOR_EVERY} (`15| code`); count from the nearest numbered line "
+            "for the others. The numbers are not part of the code."
+        )
+    return "with the file's line numbers in a left column (`12 | code`); the numbers are not part of the code."
+
+
+def quoted(line: str) -> str:
+    """A line of code, trimmed and cut, in backticks: how a prompt names a line besides its number."""
+    text = line.strip()
+    if len(text) > MAX_QUOTED_LINE:
+        text = text[: MAX_QUOTED_LINE - 1].rstrip() + "…"
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def _target_title(target: Target) -> str:
@@ -132,8 +159,11 @@ def _target_title(target: Target) -> str:
     return f"Target: {target.kind} ({lines})"
 
 
-def _diagnostic_line(d: types.Diagnostic) -> str:
+def _diagnostic_line(d: types.Diagnostic, line_text: str) -> str:
+    """`- line 12 (`code on it`): error [source/code]: message` — the line quoted, so that the
+    model finds it without counting from a line anchor."""
     severity = _SEVERITY.get(d.severity or types.DiagnosticSeverity.Error, "error")
     source = "/".join(str(x) for x in (d.source, d.code) if x is not None)
     message = " ".join(d.message.split("\n")[:3]).strip()
-    return f"- line {d.range.start.line + 1}: {severity}{f' [{source}]' if source else ''}: {message}"
+    where = f"line {d.range.start.line + 1}" + (f" ({quoted(line_text)})" if line_text.strip() else "")
+    return f"- {where}: {severity}{f' [{source}]' if source else ''}: {message}"

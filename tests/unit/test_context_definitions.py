@@ -99,8 +99,9 @@ def test_sparse_line_anchors_number_every_fifth_line_and_findings_stay_exact() -
     assert target is not None and "every 5th line" in target.title
     assert "5|     y3 = x + 3" in target.text and "    y4 = x + 4" in target.text
     assert "6|" not in target.text
-    dense = context_for("anchors.py", text, "def f")
+    dense = context_for("anchors.py", text, "def f", line_anchors="every")
     assert dense.sections[0].tokens > target.tokens
+    assert context_for("anchors.py", text, "def f").sections[0].text == target.text  # sparse is the default
     # The model miscounts by two lines from the nearest anchor: the snippet puts it right.
     lines = text.split("\n")
     raw = [{"startLine": 10, "endLine": 10, "severity": "warning", "category": "bug", "title": "t",
