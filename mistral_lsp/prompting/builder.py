@@ -15,9 +15,11 @@ from lsprotocol import types
 
 from mistral_lsp.prompting.cross_file import cross_file_parts
 from mistral_lsp.prompting.sections import (
+    BIG_FILE_LINES,
     DEFAULT_LINE_ANCHORS,
     MAX_CLASS_MEMBER_LINES,
     MAX_CONTEXT_SHARE,
+    MAX_PROMPT_SHARE,
     MAX_REFERENCES_PER_NAME,
     MAX_SIBLINGS,
     MAX_VALUE_LINES,
@@ -29,6 +31,8 @@ from mistral_lsp.prompting.sections import (
     _diagnostic_line,
     _target_title,
     display_path,
+    enclosing_section,
+    file_tokens_of,
     header_text,
     numbered,
 )
@@ -41,6 +45,7 @@ from mistral_lsp.syntax.targets import Target
 from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
+
 
 
 class Builder:
@@ -109,9 +114,15 @@ class Builder:
         if self.anchors == "sparse":
             title += f"; line numbers on the first, the last and every {SPARSE_ANCHOR_EVERY}th line"
         self.add("target", title, numbered(target.text, target.start_line, self.anchors), force=True)
-        # Around the target, at most a fifth of the file (a rough 4 characters a token): for a
-        # big file the prompt stays a small part of what sending the file would cost.
-        self.budget = min(self.budget, self.used + max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * len(self.doc.text) / 4)))
+        # Around the target, at most a fifth of the file: for a big file the prompt stays a
+        # small part of what sending the file would cost; in a file over `BIG_FILE_LINES`, the
+        # target and its context together stay under `MAX_PROMPT_SHARE` of it.
+        file_tokens = file_tokens_of(self.doc.text)
+        room = max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * file_tokens))
+        if self.doc.line_count > BIG_FILE_LINES:
+            room = min(room, max(0, int(MAX_PROMPT_SHARE * file_tokens) - self.used))
+        self.budget = min(self.budget, self.used + room)
+        self.add_enclosing()
         self.add_diagnostics(diagnostics)
         if self.syntax is not None and target.kind != "file":
             self.add_imports()
@@ -167,6 +178,12 @@ class Builder:
         return list(dict.fromkeys(part.path for part in parts[:kept]))
 
     # -- sections -------------------------------------------------------------------------------
+
+    def add_enclosing(self) -> None:
+        """A narrowed target's definition: its header, so the model knows what the part is in."""
+        if self.target.enclosing is not None:
+            title, text = enclosing_section(self.target, self.comment)
+            self.add("enclosing", title, text)
 
     def add_diagnostics(self, diagnostics: Sequence[types.Diagnostic]) -> None:
         target = self.target

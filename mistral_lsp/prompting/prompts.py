@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from mistral_lsp.prompting.context import PromptContext, Section, header_text, numbered
-from mistral_lsp.prompting.sections import DEFAULT_LINE_ANCHORS, anchors_rule
+from mistral_lsp.prompting.sections import DEFAULT_LINE_ANCHORS, anchors_rule, enclosing_name
 from mistral_lsp.syntax.targets import Definition, Target
 
 Action = Literal["review", "explain", "fix", "tests"]
@@ -146,7 +146,18 @@ _ACTION_KINDS = ("target", "diagnostics")
 
 
 def _lines(target: Target) -> str:
-    return f"lines {target.start_line + 1}-{target.end_line + 1}"
+    lines = f"lines {target.start_line + 1}-{target.end_line + 1}"
+    return f"{lines}, part of `{enclosing_name(target)}`" if target.enclosing is not None else lines
+
+
+def _part_rule(target: Target) -> str:
+    """For a narrowed target: the lines around it stay, so its blocks may be left open."""
+    if target.enclosing is None:
+        return ""
+    return (
+        "- only these lines are replaced: the code before and after them stays as it is, so leave "
+        "blocks that begin before them or continue after them open, as they are;\n"
+    )
 
 
 def _indent_words(indent: str) -> str:
@@ -175,6 +186,7 @@ def _fix_task(ctx: PromptContext, instruction: str | None) -> str:
         "them as they are:\n"
         f"- keep the original indentation: the first line starts with {_indent_words(target.indent)};\n"
         "- no line numbers, no `...` placeholders, nothing from outside the target's lines;\n"
+        f"{_part_rule(target)}"
         "- keep the target's name and signature unless the task requires changing them."
     )
 

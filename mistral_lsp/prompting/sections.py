@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import textwrap
 from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
@@ -29,6 +30,11 @@ MAX_QUOTED_LINE = 100
 """A diagnostic's line is quoted beside its number, cut to this many characters."""
 MAX_CONTEXT_SHARE = 0.2
 """What goes around the target costs at most this share of the whole file's tokens..."""
+MAX_PROMPT_SHARE = 0.23
+"""...and in a file over `BIG_FILE_LINES`, the whole context with the target at most this share
+(the issue's "≤ 25 %", with room for the estimates' error): a big file's prompt stays a small
+part of what sending the file would cost."""
+BIG_FILE_LINES = 1000
 MIN_CONTEXT_TOKENS = 1500
 """...or this many tokens, if more (a small file's helpers fit whole)."""
 MAX_VALUE_LINES = 25
@@ -53,7 +59,7 @@ class Section:
     text: str
     tokens: int
     kind: str
-    """"target" | "diagnostics" | "imports" | "class" | "references" | "siblings"."""
+    """"target" | "diagnostics" | "enclosing" | "imports" | "class" | "references" | "workspace" | "siblings"."""
     code: bool = True
     """Source code (shown fenced, in the file's language), or plain text."""
 
@@ -150,6 +156,12 @@ def _target_title(target: Target) -> str:
     lines = f"lines {target.start_line + 1}-{target.end_line + 1}"
     if target.kind == "file":
         return f"The whole file ({lines})"
+    if target.enclosing is not None:
+        outer = target.enclosing
+        return (
+            f"Target: {lines}, part of {outer.kind} `{enclosing_name(target)}` "
+            f"(lines {outer.start_line + 1}-{outer.end_line + 1}; the rest of it is not shown)"
+        )
     if target.name:
         owner = (
             f"{target.parent}." if target.parent and target.kind == "method" and not target.name.startswith(target.parent)
@@ -157,6 +169,40 @@ def _target_title(target: Target) -> str:
         )
         return f"Target: {target.kind} `{owner}{target.name}` ({lines})"
     return f"Target: {target.kind} ({lines})"
+
+
+def enclosing_name(target: Target) -> str:
+    """The name of the definition a narrowed target is part of, with its class for a method."""
+    outer = target.enclosing
+    name = (outer.name if outer is not None else None) or target.name or "?"
+    parent = target.parent
+    return f"{parent}.{name}" if parent and outer is not None and outer.kind == "method" and not name.startswith(parent) else name
+
+
+def enclosing_section(target: Target, comment: str) -> tuple[str, str]:
+    """The title and text showing a narrowed target's definition: its header, then a comment
+    standing for its body."""
+    outer = target.enclosing
+    assert outer is not None
+    header = textwrap.dedent(outer.header)
+    indent = next((line[: len(line) - len(line.lstrip())] for line in header.split("\n")[1:] if line.strip()), "")
+    text = f"{header}\n{indent or '    '}{comment} … lines {outer.start_line + 1}-{outer.end_line + 1}, the target among them"
+    return f"The target is part of {outer.kind} `{enclosing_name(target)}` (its header)", text
+
+
+_SAMPLED_FILE_CHARS = 64_000
+_SAMPLES = 16
+_SAMPLE_CHARS = 2_000
+
+
+def file_tokens_of(text: str) -> int:
+    """A file's estimated tokens: exact for a small file, else from 16 evenly spread samples
+    (estimating a 1 MB file whole would cost more than building its context)."""
+    if len(text) <= _SAMPLED_FILE_CHARS:
+        return estimate_tokens(text)
+    step = len(text) // _SAMPLES
+    sample = "".join(text[i * step : i * step + _SAMPLE_CHARS] for i in range(_SAMPLES))
+    return int(estimate_tokens(sample) * len(text) / len(sample))
 
 
 def _diagnostic_line(d: types.Diagnostic, line_text: str) -> str:
