@@ -3,11 +3,13 @@
 By priority, each piece only if it still fits (`estimate_tokens`), trimmed at node boundaries
 (a whole import, member, definition or signature, never half of one):
 
-1. the target, with 1-based file line numbers (`sections.numbered`: on its first and last
-   lines and every 5th, `15| code`, by default; or on every line, `  12 | code`) — always, whole: a fix replaces
-   it and review findings point into it, so it cannot be cut; when it alone is over budget,
-   the context is the target and nothing else (`PromptContext.over_budget`);
-2. the diagnostics on the target's lines;
+1. the target, with 1-based file line numbers (`sections.numbered`: by default on its first
+   and last lines and every 5th, `15| code`; or on every line, `  12 | code`) — always, whole:
+   a fix replaces it and review findings point into it, so it cannot be cut; when it alone is
+   over budget, the context is the target and nothing else (`PromptContext.over_budget`). A
+   narrowed target (the part of a huge definition around the cursor, `syntax.narrow`) comes
+   with its definition's header;
+2. the diagnostics on the target's lines, each with its line's text;
 3. the file's imports;
 4. the enclosing class: its header, docstring and fields;
 5. the same-file definitions of the names the target uses — all as signatures first, then
@@ -15,7 +17,9 @@ By priority, each piece only if it still fits (`estimate_tokens`), trimmed at no
 6. the signatures of the target's siblings (same class, or top level), nearest first, at most
    `MAX_SIBLINGS`.
 
-The path and language head the prompt. Without a syntax tree (unknown language, binary, huge
+What goes around the target costs at most a fifth of the file's tokens (or 1,500 tokens); in a
+file over 1,000 lines, the target and its context together at most 23 % of it. The path and
+language head the prompt. Without a syntax tree (unknown language, binary, huge
 file) the context is the target alone. Building it never raises.
 """
 

@@ -14,7 +14,9 @@ on save), and published together as one diagnostics set with source `mistral`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
+import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -193,8 +195,9 @@ def revalidate(findings: Iterable[Finding], lines: Sequence[str]) -> list[Findin
         if finding.end_line < len(lines) and _line_holds(lines, finding.start_line, finding.snippet):
             kept.append(finding)
             continue
-        span = finding.end_line - finding.start_line
-        holder = nearest_holder(lines, finding.start_line, finding.snippet, lambda line: line + span < len(lines))
+        # The finding's lines must stay in the file.
+        last = len(lines) - 1 - (finding.end_line - finding.start_line)
+        holder = nearest_holder(lines, finding.start_line, finding.snippet, functools.partial(operator.ge, last))
         if holder is not None and finding.snippet:
             kept.append(finding.moved(holder - finding.start_line))
     return kept
