@@ -310,7 +310,8 @@ def anchoring(quick: bool) -> None:
             spec = doc.language
             units = definitions(doc)
             file_outline = outline(doc)
-            for function in [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line][:3]:
+            functions = [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line]
+            for function in rng.sample(functions, min(3, len(functions))):
                 position = types.Position(function.line, 0)
                 cursor = types.Range(position, position)
                 for action in actions:

@@ -25,7 +25,6 @@ from mistral_lsp.prompting.sections import (
     MAX_VALUE_LINES,
     MIN_CONTEXT_TOKENS,
     SECTION_OVERHEAD_TOKENS,
-    SPARSE_ANCHOR_EVERY,
     PromptContext,
     Section,
     _diagnostic_line,
@@ -110,10 +109,8 @@ class Builder:
 
     def build(self, diagnostics: Sequence[types.Diagnostic]) -> PromptContext:
         target = self.target
-        title = _target_title(target)
-        if self.anchors == "sparse":
-            title += f"; line numbers on the first, the last and every {SPARSE_ANCHOR_EVERY}th line"
-        self.add("target", title, numbered(target.text, target.start_line, self.anchors), force=True)
+        # How lines are numbered is said once, in the system prompt (a cached prefix).
+        self.add("target", _target_title(target), numbered(target.text, target.start_line, self.anchors), force=True)
         # Around the target, at most a fifth of the file: for a big file the prompt stays a
         # small part of what sending the file would cost; in a file over `BIG_FILE_LINES`, the
         # target and its context together stay under `MAX_PROMPT_SHARE` of it.

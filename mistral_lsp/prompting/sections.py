@@ -137,9 +137,8 @@ def anchors_rule(anchors: str) -> str:
     """How the code's lines are numbered, for the system prompt (one sentence)."""
     if anchors == "sparse":
         return (
-            "with the file's line numbers on its first and last lines and on every line whose number "
-            f"is a multiple of {SPARSE_ANCHOR_EVERY} (`15| code`); count from the nearest numbered line "
-            "for the others. The numbers are not part of the code."
+            f"with the file's line number on its first, its last and every {SPARSE_ANCHOR_EVERY}th line "
+            "(`15| code`): count from the nearest. The numbers are not part of the code."
         )
     return "with the file's line numbers in a left column (`12 | code`); the numbers are not part of the code."
 

@@ -58,7 +58,7 @@ def test_target_is_fenced_in_the_language_with_file_line_numbers() -> None:
     messages = build_messages("explain", context_at('return "total'))
     text = user(messages)
     assert "```python\n31| def summarize(accounts: list[Account]) -> str:\n    total = sum(" in text
-    assert "multiple of 5 (`15| code`)" in messages[0]["content"]
+    assert "its first, its last and every 5th line (`15| code`): count from the nearest" in messages[0]["content"]
     every = build_context(open_fixture(CASES[0]), cursor(open_fixture(CASES[0]), 'return "total'), line_anchors="every")
     messages = build_messages("explain", every)
     assert "```python\n31 | def summarize(accounts: list[Account]) -> str:\n32 |     total = sum(" in messages[1]["content"]
