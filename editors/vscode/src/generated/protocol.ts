@@ -793,7 +793,7 @@ export interface Settings {
    */
   workspaceIndexMaxFiles?: number;
   /**
-   * Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.8 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
+   * Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
    */
   lineAnchors?: 'every' | 'sparse';
 }
