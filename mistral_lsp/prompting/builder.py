@@ -114,7 +114,7 @@ class Builder:
         # Around the target, at most a fifth of the file: for a big file the prompt stays a
         # small part of what sending the file would cost; in a file over `BIG_FILE_LINES`, the
         # target and its context together stay under `MAX_PROMPT_SHARE` of it.
-        file_tokens = file_tokens_of(self.doc.text)
+        file_tokens = self.doc.cached("file_tokens", lambda: file_tokens_of(self.doc.text))
         room = max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * file_tokens))
         if self.doc.line_count > BIG_FILE_LINES:
             room = min(room, max(0, int(MAX_PROMPT_SHARE * file_tokens) - self.used))
