@@ -7,7 +7,9 @@ of this code: Python's `ast` for Python, Universal Ctags for every other languag
   variables, types, macros...; for Java, PHP and C#, class members too) whose name the function's
   text uses; a hit is the definition's own line appearing in the prompt outside the target.
 - Cross file: see `bench.bench_workspace`.
-- Prompt size: the prompt is at most 25 % of any file over 1k lines.
+- Prompt size: the prompt is at most 25 % of any file over 1k lines, for fix, explain and review
+  at a cursor (see `prompt_share`: generate tests sends the function whole and is reported apart).
+- Line anchors: tekken tokens per action with every line numbered and every fifth (`anchoring`).
 
 Targets: same-file recall ≥ 0.95 in every language. Run: `python -m bench.bench_recall [--quick]`.
 """
@@ -220,11 +222,33 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
     return found, total, misses
 
 
-def prompt_share(language: str, paths: list[Path], rng: random.Random) -> tuple[float, float, str]:
-    """Over functions of files over 1k lines: the largest prompt/file token ratio, the largest
-    ratio without the target (which is sent whole, whatever its size), and where."""
-    worst = worst_context = 0.0
-    where = ""
+@dataclass
+class Share:
+    """The worst prompt/file token ratios over functions of files over 1k lines."""
+
+    cursor: float = 0.0
+    """Fix, explain, review at a cursor (on the function's first line, then in its middle):
+    the context with the target, narrowed when the function is too big (`syntax.narrow`)."""
+    context: float = 0.0
+    """The same without the target."""
+    messages: float = 0.0
+    """The same counting the whole request: system prompt, task and all."""
+    tests: float = 0.0
+    """Generate tests at a cursor: the function is sent whole, never narrowed (a block cannot be
+    tested apart from its function), so a huge function can exceed the cursor actions' share."""
+    where: str = ""
+
+
+def prompt_share(language: str, paths: list[Path], rng: random.Random) -> Share:
+    """Over 3 random functions of each file over 1k lines, the worst shares (see `Share`).
+
+    Explicit selections are not measured: what the user selects is sent whole, whatever its
+    size; neither is a whole-file review (the file itself).
+    """
+    from mistral_lsp.actions.target import select
+    from mistral_lsp.prompting.prompts import build_messages
+
+    share = Share()
     for path in paths:
         text = path.read_text(errors="replace")
         if text.count("\n") < 1000:
@@ -234,49 +258,94 @@ def prompt_share(language: str, paths: list[Path], rng: random.Random) -> tuple[
         tags = python_tags(text) if language == "python" else ctags(path, language)
         functions = [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line]
         for function in rng.sample(functions, min(3, len(functions))):
+            for line in (function.line, (function.line + function.end) // 2):
+                position = types.Position(line, len(doc.lines[line]) // 2)
+                cursor = types.Range(position, position)
+                target = select("fix", doc, cursor)
+                ctx = build_context(doc, cursor, target=target, budget_tokens=BUDGET)
+                context = sum(section.tokens for section in ctx.sections if section.kind != "target")
+                share.cursor = max(share.cursor, ctx.tokens / whole)
+                messages = sum(estimate_tokens(m["content"]) for m in build_messages("fix", ctx))
+                share.messages = max(share.messages, messages / whole)
+                if context / whole > share.context:
+                    share.context = context / whole
+                    share.where = f"{path.name}:{line + 1} " + ",".join(f"{s.kind}={s.tokens}" for s in ctx.sections)
             position = types.Position(function.line, 0)
-            ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET)
-            if ctx.over_budget:
-                continue
-            context = sum(section.tokens for section in ctx.sections if section.kind != "target")
-            worst = max(worst, ctx.tokens / whole)
-            if context / whole > worst_context:
-                worst_context = context / whole
-                where = f"{path.name}:{function.line + 1} " + ",".join(f"{s.kind}={s.tokens}" for s in ctx.sections)
-    return worst, worst_context, where
+            tests = build_context(doc, types.Range(position, position), target=select("tests", doc, types.Range(position, position)),
+                                  budget_tokens=BUDGET)
+            share.tests = max(share.tests, tests.tokens / whole)
+    return share
+
+
+ANCHOR_LANGUAGES = ("python", "go", "typescript", "java", "c")
 
 
 def anchoring(quick: bool) -> None:
-    """Prompt tokens per action with the target numbered on every line and on every fifth."""
-    from mistral_lsp.prompting.prompts import build_messages
-    from mistral_lsp.prompting.tokens import exact_tokens
+    """Prompt tokens per action (tekken, exact) with the target numbered on every line and on
+    every fifth, on real functions: fix, explain, review and tests at a cursor on the function,
+    and the review-on-save request for it."""
+    from statistics import median
 
+    from mistral_lsp.actions.target import select
+    from mistral_lsp.prompting.context import outline
+    from mistral_lsp.prompting.prompts import build_messages, build_review_definitions_messages
+    from mistral_lsp.prompting.tokens import exact_tokens, has_exact_tokenizer
+    from mistral_lsp.syntax.targets import definitions
+
+    if not has_exact_tokenizer():
+        print("line anchors: not measured (the exact tokenizer needs the `tokenizer` extra, mistral-common)")
+        return
     rng = random.Random(4)
-    totals = {"every": [0, 0], "sparse": [0, 0]}
-    target_lines = actions = 0
-    for language in ("python", "go"):
+    actions = ("fix", "explain", "review", "tests", "save")
+    counts: dict[tuple[str, str], list[int]] = {(a, k): [] for a in actions for k in ("every", "sparse")}
+    target_lines: list[int] = []
+    for language in ANCHOR_LANGUAGES:
         paths = corpus.files(language)
-        for path in rng.sample(paths, min(len(paths), 15 if quick else 40)):
+        if language != "python" and not shutil.which("ctags"):
+            continue
+        for path in rng.sample(paths, min(len(paths), 8 if quick else 25)):
             text = path.read_text(errors="replace")
             tags = python_tags(text) if language == "python" else ctags(path, language)
             doc = Document(path.as_uri(), text)
-            for function in [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line][:3]:
+            spec = doc.language
+            units = definitions(doc)
+            file_outline = outline(doc)
+            functions = [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line]
+            for function in rng.sample(functions, min(3, len(functions))):
                 position = types.Position(function.line, 0)
-                for anchors, total in totals.items():
-                    ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET, line_anchors=anchors)
-                    prompt = "\n".join(m["content"] for m in build_messages("review", ctx))
-                    total[0] += estimate_tokens(prompt)
-                    total[1] += exact_tokens(prompt) or 0
-                target_lines += ctx.target.end_line - ctx.target.start_line + 1
-                actions += 1
-    if not actions:
+                cursor = types.Range(position, position)
+                for action in actions:
+                    target = select("review" if action == "save" else action, doc, cursor)
+                    for anchors in ("every", "sparse"):
+                        if action == "save":
+                            unit = min(
+                                (d for d in units if d.start_line <= function.line <= d.end_line),
+                                key=lambda d: d.end_line - d.start_line, default=None,
+                            )
+                            if unit is None:
+                                continue
+                            name = spec.name if spec else "text"
+                            messages = build_review_definitions_messages(path.name, name, file_outline, [unit], anchors)
+                        else:
+                            ctx = build_context(doc, cursor, target=target, budget_tokens=BUDGET, line_anchors=anchors)
+                            messages = build_messages(action, ctx)  # type: ignore[arg-type]
+                        counts[(action, anchors)].append(sum(exact_tokens(m["content"]) or 0 for m in messages))
+                    if action == "fix":
+                        target_lines.append(target.end_line - target.start_line + 1)
+    if not target_lines:
         return
-    print(f"line anchors, review prompt of {actions} Python and Go functions ({target_lines / actions:.0f} target lines"
-          " on average): tokens per action, estimate / tekken")
-    for anchors, (estimate, exact) in totals.items():
-        print(f"  {anchors:<7} {estimate / actions:8.0f} / {exact / actions if exact else float('nan'):8.0f}")
-    saved = (totals["every"][1] - totals["sparse"][1]) / max(target_lines, 1)
-    print(f"  sparse saves {saved:.1f} tekken tokens per target line")
+    print(f"line anchors: prompt tokens (tekken) per action on {len(target_lines)} functions of "
+          f"{', '.join(ANCHOR_LANGUAGES)} (target p50 {median(target_lines):.0f} lines, total {sum(target_lines)})")
+    print(f"  {'action':<8} {'n':>4} {'p50 every':>10} {'p50 sparse':>11} {'total every':>12} {'total sparse':>13} {'saved':>7}")
+    for action in actions:
+        every, sparse = counts[(action, "every")], counts[(action, "sparse")]
+        if not every:
+            continue
+        saved = 1 - sum(sparse) / sum(every)
+        print(f"  {action:<8} {len(every):>4} {median(every):>10.0f} {median(sparse):>11.0f} {sum(every):>12} "
+              f"{sum(sparse):>13} {saved:>7.1%}")
+    fix_saved = sum(counts[("fix", "every")]) - sum(counts[("fix", "sparse")])
+    print(f"  sparse saves {fix_saved / sum(target_lines):.2f} tekken tokens per target line")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -290,9 +359,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"(missing, their languages are skipped: {', '.join(missing)})")
     if not shutil.which("ctags"):
         print("(universal-ctags is missing: only Python is measured)")
-    print("same-file recall; prompt/file tokens: the worst over functions of files over 1k lines, whole and")
-    print("without the target (sent whole whatever its size)")
-    print(f"{'language':<12} {'files':>5} {'uses':>5} {'recall':>7} {'':<7} {'prompt':>10} {'w/o target':>14}")
+    print("same-file recall; prompt/file tokens, the worst over functions of files over 1k lines: fix / explain /")
+    print("review at a cursor (context with the target, narrowed in a huge function), without the target, the")
+    print("whole request (system prompt and task too), and generate tests (the function whole, never narrowed);")
+    print("explicit selections and whole-file reviews are sent whole and not measured")
+    print(f"{'language':<12} {'files':>5} {'uses':>5} {'recall':>7} {'':<7} {'prompt':>8} {'':<7} {'w/o tgt':>8}"
+          f" {'request':>9} {'tests':>7}")
     for language in args.language or LANGUAGES:
         if language != "python" and not shutil.which("ctags"):
             continue
@@ -308,12 +380,14 @@ def main(argv: list[str] | None = None) -> None:
             f, t, m = measure_file(path, language, rng, 3)
             found, total = found + f, total + t
             misses += m
-        share, context_share, where = prompt_share(language, sample, rng)
+        share = prompt_share(language, sample, rng)
         recall = found / total if total else float("nan")
         flag = "" if recall >= 0.95 else "  < 0.95"
-        print(f"{language:<12} {len(sample):>5} {total:>5} {recall:>7.3f}{flag:<7} {share:>10.1%} {context_share:>14.1%}")
+        over = " > 25 %" if share.cursor > 0.25 else ""
+        print(f"{language:<12} {len(sample):>5} {total:>5} {recall:>7.3f}{flag:<7} {share.cursor:>8.1%}{over:<7}"
+              f" {share.context:>8.1%} {share.messages:>9.1%} {share.tests:>7.1%}")
         if args.misses:
-            print(f"    worst context: {where}")
+            print(f"    worst context: {share.where}")
             for miss in misses[:15]:
                 print(f"    miss: {miss}")
         sys.stdout.flush()

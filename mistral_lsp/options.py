@@ -221,18 +221,20 @@ class Settings:
                   "workspace index off. Ignored, vendored, generated, binary and huge files are skipped.",
                   "minimum": 0, "order": 80},
     )
+    """Workspace files indexed for cross-file context, at most (0: no workspace index)."""
     workspace_index_cache: bool = dataclasses.field(
         default=True,
         metadata={"description": "Save the workspace index in the cache directory, so that a restart "
                   "indexes again only the files changed since.", "order": 82},
     )
     line_anchors: Literal["every", "sparse"] = dataclasses.field(
-        default="every",
-        metadata={"description": "Line numbers on every line of the target, or (`sparse`) on its first "
-                  "and last lines and every 5th: about 2 tokens a line cheaper.", "order": 81},
+        default="sparse",
+        metadata={"description": "Line numbers in the code an action or review shows the model: `sparse` on "
+                  "its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line "
+                  "(about 4 tokens a line). Review findings are placed by their quoted line either way.",
+                  "order": 81},
     )
-    """Line numbers on every line of the target, or on every fifth (cheaper; see `context.numbered`)."""
-    """Workspace files indexed for cross-file context, at most (0: no workspace index)."""
+    """Line numbers on every fifth line of the target (the default) or on each (see `sections.numbered`)."""
 
     def action(self, name: str) -> ActionSettings:
         return self.actions.get(name) or _default_actions().get(name) or ActionSettings()

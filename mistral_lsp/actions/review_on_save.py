@@ -266,7 +266,10 @@ class ReviewOnSave:
         from mistral_lsp.prompting.prompts import review_response_format
         from mistral_lsp.review.prompt import build_messages, outline_budget
 
-        messages = build_messages(doc, snap, location.key, changed, outline_budget=outline_budget(self.editor.settings))
+        settings = self.editor.settings
+        messages = build_messages(
+            doc, snap, location.key, changed, outline_budget=outline_budget(settings), line_anchors=settings.line_anchors
+        )
         answer = await stream_answer(
             self.editor, "review", doc.uri, progress, messages, response_format=review_response_format()
         )

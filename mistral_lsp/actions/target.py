@@ -3,6 +3,12 @@
 A range that is empty (a cursor) selects the innermost enclosing function or method, else
 class, else top-level statement; a selection is widened to whole definitions. Review of a
 range covering the whole file, or of no range, reviews the file. Selected once per run.
+
+At a cursor, fix, explain and review of a definition too big to send whole (`syntax.narrow`:
+over 150 lines, or over a tenth of a file over 1,000 lines) work on the part around the cursor,
+with the definition's header as context: a fix rewrites the few lines it changes, not hundreds,
+and the prompt stays a small share of the file. Generate tests does not narrow: a block inside
+a function cannot be tested apart from it. A selection is honoured whatever its size.
 """
 
 from __future__ import annotations
@@ -26,11 +32,15 @@ def covers_file(doc: Document, range_: types.Range | None) -> bool:
     )
 
 
+NARROWED_ACTIONS = frozenset({"fix", "explain", "review"})
+"""The actions that work on the part of a too-big definition around the cursor."""
+
+
 def select(action: str, doc: Document, range_: types.Range | None) -> Target:
     """The target of `action` at `range_` in `doc`."""
     if action == "review" and covers_file(doc, range_):
         return file_target(doc)
-    return select_target(doc, range_ or _FILE_START)
+    return select_target(doc, range_ or _FILE_START, narrow=action in NARROWED_ACTIONS)
 
 
 def target_key(doc: Document, target: Target) -> tuple[Any, ...]:

@@ -198,7 +198,7 @@ class BatchReview:
         if not changed:
             return None
         messages = build_messages(
-            doc, snap, file.key, list(changed.values()), outline_budget(self.settings)
+            doc, snap, file.key, list(changed.values()), outline_budget(self.settings), self.settings.line_anchors
         )
         estimate = sum(estimate_tokens(m["content"]) for m in messages)
         return _Plan(file, doc, snap, list(changed.values()), messages, estimate)

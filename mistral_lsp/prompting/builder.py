@@ -15,19 +15,23 @@ from lsprotocol import types
 
 from mistral_lsp.prompting.cross_file import cross_file_parts
 from mistral_lsp.prompting.sections import (
+    BIG_FILE_LINES,
+    DEFAULT_LINE_ANCHORS,
     MAX_CLASS_MEMBER_LINES,
     MAX_CONTEXT_SHARE,
+    MAX_PROMPT_SHARE,
     MAX_REFERENCES_PER_NAME,
     MAX_SIBLINGS,
     MAX_VALUE_LINES,
     MIN_CONTEXT_TOKENS,
     SECTION_OVERHEAD_TOKENS,
-    SPARSE_ANCHOR_EVERY,
     PromptContext,
     Section,
     _diagnostic_line,
     _target_title,
     display_path,
+    enclosing_section,
+    file_tokens_of,
     header_text,
     numbered,
 )
@@ -42,10 +46,11 @@ from mistral_lsp.syntax.workspace import WorkspaceIndex
 log = logging.getLogger(__name__)
 
 
+
 class Builder:
     def __init__(
         self, doc: Document, target: Target, language: str, path: str, budget: int, *, use_tree: bool = True,
-        workspace: WorkspaceIndex | None = None, anchors: str = "every",
+        workspace: WorkspaceIndex | None = None, anchors: str = DEFAULT_LINE_ANCHORS,
     ) -> None:
         self.workspace = workspace
         self.anchors = anchors
@@ -104,13 +109,17 @@ class Builder:
 
     def build(self, diagnostics: Sequence[types.Diagnostic]) -> PromptContext:
         target = self.target
-        title = _target_title(target)
-        if self.anchors == "sparse":
-            title += f"; line numbers on every {SPARSE_ANCHOR_EVERY}th line"
-        self.add("target", title, numbered(target.text, target.start_line, self.anchors), force=True)
-        # Around the target, at most a fifth of the file (a rough 4 characters a token): for a
-        # big file the prompt stays a small part of what sending the file would cost.
-        self.budget = min(self.budget, self.used + max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * len(self.doc.text) / 4)))
+        # How lines are numbered is said once, in the system prompt (a cached prefix).
+        self.add("target", _target_title(target), numbered(target.text, target.start_line, self.anchors), force=True)
+        # Around the target, at most a fifth of the file: for a big file the prompt stays a
+        # small part of what sending the file would cost; in a file over `BIG_FILE_LINES`, the
+        # target and its context together stay under `MAX_PROMPT_SHARE` of it.
+        file_tokens = self.doc.cached("file_tokens", lambda: file_tokens_of(self.doc.text))
+        room = max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * file_tokens))
+        if self.doc.line_count > BIG_FILE_LINES:
+            room = min(room, max(0, int(MAX_PROMPT_SHARE * file_tokens) - self.used))
+        self.budget = min(self.budget, self.used + room)
+        self.add_enclosing()
         self.add_diagnostics(diagnostics)
         if self.syntax is not None and target.kind != "file":
             self.add_imports()
@@ -124,7 +133,7 @@ class Builder:
             others = []
         files = [self._own_path(), *others]
         return PromptContext(
-            target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text, files
+            target, self.language, self.path, self.sections, self.used, self.budget, self.doc.text, files, self.anchors
         )
 
     def _own_path(self) -> str:
@@ -167,13 +176,19 @@ class Builder:
 
     # -- sections -------------------------------------------------------------------------------
 
+    def add_enclosing(self) -> None:
+        """A narrowed target's definition: its header, so the model knows what the part is in."""
+        if self.target.enclosing is not None:
+            title, text = enclosing_section(self.target, self.comment)
+            self.add("enclosing", title, text)
+
     def add_diagnostics(self, diagnostics: Sequence[types.Diagnostic]) -> None:
         target = self.target
         on_target = sorted(
             (d for d in diagnostics if d.range.start.line <= target.end_line and d.range.end.line >= target.start_line),
             key=lambda d: (d.severity or types.DiagnosticSeverity.Error, d.range.start.line),
         )
-        lines = [_diagnostic_line(d) for d in on_target]
+        lines = [_diagnostic_line(d, self.doc.line_text(d.range.start.line)) for d in on_target]
         self.add_parts("diagnostics", "Diagnostics on the target", lines, "\n".join, code=False)
 
     def add_imports(self) -> None:

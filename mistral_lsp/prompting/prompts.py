@@ -23,26 +23,35 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from mistral_lsp.prompting.context import PromptContext, Section, header_text, numbered
+from mistral_lsp.prompting.sections import DEFAULT_LINE_ANCHORS, anchors_rule, enclosing_name
 from mistral_lsp.syntax.targets import Definition, Target
 
 Action = Literal["review", "explain", "fix", "tests"]
 ACTIONS: tuple[Action, ...] = ("review", "explain", "fix", "tests")
 
-SYSTEM_PROMPT = """\
+_SYSTEM_PROMPT = """\
 You are Mistral, a senior software engineer working inside the user's code editor through a \
 language server.
 
 Each request shows part of one source file: its path and language, its imports, the class \
 around the code, the definitions from the same file that the code uses, and the signatures of \
-other definitions. Then comes the target — the code the request is about — with the file's \
-line numbers in a left column (`12 | code`); the numbers are not part of the code. Diagnostics \
-reported on the target, if any, follow it. The task comes last.
+other definitions. Then comes the target — the code the request is about — {anchors} \
+Diagnostics reported on the target, if any, follow it, each with its line number and the \
+line's text. The task comes last.
 
 Rules:
 - Ground everything in the code shown. When an answer depends on code you cannot see, say so \
 rather than guess.
 - Keep the code's language, conventions, naming and indentation.
 - Follow the task's output format exactly: a program parses your answer."""
+SYSTEM_PROMPTS = {anchors: _SYSTEM_PROMPT.format(anchors=anchors_rule(anchors)) for anchors in ("sparse", "every")}
+"""One system prompt per `lineAnchors` value: the same for every action (a cached prefix)."""
+SYSTEM_PROMPT = SYSTEM_PROMPTS[DEFAULT_LINE_ANCHORS]
+
+
+def system_prompt(anchors: str) -> str:
+    return SYSTEM_PROMPTS.get(anchors, SYSTEM_PROMPT)
+
 
 SEVERITIES = ("error", "warning", "information", "hint")
 CATEGORIES = ("bug", "security", "performance", "correctness", "style", "maintainability")
@@ -137,7 +146,18 @@ _ACTION_KINDS = ("target", "diagnostics")
 
 
 def _lines(target: Target) -> str:
-    return f"lines {target.start_line + 1}-{target.end_line + 1}"
+    lines = f"lines {target.start_line + 1}-{target.end_line + 1}"
+    return f"{lines}, part of `{enclosing_name(target)}`" if target.enclosing is not None else lines
+
+
+def _part_rule(target: Target) -> str:
+    """For a narrowed target: the lines around it stay, so its blocks may be left open."""
+    if target.enclosing is None:
+        return ""
+    return (
+        "- only these lines are replaced: the code before and after them stays as it is, so leave "
+        "blocks that begin before them or continue after them open, as they are;\n"
+    )
 
 
 def _indent_words(indent: str) -> str:
@@ -166,6 +186,7 @@ def _fix_task(ctx: PromptContext, instruction: str | None) -> str:
         "them as they are:\n"
         f"- keep the original indentation: the first line starts with {_indent_words(target.indent)};\n"
         "- no line numbers, no `...` placeholders, nothing from outside the target's lines;\n"
+        f"{_part_rule(target)}"
         "- keep the target's name and signature unless the task requires changing them."
     )
 
@@ -178,7 +199,8 @@ def _explain_task(ctx: PromptContext, instruction: str | None) -> str:
         "Answer in Markdown: a one- or two-sentence summary of what it does and why first; then "
         "how it works — the non-obvious parts, what the definitions it uses contribute, inputs, "
         "outputs and side effects; then pitfalls and edge cases you notice. Refer to code by "
-        "line number. Be brief: no line-by-line narration, no restating the code."
+        "quoting it briefly (`name`, a short expression), with its line number when that helps. "
+        "Be brief: no line-by-line narration, no restating the code."
     )
 
 
@@ -188,8 +210,10 @@ def _review_rules(lines: str) -> str:
         '{"findings": [{"startLine": 12, "endLine": 13, "severity": "warning", "category": "bug", '
         '"title": "Off-by-one in loop bound", "message": "Why it is wrong and what happens.", '
         '"snippet": "for i in range(len(items) + 1):", "replacement": "for i in range(len(items)):"}]}\n'
-        f"- `startLine` / `endLine`: the 1-based file line numbers shown left of the code, within {lines};\n"
-        "- `snippet`: the exact text of line `startLine`, without leading and trailing whitespace;\n"
+        f"- `startLine` / `endLine`: 1-based file line numbers within {lines}, read or counted from "
+        "the numbers shown left of the code;\n"
+        "- `snippet`: the exact text of line `startLine`, without leading and trailing whitespace — "
+        "it places the finding, so copy it exactly;\n"
         "- `replacement`: the full corrected text of lines `startLine`..`endLine` with their original "
         "indentation and without line numbers, or null when the fix is not a local rewrite;\n"
         f"- `severity`: one of {', '.join(SEVERITIES)} (error: fails, corrupts data or is insecure; "
@@ -270,15 +294,17 @@ def build_messages(
         task = _tests_task(ctx, instruction, test_file)
     specific.append(f"## Task\n{task}")
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": system_prompt(ctx.anchors)},
         {"role": "user", "content": "\n\n".join([*stable, *specific])},
     ]
 
 
 def build_review_definitions_messages(
-    doc_path: str, language: str, outline: str, definitions: Sequence[Definition]
+    doc_path: str, language: str, outline: str, definitions: Sequence[Definition],
+    anchors: str = DEFAULT_LINE_ANCHORS,
 ) -> list[dict[str, str]]:
-    """Review on save: the changed `definitions` of one file, with the file's outline as context."""
+    """Review on save and `mistral-lsp review`: the changed `definitions` of one file, numbered
+    as `anchors` says, with the file's outline as context."""
     parts = [header_text(doc_path, language)]
     if outline.strip():
         parts.append(f"## Outline of the file (line: signature)\n{fence(outline)}")
@@ -287,7 +313,7 @@ def build_review_definitions_messages(
         lines = f"lines {d.start_line + 1}-{d.end_line + 1}"
         spans.append(lines)
         owner = f"{d.parent}." if d.parent and not d.name.startswith(d.parent) else ""
-        parts.append(f"## Changed {d.kind} `{owner}{d.name}` ({lines})\n{fence(numbered(d.text, d.start_line), language)}")
+        parts.append(f"## Changed {d.kind} `{owner}{d.name}` ({lines})\n{fence(numbered(d.text, d.start_line, anchors), language)}")
     where = ", ".join(spans) if spans else "the definitions above"
     parts.append(
         "## Task\n"
@@ -298,6 +324,6 @@ def build_review_definitions_messages(
         + _review_rules(where)
     )
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": system_prompt(anchors)},
         {"role": "user", "content": "\n\n".join(parts)},
     ]

@@ -1,8 +1,11 @@
 """Review findings: validated against the file, kept on their code as it moves, shown as diagnostics.
 
 A finding is anchored by its line range *and* its snippet (the trimmed text of its first line).
-Edits above a finding shift it; an edit that touches its lines, or any change after which its
-first line no longer holds its snippet, removes it — a finding never points at the wrong line.
+The model reads line numbers off a target numbered only every few lines (`lineAnchors`, see
+`prompting.sections.numbered`), so the line it names can be a few off: the finding goes to the
+nearest line holding its snippet within `SNIPPET_SEARCH_LINES` (`nearest_holder`). Edits above a
+finding shift it; an edit that touches its lines, or any change after which no line near its
+first one holds its snippet, removes it — a finding never points at the wrong line.
 
 Findings are kept per document and per origin ("review" for the command, "save" for review
 on save), and published together as one diagnostics set with source `mistral`.
@@ -11,12 +14,15 @@ on save), and published together as one diagnostics set with source `mistral`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from mistral_lsp.prompting.sections import SPARSE_ANCHOR_EVERY
 from mistral_lsp.protocol import FINDING_CATEGORIES, FINDING_SOURCE, FindingData
 from mistral_lsp.text.edits import leading_indent, reindent
 
@@ -33,8 +39,10 @@ SEVERITIES = {
 CATEGORIES = FINDING_CATEGORIES
 SOURCE = FINDING_SOURCE
 
-# How far a finding's snippet may have drifted from the line the model named.
-_SNIPPET_SEARCH_LINES = 3
+SNIPPET_SEARCH_LINES = 2 * SPARSE_ANCHOR_EVERY
+"""How far from the line the model named its snippet's line is looked for: a line between two
+anchors is at most `SPARSE_ANCHOR_EVERY - 1` lines from either, and a model counting from the
+farther one, or miscounting by one, is still found."""
 
 _ids = itertools.count(1)
 
@@ -69,17 +77,47 @@ def _line_holds(lines: Sequence[str], line: int, snippet: str) -> bool:
     return 0 <= line < len(lines) and (not snippet or snippet in lines[line])
 
 
+def nearest_holder(
+    lines: Sequence[str], line: int, snippet: str, allowed: Callable[[int], bool] | None = None
+) -> int | None:
+    """The line a finding the model put on `line` belongs on: `line` itself when it holds
+    `snippet`, else the nearest line within `SNIPPET_SEARCH_LINES` whose trimmed text *is* the
+    snippet, else the nearest that contains it; None when none does (or `snippet` is empty).
+
+    A repeated line (`return None`, `}`) goes to the copy nearest the model's number: that is
+    the one it counted towards. At equal distance the line above wins, so the choice never
+    depends on anything but the text. `allowed` limits the search to the lines the model saw.
+    """
+    ok = allowed or (lambda _line: True)
+    if _line_holds(lines, line, snippet) and ok(line):
+        return line
+    if not snippet:
+        return None
+    contains: int | None = None
+    for distance in range(1, SNIPPET_SEARCH_LINES + 1):
+        for candidate in (line - distance, line + distance):
+            if not (0 <= candidate < len(lines)) or not ok(candidate) or snippet not in lines[candidate]:
+                continue
+            if lines[candidate].strip() == snippet:
+                return candidate
+            if contains is None:
+                contains = candidate
+    return contains
+
+
 def findings_from_reply(
     payload: Mapping[str, Any] | None,
     lines: Sequence[str],
     *,
     within: tuple[int, int] | None = None,
+    shown: Collection[int] | None = None,
 ) -> list[Finding]:
     """Validate the model's findings (1-based lines) against the file; bad ones are dropped.
 
-    A line range outside the file (or outside `within`, the reviewed lines) is clamped; a
-    finding whose snippet is not on its line is moved to the nearest line holding it, or
-    dropped when there is none.
+    A finding whose snippet is not on its line is moved to the nearest line holding it
+    (`nearest_holder`), only to lines of the file, of `within` (the reviewed lines) and of
+    `shown` (the lines the prompt showed) when given; it is dropped when there is none. One
+    without a snippet is clamped to those lines. Its last line is clamped too.
     """
     if not payload:
         return []
@@ -102,19 +140,17 @@ def findings_from_reply(
         if not title and not message:
             continue
         snippet = str(item.get("snippet") or "").strip()
-        start = min(max(start, low), high)
-        end = min(max(end, start), high)
-        if not _line_holds(lines, start, snippet):
-            nearby = [
-                line
-                for distance in range(1, _SNIPPET_SEARCH_LINES + 1)
-                for line in (start - distance, start + distance)
-                if low <= line <= high and _line_holds(lines, line, snippet)
-            ]
-            if not nearby:
-                continue
-            shift = nearby[0] - start
-            start, end = start + shift, min(end + shift, high)
+        end = max(end, start)
+
+        def allowed(line: int) -> bool:
+            return low <= line <= high and (shown is None or line in shown)
+
+        # The snippet is looked for around the line the model named, not around where clamping
+        # put it: a line number far outside the code shown is a made-up finding.
+        holder = nearest_holder(lines, start, snippet, allowed) if snippet else min(max(start, low), high)
+        if holder is None or not allowed(holder):
+            continue
+        start, end = holder, min(max(end + holder - start, holder), high)
         severity = str(item.get("severity") or "warning").lower()
         category = str(item.get("category") or "bug").lower()
         replacement = item.get("replacement")
@@ -159,15 +195,11 @@ def revalidate(findings: Iterable[Finding], lines: Sequence[str]) -> list[Findin
         if finding.end_line < len(lines) and _line_holds(lines, finding.start_line, finding.snippet):
             kept.append(finding)
             continue
-        for distance in range(1, _SNIPPET_SEARCH_LINES + 1):
-            moved = [
-                finding.moved(step)
-                for step in (-distance, distance)
-                if finding.end_line + step < len(lines) and _line_holds(lines, finding.start_line + step, finding.snippet)
-            ]
-            if moved and finding.snippet:
-                kept.append(moved[0])
-                break
+        # The finding's lines must stay in the file.
+        last = len(lines) - 1 - (finding.end_line - finding.start_line)
+        holder = nearest_holder(lines, finding.start_line, finding.snippet, functools.partial(operator.ge, last))
+        if holder is not None and finding.snippet:
+            kept.append(finding.moved(holder - finding.start_line))
     return kept
 
 

@@ -51,7 +51,10 @@ def findings_by_unit(
     if payload is None:
         raise ReplyError("the model's review was not valid JSON; save again to retry")
     results: dict[str, list[StoredFinding]] = {unit.digest: [] for unit in changed}
-    for finding in findings_from_reply(payload, asked_lines):
+    # Only the changed units' lines were shown: a finding is re-anchored among them, never onto
+    # a line the model did not see.
+    shown = {line for unit in changed for line in unit.lines}
+    for finding in findings_from_reply(payload, asked_lines, shown=shown):
         unit = owner_of(changed, finding.start_line)
         stored = to_stored(unit, finding) if unit is not None else None
         if unit is not None and stored is not None:
@@ -62,14 +65,16 @@ def findings_by_unit(
 
 
 def build_messages(
-    doc: Document, snap: Snapshot, path: str, changed: Sequence[Unit], outline_budget: int
+    doc: Document, snap: Snapshot, path: str, changed: Sequence[Unit], outline_budget: int,
+    line_anchors: str = "sparse",
 ) -> list[dict[str, str]]:
-    """The review request: the file's outline as context, then the changed units' code."""
+    """The review request: the file's outline as context, then the changed units' code, its
+    lines numbered as the `lineAnchors` setting says."""
     from mistral_lsp.prompting.prompts import build_review_definitions_messages
 
     language = doc.language.name if doc.language is not None else (doc.language_id or "text")
     return build_review_definitions_messages(
-        path, language, outline_for(snap, changed, outline_budget), blocks(snap, changed)
+        path, language, outline_for(snap, changed, outline_budget), blocks(snap, changed), line_anchors
     )
 
 

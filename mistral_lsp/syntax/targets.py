@@ -1,7 +1,10 @@
 """What an action is about: the target at a cursor or selection, and the file's definitions.
 
 A cursor (empty range) selects the innermost enclosing named function or method, else class,
-else the top-level statement, else a paragraph of lines. A selection is widened to whole lines,
+else the top-level statement, else a paragraph of lines. Asked to (`narrow=True`), a cursor in a
+definition too big to send whole (`too_big`) selects the part around the cursor instead
+(`narrow.part_around`): the largest statement-level node around it that fits `NARROWED_LINES`, grown with
+its neighbours; the definition's header goes with it (`Target.enclosing`). A selection is widened to whole lines,
 or to the smallest node covering it when that adds at most 30 % more lines (a definition is
 preferred). Targets always span whole lines — a fix replaces them and review findings point into
 them — and selecting one never raises: without a tree (unknown language, binary, huge file, an
@@ -18,6 +21,7 @@ from lsprotocol import types
 
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import file_index
+from mistral_lsp.syntax.narrow import Enclosing, part_around, too_big
 from mistral_lsp.syntax.nodes import DefInfo, Syntax, syntax_of
 
 if TYPE_CHECKING:
@@ -51,6 +55,8 @@ class Target:
     """0-based, inclusive."""
     parent: str | None = None
     """The class (or type) a method belongs to."""
+    enclosing: Enclosing | None = None
+    """For a narrowed target (kind "block"): the definition it is part of."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +76,8 @@ class Definition:
 
 
 def make_target(
-    doc: Document, start_line: int, end_line: int, kind: str, name: str | None = None, parent: str | None = None
+    doc: Document, start_line: int, end_line: int, kind: str, name: str | None = None, parent: str | None = None,
+    enclosing: Enclosing | None = None,
 ) -> Target:
     """The target spanning whole lines `start_line..end_line` (clamped to the document)."""
     rng = doc.line_range(start_line, end_line)
@@ -85,6 +92,7 @@ def make_target(
         start_line=start_line,
         end_line=end_line,
         parent=parent,
+        enclosing=enclosing,
     )
 
 
@@ -93,22 +101,23 @@ def file_target(doc: Document) -> Target:
     return make_target(doc, 0, doc.line_count - 1, "file")
 
 
-def select_target(doc: Document, range: types.Range) -> Target:
-    """The target for an action invoked on `range` (see the module docstring). Never raises."""
+def select_target(doc: Document, range: types.Range, *, narrow: bool = False) -> Target:
+    """The target for an action invoked on `range` (see the module docstring); with `narrow`, a
+    cursor in a definition that is `too_big` selects the part around it. Never raises."""
     try:
         with doc.lock:
-            return _select(doc, range)
+            return _select(doc, range, narrow)
     except Exception:  # a surprise in a grammar must cost the user precision, not the action
         log.exception("target selection failed in %s; falling back to lines", doc.uri)
         return _fallback(doc, range)
 
 
-def _select(doc: Document, range: types.Range) -> Target:
+def _select(doc: Document, range: types.Range, narrow: bool = False) -> Target:
     syntax = syntax_of(doc)
     if _is_empty(range):
         cursor = doc.offset_at(range.start)
         if syntax is not None:
-            found = _at_cursor(syntax, cursor)
+            found = _at_cursor(syntax, cursor, narrow)
             if found is not None:
                 return found
         return paragraph_target(doc, doc.line_of(cursor))
@@ -178,7 +187,7 @@ def _is_empty(rng: types.Range) -> bool:
     return rng.start.line == rng.end.line and rng.start.character == rng.end.character
 
 
-def _at_cursor(syntax: Syntax, cursor: int) -> Target | None:
+def _at_cursor(syntax: Syntax, cursor: int, narrow: bool = False) -> Target | None:
     doc = syntax.doc
     tree = doc.tree
     if tree is None:
@@ -205,11 +214,11 @@ def _at_cursor(syntax: Syntax, cursor: int) -> Target | None:
         if syntax.is_function(node):
             info = syntax.info(node)
             if info.name:
-                return definition_target(doc, info)
+                return _whole_or_part(syntax, info, byte, narrow)
             if anonymous is None:
                 anonymous = node
         elif syntax.is_class(node):
-            return definition_target(doc, syntax.info(node))
+            return _whole_or_part(syntax, syntax.info(node), byte, narrow)
         if top_level is None and syntax.is_top_level(node):
             top_level = node
         node = node.parent
@@ -218,12 +227,20 @@ def _at_cursor(syntax: Syntax, cursor: int) -> Target | None:
     if anonymous is not None:
         info = syntax.info(anonymous)
         if info.end_line > info.start_line:
-            return definition_target(doc, info)
+            return _whole_or_part(syntax, info, byte, narrow)
     if top_level is not None and stripped:
         start, end = syntax.lines_of(top_level)
         if end - start < MAX_STATEMENT_LINES:
             return make_target(doc, start, end, "statement")
     return None
+
+
+def _whole_or_part(syntax: Syntax, info: DefInfo, byte: int, narrow: bool) -> Target:
+    doc = syntax.doc
+    if narrow and too_big(doc, info.start_line, info.end_line):
+        start, end, enclosing = part_around(syntax, info, byte)
+        return make_target(doc, start, end, "block", info.name, info.parent, enclosing)
+    return definition_target(doc, info)
 
 
 # -- selection ---------------------------------------------------------------------------------

@@ -20,11 +20,30 @@ API_KEY = "sk-review-" + "7c1e9a3f5b2d4e81" * 2
 SCHEMA = Path(__file__).parent.parent / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
 # A line of code with one of these comments gets a finding of that severity from the fake reviewer.
 MARKERS = {"# BUG": "error", "# SMELL": "warning"}
-_NUMBERED = re.compile(r"^\s*(\d+) \| (.*)$")
+_NUMBERED = re.compile(r"^\s*(\d+) ?\| (.*)$")
 
 
 def prompt_of(request: RecordedRequest) -> str:
     return "\n".join(str(m.get("content")) for m in request.json["messages"])
+
+
+def numbered_rows(prompt: str) -> list[tuple[int, str]]:
+    """Each line of the prompt's code blocks that has a line number, with its number: shown
+    (`12 | code`, `15| code`) or, as a model does with sparse anchors, counted from the last one."""
+    rows: list[tuple[int, str]] = []
+    number: int | None = None
+    for row in prompt.split("\n"):
+        if row.startswith("```"):
+            number = None
+            continue
+        match = _NUMBERED.match(row)
+        if match:
+            number = int(match.group(1))
+            rows.append((number, match.group(2)))
+        elif number is not None:
+            number += 1
+            rows.append((number, row))
+    return rows
 
 
 def reviewer(body: Any) -> Reply:
@@ -32,11 +51,7 @@ def reviewer(body: Any) -> Reply:
     (the replacement drops the marker), nothing else."""
     findings = []
     prompt = "\n".join(str(m.get("content")) for m in body["messages"])
-    for row in prompt.split("\n"):
-        match = _NUMBERED.match(row)
-        if not match:
-            continue
-        number, code = int(match.group(1)), match.group(2)
+    for number, code in numbered_rows(prompt):
         for marker, severity in MARKERS.items():
             if marker in code:
                 findings.append({

@@ -27,9 +27,9 @@ def test_context_holds_the_target_the_imports_and_the_helper_it_calls(case: Case
     assert target is not None and ctx.sections[0] is target
     assert ctx.target.name == case.caller[1]
     assert case.caller[0] in target.text
-    # 1-based file line numbers in a left column.
+    # The first line carries its 1-based file line number.
     first = target.text.split("\n")[0]
-    assert first.lstrip().startswith(f"{ctx.target.start_line + 1} | ")
+    assert first.startswith(f"{ctx.target.start_line + 1}| ")
     imports = ctx.section("imports")
     assert imports is not None and case.import_line in imports.text
     references = ctx.section("references")
@@ -116,7 +116,7 @@ def test_diagnostics_on_the_target_are_listed_with_file_line_numbers() -> None:
     ctx = build_context(doc, cursor(doc, "self.balance += amount"), diagnostics=[elsewhere, on_target])
     diagnostics = ctx.section("diagnostics")
     assert diagnostics is not None and not diagnostics.code
-    assert diagnostics.text == f"- line {line + 1}: error [pyright/reportOperatorIssue]: Unsupported operand"
+    assert diagnostics.text == f"- line {line + 1} (`self.balance += amount`): error [pyright/reportOperatorIssue]: Unsupported operand"
 
 
 def test_whole_file_tokens_dwarf_the_context_of_one_function_in_a_big_file() -> None:
@@ -148,7 +148,7 @@ def test_unknown_language_context_is_the_target_alone() -> None:
     ctx = build_context(doc, cursor(doc, "two"))
     assert ctx.language == "plaintext"
     assert [s.kind for s in ctx.sections] == ["target"]
-    assert ctx.sections[0].text == "1 | one\n2 | two"
+    assert ctx.sections[0].text == "1| one\n2| two"
 
 
 def test_binary_and_huge_files_get_a_line_window_context() -> None:

@@ -96,11 +96,12 @@ def test_sparse_line_anchors_number_every_fifth_line_and_findings_stay_exact() -
     text = "def f(x):\n" + "".join(f"    y{i} = x + {i}\n" for i in range(12)) + "    return y11\n"
     ctx = context_for("anchors.py", text, "def f", line_anchors="sparse")
     target = ctx.section("target")
-    assert target is not None and "every 5th line" in target.title
+    assert target is not None and target.title == "Target: function `f` (lines 1-14)"
     assert "5|     y3 = x + 3" in target.text and "    y4 = x + 4" in target.text
     assert "6|" not in target.text
-    dense = context_for("anchors.py", text, "def f")
+    dense = context_for("anchors.py", text, "def f", line_anchors="every")
     assert dense.sections[0].tokens > target.tokens
+    assert context_for("anchors.py", text, "def f").sections[0].text == target.text  # sparse is the default
     # The model miscounts by two lines from the nearest anchor: the snippet puts it right.
     lines = text.split("\n")
     raw = [{"startLine": 10, "endLine": 10, "severity": "warning", "category": "bug", "title": "t",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
 
 from mistral_lsp.review.findings import (
+    SNIPPET_SEARCH_LINES,
     Finding,
     FindingsStore,
     findings_from_reply,
@@ -89,3 +91,64 @@ def test_store_applies_changes_per_origin() -> None:
     assert [f.start_line for f in store.get("u")] == [2, 2]
     store.clear("u")
     assert not store.has("u")
+
+
+# -- re-anchoring: the model counts lines from sparse anchors ---------------------------------
+
+BODY = [
+    "def parse(items):",      # 0
+    "    out = []",            # 1
+    "    for item in items:",  # 2
+    "        if not item:",    # 3
+    "            return None",  # 4  (file line 5: an anchor)
+    "        out.append(item)",  # 5
+    "    if not out:",         # 6
+    "        return None",     # 7
+    "    total = sum(out)",    # 8
+    "    return total",        # 9  (file line 10: an anchor)
+    "",                         # 10
+    "def other():",            # 11
+    "    return None  # unused",  # 12
+]
+
+
+def placed(line: int, snippet: str, lines: list[str] = BODY, **kwargs: object) -> int | None:
+    found = findings_from_reply(reply(startLine=line + 1, endLine=line + 1, snippet=snippet), lines, **kwargs)  # type: ignore[arg-type]
+    return found[0].start_line if found else None
+
+
+@pytest.mark.parametrize("off", [-4, -3, -2, -1, 1, 2, 3, 4])
+def test_a_finding_counted_up_to_four_lines_off_lands_on_its_snippet(off: int) -> None:
+    assert placed(8 + off, "total = sum(out)") == 8
+    assert placed(5 + off, "out.append(item)") == 5
+
+
+def test_an_ambiguous_snippet_goes_to_the_copy_nearest_the_model_s_line() -> None:
+    assert placed(5, "return None") == 4  # lines 4 and 7 hold it: 4 is one away, 7 two
+    assert placed(6, "return None") == 7
+    # Equally far from both copies: the upper one, always.
+    equal = ["x = 1", "return None", "y = 2", "return None"]
+    assert placed(2, "return None", equal) == 1
+    # A line that *is* the snippet beats one that only contains it, at the same distance.
+    assert placed(10, "return None") == 7  # 12 holds `return None  # unused`, 7 is exactly it
+
+
+def test_a_snippet_with_no_holder_in_the_window_is_dropped() -> None:
+    far = ["    total = sum(out)", *[f"    x{i} = {i}" for i in range(SNIPPET_SEARCH_LINES + 1)]]
+    assert placed(len(far) - 1, "total = sum(out)", far) is None
+    assert placed(SNIPPET_SEARCH_LINES, "total = sum(out)", far) == 0
+
+
+def test_a_finding_is_only_moved_onto_lines_the_prompt_showed() -> None:
+    assert placed(6, "return None", shown={6, 7, 8}) == 7
+    assert placed(5, "return None", shown={5, 6}) is None
+    assert placed(5, "return None", within=(6, 9)) == 7
+
+
+def test_a_far_out_line_number_is_not_clamped_onto_a_snippet() -> None:
+    assert placed(40, "return total") is None
+
+
+def test_revalidate_moves_a_finding_to_the_nearest_copy_of_its_line() -> None:
+    moved = revalidate([finding(5, snippet="return None")], BODY)
+    assert [f.start_line for f in moved] == [4]

@@ -53,8 +53,16 @@ def test_stable_file_context_comes_before_the_target_in_priority_order() -> None
 
 
 def test_target_is_fenced_in_the_language_with_file_line_numbers() -> None:
-    text = user(build_messages("explain", context_at('return "total')))
-    assert "```python\n31 | def summarize(accounts: list[Account]) -> str:\n32 |     total = sum(" in text
+    # By default the first, the last and every 5th line carry their number, and the system
+    # prompt says so.
+    messages = build_messages("explain", context_at('return "total'))
+    text = user(messages)
+    assert "```python\n31| def summarize(accounts: list[Account]) -> str:\n    total = sum(" in text
+    assert "its first, its last and every 5th line (`15| code`): count from the nearest" in messages[0]["content"]
+    every = build_context(open_fixture(CASES[0]), cursor(open_fixture(CASES[0]), 'return "total'), line_anchors="every")
+    messages = build_messages("explain", every)
+    assert "```python\n31 | def summarize(accounts: list[Account]) -> str:\n32 |     total = sum(" in messages[1]["content"]
+    assert "in a left column (`12 | code`)" in messages[0]["content"]
 
 
 def test_fix_asks_for_one_block_replacing_the_target_at_its_indentation() -> None:
@@ -76,7 +84,8 @@ def test_fix_with_diagnostics_targets_them() -> None:
     )
     ctx = build_context(doc, cursor(doc, "self.balance += amount"), diagnostics=[diagnostic])
     text = user(build_messages("fix", ctx))
-    assert f'- line {line + 1}: warning [pyright]: "balance" is possibly unbound' in text
+    # The line is quoted: the model finds it without counting from a line anchor.
+    assert f'- line {line + 1} (`self.balance += amount`): warning [pyright]: "balance" is possibly unbound' in text
     assert text.index("## Diagnostics on the target") > text.index("## Target:")
     assert "so that the diagnostics above go away" in text
 
@@ -182,7 +191,9 @@ def test_review_of_changed_definitions_has_the_outline_then_each_definition_numb
     text = user(messages)
     assert text.startswith("File: src/sample.py (python)\n\n## Outline of the file (line: signature)\n```\n")
     assert "21:   def deposit(self, amount: float) -> float:" in text
-    assert "## Changed method `Account.deposit` (lines 21-25)\n```python\n21 |     def deposit(" in text
+    assert "## Changed method `Account.deposit` (lines 21-25)\n```python\n21|     def deposit(" in text
+    assert "\n25|         return self.balance\n```" in text  # the 5th and the last line
+    assert "\n22 | " not in text and "\n22| " not in text
     assert "## Changed function `summarize` (lines 31-33)" in text
     assert text.index("## Outline") < text.index("## Changed method") < text.index("## Changed function") < text.index("## Task")
     assert "within lines 21-25, lines 31-33" in text

@@ -111,7 +111,7 @@ local M = {}
 ---@field completion? mistral.protocol.CompletionSettings
 ---@field workspaceIndexMaxFiles? integer Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, generated, binary and huge files are skipped.
 ---@field workspaceIndexCache? boolean Save the workspace index in the cache directory, so that a restart indexes again only the files changed since.
----@field lineAnchors? 'every'|'sparse' Line numbers on every line of the target, or (`sparse`) on its first and last lines and every 5th: about 2 tokens a line cheaper.
+---@field lineAnchors? 'every'|'sparse' Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
 
 ---@class mistral.protocol.StreamNotification `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).
 ---@field id string

@@ -797,7 +797,7 @@ export interface Settings {
    */
   workspaceIndexCache?: boolean;
   /**
-   * Line numbers on every line of the target, or (`sparse`) on its first and last lines and every 5th: about 2 tokens a line cheaper.
+   * Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
    */
   lineAnchors?: 'every' | 'sparse';
 }
