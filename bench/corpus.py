@@ -8,7 +8,7 @@ Everything comes from Debian and npm packages (installed by `ensure()` when miss
 | python | the interpreter's standard library | (the venv's Python) |
 | go | Go's standard library | apt `golang-src` |
 | c | example programs of zlib, nettle, xmlsec, liblzma, libpng | (their -dev packages) |
-| cpp | googletest | apt `googletest` |
+| cpp | googletest (macro-heavy), CLI11 (plain modern C++) | apt `googletest`, `libcli11-dev` |
 | rust | regex, regex-syntax, memchr, aho-corasick crates | apt `librust-regex-dev` |
 | java | the JDK's `java.base` sources | apt `openjdk-17-source` |
 | ruby | Ruby's standard library | apt `ruby` |
@@ -33,7 +33,7 @@ from pathlib import Path
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mistral-lsp-bench"
 APT_PACKAGES = (
-    "universal-ctags", "golang-src", "googletest", "librust-regex-dev", "openjdk-17-source", "ruby",
+    "universal-ctags", "golang-src", "googletest", "libcli11-dev", "librust-regex-dev", "openjdk-17-source", "ruby",
     "lua-penlight", "php-symfony-console",
 )
 RXJS = "rxjs@7.8.2"
@@ -79,7 +79,7 @@ def files(language: str) -> list[Path]:
         "python": [sysconfig.get_paths()["stdlib"] + "/*.py", sysconfig.get_paths()["stdlib"] + "/*/*.py"],
         "go": ["/usr/share/go-*/src/*/*.go", "/usr/share/go-*/src/*/*/*.go"],
         "c": ["/usr/share/doc/*/examples/*.c", "/usr/share/go-*/misc/cgo/*/testdata/*.c"],
-        "cpp": ["/usr/src/googletest/*/src/*.cc", "/usr/src/googletest/*/include/*/*.h"],
+        "cpp": ["/usr/src/googletest/*/src/*.cc", "/usr/src/googletest/*/include/*/*.h", "/usr/include/CLI/*.hpp"],
         "rust": ["/usr/share/cargo/registry/*/src/*.rs", "/usr/share/cargo/registry/*/src/*/*.rs"],
         "java": [str(CACHE / "java.base/java/util/*.java")],
         "ruby": ["/usr/lib/ruby/3.*/*.rb", "/usr/lib/ruby/3.*/*/*.rb"],

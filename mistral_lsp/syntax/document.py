@@ -64,7 +64,7 @@ class Document:
         self._lock = threading.RLock()
         self._text = text
         self._index = LineIndex(text)
-        self._language = language_for(language_id, uri, text[:200].split("\n", 1)[0])
+        self._language = language_for(language_id, uri, text[:200].split("\n", 1)[0], text)
         self._generation = 0
         self._cache: dict[str, Any] = {}
         self.memo: dict[str, Any] = {}

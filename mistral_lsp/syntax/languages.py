@@ -95,7 +95,10 @@ class LanguageSpec:
         return self.import_pattern is not None and re.search(self.import_pattern, first_line) is not None
 
 
-_C_FAMILY_PREPROC = frozenset({"preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif"})
+_C_FAMILY_PREPROC = frozenset({"preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "ERROR"})
+"""`#if` blocks, and what error recovery left of one: a macro the grammar cannot expand (a
+header guard around `EXPORT_MACRO(x)` with no `;`) turns the rest of the file into an ERROR
+node whose children are still the file's definitions."""
 _JS_FUNCTIONS = frozenset({
     "function_declaration", "generator_function_declaration", "function_expression",
     "generator_function", "arrow_function", "method_definition",
@@ -220,12 +223,13 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         functions=frozenset({"function_definition", "lambda_expression"}),
         classes=frozenset({"class_specifier", "struct_specifier", "union_specifier", "enum_specifier"}),
         imports=frozenset({"preproc_include", "using_declaration"}),
-        wrappers=frozenset({"template_declaration", "type_definition"}),
+        wrappers=frozenset({"template_declaration", "type_definition", "field_declaration"}),  # a member `enum {...};`
         assignments=(("type_definition", "declarator"),),
         namespaces=_C_FAMILY_PREPROC | {"namespace_definition", "linkage_specification"},
         scope_separators=("::",),
         class_needs_body=True,
         values=(*_C_VALUES, ("alias_declaration", "name")),
+        value_lists=frozenset({"template_declaration"}),  # `template <class T> using X = ...;`
     ),
     LanguageSpec(
         name="csharp", module="tree_sitter_c_sharp", factory="language",
@@ -308,24 +312,38 @@ def spec_by_id(language_id: str) -> LanguageSpec | None:
     return _BY_ID.get(language_id.strip().lower()) if language_id else None
 
 
-def language_for(language_id: str = "", uri: str = "", first_line: str = "") -> LanguageSpec | None:
-    """The language from the LSP `languageId`, else the file name, else a shebang line."""
+def language_for(language_id: str = "", uri: str = "", first_line: str = "", text: str = "") -> LanguageSpec | None:
+    """The language from the LSP `languageId`, else the file name, else a shebang line; a C
+    header whose `text` is C++ is C++ (see `_CPP_HEADER`)."""
+    name = posixpath.basename(unquote(urlsplit(uri).path) if "://" in uri else uri.replace("\\", "/"))
     spec = spec_by_id(language_id)
     if spec is not None:
-        return spec
-    name = posixpath.basename(unquote(urlsplit(uri).path) if "://" in uri else uri.replace("\\", "/"))
+        return _BY_ID["cpp"] if spec.name == "c" and name.lower().endswith(".h") and _is_cpp(text) else spec
     if name in _BY_FILENAME:
         return _BY_FILENAME[name]
     dot = name.rfind(".")
     if dot > 0 or (dot == 0 and name.count(".") > 1):
         spec = _BY_EXTENSION.get(name[dot:].lower())
         if spec is not None:
-            return spec
+            return _BY_ID["cpp"] if spec.name == "c" and name[dot:].lower() == ".h" and _is_cpp(text) else spec
     match = _SHEBANG.match(first_line)
     if match:
         interpreter = re.sub(r"[\d.]+$", "", match.group(1)) or match.group(1)
         return _BY_INTERPRETER.get(match.group(1)) or _BY_INTERPRETER.get(interpreter)
     return None
+
+
+_CPP_HEADER = re.compile(
+    r"^[ \t]*(?:template\s*<|namespace\s+[\w:]*\s*\{|class\s+\w+[^;()]*$|(?:public|protected|private)\s*:)",
+    re.MULTILINE,
+)
+"""C++ only, at the start of a line: `.h` is both C's and C++'s header suffix, and editors
+disagree (VS Code says "cpp", Neovim says "c"); parsed as C, a C++ header is mostly errors and
+its classes, templates and namespaces are lost."""
+
+
+def _is_cpp(text: str) -> bool:
+    return _CPP_HEADER.search(text, 0, 200_000) is not None
 
 
 _loaded: dict[str, tuple[Language, Query]] = {}

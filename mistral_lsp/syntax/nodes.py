@@ -311,7 +311,18 @@ def value_names(node: Node, field: str, syntax: Syntax) -> list[str]:
                 names.append(syntax.text(found))
         else:
             _collect_names(holder, syntax, names, 0)
+    if field == "declarator" and (macro_named := _after_export_macro(node)) is not None:
+        # `API_MACRO Type name;` parses as type `API_MACRO`, declarator `Type` and an error
+        # holding the real name.
+        names = [syntax.text(macro_named)]
     return [name for name in names if name]
+
+
+def _after_export_macro(node: Node) -> Node | None:
+    errors = [child for child in node.named_children if child.type == "ERROR"]
+    if len(errors) == 1 and errors[0].named_child_count == 1 and is_name_leaf(errors[0].named_children[0]):
+        return errors[0].named_children[0]
+    return None
 
 
 def _collect_names(node: Node, syntax: Syntax, out: list[str], depth: int) -> None:
