@@ -84,7 +84,10 @@ def ctags(path: Path, language: str) -> list[Tag]:
         scoped = "scope" in tag and tag.get("scopeKind") not in ("package", "namespace") and tag["kind"] != "enumerator"
         if language == "lua" and not re.search(r"\bfunction\b", tag.get("pattern", "")):
             continue  # ctags' Lua parser takes `fun = function_arg(...)` for a function
-        short = re.split(r"[.:]", tag["name"])[-1] or tag["name"]
+        name = tag["name"]
+        if name == "self" and (method := re.search(r"def\s+self\.(\w+[?!=]?)", tag.get("pattern", ""))):
+            name = method.group(1)  # ctags' Ruby parser sometimes names `def self.x` "self"
+        short = re.split(r"[.:]", name)[-1] or name
         tags.append(Tag(short, tag["line"] - 1, end - 1, tag.get("kind", ""), scoped))
     return tags
 
@@ -119,6 +122,19 @@ def block_end(lines: list[str], start: int, language: str) -> int | None:
 def normalized(text: str) -> str:
     """Whitespace collapsed and a trailing `{` dropped: a signature shows `class X`, not `class X {`."""
     return " ".join(text.split()).removesuffix("{").strip()
+
+
+def visible(definitions: list[Tag], functions: list[Tag], target: Tag) -> list[Tag]:
+    """The definitions `target` can see: not those inside another function (its locals; ctags
+    gives a destructuring `const { a } = x` in a TypeScript function, or the `String` of
+    `String === x` in a Ruby method, no function scope), unless that function holds `target`."""
+    return [
+        t for t in definitions
+        if all(
+            f.line <= target.line and target.end <= f.end
+            for f in functions if f.line < t.line <= f.end and (f.line, f.end) != (t.line, t.end)
+        )
+    ]
 
 
 def python_tags(text: str) -> list[Tag]:
@@ -157,6 +173,7 @@ _COMMENTS = {
     "lua": r"--\[\[.*?\]\]|--[^\n]*",
 }
 _LANGUAGE_COMMENTS = {"ruby": "hash", "bash": "hash", "python": "hash", "lua": "lua"}
+_RUBY_REGEX = r"%r\{[^}]*\}|(?:(?<=[=~(,\[{!|&;])|(?<=\bwhen)|(?<=\bif)|(?<=\bunless)|(?<=\breturn)|^)\s*/(?:\\.|[^/\\\n])+/"
 
 
 def code_only(body: str, language: str = "c") -> str:
@@ -164,6 +181,8 @@ def code_only(body: str, language: str = "c") -> str:
     comments = _COMMENTS[_LANGUAGE_COMMENTS.get(language, "slash")]
     if language == "php":
         comments += "|" + _COMMENTS["hash"]
+    if language == "ruby":
+        comments += "|" + _RUBY_REGEX  # a regex literal is not code either: `/\Aabc/` uses no `A`
     return re.sub(f"{_STRINGS}|{comments}", " ", body, flags=re.DOTALL)
 
 
@@ -192,7 +211,7 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
     for function in functions[:per_file]:
         used = python_used(text, function) if language == "python" else text_used(text, function, language)
         expected = {
-            (t.name, t.line) for t in definitions
+            (t.name, t.line) for t in visible(definitions, functions, function)
             if t.name in used and t.name != function.name and not (function.line <= t.line <= function.end)
             and not (t.line < function.line and t.end >= function.end)  # where it lives, not what it uses
         }

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Leaf kinds that name something, besides every kind whose name ends in "identifier".
-_NAME_KINDS = ("constant", "name", "word", "variable_name")
+# Leaf kinds that name something, besides every kind whose name ends in "identifier". Ruby's
+# `:name` symbols too: `respond_to?(:name)`, `send(:name)`, `method(:name)` use `name`.
+_NAME_KINDS = ("constant", "name", "word", "variable_name", "simple_symbol")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -122,7 +122,7 @@ class Syntax:
                 declarator = declarator.child_by_field_name("declarator")
             name = declarator
         if name is None and self.is_class(node):
-            name = node.child_by_field_name("type")  # Rust `impl Type`
+            name = node.child_by_field_name("type") or node.child_by_field_name("value")  # Rust `impl Type`, Ruby `class << Type`
         if name is None:
             return None
         text = " ".join(self.text(name).split())
@@ -276,7 +276,7 @@ class Syntax:
         for node in nodes:
             raw = node.text
             if raw:
-                yield raw.decode("utf-8", "replace")
+                yield raw.decode("utf-8", "replace").lstrip(":")  # a Ruby symbol names `name`
 
 
 _NAME_LEAVES = ("constant", "name", "word", "variable_name")
