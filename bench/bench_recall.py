@@ -32,7 +32,7 @@ from mistral_lsp.prompting.context import PromptContext, build_context
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.syntax.document import Document
 
-LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "ruby", "php", "lua", "bash")
+LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "ruby", "php", "lua", "bash", "csharp")
 FUNCTION_KINDS = {"function", "method", "func", "singletonMethod"}
 MEMBER_LANGUAGES = {"java", "php", "csharp", "ruby"}
 """Languages where what a method uses lives in classes: members count (not only file scope)."""
@@ -85,11 +85,19 @@ def ctags(path: Path, language: str) -> list[Tag]:
         if language == "lua" and not re.search(r"\bfunction\b", tag.get("pattern", "")):
             continue  # ctags' Lua parser takes `fun = function_arg(...)` for a function
         name = tag["name"]
+        if tag.get("kind") in ("field", "variable") and in_parentheses(tag.get("pattern", ""), name):
+            continue  # a parameter ctags read as a field (C#'s `operator X(T value) => ...`)
         if name == "self" and (method := re.search(r"def\s+self\.(\w+[?!=]?)", tag.get("pattern", ""))):
             name = method.group(1)  # ctags' Ruby parser sometimes names `def self.x` "self"
         short = re.split(r"[.:]", name)[-1] or name
         tags.append(Tag(short, tag["line"] - 1, end - 1, tag.get("kind", ""), scoped))
     return tags
+
+
+def in_parentheses(pattern: str, name: str) -> bool:
+    """`name` first appears inside parentheses on the tag's line: a parameter, not a field."""
+    found = re.search(rf"\b{re.escape(name)}\b", pattern)
+    return found is not None and pattern[: found.start()].count("(") > pattern[: found.start()].count(")")
 
 
 def block_end(lines: list[str], start: int, language: str) -> int | None:
@@ -200,7 +208,8 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
     tags = python_tags(text) if language == "python" else ctags(path, language)
     definitions = [
         t for t in tags
-        if t.kind not in SKIPPED_KINDS and (not t.scoped or language in MEMBER_LANGUAGES or t.kind == "enumerator")
+        if (t.kind not in SKIPPED_KINDS or t.kind == "field" and language in MEMBER_LANGUAGES)
+        and (not t.scoped or language in MEMBER_LANGUAGES or t.kind == "enumerator")
     ]
     functions = [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line]
     rng.shuffle(functions)

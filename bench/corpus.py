@@ -16,8 +16,8 @@ Everything comes from Debian and npm packages (installed by `ensure()` when miss
 | php | Symfony Console | apt `php-symfony-console` |
 | bash | git and dpkg helper scripts | (git, dpkg) |
 | typescript, javascript | rxjs 7.8.2 sources (`src/`) and its ESM build | npm `rxjs` (`npm pack`) |
+| csharp | Microsoft.ReactNative.Managed and its code generator | npm `react-native-windows` (`npm pack`) |
 
-C# has no source package in Debian or npm: it is not measured.
 Ground truth comes from Python's `ast` and Universal Ctags (apt `universal-ctags`).
 """
 
@@ -37,6 +37,8 @@ APT_PACKAGES = (
     "lua-penlight", "php-symfony-console",
 )
 RXJS = "rxjs@7.8.2"
+REACT_NATIVE_WINDOWS = "react-native-windows@0.76.9"
+"""Ships the C# sources of its managed API (Microsoft.ReactNative.Managed and its code generator)."""
 
 
 def ensure() -> list[str]:
@@ -53,6 +55,15 @@ def ensure() -> list[str]:
             subprocess.run(["tar", "xzf", str(tarball)], cwd=CACHE, check=False)
     if not rxjs.exists():
         missing.append(f"npm {RXJS}")
+    csharp = CACHE / "react-native-windows"
+    if not csharp.exists() and shutil.which("npm"):
+        csharp.mkdir(parents=True)
+        subprocess.run(["npm", "pack", REACT_NATIVE_WINDOWS, "--silent"], cwd=csharp, check=False, capture_output=True)
+        for tarball in csharp.glob("react-native-windows-*.tgz"):
+            subprocess.run(["tar", "xzf", str(tarball), "--wildcards", "*.cs"], cwd=csharp, check=False)
+            tarball.unlink()
+    if not any(csharp.glob("package/*/*.cs")):
+        missing.append(f"npm {REACT_NATIVE_WINDOWS}")
     return missing
 
 
@@ -87,6 +98,7 @@ def files(language: str) -> list[Path]:
         "php": ["/usr/share/php/Symfony/Component/Console/*.php", "/usr/share/php/Symfony/Component/Console/*/*.php"],
         "bash": ["/usr/share/doc/git/contrib/**/*.sh", "/usr/share/dpkg/sh/*.sh", "/usr/share/ucf/*.sh"],
         "typescript": [str(CACHE / "package/src/internal/**/*.ts")],
+        "csharp": [str(CACHE / "react-native-windows/package/**/*.cs")],
         "javascript": [str(CACHE / "package/dist/esm/internal/**/*.js")],
     }.get(language, [])
     if language == "java":
