@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
+from mistral_lsp.syntax.c_family import masked
 from mistral_lsp.syntax.languages import LanguageSpec, language_for
 from mistral_lsp.syntax.positions import (
     LINE_BREAK,
@@ -314,6 +315,8 @@ class Document:
         data = self._text.encode("utf-8", "surrogatepass")
         if len(data) > MAX_TREE_BYTES:
             return
+        if spec.parse_masks:
+            data = masked(data, spec.parse_masks)
         try:
             if self._parser is None:
                 from tree_sitter import Parser

@@ -22,6 +22,8 @@ import threading
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from mistral_lsp.syntax.c_family import C_FAMILY_MASKS, is_cpp
+
 if TYPE_CHECKING:
     from tree_sitter import Language, Query
 
@@ -80,6 +82,9 @@ class LanguageSpec:
     An empty field means the first named child; "declarator" follows C declarator chains."""
     value_lists: frozenset[str] = frozenset()
     """Nodes looked into for `values`: `const (...)` blocks, `export`, declarations."""
+    parse_masks: tuple[bytes, ...] = ()
+    """Regexes whose group 1 is blanked (same length: positions do not move) in what the parser
+    reads: macros the grammar cannot expand and that derail it, as C++ export macros do."""
 
     def grammar(self) -> Language:
         """The tree-sitter grammar, imported on first use."""
@@ -216,6 +221,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         namespaces=_C_FAMILY_PREPROC,
         class_needs_body=True,
         values=_C_VALUES,
+        parse_masks=C_FAMILY_MASKS,
     ),
     LanguageSpec(
         name="cpp", module="tree_sitter_cpp", factory="language",
@@ -231,6 +237,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         class_needs_body=True,
         values=(*_C_VALUES, ("alias_declaration", "name")),
         value_lists=frozenset({"template_declaration"}),  # `template <class T> using X = ...;`
+        parse_masks=C_FAMILY_MASKS,
     ),
     LanguageSpec(
         name="csharp", module="tree_sitter_c_sharp", factory="language",
@@ -315,36 +322,23 @@ def spec_by_id(language_id: str) -> LanguageSpec | None:
 
 def language_for(language_id: str = "", uri: str = "", first_line: str = "", text: str = "") -> LanguageSpec | None:
     """The language from the LSP `languageId`, else the file name, else a shebang line; a C
-    header whose `text` is C++ is C++ (see `_CPP_HEADER`)."""
+    header whose `text` is C++ is C++ (see `c_family.is_cpp`)."""
     name = posixpath.basename(unquote(urlsplit(uri).path) if "://" in uri else uri.replace("\\", "/"))
     spec = spec_by_id(language_id)
     if spec is not None:
-        return _BY_ID["cpp"] if spec.name == "c" and name.lower().endswith(".h") and _is_cpp(text) else spec
+        return _BY_ID["cpp"] if spec.name == "c" and name.lower().endswith(".h") and is_cpp(text) else spec
     if name in _BY_FILENAME:
         return _BY_FILENAME[name]
     dot = name.rfind(".")
     if dot > 0 or (dot == 0 and name.count(".") > 1):
         spec = _BY_EXTENSION.get(name[dot:].lower())
         if spec is not None:
-            return _BY_ID["cpp"] if spec.name == "c" and name[dot:].lower() == ".h" and _is_cpp(text) else spec
+            return _BY_ID["cpp"] if spec.name == "c" and name[dot:].lower() == ".h" and is_cpp(text) else spec
     match = _SHEBANG.match(first_line)
     if match:
         interpreter = re.sub(r"[\d.]+$", "", match.group(1)) or match.group(1)
         return _BY_INTERPRETER.get(match.group(1)) or _BY_INTERPRETER.get(interpreter)
     return None
-
-
-_CPP_HEADER = re.compile(
-    r"^[ \t]*(?:template\s*<|namespace\s+[\w:]*\s*\{|class\s+\w+[^;()]*$|(?:public|protected|private)\s*:)",
-    re.MULTILINE,
-)
-"""C++ only, at the start of a line: `.h` is both C's and C++'s header suffix, and editors
-disagree (VS Code says "cpp", Neovim says "c"); parsed as C, a C++ header is mostly errors and
-its classes, templates and namespaces are lost."""
-
-
-def _is_cpp(text: str) -> bool:
-    return _CPP_HEADER.search(text, 0, 200_000) is not None
 
 
 _loaded: dict[str, tuple[Language, Query]] = {}
