@@ -59,6 +59,8 @@ def ctags(path: Path, language: str) -> list[Tag]:
     args = ["ctags", "--output-format=json", "--fields=+neKZ", "-f", "-", str(path)]
     if language == "typescript":
         args.insert(1, "--language-force=TypeScript")
+    elif language == "bash" and not path.suffix:
+        args.insert(1, "--language-force=Sh")  # bash-completion's files have no extension
     out = subprocess.run(args, capture_output=True, text=True, check=False).stdout
     raw = []
     for line in out.splitlines():
@@ -208,12 +210,13 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
     tags = python_tags(text) if language == "python" else ctags(path, language)
     definitions = [
         t for t in tags
-        if (t.kind not in SKIPPED_KINDS or t.kind == "field" and language in MEMBER_LANGUAGES)
+        if (t.kind not in SKIPPED_KINDS or (t.kind == "field" and language in MEMBER_LANGUAGES))
         and (not t.scoped or language in MEMBER_LANGUAGES or t.kind == "enumerator")
     ]
     functions = [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line]
     rng.shuffle(functions)
-    doc = Document(path.as_uri(), text)
+    # A file without an extension is opened as what it is (editors detect it by content).
+    doc = Document(path.as_uri(), text, language_id="" if path.suffix else language)
     lines = text.split("\n")
     found = total = 0
     misses: list[str] = []

@@ -14,8 +14,8 @@ Everything comes from Debian and npm packages (installed by `ensure()` when miss
 | ruby | Ruby's standard library | apt `ruby` |
 | lua | Penlight | apt `lua-penlight` |
 | php | Symfony Console | apt `php-symfony-console` |
-| bash | git and dpkg helper scripts | (git, dpkg) |
-| typescript, javascript | rxjs 7.8.2 sources (`src/`) and its ESM build | npm `rxjs` (`npm pack`) |
+| bash | git and dpkg helper scripts, bash-completion | (git, dpkg), apt `bash-completion` |
+| typescript, javascript | rxjs 7.8.2 sources (`src/`) and its ESM build; mobx's sources; moment's `src/lib` | npm `rxjs`, `mobx`, `moment` (`npm pack`) |
 | csharp | Microsoft.ReactNative.Managed and its code generator | npm `react-native-windows` (`npm pack`) |
 
 Ground truth comes from Python's `ast` and Universal Ctags (apt `universal-ctags`).
@@ -34,11 +34,15 @@ from pathlib import Path
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mistral-lsp-bench"
 APT_PACKAGES = (
     "universal-ctags", "golang-src", "googletest", "libcli11-dev", "librust-regex-dev", "openjdk-17-source", "ruby",
-    "lua-penlight", "php-symfony-console",
+    "lua-penlight", "php-symfony-console", "bash-completion",
 )
 RXJS = "rxjs@7.8.2"
-REACT_NATIVE_WINDOWS = "react-native-windows@0.76.9"
-"""Ships the C# sources of its managed API (Microsoft.ReactNative.Managed and its code generator)."""
+NPM_SOURCES = (
+    # (package, folder under CACHE, what to extract)
+    ("react-native-windows@0.76.9", "react-native-windows", "*.cs"),  # Microsoft.ReactNative.Managed's C#
+    ("mobx@7.1.3", "mobx", "package/src/*"),  # TypeScript sources
+    ("moment@2.31.0", "moment", "package/src/lib/*"),  # hand-written ES modules
+)
 
 
 def ensure() -> list[str]:
@@ -55,15 +59,16 @@ def ensure() -> list[str]:
             subprocess.run(["tar", "xzf", str(tarball)], cwd=CACHE, check=False)
     if not rxjs.exists():
         missing.append(f"npm {RXJS}")
-    csharp = CACHE / "react-native-windows"
-    if not csharp.exists() and shutil.which("npm"):
-        csharp.mkdir(parents=True)
-        subprocess.run(["npm", "pack", REACT_NATIVE_WINDOWS, "--silent"], cwd=csharp, check=False, capture_output=True)
-        for tarball in csharp.glob("react-native-windows-*.tgz"):
-            subprocess.run(["tar", "xzf", str(tarball), "--wildcards", "*.cs"], cwd=csharp, check=False)
-            tarball.unlink()
-    if not any(csharp.glob("package/*/*.cs")):
-        missing.append(f"npm {REACT_NATIVE_WINDOWS}")
+    for package, folder, wanted in NPM_SOURCES:
+        target = CACHE / folder
+        if not (target / "package").exists() and shutil.which("npm"):
+            target.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["npm", "pack", package, "--silent"], cwd=target, check=False, capture_output=True)
+            for tarball in target.glob("*.tgz"):
+                subprocess.run(["tar", "xzf", str(tarball), "--wildcards", wanted], cwd=target, check=False)
+                tarball.unlink()
+        if not (target / "package").exists():
+            missing.append(f"npm {package}")
     return missing
 
 
@@ -96,10 +101,13 @@ def files(language: str) -> list[Path]:
         "ruby": ["/usr/lib/ruby/3.*/*.rb", "/usr/lib/ruby/3.*/*/*.rb"],
         "lua": ["/usr/share/lua/5.4/pl/*.lua"],
         "php": ["/usr/share/php/Symfony/Component/Console/*.php", "/usr/share/php/Symfony/Component/Console/*/*.php"],
-        "bash": ["/usr/share/doc/git/contrib/**/*.sh", "/usr/share/dpkg/sh/*.sh", "/usr/share/ucf/*.sh"],
-        "typescript": [str(CACHE / "package/src/internal/**/*.ts")],
+        "bash": [
+            "/usr/share/doc/git/contrib/**/*.sh", "/usr/share/dpkg/sh/*.sh", "/usr/share/ucf/*.sh",
+            "/usr/share/bash-completion/bash_completion", "/usr/share/bash-completion/completions/*",
+        ],
+        "typescript": [str(CACHE / "package/src/internal/**/*.ts"), str(CACHE / "mobx/package/src/**/*.ts")],
         "csharp": [str(CACHE / "react-native-windows/package/**/*.cs")],
-        "javascript": [str(CACHE / "package/dist/esm/internal/**/*.js")],
+        "javascript": [str(CACHE / "package/dist/esm/internal/**/*.js"), str(CACHE / "moment/package/src/lib/**/*.js")],
     }.get(language, [])
     if language == "java":
         _java_base()
