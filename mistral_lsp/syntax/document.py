@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
-from mistral_lsp.syntax.c_family import masked
 from mistral_lsp.syntax.languages import LanguageSpec, language_for
+from mistral_lsp.syntax.masks import masked
 from mistral_lsp.syntax.positions import (
     LINE_BREAK,
     Encoding,

@@ -22,7 +22,7 @@ import threading
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from mistral_lsp.syntax.c_family import C_FAMILY_MASKS, is_cpp
+from mistral_lsp.syntax.masks import C_FAMILY_MASKS, TYPESCRIPT_MASKS, Mask, is_cpp
 
 if TYPE_CHECKING:
     from tree_sitter import Language, Query
@@ -82,9 +82,9 @@ class LanguageSpec:
     An empty field means the first named child; "declarator" follows C declarator chains."""
     value_lists: frozenset[str] = frozenset()
     """Nodes looked into for `values`: `const (...)` blocks, `export`, declarations."""
-    parse_masks: tuple[bytes, ...] = ()
-    """Regexes whose group 1 is blanked (same length: positions do not move) in what the parser
-    reads: macros the grammar cannot expand and that derail it, as C++ export macros do."""
+    parse_masks: tuple[Mask, ...] = ()
+    """Bytes overwritten (same length: positions do not move) in what the parser reads, where
+    the grammar goes wrong on real code: C++ export macros, say (see `masks`)."""
 
     def grammar(self) -> Language:
         """The tree-sitter grammar, imported on first use."""
@@ -140,6 +140,7 @@ def _typescript(name: str, factory: str, language_ids: tuple[str, ...], extensio
         ),
         value_lists=_JS_VALUE_LISTS | {"ambient_declaration"},
         namespaces=frozenset({"internal_module", "module"}),
+        parse_masks=TYPESCRIPT_MASKS if name == "typescript" else (),  # in TSX, `<X>(` may be JSX
     )
 
 
@@ -322,7 +323,7 @@ def spec_by_id(language_id: str) -> LanguageSpec | None:
 
 def language_for(language_id: str = "", uri: str = "", first_line: str = "", text: str = "") -> LanguageSpec | None:
     """The language from the LSP `languageId`, else the file name, else a shebang line; a C
-    header whose `text` is C++ is C++ (see `c_family.is_cpp`)."""
+    header whose `text` is C++ is C++ (see `masks.is_cpp`)."""
     name = posixpath.basename(unquote(urlsplit(uri).path) if "://" in uri else uri.replace("\\", "/"))
     spec = spec_by_id(language_id)
     if spec is not None:

@@ -18,6 +18,15 @@ CASES = [
     ("m.ts", "export const LIMIT = 10;\ntype Id = string;\nconst { a, b } = obj;\nenum Color { Red }\n\n"
      "export function use(x: Id): number {\n  return LIMIT + a + b + Color.Red;\n}\n",
      "export function use", ["export const LIMIT = 10;", "type Id = string;", "const { a, b } = obj;", "enum Color"]),
+    # Interface call signatures with no separator before a generic one: the grammar needs a `;`
+    # (without it, the function after the interface is lost).
+    ("f.ts", "const DEFAULT_NAME = \"<unnamed>\"\n\nexport interface Factory extends Annotation {\n"
+     "    <T extends Function | undefined | null>(fn: T): T\n    // named\n"
+     "    <T extends Function | undefined | null>(name: string, fn: T): T\n\n"
+     "    (customName: string): DecoratorAnnotation<Decorator>\n}\n\n"
+     "function createFactory(auto: boolean): Factory {\n    const res: Factory = function make(arg1, arg2?): any {\n"
+     "        return arg2 ? arg1 : DEFAULT_NAME\n    } as Factory\n    return res\n}\n",
+     "function createFactory", ["export interface Factory extends Annotation", 'const DEFAULT_NAME = "<unnamed>"']),
     ("m.js", "const LIMIT = 10;\nlet counter = 0;\n\nfunction use() {\n  return LIMIT + counter;\n}\n",
      "function use", ["const LIMIT = 10;", "let counter = 0;"]),
     ("m.go", "package m\n\nconst (\n\tMaxSize = 10\n\tMinSize = 1\n)\n\nvar cache = map[string]int{}\n\ntype ID = string\n\n"
