@@ -4,10 +4,22 @@ On real code no one here wrote (see `bench.corpus`), with ground truth from tool
 of this code: Python's `ast` for Python, Universal Ctags for every other language.
 
 - Same file: for random functions, the file-level definitions (functions, classes, constants,
-  variables, types, macros...; for Java, PHP and C#, class members too) whose name the function's
-  text uses; a hit is the definition's own line appearing in the prompt outside the target.
+  variables, types, macros...; for Java, PHP, C# and Ruby, class members and fields too) whose
+  name the function's code uses (strings, comments and Ruby regex literals are not code); a
+  hit is the definition's own line appearing in the prompt outside the target. The ground truth
+  keeps what the function can see, by rules, never by name:
+  - a definition inside another function is that function's local: only functions inside it
+    see it (ctags gives some locals no scope: TypeScript destructuring, Ruby `X === y`);
+  - an indented TypeScript or JavaScript `const`/`let` that ctags gives no scope is in a block
+    or function ctags failed to parse (file-level ones start their line);
+  - what ctags misreads is dropped or read again from the tag's line: a "field" or "variable"
+    whose name is inside parentheses on its line is a parameter (C#'s `operator X(T value) =>`),
+    a shell "function" whose line does not define it is an argument (`complete -F f function`),
+    a Lua "function" whose line has no `function`, a Ruby method named `self` is `def self.x`.
 - Cross file: see `bench.bench_workspace`.
 - Prompt size: the prompt is at most 25 % of any file over 1k lines.
+
+Files: 60 at random, and more (up to 300) until at least 100 uses are counted.
 
 Targets: same-file recall ≥ 0.95 in every language. Run: `python -m bench.bench_recall [--quick]`.
 """
@@ -87,6 +99,15 @@ def ctags(path: Path, language: str) -> list[Tag]:
         if language == "lua" and not re.search(r"\bfunction\b", tag.get("pattern", "")):
             continue  # ctags' Lua parser takes `fun = function_arg(...)` for a function
         name = tag["name"]
+        if language == "bash" and tag.get("kind") == "function" and not re.match(
+            rf"/\^\s*(function\s+)?{re.escape(name)}\b", tag.get("pattern", "")
+        ):
+            continue  # ctags reads `complete -F _f function declare` as defining `declare`
+        if (
+            language in ("typescript", "javascript") and tag.get("kind") in ("constant", "variable")
+            and "scope" not in tag and re.match(r"/\^\s", tag.get("pattern", ""))
+        ):
+            continue  # indented and no scope: in a block or function whose scope ctags lost
         if tag.get("kind") in ("field", "variable") and in_parentheses(tag.get("pattern", ""), name):
             continue  # a parameter ctags read as a field (C#'s `operator X(T value) => ...`)
         if name == "self" and (method := re.search(r"def\s+self\.(\w+[?!=]?)", tag.get("pattern", ""))):
@@ -234,8 +255,10 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
         ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET)
         if not (ctx.target.start_line <= function.line <= ctx.target.end_line):
             continue  # the tool and ctags disagree on what the function is: not a recall question
-        if ctx.target.start_line == ctx.target.end_line and function.end > function.line:
-            continue  # an overload's signature, not the function ctags means
+        if (ctx.target.start_line == ctx.target.end_line and function.end > function.line) or any(
+            re.search(rf"\b{re.escape(function.name)}\b", line) for line in lines[ctx.target.end_line + 1 : function.end + 1]
+        ):
+            continue  # an overload's signature (the name is defined again before ctags' end)
         shown = normalized(outside_target(ctx))
         # A name counts once: of overloads (Java constructors, C++ overloads, per-platform
         # variants) the function uses one, and any of them shown will do.
@@ -332,17 +355,22 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{language:<12} (no corpus)")
             continue
         rng = random.Random(12)
-        sample = rng.sample(paths, min(len(paths), 25 if args.quick else 60))
-        found = total = 0
+        files, enough = (25, 40) if args.quick else (60, 100)
+        sample = rng.sample(paths, min(len(paths), files))
+        # More files where 60 hold few uses (small modules): a recall on 13 uses says little.
+        more = rng.sample([p for p in paths if p not in set(sample)], max(0, min(len(paths), 5 * files) - len(sample)))
+        found = total = measured = 0
         misses: list[str] = []
-        for path in sample:
+        for path in [*sample, *more]:
+            if measured >= files and total >= enough:
+                break
             f, t, m = measure_file(path, language, rng, 3)
-            found, total = found + f, total + t
+            found, total, measured = found + f, total + t, measured + 1
             misses += m
         share, context_share, where = prompt_share(language, sample, rng)
         recall = found / total if total else float("nan")
         flag = "" if recall >= 0.95 else "  < 0.95"
-        print(f"{language:<12} {len(sample):>5} {total:>5} {recall:>7.3f}{flag:<7} {share:>10.1%} {context_share:>14.1%}")
+        print(f"{language:<12} {measured:>5} {total:>5} {recall:>7.3f}{flag:<7} {share:>10.1%} {context_share:>14.1%}")
         if args.misses:
             print(f"    worst context: {where}")
             for miss in misses[:15]:

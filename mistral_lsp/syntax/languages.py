@@ -303,6 +303,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         filenames=(".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", "PKGBUILD"),
         interpreters=("sh", "bash", "zsh", "ksh", "dash"), comment="#",
         functions=frozenset({"function_definition"}),
+        wrappers=frozenset({"list"}),  # bash-completion's `_f() { ... } && complete -F _f cmd`
+        namespaces=frozenset({"if_statement", "elif_clause", "else_clause"}),  # `if ! type f; then f() {...}`
         values=(("variable_assignment", "name"),),
         value_lists=frozenset({"declaration_command"}),
         import_pattern=r"^\s*(source|\.)\s+\S",

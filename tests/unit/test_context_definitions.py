@@ -71,6 +71,10 @@ CASES = [
      "function M.use", ["local function helper(x) return x end", "local LIMIT = 10", "M.twice = function(x)"]),
     ("m.sh", "LIMIT=10\nexport NAME=x\nhelper() { echo \"$1\"; }\n\nuse() {\n  helper \"$LIMIT\" \"$NAME\"\n}\n",
      "use() {", ["LIMIT=10", "export NAME=x", "helper() {"]),
+    # bash-completion's shapes: a definition guarded by `if ! type`, one chained with `&& complete`.
+    ("c.sh", "if ! type _words >/dev/null 2>&1; then\n_words() { echo words; }\nfi\n\n"
+     "_helper() {\n  echo helper\n} &&\n  complete -F _helper helper\n\n_main() {\n  _words; _helper\n}\n",
+     "_main() {", ["_words() { echo words; }", "_helper() {"]),
 ]
 
 
