@@ -5,9 +5,11 @@ of this code: Python's `ast` for Python, Universal Ctags for every other languag
 
 - Same file: for random functions, the file-level definitions (functions, classes, constants,
   variables, types, macros...; for Java, PHP, C# and Ruby, class members and fields too) whose
-  name the function's code uses (strings, comments and Ruby regex literals are not code); a
+  name the function's code uses (strings, comments, Ruby regex literals, `@vars` and keywords
+  are not uses); a
   hit is the definition's own line appearing in the prompt outside the target. The ground truth
   keeps what the function can see, by rules, never by name:
+  - a definition inside a Ruby heredoc is text;
   - a definition inside another function is that function's local: only functions inside it
     see it (ctags gives some locals no scope: TypeScript destructuring, Ruby `X === y`);
   - an indented TypeScript or JavaScript `const`/`let` that ctags gives no scope is in a block
@@ -84,6 +86,9 @@ def ctags(path: Path, language: str) -> list[Tag]:
             raw.append(tag)
     raw.sort(key=lambda tag: tag["line"])
     lines = path.read_text(errors="replace").split("\n")
+    if language == "ruby":
+        strings = heredoc_lines(lines)
+        raw = [tag for tag in raw if tag["line"] - 1 not in strings]  # code in a heredoc is text
     tags = []
     for i, tag in enumerate(raw):
         end = tag.get("end")
@@ -115,6 +120,22 @@ def ctags(path: Path, language: str) -> list[Tag]:
         short = re.split(r"[.:]", name)[-1] or name
         tags.append(Tag(short, tag["line"] - 1, end - 1, tag.get("kind", ""), scoped))
     return tags
+
+
+def heredoc_lines(lines: list[str]) -> set[int]:
+    """The lines inside Ruby heredocs (`<<~EOS` ... `EOS`), 0-based."""
+    inside: set[int] = set()
+    i = 0
+    while i < len(lines):
+        opened = re.search(r"<<[~-]?(['\"]?)([A-Za-z_]\w*)\1", code_only(lines[i], "ruby") if "<<" in lines[i] else "")
+        if opened is None:
+            opened = re.search(r"<<[~-]?(['\"])([A-Za-z_]\w*)\1", lines[i])
+        if opened is not None:
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == opened.group(2)), i)
+            inside.update(range(i + 1, end))
+            i = end
+        i += 1
+    return inside
 
 
 def in_parentheses(pattern: str, name: str) -> bool:
@@ -213,13 +234,24 @@ def code_only(body: str, language: str = "c") -> str:
     if language == "php":
         comments += "|" + _COMMENTS["hash"]
     if language == "ruby":
-        comments += "|" + _RUBY_REGEX  # a regex literal is not code either: `/\Aabc/` uses no `A`
+        # A regex literal is not code either (`/\Aabc/` uses no `A`), nor does `@config` or
+        # `$stdout` name a method.
+        comments += "|" + _RUBY_REGEX + r"|[@$]+\w+"
     return re.sub(f"{_STRINGS}|{comments}", " ", body, flags=re.DOTALL)
+
+
+_KEYWORDS = {
+    "ruby": set(
+        "alias and begin break case class def defined do else elsif end ensure false for if in module next nil"
+        " not or redo rescue retry return self super then true undef unless until when while yield".split()
+    ),
+}
+"""Keywords are not uses (Ruby's `next` does not call a method `next`)."""
 
 
 def text_used(text: str, tag: Tag, language: str) -> set[str]:
     body = code_only("\n".join(text.split("\n")[tag.line : tag.end + 1]), language)
-    return set(IDENTIFIER.findall(body)) - {tag.name}
+    return set(IDENTIFIER.findall(body)) - {tag.name} - _KEYWORDS.get(language, set())
 
 
 def outside_target(ctx: PromptContext) -> str:

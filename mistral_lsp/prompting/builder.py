@@ -116,7 +116,13 @@ class Builder:
             self.add_imports()
             enclosing = self.enclosing_class()
             if enclosing is not None:
-                self.add_class(enclosing)
+                # At most half the room left: in a 16k-line class, hundreds of one-line members
+                # would leave none for the definitions the target uses.
+                budget, self.budget = self.budget, self.used + self.left // 2
+                try:
+                    self.add_class(enclosing)
+                finally:
+                    self.budget = budget
             shown = self.add_references(enclosing)
             others = self.add_cross_file()
             self.add_siblings(shown, enclosing)

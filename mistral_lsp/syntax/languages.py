@@ -268,6 +268,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         classes=frozenset({"class", "module", "singleton_class"}),
         import_pattern=r"^\s*(require|require_relative|load|autoload)\b",
         assignments=(("assignment", "left"),),
+        # `unless X.respond_to?(:y) then def X.y ... end`, `begin A = ... rescue A = {} end`: what a
+        # condition or a rescue defines is still the file's (or the class's).
+        namespaces=frozenset({"if", "unless", "then", "elsif", "else", "begin", "rescue", "ensure"}),
+        wrappers=frozenset({"if_modifier", "unless_modifier"}),  # `module X ... end if defined?(Y)`
         scope_separators=(".",),
         values=(("assignment", "left"),),
     ),
