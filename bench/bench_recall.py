@@ -6,8 +6,8 @@ of this code: Python's `ast` for Python, Universal Ctags for every other languag
 - Same file: for random functions, the file-level definitions (functions, classes, constants,
   variables, types, macros...; for Java, PHP, C# and Ruby, class members and fields too) whose
   name the function's code uses (strings, comments, Ruby regex literals, `@vars` and keywords
-  are not uses); a
-  hit is the definition's own line appearing in the prompt outside the target. The ground truth
+  are not uses); a hit is the definition's own line appearing in the prompt outside the
+  target. The ground truth
   keeps what the function can see, by rules, never by name:
   - a definition inside a Ruby heredoc is text;
   - a definition inside another function is that function's local: only functions inside it
@@ -241,10 +241,11 @@ def code_only(body: str, language: str = "c") -> str:
 
 
 _KEYWORDS = {
-    "ruby": set(
-        "alias and begin break case class def defined do else elsif end ensure false for if in module next nil"
-        " not or redo rescue retry return self super then true undef unless until when while yield".split()
-    ),
+    "ruby": {
+        "alias", "and", "begin", "break", "case", "class", "def", "defined", "do", "else", "elsif", "end", "ensure",
+        "false", "for", "if", "in", "module", "next", "nil", "not", "or", "redo", "rescue", "retry", "return",
+        "self", "super", "then", "true", "undef", "unless", "until", "when", "while", "yield",
+    },
 }
 """Keywords are not uses (Ruby's `next` does not call a method `next`)."""
 
