@@ -9,7 +9,8 @@ of this code: Python's `ast` for Python, Universal Ctags for every other languag
   are not uses); a hit is the definition's own line appearing in the prompt outside the
   target. The ground truth
   keeps what the function can see, by rules, never by name:
-  - a definition inside a Ruby heredoc is text;
+  - a definition inside a Ruby heredoc is text; the name of a class around the function names
+    that class, which is where the function lives, not what it uses;
   - a definition inside another function is that function's local: only functions inside it
     see it (ctags gives some locals no scope: TypeScript destructuring, Ruby `X === y`);
   - an indented TypeScript or JavaScript `const`/`let` that ctags gives no scope is in a block
@@ -276,6 +277,9 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
     misses: list[str] = []
     for function in functions[:per_file]:
         used = python_used(text, function) if language == "python" else text_used(text, function, language)
+        # The name of a class around the function means that class (where it lives), not a
+        # same-named enumerator elsewhere.
+        used -= {t.name for t in definitions if t.line < function.line and t.end >= function.end}
         expected = {
             (t.name, t.line) for t in visible(definitions, functions, function)
             if t.name in used and t.name != function.name and not (function.line <= t.line <= function.end)
