@@ -4,12 +4,27 @@ On real code no one here wrote (see `bench.corpus`), with ground truth from tool
 of this code: Python's `ast` for Python, Universal Ctags for every other language.
 
 - Same file: for random functions, the file-level definitions (functions, classes, constants,
-  variables, types, macros...; for Java, PHP and C#, class members too) whose name the function's
-  text uses; a hit is the definition's own line appearing in the prompt outside the target.
+  variables, types, macros...; for Java, PHP, C# and Ruby, class members and fields too) whose
+  name the function's code uses (strings, comments, Ruby regex literals, `@vars` and keywords
+  are not uses); a hit is the definition's own line appearing in the prompt outside the
+  target. The ground truth
+  keeps what the function can see, by rules, never by name:
+  - a definition inside a Ruby heredoc is text; the name of a class around the function names
+    that class, which is where the function lives, not what it uses;
+  - a definition inside another function is that function's local: only functions inside it
+    see it (ctags gives some locals no scope: TypeScript destructuring, Ruby `X === y`);
+  - an indented TypeScript or JavaScript `const`/`let` that ctags gives no scope is in a block
+    or function ctags failed to parse (file-level ones start their line);
+  - what ctags misreads is dropped or read again from the tag's line: a "field" or "variable"
+    whose name is inside parentheses on its line is a parameter (C#'s `operator X(T value) =>`),
+    a shell "function" whose line does not define it is an argument (`complete -F f function`),
+    a Lua "function" whose line has no `function`, a Ruby method named `self` is `def self.x`.
 - Cross file: see `bench.bench_workspace`.
 - Prompt size: the prompt is at most 25 % of any file over 1k lines, for fix, explain and review
   at a cursor (see `prompt_share`: generate tests sends the function whole and is reported apart).
 - Line anchors: tekken tokens per action with every line numbered and every fifth (`anchoring`).
+
+Files: 60 at random, and more (up to 300) until at least 100 uses are counted.
 
 Targets: same-file recall ≥ 0.95 in every language. Run: `python -m bench.bench_recall [--quick]`.
 """
@@ -34,7 +49,7 @@ from mistral_lsp.prompting.context import PromptContext, build_context
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.syntax.document import Document
 
-LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "ruby", "php", "lua", "bash")
+LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "ruby", "php", "lua", "bash", "csharp")
 FUNCTION_KINDS = {"function", "method", "func", "singletonMethod"}
 MEMBER_LANGUAGES = {"java", "php", "csharp", "ruby"}
 """Languages where what a method uses lives in classes: members count (not only file scope)."""
@@ -61,6 +76,8 @@ def ctags(path: Path, language: str) -> list[Tag]:
     args = ["ctags", "--output-format=json", "--fields=+neKZ", "-f", "-", str(path)]
     if language == "typescript":
         args.insert(1, "--language-force=TypeScript")
+    elif language == "bash" and not path.suffix:
+        args.insert(1, "--language-force=Sh")  # bash-completion's files have no extension
     out = subprocess.run(args, capture_output=True, text=True, check=False).stdout
     raw = []
     for line in out.splitlines():
@@ -72,6 +89,9 @@ def ctags(path: Path, language: str) -> list[Tag]:
             raw.append(tag)
     raw.sort(key=lambda tag: tag["line"])
     lines = path.read_text(errors="replace").split("\n")
+    if language == "ruby":
+        strings = heredoc_lines(lines)
+        raw = [tag for tag in raw if tag["line"] - 1 not in strings]  # code in a heredoc is text
     tags = []
     for i, tag in enumerate(raw):
         end = tag.get("end")
@@ -86,9 +106,45 @@ def ctags(path: Path, language: str) -> list[Tag]:
         scoped = "scope" in tag and tag.get("scopeKind") not in ("package", "namespace") and tag["kind"] != "enumerator"
         if language == "lua" and not re.search(r"\bfunction\b", tag.get("pattern", "")):
             continue  # ctags' Lua parser takes `fun = function_arg(...)` for a function
-        short = re.split(r"[.:]", tag["name"])[-1] or tag["name"]
+        name = tag["name"]
+        if language == "bash" and tag.get("kind") == "function" and not re.match(
+            rf"/\^\s*(function\s+)?{re.escape(name)}\b", tag.get("pattern", "")
+        ):
+            continue  # ctags reads `complete -F _f function declare` as defining `declare`
+        if (
+            language in ("typescript", "javascript") and tag.get("kind") in ("constant", "variable")
+            and "scope" not in tag and re.match(r"/\^\s", tag.get("pattern", ""))
+        ):
+            continue  # indented and no scope: in a block or function whose scope ctags lost
+        if tag.get("kind") in ("field", "variable") and in_parentheses(tag.get("pattern", ""), name):
+            continue  # a parameter ctags read as a field (C#'s `operator X(T value) => ...`)
+        if name == "self" and (method := re.search(r"def\s+self\.(\w+[?!=]?)", tag.get("pattern", ""))):
+            name = method.group(1)  # ctags' Ruby parser sometimes names `def self.x` "self"
+        short = re.split(r"[.:]", name)[-1] or name
         tags.append(Tag(short, tag["line"] - 1, end - 1, tag.get("kind", ""), scoped))
     return tags
+
+
+def heredoc_lines(lines: list[str]) -> set[int]:
+    """The lines inside Ruby heredocs (`<<~EOS` ... `EOS`), 0-based."""
+    inside: set[int] = set()
+    i = 0
+    while i < len(lines):
+        opened = re.search(r"<<[~-]?(['\"]?)([A-Za-z_]\w*)\1", code_only(lines[i], "ruby") if "<<" in lines[i] else "")
+        if opened is None:
+            opened = re.search(r"<<[~-]?(['\"])([A-Za-z_]\w*)\1", lines[i])
+        if opened is not None:
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == opened.group(2)), i)
+            inside.update(range(i + 1, end))
+            i = end
+        i += 1
+    return inside
+
+
+def in_parentheses(pattern: str, name: str) -> bool:
+    """`name` first appears inside parentheses on the tag's line: a parameter, not a field."""
+    found = re.search(rf"\b{re.escape(name)}\b", pattern)
+    return found is not None and pattern[: found.start()].count("(") > pattern[: found.start()].count(")")
 
 
 def block_end(lines: list[str], start: int, language: str) -> int | None:
@@ -121,6 +177,19 @@ def block_end(lines: list[str], start: int, language: str) -> int | None:
 def normalized(text: str) -> str:
     """Whitespace collapsed and a trailing `{` dropped: a signature shows `class X`, not `class X {`."""
     return " ".join(text.split()).removesuffix("{").strip()
+
+
+def visible(definitions: list[Tag], functions: list[Tag], target: Tag) -> list[Tag]:
+    """The definitions `target` can see: not those inside another function (its locals; ctags
+    gives a destructuring `const { a } = x` in a TypeScript function, or the `String` of
+    `String === x` in a Ruby method, no function scope), unless that function holds `target`."""
+    return [
+        t for t in definitions
+        if all(
+            f.line <= target.line and target.end <= f.end
+            for f in functions if f.line < t.line <= f.end and (f.line, f.end) != (t.line, t.end)
+        )
+    ]
 
 
 def python_tags(text: str) -> list[Tag]:
@@ -159,6 +228,7 @@ _COMMENTS = {
     "lua": r"--\[\[.*?\]\]|--[^\n]*",
 }
 _LANGUAGE_COMMENTS = {"ruby": "hash", "bash": "hash", "python": "hash", "lua": "lua"}
+_RUBY_REGEX = r"%r\{[^}]*\}|(?:(?<=[=~(,\[{!|&;])|(?<=\bwhen)|(?<=\bif)|(?<=\bunless)|(?<=\breturn)|^)\s*/(?:\\.|[^/\\\n])+/"
 
 
 def code_only(body: str, language: str = "c") -> str:
@@ -166,12 +236,26 @@ def code_only(body: str, language: str = "c") -> str:
     comments = _COMMENTS[_LANGUAGE_COMMENTS.get(language, "slash")]
     if language == "php":
         comments += "|" + _COMMENTS["hash"]
+    if language == "ruby":
+        # A regex literal is not code either (`/\Aabc/` uses no `A`), nor does `@config` or
+        # `$stdout` name a method.
+        comments += "|" + _RUBY_REGEX + r"|[@$]+\w+"
     return re.sub(f"{_STRINGS}|{comments}", " ", body, flags=re.DOTALL)
+
+
+_KEYWORDS = {
+    "ruby": {
+        "alias", "and", "begin", "break", "case", "class", "def", "defined", "do", "else", "elsif", "end", "ensure",
+        "false", "for", "if", "in", "module", "next", "nil", "not", "or", "redo", "rescue", "retry", "return",
+        "self", "super", "then", "true", "undef", "unless", "until", "when", "while", "yield",
+    },
+}
+"""Keywords are not uses (Ruby's `next` does not call a method `next`)."""
 
 
 def text_used(text: str, tag: Tag, language: str) -> set[str]:
     body = code_only("\n".join(text.split("\n")[tag.line : tag.end + 1]), language)
-    return set(IDENTIFIER.findall(body)) - {tag.name}
+    return set(IDENTIFIER.findall(body)) - {tag.name} - _KEYWORDS.get(language, set())
 
 
 def outside_target(ctx: PromptContext) -> str:
@@ -183,18 +267,23 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
     tags = python_tags(text) if language == "python" else ctags(path, language)
     definitions = [
         t for t in tags
-        if t.kind not in SKIPPED_KINDS and (not t.scoped or language in MEMBER_LANGUAGES or t.kind == "enumerator")
+        if (t.kind not in SKIPPED_KINDS or (t.kind == "field" and language in MEMBER_LANGUAGES))
+        and (not t.scoped or language in MEMBER_LANGUAGES or t.kind == "enumerator")
     ]
     functions = [t for t in tags if t.kind in FUNCTION_KINDS and t.end > t.line]
     rng.shuffle(functions)
-    doc = Document(path.as_uri(), text)
+    # A file without an extension is opened as what it is (editors detect it by content).
+    doc = Document(path.as_uri(), text, language_id="" if path.suffix else language)
     lines = text.split("\n")
     found = total = 0
     misses: list[str] = []
     for function in functions[:per_file]:
         used = python_used(text, function) if language == "python" else text_used(text, function, language)
+        # The name of a class around the function means that class (where it lives), not a
+        # same-named enumerator elsewhere.
+        used -= {t.name for t in definitions if t.line < function.line and t.end >= function.end}
         expected = {
-            (t.name, t.line) for t in definitions
+            (t.name, t.line) for t in visible(definitions, functions, function)
             if t.name in used and t.name != function.name and not (function.line <= t.line <= function.end)
             and not (t.line < function.line and t.end >= function.end)  # where it lives, not what it uses
         }
@@ -205,8 +294,10 @@ def measure_file(path: Path, language: str, rng: random.Random, per_file: int) -
         ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET)
         if not (ctx.target.start_line <= function.line <= ctx.target.end_line):
             continue  # the tool and ctags disagree on what the function is: not a recall question
-        if ctx.target.start_line == ctx.target.end_line and function.end > function.line:
-            continue  # an overload's signature, not the function ctags means
+        if (ctx.target.start_line == ctx.target.end_line and function.end > function.line) or any(
+            re.search(rf"\b{re.escape(function.name)}\b", line) for line in lines[ctx.target.end_line + 1 : function.end + 1]
+        ):
+            continue  # an overload's signature (the name is defined again before ctags' end)
         shown = normalized(outside_target(ctx))
         # A name counts once: of overloads (Java constructors, C++ overloads, per-platform
         # variants) the function uses one, and any of them shown will do.
@@ -373,18 +464,23 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{language:<12} (no corpus)")
             continue
         rng = random.Random(12)
-        sample = rng.sample(paths, min(len(paths), 25 if args.quick else 60))
-        found = total = 0
+        files, enough = (25, 40) if args.quick else (60, 100)
+        sample = rng.sample(paths, min(len(paths), files))
+        # More files where 60 hold few uses (small modules): a recall on 13 uses says little.
+        more = rng.sample([p for p in paths if p not in set(sample)], max(0, min(len(paths), 5 * files) - len(sample)))
+        found = total = measured = 0
         misses: list[str] = []
-        for path in sample:
+        for path in [*sample, *more]:
+            if measured >= files and total >= enough:
+                break
             f, t, m = measure_file(path, language, rng, 3)
-            found, total = found + f, total + t
+            found, total, measured = found + f, total + t, measured + 1
             misses += m
         share = prompt_share(language, sample, rng)
         recall = found / total if total else float("nan")
         flag = "" if recall >= 0.95 else "  < 0.95"
         over = " > 25 %" if share.cursor > 0.25 else ""
-        print(f"{language:<12} {len(sample):>5} {total:>5} {recall:>7.3f}{flag:<7} {share.cursor:>8.1%}{over:<7}"
+        print(f"{language:<12} {measured:>5} {total:>5} {recall:>7.3f}{flag:<7} {share.cursor:>8.1%}{over:<7}"
               f" {share.context:>8.1%} {share.messages:>9.1%} {share.tests:>7.1%}")
         if args.misses:
             print(f"    worst context: {share.where}")

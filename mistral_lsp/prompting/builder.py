@@ -125,7 +125,13 @@ class Builder:
             self.add_imports()
             enclosing = self.enclosing_class()
             if enclosing is not None:
-                self.add_class(enclosing)
+                # At most half the room left: in a 16k-line class, hundreds of one-line members
+                # would leave none for the definitions the target uses.
+                budget, self.budget = self.budget, self.used + self.left // 2
+                try:
+                    self.add_class(enclosing)
+                finally:
+                    self.budget = budget
             shown = self.add_references(enclosing)
             others = self.add_cross_file()
             self.add_siblings(shown, enclosing)
@@ -307,7 +313,7 @@ class Builder:
                 and not (info.kind == "method" and info.short_name == info.parent and info.parent != target.parent)
             ]
             candidates.sort(key=lambda info: (info.parent != target.parent, info.parent is not None))
-            candidates = [info for info in self._owners_of_members(candidates, by_name) if id(info) not in seen]
+            candidates = [info for info in self._owners_of_members(candidates, by_name, enclosing) if id(info) not in seen]
             for info in candidates[:MAX_REFERENCES_PER_NAME]:
                 seen.add(id(info))
                 chosen.append(info)
@@ -352,23 +358,30 @@ class Builder:
         assert self.syntax is not None
         return self.doc.line_text(self.syntax.first_line(info.node)).strip()
 
-    def _owners_of_members(self, candidates: list[DefInfo], by_name: dict[str, list[DefInfo]]) -> list[DefInfo]:
-        """A class constant or enum member stands for its class (the target sees it there);
-        one of the class around the target is in the class outline already."""
+    def _owners_of_members(
+        self, candidates: list[DefInfo], by_name: dict[str, list[DefInfo]], enclosing: DefInfo | None
+    ) -> list[DefInfo]:
+        """A class constant or enum member stands for its class (the target sees it there), if
+        the class is short enough to be shown whole; else it is shown itself. One of the class
+        around the target is in the class outline already; one of an outer class (a nested
+        class's method using the outer class's fields) is shown itself."""
         target = self.target
         out: list[DefInfo] = []
         for info in candidates:
             if info.kind == "value" and info.parent is not None:
                 owner_name = short_name(info.parent) or info.parent
                 owners = [owner for owner in by_name.get(owner_name, ()) if owner.kind == "class"]
-                if any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
+                if enclosing is not None and any(owner is enclosing for owner in owners):
                     # A member of the class around the target: short ones are in its outline.
                     if info.end_line - info.start_line < MAX_CLASS_MEMBER_LINES:
                         continue
-                elif owners:
+                elif any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
+                    pass  # an outer class: too big to show, its member is shown itself
+                elif owners and owners[0].end_line - owners[0].start_line < MAX_VALUE_LINES:
                     info = owners[0]
-                else:
+                elif not owners:
                     continue
+                # else a big class would be shown by its signature only: the member itself is.
             if info not in out:
                 out.append(info)
         return out

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lsprotocol import types
 
 from mistral_lsp.syntax.languages import LanguageSpec, language_for
+from mistral_lsp.syntax.masks import masked
 from mistral_lsp.syntax.positions import (
     LINE_BREAK,
     Encoding,
@@ -64,7 +65,7 @@ class Document:
         self._lock = threading.RLock()
         self._text = text
         self._index = LineIndex(text)
-        self._language = language_for(language_id, uri, text[:200].split("\n", 1)[0])
+        self._language = language_for(language_id, uri, text[:200].split("\n", 1)[0], text)
         self._generation = 0
         self._cache: dict[str, Any] = {}
         self.memo: dict[str, Any] = {}
@@ -314,6 +315,8 @@ class Document:
         data = self._text.encode("utf-8", "surrogatepass")
         if len(data) > MAX_TREE_BYTES:
             return
+        if spec.parse_masks:
+            data = masked(data, spec.parse_masks)
         try:
             if self._parser is None:
                 from tree_sitter import Parser

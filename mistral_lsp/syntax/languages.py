@@ -22,13 +22,16 @@ import threading
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from mistral_lsp.syntax.masks import C_FAMILY_MASKS, TYPESCRIPT_MASKS, Mask, is_cpp
+
 if TYPE_CHECKING:
     from tree_sitter import Language, Query
 
 log = logging.getLogger(__name__)
 
-# Leaf kinds that name something, besides every kind whose name ends in "identifier".
-_NAME_KINDS = ("constant", "name", "word", "variable_name")
+# Leaf kinds that name something, besides every kind whose name ends in "identifier". Ruby's
+# `:name` symbols too: `respond_to?(:name)`, `send(:name)`, `method(:name)` use `name`.
+_NAME_KINDS = ("constant", "name", "word", "variable_name", "simple_symbol")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +82,9 @@ class LanguageSpec:
     An empty field means the first named child; "declarator" follows C declarator chains."""
     value_lists: frozenset[str] = frozenset()
     """Nodes looked into for `values`: `const (...)` blocks, `export`, declarations."""
+    parse_masks: tuple[Mask, ...] = ()
+    """Bytes overwritten (same length: positions do not move) in what the parser reads, where
+    the grammar goes wrong on real code: C++ export macros, say (see `masks`)."""
 
     def grammar(self) -> Language:
         """The tree-sitter grammar, imported on first use."""
@@ -95,7 +101,10 @@ class LanguageSpec:
         return self.import_pattern is not None and re.search(self.import_pattern, first_line) is not None
 
 
-_C_FAMILY_PREPROC = frozenset({"preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif"})
+_C_FAMILY_PREPROC = frozenset({"preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "ERROR"})
+"""`#if` blocks, and what error recovery left of one: a macro the grammar cannot expand (a
+header guard around `EXPORT_MACRO(x)` with no `;`) turns the rest of the file into an ERROR
+node whose children are still the file's definitions."""
 _JS_FUNCTIONS = frozenset({
     "function_declaration", "generator_function_declaration", "function_expression",
     "generator_function", "arrow_function", "method_definition",
@@ -131,6 +140,7 @@ def _typescript(name: str, factory: str, language_ids: tuple[str, ...], extensio
         ),
         value_lists=_JS_VALUE_LISTS | {"ambient_declaration"},
         namespaces=frozenset({"internal_module", "module"}),
+        parse_masks=TYPESCRIPT_MASKS if name == "typescript" else (),  # in TSX, `<X>(` may be JSX
     )
 
 
@@ -212,6 +222,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         namespaces=_C_FAMILY_PREPROC,
         class_needs_body=True,
         values=_C_VALUES,
+        parse_masks=C_FAMILY_MASKS,
     ),
     LanguageSpec(
         name="cpp", module="tree_sitter_cpp", factory="language",
@@ -220,12 +231,14 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         functions=frozenset({"function_definition", "lambda_expression"}),
         classes=frozenset({"class_specifier", "struct_specifier", "union_specifier", "enum_specifier"}),
         imports=frozenset({"preproc_include", "using_declaration"}),
-        wrappers=frozenset({"template_declaration", "type_definition"}),
+        wrappers=frozenset({"template_declaration", "type_definition", "field_declaration"}),  # a member `enum {...};`
         assignments=(("type_definition", "declarator"),),
         namespaces=_C_FAMILY_PREPROC | {"namespace_definition", "linkage_specification"},
         scope_separators=("::",),
         class_needs_body=True,
         values=(*_C_VALUES, ("alias_declaration", "name")),
+        value_lists=frozenset({"template_declaration"}),  # `template <class T> using X = ...;`
+        parse_masks=C_FAMILY_MASKS,
     ),
     LanguageSpec(
         name="csharp", module="tree_sitter_c_sharp", factory="language",
@@ -255,6 +268,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         classes=frozenset({"class", "module", "singleton_class"}),
         import_pattern=r"^\s*(require|require_relative|load|autoload)\b",
         assignments=(("assignment", "left"),),
+        # `unless X.respond_to?(:y) then def X.y ... end`, `begin A = ... rescue A = {} end`: what a
+        # condition or a rescue defines is still the file's (or the class's).
+        namespaces=frozenset({"if", "unless", "then", "elsif", "else", "begin", "rescue", "ensure"}),
+        wrappers=frozenset({"if_modifier", "unless_modifier"}),  # `module X ... end if defined?(Y)`
         scope_separators=(".",),
         values=(("assignment", "left"),),
     ),
@@ -290,6 +307,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         filenames=(".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile", "PKGBUILD"),
         interpreters=("sh", "bash", "zsh", "ksh", "dash"), comment="#",
         functions=frozenset({"function_definition"}),
+        wrappers=frozenset({"list"}),  # bash-completion's `_f() { ... } && complete -F _f cmd`
+        namespaces=frozenset({"if_statement", "elif_clause", "else_clause"}),  # `if ! type f; then f() {...}`
         values=(("variable_assignment", "name"),),
         value_lists=frozenset({"declaration_command"}),
         import_pattern=r"^\s*(source|\.)\s+\S",
@@ -308,19 +327,20 @@ def spec_by_id(language_id: str) -> LanguageSpec | None:
     return _BY_ID.get(language_id.strip().lower()) if language_id else None
 
 
-def language_for(language_id: str = "", uri: str = "", first_line: str = "") -> LanguageSpec | None:
-    """The language from the LSP `languageId`, else the file name, else a shebang line."""
+def language_for(language_id: str = "", uri: str = "", first_line: str = "", text: str = "") -> LanguageSpec | None:
+    """The language from the LSP `languageId`, else the file name, else a shebang line; a C
+    header whose `text` is C++ is C++ (see `masks.is_cpp`)."""
+    name = posixpath.basename(unquote(urlsplit(uri).path) if "://" in uri else uri.replace("\\", "/"))
     spec = spec_by_id(language_id)
     if spec is not None:
-        return spec
-    name = posixpath.basename(unquote(urlsplit(uri).path) if "://" in uri else uri.replace("\\", "/"))
+        return _BY_ID["cpp"] if spec.name == "c" and name.lower().endswith(".h") and is_cpp(text) else spec
     if name in _BY_FILENAME:
         return _BY_FILENAME[name]
     dot = name.rfind(".")
     if dot > 0 or (dot == 0 and name.count(".") > 1):
         spec = _BY_EXTENSION.get(name[dot:].lower())
         if spec is not None:
-            return spec
+            return _BY_ID["cpp"] if spec.name == "c" and name[dot:].lower() == ".h" and is_cpp(text) else spec
     match = _SHEBANG.match(first_line)
     if match:
         interpreter = re.sub(r"[\d.]+$", "", match.group(1)) or match.group(1)

@@ -122,7 +122,7 @@ class Syntax:
                 declarator = declarator.child_by_field_name("declarator")
             name = declarator
         if name is None and self.is_class(node):
-            name = node.child_by_field_name("type")  # Rust `impl Type`
+            name = node.child_by_field_name("type") or node.child_by_field_name("value")  # Rust `impl Type`, Ruby `class << Type`
         if name is None:
             return None
         text = " ".join(self.text(name).split())
@@ -276,7 +276,7 @@ class Syntax:
         for node in nodes:
             raw = node.text
             if raw:
-                yield raw.decode("utf-8", "replace")
+                yield raw.decode("utf-8", "replace").lstrip(":")  # a Ruby symbol names `name`
 
 
 _NAME_LEAVES = ("constant", "name", "word", "variable_name")
@@ -311,7 +311,18 @@ def value_names(node: Node, field: str, syntax: Syntax) -> list[str]:
                 names.append(syntax.text(found))
         else:
             _collect_names(holder, syntax, names, 0)
+    if field == "declarator" and (macro_named := _after_export_macro(node)) is not None:
+        # `API_MACRO Type name;` parses as type `API_MACRO`, declarator `Type` and an error
+        # holding the real name.
+        names = [syntax.text(macro_named)]
     return [name for name in names if name]
+
+
+def _after_export_macro(node: Node) -> Node | None:
+    errors = [child for child in node.named_children if child.type == "ERROR"]
+    if len(errors) == 1 and errors[0].named_child_count == 1 and is_name_leaf(errors[0].named_children[0]):
+        return errors[0].named_children[0]
+    return None
 
 
 def _collect_names(node: Node, syntax: Syntax, out: list[str], depth: int) -> None:

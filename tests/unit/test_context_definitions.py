@@ -18,6 +18,15 @@ CASES = [
     ("m.ts", "export const LIMIT = 10;\ntype Id = string;\nconst { a, b } = obj;\nenum Color { Red }\n\n"
      "export function use(x: Id): number {\n  return LIMIT + a + b + Color.Red;\n}\n",
      "export function use", ["export const LIMIT = 10;", "type Id = string;", "const { a, b } = obj;", "enum Color"]),
+    # Interface call signatures with no separator before a generic one: the grammar needs a `;`
+    # (without it, the function after the interface is lost).
+    ("f.ts", "const DEFAULT_NAME = \"<unnamed>\"\n\nexport interface Factory extends Annotation {\n"
+     "    <T extends Function | undefined | null>(fn: T): T\n    // named\n"
+     "    <T extends Function | undefined | null>(name: string, fn: T): T\n\n"
+     "    (customName: string): DecoratorAnnotation<Decorator>\n}\n\n"
+     "function createFactory(auto: boolean): Factory {\n    const res: Factory = function make(arg1, arg2?): any {\n"
+     "        return arg2 ? arg1 : DEFAULT_NAME\n    } as Factory\n    return res\n}\n",
+     "function createFactory", ["export interface Factory extends Annotation", 'const DEFAULT_NAME = "<unnamed>"']),
     ("m.js", "const LIMIT = 10;\nlet counter = 0;\n\nfunction use() {\n  return LIMIT + counter;\n}\n",
      "function use", ["const LIMIT = 10;", "let counter = 0;"]),
     ("m.go", "package m\n\nconst (\n\tMaxSize = 10\n\tMinSize = 1\n)\n\nvar cache = map[string]int{}\n\ntype ID = string\n\n"
@@ -33,6 +42,16 @@ CASES = [
                    "union value", "static int counter = 0;", "enum { RED, GREEN };"]),
     ("m.cpp", "using Id = int;\nconstexpr int N = 3;\n\nint use(Id id) {\n    return id + N;\n}\n",
      "int use", ["using Id = int;", "constexpr int N = 3;"]),
+    # A C++ header named .h, with export macros (`class API X`, `API Type name;`), a bare macro
+    # statement in a class body, a member enum and a template alias: all parse and are shown.
+    ("info.h", "#pragma once\nnamespace t {\ntemplate <typename T>\nusing Ptr = T*;\n"
+     "class GTEST_API_ Base {\n public:\n  virtual ~Base();\n};\n"
+     "class GTEST_API_ Info : public Base {\n public:\n  GTEST_DISALLOW_ASSIGN_(Info)\n"
+     "  enum State { kIdle, kBusy };\n  State state() const;\n};\n"
+     "GTEST_API_ Registry<Info> g_registry;\n\n"
+     "inline Ptr<Info> use(Info* info) {\n  return info->state() == Info::kBusy ? g_registry.find(info) : nullptr;\n}\n}\n",
+     "inline Ptr<Info> use", ["using Ptr = T*;", "class GTEST_API_ Info : public Base", "kBusy",
+                              "GTEST_API_ Registry<Info> g_registry;"]),
     ("M.java", "class M {\n    static final int LIMIT = 10;\n    void other() {}\n}\n\nclass User {\n"
      "    int use() {\n        return M.LIMIT;\n    }\n}\n",
      "int use", ["class M"]),
@@ -41,6 +60,10 @@ CASES = [
      "int Use", ["class K", "enum E", "delegate void D();"]),
     ("m.rb", "LIMIT = 10\nmodule Helpers\n  def self.twice(x) = x * 2\nend\n\ndef use\n  Helpers.twice(LIMIT)\nend\n",
      "def use", ["LIMIT = 10", "module Helpers"]),
+    # A singleton class's methods (`class << Helper`), and a method named by a :symbol.
+    ("s.rb", "class << Helper\n  def twice(x) = x * 2\nend\n\nclass User\n  def entity = 1\n\n"
+     "  def use\n    respond_to?(:entity) ? Helper.twice(1) : 0\n  end\nend\n",
+     "def use", ["def twice(x) = x * 2", "def entity = 1"]),
     ("m.php", "<?php\nconst LIMIT = 10;\n\nfunction use_it() {\n    return LIMIT;\n}\n",
      "function use_it", ["const LIMIT = 10;"]),
     ("m.lua", "local M = {}\nlocal function helper(x) return x end\nlocal LIMIT = 10\nM.twice = function(x) return x * 2 end\n\n"
@@ -48,6 +71,10 @@ CASES = [
      "function M.use", ["local function helper(x) return x end", "local LIMIT = 10", "M.twice = function(x)"]),
     ("m.sh", "LIMIT=10\nexport NAME=x\nhelper() { echo \"$1\"; }\n\nuse() {\n  helper \"$LIMIT\" \"$NAME\"\n}\n",
      "use() {", ["LIMIT=10", "export NAME=x", "helper() {"]),
+    # bash-completion's shapes: a definition guarded by `if ! type`, one chained with `&& complete`.
+    ("c.sh", "if ! type _words >/dev/null 2>&1; then\n_words() { echo words; }\nfi\n\n"
+     "_helper() {\n  echo helper\n} &&\n  complete -F _helper helper\n\n_main() {\n  _words; _helper\n}\n",
+     "_main() {", ["_words() { echo words; }", "_helper() {"]),
 ]
 
 
@@ -108,3 +135,34 @@ def test_sparse_line_anchors_number_every_fifth_line_and_findings_stay_exact() -
             "message": "m", "snippet": "y10 = x + 10", "replacement": None}]
     (finding,) = findings_from_reply({"findings": raw}, lines)
     assert lines[finding.start_line].strip() == "y10 = x + 10"
+
+
+def test_a_nested_class_method_sees_the_outer_class_fields_and_a_big_class_constant() -> None:
+    big = "".join(f"        int f{i}() {{ return {i}; }}\n" for i in range(30))
+    text = (
+        "class Scanner {\n    private boolean needInput;\n    private int modCount;\n\n"
+        "    class Spliterator {\n        boolean tryAdvance() {\n"
+        "            return needInput && modCount > Codes.URL_SAFE;\n        }\n    }\n}\n\n"
+        f"class Codes {{\n    static final int URL_SAFE = 2;\n{big}}}\n"
+    )
+    ctx = context_for("Scanner.java", text, "boolean tryAdvance")
+    references = ctx.section("references")
+    assert references is not None
+    for line in ("private boolean needInput;", "private int modCount;", "static final int URL_SAFE = 2;"):
+        assert line in references.text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("namespace a {\nint f();\n}\n", "cpp"),
+        ("template <typename T>\nT twice(T x);\n", "cpp"),
+        ("class GTEST_API_ Info {\n public:\n  int x;\n};\n", "cpp"),
+        ('#ifdef __cplusplus\nextern "C" {\n#endif\nstruct point { int x; };\nint f(void);\n', "c"),
+    ],
+)
+def test_a_dot_h_header_is_parsed_as_cpp_when_its_text_is_cpp(text: str, language: str) -> None:
+    for language_id in ("", "c"):  # Neovim says "c" for every .h
+        doc = Document("file:///project/a.h", text, language_id=language_id)
+        assert doc.language is not None and doc.language.name == language
+    assert Document("file:///project/a.c", "namespace a {}\n", language_id="c").language.name == "c"  # type: ignore[union-attr]
