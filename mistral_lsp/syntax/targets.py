@@ -207,6 +207,10 @@ def _at_cursor(syntax: Syntax, cursor: int, narrow: bool = False) -> Target | No
     anonymous: Node | None = None
     top_level: Node | None = None
     while node is not None and node.parent is not None:
+        # The climb goes on from this node's parent, never the wrapped definition's: that one
+        # sits below an `export` (or beside a `#[derive]`), and its parent would be this node
+        # again — an endless loop on `export default () => {...}`.
+        climbing = node
         wrapped = syntax.wrapped_definition(node)
         if wrapped is not None:
             # On a decorator, an `export` or a `#[derive]`: the definition it belongs to.
@@ -221,7 +225,7 @@ def _at_cursor(syntax: Syntax, cursor: int, narrow: bool = False) -> Target | No
             return _whole_or_part(syntax, syntax.info(node), byte, narrow)
         if top_level is None and syntax.is_top_level(node):
             top_level = node
-        node = node.parent
+        node = climbing.parent
     # Outside any named definition: a callback (`it("...", () => {...})`) beats the whole
     # top-level statement, which can be a 500-line `describe`.
     if anonymous is not None:

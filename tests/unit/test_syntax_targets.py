@@ -339,3 +339,19 @@ def test_the_file_index_agrees_with_looking_up_from_each_definition(case: Case) 
             info.kind, info.name, info.parent, info.start_line, info.end_line
         )
         assert looked_up.first == info.first
+
+
+@pytest.mark.parametrize(
+    ("source", "language_id"),
+    [
+        ("export default () => {\n  const a = 1;\n  return a + 2;\n};\n", "javascript"),
+        ("export default function () {\n  const a = 1;\n  return a + 2;\n}\n", "typescript"),
+    ],
+)
+def test_cursor_in_an_exported_unnamed_function_selects_it(source: str, language_id: str) -> None:
+    # The `export` wraps a function with no name: the target is that function (this once looped
+    # forever, climbing from the function back to its `export`).
+    doc = Document(f"file:///work/a.{language_id[:2]}", source, language_id=language_id)
+    target = select_target(doc, types.Range(types.Position(2, 4), types.Position(2, 4)))
+    assert (target.start_line, target.end_line) == (0, 3)
+    assert "return a + 2;" in target.text
