@@ -20,6 +20,7 @@ from mistral_lsp.prompting.sections import (
     MAX_CLASS_MEMBER_LINES,
     MAX_CONTEXT_SHARE,
     MAX_PROMPT_SHARE,
+    PROMPT_FRAME_TOKENS,
     MAX_REFERENCES_PER_NAME,
     MAX_SIBLINGS,
     MAX_VALUE_LINES,
@@ -113,11 +114,12 @@ class Builder:
         self.add("target", _target_title(target), numbered(target.text, target.start_line, self.anchors), force=True)
         # Around the target, at most a fifth of the file: for a big file the prompt stays a
         # small part of what sending the file would cost; in a file over `BIG_FILE_LINES`, the
-        # target and its context together stay under `MAX_PROMPT_SHARE` of it.
+        # whole request (the frame of system prompt and task included) stays under
+        # `MAX_PROMPT_SHARE` of it.
         file_tokens = self.doc.cached("file_tokens", lambda: file_tokens_of(self.doc.text))
         room = max(MIN_CONTEXT_TOKENS, int(MAX_CONTEXT_SHARE * file_tokens))
         if self.doc.line_count > BIG_FILE_LINES:
-            room = min(room, max(0, int(MAX_PROMPT_SHARE * file_tokens) - self.used))
+            room = min(room, max(0, int(MAX_PROMPT_SHARE * file_tokens) - PROMPT_FRAME_TOKENS - self.used))
         self.budget = min(self.budget, self.used + room)
         self.add_enclosing()
         self.add_diagnostics(diagnostics)

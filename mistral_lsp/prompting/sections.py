@@ -31,9 +31,13 @@ MAX_QUOTED_LINE = 100
 MAX_CONTEXT_SHARE = 0.2
 """What goes around the target costs at most this share of the whole file's tokens..."""
 MAX_PROMPT_SHARE = 0.23
-"""...and in a file over `BIG_FILE_LINES`, the whole context with the target at most this share
+"""...and in a file over `BIG_FILE_LINES`, the whole request (target, context and the frame
+around them, `PROMPT_FRAME_TOKENS`) at most this share
 (the issue's "≤ 25 %", with room for the estimates' error): a big file's prompt stays a small
 part of what sending the file would cost."""
+PROMPT_FRAME_TOKENS = 600
+"""The system prompt, the file's header and the task's words, at most, in any action's prompt
+(`tests/unit/test_prompts.py` checks it): in a big file they count against `MAX_PROMPT_SHARE`."""
 BIG_FILE_LINES = 1000
 MIN_CONTEXT_TOKENS = 1500
 """...or this many tokens, if more (a small file's helpers fit whole)."""

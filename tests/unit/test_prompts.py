@@ -197,3 +197,20 @@ def test_review_of_changed_definitions_has_the_outline_then_each_definition_numb
     assert "## Changed function `summarize` (lines 31-33)" in text
     assert text.index("## Outline") < text.index("## Changed method") < text.index("## Changed function") < text.index("## Task")
     assert "within lines 21-25, lines 31-33" in text
+
+
+@pytest.mark.parametrize("action", ["fix", "explain", "review", "tests"])
+@pytest.mark.parametrize("anchors", ["sparse", "every"])
+def test_the_frame_around_the_code_fits_what_big_files_reserve_for_it(action: str, anchors: str) -> None:
+    # In a file over 1k lines the whole request stays under a share of the file: the builder
+    # reserves PROMPT_FRAME_TOKENS for the system prompt, header and task. A longer frame would
+    # push big files' prompts past that share unnoticed.
+    from mistral_lsp.prompting.sections import PROMPT_FRAME_TOKENS
+    from mistral_lsp.prompting.tokens import estimate_tokens
+
+    doc = open_fixture(CASES[0])
+    ctx = build_context(doc, cursor(doc, 'return "total'), path="src/sample.py", line_anchors=anchors)
+    messages = build_messages(action, ctx)  # type: ignore[arg-type]
+    whole = sum(estimate_tokens(m["content"]) for m in messages)
+    code = sum(section.tokens for section in ctx.sections)
+    assert 0 < whole - code <= PROMPT_FRAME_TOKENS
