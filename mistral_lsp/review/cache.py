@@ -33,18 +33,17 @@ and how a stored finding is placed again are in `review_units.py`: this module o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mistral_lsp.files import write_atomically
 from mistral_lsp.review.units import StoredFinding
 
 log = logging.getLogger(__name__)
@@ -312,14 +311,6 @@ class ReviewCache:
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(text)
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         log.warning("review cache %s not written: %s", path, exc)

@@ -41,11 +41,11 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from mistral_lsp.files import write_atomically
 from mistral_lsp.syntax.workspace import FileEntry, Stat, Symbol, WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -183,15 +183,7 @@ def save(directory: Path, index: WorkspaceIndex) -> int:
         header = json.dumps({"version": fingerprint(), "root": root.as_posix()}).encode()
         payload = gzip.compress(b"\n".join([header, *lines]) + b"\n", compresslevel=1)
         target = store_path(directory, root)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".index-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(payload)
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_atomically(target, payload, temporary_prefix=".index-")
         written += len(payload)
     prune(directory, keep={store_path(directory, root) for root in by_root})
     return written
