@@ -133,6 +133,10 @@ async function openFile(relative, line) {
     const goto = page.locator('.quick-input-widget .quick-input-box input');
     await goto.waitFor({ state: 'visible' });
     await goto.fill(`:${line}`);
+    // Enter before Go to Line has read the number is lost (the picker stays open): wait for its offer.
+    await waitUntil(`Go to Line offering line ${line}`, async () =>
+      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${line}`),
+    );
     await page.keyboard.press('Enter');
     await waitUntil(`cursor on line ${line}`, async () =>
       (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${line},`),
