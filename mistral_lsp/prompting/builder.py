@@ -403,13 +403,13 @@ class Builder:
         if not siblings:
             return
         title = f"Other members of `{parent}` (signatures)" if parent else "Other definitions in this file (signatures)"
-        width = len(str(siblings[-1].start_line + 1))
         room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS - 8
         # Nearest first, signatures computed only until the budget is spent (a 10k-line file has
         # thousands of siblings).
         nearest: list[tuple[int, str]] = []
         for info in sorted(siblings, key=lambda info: abs(info.start_line - target.start_line))[:MAX_SIBLINGS]:
-            line = f"{info.start_line + 1:>{width}} | {self.index.signature(syntax, info)}"
+            # No line numbers: nothing is anchored on a sibling, and tekken spends a token a digit.
+            line = self.index.signature(syntax, info)
             room -= self.cost(line)
             if room < 0:
                 break

@@ -14,7 +14,8 @@ By priority, each piece only if it still fits (`estimate_tokens`), trimmed at no
 4. the enclosing class: its header, docstring and fields;
 5. the same-file definitions of the names the target uses — all as signatures first, then
    upgraded to their full text in order of first use while the budget lasts;
-6. the signatures of the target's siblings (same class, or top level), nearest first, at most
+6. the signatures of the target's siblings (same class, or top level; no line numbers: nothing
+   points at them), nearest first, at most
    `MAX_SIBLINGS`.
 
 What goes around the target costs at most a fifth of the file's tokens (or 1,500 tokens); in a
