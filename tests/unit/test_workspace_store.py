@@ -30,10 +30,15 @@ def aged_copy(language: str, tmp_path: Path) -> Path:
     return root
 
 
+def built_and_saved(root: Path, cache: Path) -> WorkspaceIndex:
+    index = WorkspaceIndex([root])
+    index.build()
+    index_store.save(cache, index)
+    return index
+
+
 def saved_then_restarted(root: Path, cache: Path) -> tuple[WorkspaceIndex, WorkspaceIndex, int]:
-    first = WorkspaceIndex([root])
-    first.build()
-    index_store.save(cache, first)
+    first = built_and_saved(root, cache)
     second = WorkspaceIndex([root])
     counts = second.build_counted(saved=index_store.load(cache, second.roots))
     return first, second, counts.reused
@@ -50,9 +55,7 @@ def test_a_restart_reuses_every_unchanged_file_and_equals_a_fresh_build(language
 def test_a_file_changed_or_deleted_while_down_is_reread_or_dropped(tmp_path: Path) -> None:
     root = aged_copy("python", tmp_path)
     cache = tmp_path / "cache"
-    first = WorkspaceIndex([root])
-    first.build()
-    index_store.save(cache, first)
+    first = built_and_saved(root, cache)
     rates, currency = root / "src/shop/pricing/rates.py", root / "src/shop/pricing/currency.py"
     # Same size, new modification time: re-read all the same.
     rates.write_text(rates.read_text().replace("def apply_vat(amount", "def apply_tax(amount"))
@@ -97,9 +100,7 @@ def test_text_from_the_editor_or_a_file_modified_moments_ago_is_not_saved(tmp_pa
 
 def test_a_saved_index_from_another_version_is_discarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = aged_copy("python", tmp_path)
-    index = WorkspaceIndex([root])
-    index.build()
-    index_store.save(tmp_path / "cache", index)
+    index = built_and_saved(root, tmp_path / "cache")
     monkeypatch.setattr(index_store, "fingerprint", lambda: "an upgraded grammar")
     assert index_store.load(tmp_path / "cache", index.roots) == {}
 
@@ -119,9 +120,7 @@ def test_a_damaged_saved_index_is_ignored_with_one_log_line(
 ) -> None:
     root = aged_copy("python", tmp_path)
     cache = tmp_path / "cache"
-    index = WorkspaceIndex([root])
-    index.build()
-    index_store.save(cache, index)
+    index = built_and_saved(root, cache)
     (path,) = cache.glob("*.jsonl.gz")
     path.write_bytes(DAMAGE[damage](path.read_bytes()))
     with caplog.at_level(logging.INFO, logger="mistral_lsp.syntax.index_store"):
@@ -137,9 +136,7 @@ def test_a_damaged_saved_index_is_ignored_with_one_log_line(
 def test_a_symbol_of_the_wrong_type_discards_the_file(tmp_path: Path) -> None:
     root = aged_copy("python", tmp_path)
     cache = tmp_path / "cache"
-    index = WorkspaceIndex([root])
-    index.build()
-    index_store.save(cache, index)
+    index = built_and_saved(root, cache)
     (path,) = cache.glob("*.jsonl.gz")
     lines = [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
     rates = next(line for line in lines[1:] if line[0] == "src/shop/pricing/rates.py")
