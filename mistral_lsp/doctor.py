@@ -36,13 +36,10 @@ async def _check_api(settings: object) -> int:
     from mistral_lsp.options import Settings
 
     assert isinstance(settings, Settings)
-    client = MistralClient(
-        base_url=settings.resolved_base_url(),
-        api_key=settings.resolved_api_key(),
-        backend=settings.backend,
-        timeout_seconds=min(settings.timeout_seconds, 30.0),
-        max_retries=1,
-    )
+    # A check answers quickly: one retry, 30 s at most.
+    client = MistralClient(**{
+        **settings.client_options(), "timeout_seconds": min(settings.timeout_seconds, 30.0), "max_retries": 1,
+    })
     try:
         models = await client.models()
         print(f"✓ {settings.resolved_base_url()} accepted the key ({len(models)} models)")

@@ -246,6 +246,18 @@ class Settings:
         url = self.base_url or os.environ.get("MISTRAL_BASE_URL") or DEFAULT_BASE_URL
         return url.rstrip("/")
 
+    def client_options(self) -> dict[str, Any]:
+        """What the API client is built from (`MistralClient(**options)`); the server rebuilds
+        its client when these change."""
+        return {
+            "base_url": self.resolved_base_url(),
+            "api_key": self.resolved_api_key(),
+            "backend": self.backend,
+            "timeout_seconds": self.timeout_seconds,
+            "max_retries": self.max_retries,
+            "max_concurrent_requests": self.max_concurrent_requests,
+        }
+
     def review_on_save_for(self, language_id: str) -> bool:
         if isinstance(self.review_on_save, bool):
             return self.review_on_save

@@ -279,11 +279,4 @@ class BatchReview:
 
 
 def _client_for(settings: Settings) -> MistralClient:
-    return MistralClient(
-        base_url=settings.resolved_base_url(),
-        api_key=settings.resolved_api_key(),
-        backend=settings.backend,
-        timeout_seconds=settings.timeout_seconds,
-        max_retries=settings.max_retries,
-        max_concurrent_requests=settings.max_concurrent_requests,
-    )
+    return MistralClient(**settings.client_options())

@@ -296,19 +296,11 @@ class MistralLanguageServer(LanguageServer):
         """The long-lived API client, rebuilt only when a setting it depends on changed."""
         from mistral_lsp.mistral import MistralClient
 
-        s = self._settings
-        key = (s.resolved_base_url(), s.resolved_api_key(), s.backend, s.timeout_seconds,
-               s.max_retries, s.max_concurrent_requests)
+        options = self._settings.client_options()
+        key = tuple(options.values())
         if self._client is None or key != self._client_settings:
             old = self._client
-            self._client = MistralClient(
-                base_url=s.resolved_base_url(),
-                api_key=s.resolved_api_key(),
-                backend=s.backend,
-                timeout_seconds=s.timeout_seconds,
-                max_retries=s.max_retries,
-                max_concurrent_requests=s.max_concurrent_requests,
-            )
+            self._client = MistralClient(**options)
             self._client_settings = key
             if old is not None:
                 self._close_later(old)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from mistral_lsp.syntax.nodes import (
     MAX_NAME,
     RECEIVER_TYPE,
+    Syntax,
     first_named,
     members_of,
     path_to,
@@ -175,13 +176,8 @@ class _Analysis:
             if sum(1 for child in parent.named_children if child.type in walk.value_roots) != 1:
                 break
             top = parent
-        first_line = syntax.first_line(top)
         back = self.back if top == self.root else 0
-        if back:
-            first: Node = top
-            for _ in range(back):
-                first = first.prev_named_sibling or first
-            first_line = syntax.first_line(first)
+        first_line = _first_line(syntax, top, back)
         end_line = syntax.lines_of(top)[1]
         self.definitions.append(_Template(
             "value", name, self.owner, name, node.type, first_line - self.row, end_line - self.row,
@@ -192,12 +188,7 @@ class _Analysis:
         syntax, owner = self.syntax, self.owner
         top = outer or node
         name = syntax.own_name(node) or assigned
-        first_line = syntax.first_line(top)
-        if back:
-            first: Node = top
-            for _ in range(back):
-                first = first.prev_named_sibling or first
-            first_line = syntax.first_line(first)
+        first_line = _first_line(syntax, top, back)
         end_line = syntax.lines_of(top)[1]
         parent = owner
         if syntax.is_class(node):
@@ -218,3 +209,11 @@ class _Analysis:
         if name:
             self.definitions.append(template)
         return template
+
+
+def _first_line(syntax: Syntax, top: Node, back: int) -> int:
+    """The first line of `top` with its `back` leading nodes (decorators, comments)."""
+    first = top
+    for _ in range(back):
+        first = first.prev_named_sibling or first
+    return syntax.first_line(first)
