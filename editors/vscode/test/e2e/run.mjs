@@ -427,7 +427,13 @@ try {
     await statusItem('Mistral: idle, review on save on').waitFor();
     await fake('/_fake/replies', [review.reply]);
     await openFile(review.file);
-    await page.keyboard.press('Control+End');
+    // Control+End pressed before the editor has the focus goes nowhere, and the text would be
+    // typed where the cursor was: press it until the cursor is on the file's last line.
+    const lastLine = readFileSync(path.join(workspace, review.file), 'utf8').split('\n').length;
+    await waitUntil(`the cursor on the last line (${lastLine}) of ${review.file}`, async () => {
+      await page.keyboard.press('Control+End');
+      return (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${lastLine},`);
+    });
     await page.keyboard.insertText(review.append);
     await page.keyboard.press('Control+S');
     const problems = page.locator('.statusbar-item[id="status.problems"]');
