@@ -25,37 +25,21 @@ import dataclasses
 import json
 import logging
 import time
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Literal
 
 from lsprotocol import types
 
+from mistral_lsp.actions.state import CompletionState, ShownCompletion
+from mistral_lsp.mistral import FimRequest, MistralError, TextDelta
 from mistral_lsp.prompting.fim import FimContext, build_fim_context, finish
 from mistral_lsp.prompting.tokens import estimate_tokens
+from mistral_lsp.syntax.blocks import closed_block
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Editor
     from mistral_lsp.syntax.document import Document
 
 log = logging.getLogger(__name__)
-
-CACHE_SIZE = 128
-
-
-@dataclasses.dataclass
-class CompletionStats:
-    """Counters for the benchmark and the log: what the feature cost and saved."""
-
-    requests: int = 0
-    """API calls made."""
-    cache_hits: int = 0
-    typed_through: int = 0
-    superseded: int = 0
-    """Requests a newer one replaced (during the debounce or while streaming)."""
-    cancelled_streams: int = 0
-    discarded_tokens: int = 0
-    """Completion tokens received on streams that were then cancelled: paid for, never shown."""
-    early_stops: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,28 +50,8 @@ class Completion:
     source: Literal["model", "cache", "typed"]
 
 
-@dataclasses.dataclass(frozen=True)
-class _Shown:
-    """The last suggestion, for typing through it: where it was anchored and the text around."""
-
-    uri: str
-    anchor: int
-    before: str
-    after: str
-    text: str
-
-
-class CompletionEngine:
-    """One per session; see the module docstring."""
-
-    def __init__(self, cache_size: int = CACHE_SIZE) -> None:
-        self.stats = CompletionStats()
-        self._cache: OrderedDict[tuple[str, str, str, bool], str | None] = OrderedDict()
-        self._cache_size = cache_size
-        self._last: _Shown | None = None
-        self._generation = 0
-        self._inflight: asyncio.Task[str | None] | None = None
-        self._shown_error: str | None = None
+class CompletionEngine(CompletionState):
+    """One per session, acting on its state (`state.py`); see the module docstring."""
 
     def enabled(self, editor: Editor, language_id: str) -> bool:
         return editor.settings.completion.enabled_for(language_id)
@@ -161,13 +125,10 @@ class CompletionEngine:
         if text is None:
             return None
         whole = doc.text
-        self._last = _Shown(doc.uri, offset, whole[:offset], whole[offset:], text)
+        self._last = ShownCompletion(doc.uri, offset, whole[:offset], whole[offset:], text)
         return Completion(text, source)
 
     async def _fetch(self, editor: Editor, ctx: FimContext, doc: Document) -> str | None:
-        from mistral_lsp.mistral import FimRequest, MistralError, TextDelta
-        from mistral_lsp.syntax.blocks import closed_block
-
         settings = editor.settings.completion
         request = FimRequest(
             settings.model, ctx.prompt, ctx.suffix,

@@ -14,7 +14,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import platformdirs
 from lsprotocol import types
+
+from mistral_lsp.prompting.prompts import build_messages
 
 # How much of an explanation a message shows when the client cannot open the file.
 _PREVIEW_LINES = 4
@@ -28,8 +31,6 @@ if TYPE_CHECKING:
 
 
 async def run(ctx: ActionContext) -> None:
-    from mistral_lsp.prompting.prompts import build_messages
-
     request, target = ctx.request, ctx.target
     answer = await ctx.ask(build_messages("explain", ctx.prompt_context(), instruction=request.instruction))
     answer.require_text("explain")  # an empty or thinking-only answer is a message, not an empty document
@@ -63,7 +64,5 @@ def first_lines(markdown: str, count: int = _PREVIEW_LINES, width: int = _PREVIE
 
 
 def explanation_path(uri: str, subject: str) -> Path:
-    import platformdirs
-
     stem = re.sub(r"[^\w.-]+", "_", f"{Path(uri).stem}-{subject}")[:80]
     return Path(platformdirs.user_cache_dir("mistral-lsp")) / "explanations" / f"{stem}.md"

@@ -9,13 +9,13 @@ returned and kept in the session until `mistral.acceptFix` / `mistral.rejectFix`
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError
+from mistral_lsp.actions.state import PendingFix
+from mistral_lsp.prompting.prompts import build_messages
 from mistral_lsp.prompting.replies import explanation_of
 from mistral_lsp.text.edits import (
     RebaseError,
@@ -32,22 +32,7 @@ if TYPE_CHECKING:
     from mistral_lsp.actions.run import ActionContext
 
 
-@dataclasses.dataclass
-class PendingFix:
-    """A computed fix: the target's original text and where it was, and its replacement."""
-
-    id: str
-    uri: str
-    version: int | None
-    start: int
-    original: str
-    replacement: str
-    created: float = dataclasses.field(default_factory=time.monotonic)
-
-
 async def run(ctx: ActionContext) -> None:
-    from mistral_lsp.prompting.prompts import build_messages
-
     editor, doc, request, target = ctx.editor, ctx.doc, ctx.request, ctx.target
     version = doc.version
     start = doc.offset_at(target.range.start)

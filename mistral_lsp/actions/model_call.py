@@ -16,6 +16,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mistral_lsp.actions.errors import ActionError
+from mistral_lsp.mistral import ChatRequest, ConfigurationError, Finish, TextDelta, ThinkingDelta
+from mistral_lsp.mistral import Usage as UsageEvent
 from mistral_lsp.prompting.replies import extract_code_block, missing_code_reason
 from mistral_lsp.protocol import Usage
 
@@ -81,15 +83,6 @@ async def stream_answer(
     prediction: str | None = None,
 ) -> Answer:
     """One model call with the action's settings, its text streamed through `reporter`."""
-    from mistral_lsp.mistral import (
-        ChatRequest,
-        ConfigurationError,
-        Finish,
-        TextDelta,
-        ThinkingDelta,
-    )
-    from mistral_lsp.mistral import Usage as UsageEvent
-
     settings = editor.settings
     if not settings.resolved_api_key() and settings.backend == "mistral":
         raise ConfigurationError("no Mistral API key", editor.key_hint)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mistral_lsp.actions.errors import ActionError
+from mistral_lsp.prompting.prompts import build_messages, review_response_format
 from mistral_lsp.prompting.replies import parse_json_object
 from mistral_lsp.review.findings import findings_from_reply, revalidate
 
@@ -20,8 +21,6 @@ ORIGIN = "review"
 
 
 async def run(ctx: ActionContext) -> None:
-    from mistral_lsp.prompting.prompts import build_messages, review_response_format
-
     editor, doc, request, target = ctx.editor, ctx.doc, ctx.request, ctx.target
     asked_lines = list(doc.lines)
     answer = await ctx.ask(

@@ -37,11 +37,11 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from mistral_lsp.actions.runs import Run
+from mistral_lsp.actions.state import ReviewOnSaveState
 from mistral_lsp.text.uris import to_path
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Editor, Reporter
-    from mistral_lsp.options import Settings
     from mistral_lsp.review.cache import ReviewCache
     from mistral_lsp.review.findings import Finding
     from mistral_lsp.review.scope import Location
@@ -55,18 +55,12 @@ ACTION = "reviewOnSave"
 PROGRESS_TITLE = "Mistral: Review on save"
 
 
-class ReviewOnSave:
-    """Per-server state: debounced tasks, caches per workspace, failures already shown."""
+class ReviewOnSave(ReviewOnSaveState):
+    """Review on save for one session, acting on the state the session keeps (`state.py`)."""
 
     def __init__(self, editor: Editor) -> None:
+        super().__init__()
         self.editor = editor
-        self.tasks: dict[str, asyncio.Task[None]] = {}
-        self.caches: dict[str, ReviewCache] = {}
-        self.shown_failures: set[str] = set()
-        self.paused_for: Settings | None = None
-        self.failed_under: Settings | None = None
-        self.background: set[asyncio.Task[None]] = set()
-        self.told_skipped: dict[str, str] = {}
 
     # -- scheduling ----------------------------------------------------------------------------
 
@@ -335,7 +329,7 @@ class ReviewOnSave:
 def review_on_save(editor: Editor) -> ReviewOnSave:
     """The session's review-on-save state, made on first use."""
     session = editor.session
-    if session.review_on_save is None:
+    if not isinstance(session.review_on_save, ReviewOnSave):
         session.review_on_save = ReviewOnSave(editor)
     return session.review_on_save
 

@@ -21,6 +21,9 @@ from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.actions.target import select, target_key
 from mistral_lsp.logs import one_line, redactor
+from mistral_lsp.mistral import MistralError
+from mistral_lsp.mistral.errors import KEY_HINT
+from mistral_lsp.prompting.context import build_context
 from mistral_lsp.protocol import ActionArguments, ActionResult, ContextSummary
 from mistral_lsp.text.edits import RebaseError
 from mistral_lsp.text.uris import short_uri
@@ -102,8 +105,6 @@ class ActionContext:
 
     def prompt_context(self) -> PromptContext:
         """The budgeted context around the target, for the prompt."""
-        from mistral_lsp.prompting.context import build_context
-
         context = build_context(
             self.doc, self.target.range, diagnostics=self.request.diagnostics,
             budget_tokens=self.editor.settings.context_tokens, target=self.target,
@@ -142,8 +143,6 @@ def body_of(action: str) -> ActionBody:
 
 async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Reporter) -> ActionResult:
     """Run `prepared` as `run`; see the module docstring."""
-    from mistral_lsp.mistral import MistralError
-
     action = prepared.action
     result = ActionResult(id=run.id, action=action, uri=prepared.doc.uri)  # type: ignore[arg-type]
     context = ActionContext(editor, prepared.request, prepared.doc, prepared.target, run, reporter, result)
@@ -171,9 +170,6 @@ async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Report
 
 def failure_message(editor: Editor, exc: BaseException) -> str:
     """The one line a user is shown for an expected failure: the cause, then the remedy."""
-    from mistral_lsp.mistral import MistralError
-    from mistral_lsp.mistral.errors import KEY_HINT
-
     if isinstance(exc, MistralError) and exc.hint == KEY_HINT:
         text = f"{exc.message}; {editor.key_hint}"  # the remedy in the words of this editor's plugin
     else:

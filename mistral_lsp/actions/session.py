@@ -2,7 +2,8 @@
 
 One object, so what a session remembers is in one place: the runs in flight, the fixes
 waiting for accept or reject, the review-on-save toggle, review on save's own state, and
-inline completion's.
+inline completion's. The data types are in `state.py`, so this module imports no action;
+each action adds its behaviour to its state (`ReviewOnSave` is a `ReviewOnSaveState`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import time
 from typing import TYPE_CHECKING
 
 from mistral_lsp.actions.runs import RunRegistry
+from mistral_lsp.actions.state import CompletionState, PendingFix, ReviewOnSaveState
 
 if TYPE_CHECKING:
-    from mistral_lsp.actions.completion import CompletionEngine
-    from mistral_lsp.actions.fix import PendingFix
-    from mistral_lsp.actions.review_on_save import ReviewOnSave
     from mistral_lsp.options import Settings
 
 # How long a previewed fix waits for accept or reject before it is forgotten.
@@ -38,9 +37,9 @@ class Session:
         # value when toggled, the toggled value). It holds until the setting itself changes.
         self._toggle: tuple[ReviewOnSaveValue, ReviewOnSaveValue] | None = None
         self._before_toggle: ReviewOnSaveValue = False
-        self.review_on_save: ReviewOnSave | None = None
+        self.review_on_save: ReviewOnSaveState | None = None
         # Inline completion's debounce, in-flight request, cache and last suggestion.
-        self.completion: CompletionEngine | None = None
+        self.completion: CompletionState | None = None
 
     # -- previewed fixes -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError
+from mistral_lsp.prompting.prompts import TestFileContext, build_messages
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.text.imports import split_imports
 from mistral_lsp.text.testfiles import conventional_test_file, project_root
@@ -41,8 +42,6 @@ def _existing_text(editor: Editor, path: Path) -> tuple[str | None, int | None]:
 
 
 async def run(ctx: ActionContext) -> None:
-    from mistral_lsp.prompting.prompts import TestFileContext, build_messages
-
     editor, doc, request = ctx.editor, ctx.doc, ctx.request
     source = to_path(doc.uri)
     if source is None:

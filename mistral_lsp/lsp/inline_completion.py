@@ -37,7 +37,7 @@ _ADVERTISED = "_mistral_inline_completion"
 def engine(ls: MistralLanguageServer) -> CompletionEngine:
     from mistral_lsp.actions.completion import CompletionEngine
 
-    if ls.session.completion is None:
+    if not isinstance(ls.session.completion, CompletionEngine):
         ls.session.completion = CompletionEngine()
     return ls.session.completion
 
