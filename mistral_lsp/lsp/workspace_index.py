@@ -64,6 +64,7 @@ class Lifecycle:
         self.built = asyncio.Event()
         self.save_timer: asyncio.TimerHandle | None = None
         self.saving: asyncio.Future[None] | None = None
+        """The last timed save (also the reference that keeps its task alive)."""
         self.saved_generation = -1
         """The index's generation when it was last saved (or loaded unchanged)."""
 
@@ -203,6 +204,9 @@ async def shutdown(ls: MistralLanguageServer, params: Any = None) -> None:
         lifecycle.save_timer = None
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(lifecycle.built.wait(), SHUTDOWN_WAIT_SECONDS)
+    if lifecycle.saving is not None:
+        # A timed save may be writing now: let it end, so the last save does not write beside it.
+        await lifecycle.saving
     await _save(ls)
 
 
@@ -346,8 +350,3 @@ def _schedule(ls: MistralLanguageServer, key: str, update: Callable[[], Any]) ->
 def _log_failure(future: asyncio.Future[Any]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.error("updating the workspace index failed", exc_info=future.exception())
-
-
-async def wait_built(ls: MistralLanguageServer) -> None:
-    """Until the first build is over (for tools and tests driving the server in-process)."""
-    await _lifecycle(ls).built.wait()
