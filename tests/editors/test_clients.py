@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
+from tests.ci import is_ci
 from tests.samples import CART
 
 pytestmark = pytest.mark.editors
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.editors
 REPO = Path(__file__).resolve().parents[2]
 DRIVERS = Path(__file__).parent / "clients"
 SETUP = REPO / "scripts" / "setup-clients-e2e.sh"
-CI = os.environ.get("CI", "").lower() == "true"
+CI = is_ci()
 API_KEY = "clients-e2e-" + "5b7d9f1a3c" * 3
 
 # The fix changes two separate places (two text edits): one undo must take back both.

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.ci import is_ci
+
 pytestmark = [pytest.mark.editors, pytest.mark.timeout(60)]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +58,7 @@ def _require_tools() -> str:
         except ImportError:
             problem = "pynvim is not installed: pip install pynvim (the test extra)"
     if problem:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if is_ci():
             pytest.fail(problem)
         pytest.skip(problem)
     assert nvim is not None

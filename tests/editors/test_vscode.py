@@ -36,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI
+from tests.ci import is_ci
 
 pytestmark = pytest.mark.editors
 
@@ -43,7 +44,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXT = REPO / "editors" / "vscode"
 SETUP = REPO / "scripts" / "setup-vscode-e2e.sh"
 ARTIFACTS = REPO / "test-artifacts" / "vscode"
-CI = os.environ.get("CI", "").lower() == "true"
+CI = is_ci()
 API_KEY = "e2e-secret-key"
 WRONG_KEY = "e2e-wrong-key"
 
