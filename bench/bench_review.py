@@ -26,6 +26,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from bench.targets import Targets
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
@@ -179,6 +180,9 @@ async def main() -> None:
     print(f"{'save with nothing changed: didSave -> diagnostics':<52} p50 {pct(idle, 50):7.2f} ms  "
           f"p95 {pct(idle, 95):7.2f} ms   vs baseline round trip p50 {pct(base, 50):6.2f} ms")
     print(f"{'save after a change, through the fake API':<52} {changed_ms:7.1f} ms")
+    targets = Targets("bench_review")
+    targets.at_most("review-on-save prompt after a one-function change / whole-file review", ratio, TARGET_RATIO)
+    targets.done()
 
 
 if __name__ == "__main__":

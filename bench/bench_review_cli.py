@@ -5,8 +5,10 @@ with 2 definitions changed in each file (10 in all), through the real command (a
 and the loopback fake API:
 
 1. `review --diff HEAD` against `review <the 5 files>` (each on an empty cache): requests,
-   prompt tokens (the recorded requests counted with `mistral_lsp.prompting.tokens.estimate_tokens`) and
-   the tokens the API reported (the fake counts 4 characters a token);
+   prompt tokens of the recorded requests — counted with `mistral_lsp.prompting.tokens.estimate_tokens`,
+   and with Mistral's tekken tokenizer when mistral-common is installed — and the usage the
+   command reports, which here is the fake's: its characters ÷ 4 ("fake-estimated tokens"),
+   not a tokenizer's count;
 2. the wall time of a re-run over the same diff, all from the cache (0 requests) — p50/p95,
    with a same-run baseline: `python -m mistral_lsp --version` (the interpreter's start-up).
 
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_review import pct, prompt_tokens, realistic_python_file
+from mistral_lsp.prompting.tokens import exact_tokens, has_exact_tokenizer
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
 KEY = "bench-key-0123456789"
@@ -43,6 +46,17 @@ def _review(root: Path, env: dict[str, str], *args: str) -> tuple[dict[str, Any]
     if done.returncode not in (0, 1):
         raise SystemExit(f"review failed ({done.returncode}): {done.stderr}")
     return json.loads(done.stdout), elapsed
+
+
+def tekken_tokens(request: dict[str, Any]) -> int | None:
+    """The request's message contents counted by tekken, or None without mistral-common."""
+    if not has_exact_tokenizer():
+        return None
+    text = "\n".join(
+        m["content"] if isinstance(m.get("content"), str) else json.dumps(m.get("content"))
+        for m in request["messages"]
+    )
+    return exact_tokens(text)
 
 
 def _edit(text: str, file_index: int) -> str:
@@ -85,14 +99,18 @@ def main() -> None:
                 before = len(chats())
                 report, _ = _review(root, env(cache), *args)
                 sent = chats()[before:]
-                results[label] = (report["usage"], len(sent), sum(prompt_tokens(r) for r in sent))
-            diff_usage, diff_requests, diff_tokens = results["diff"]
-            whole_usage, whole_requests, whole_tokens = results["whole files"]
+                exact = [tekken_tokens(r) for r in sent]
+                tekken = sum(n for n in exact if n is not None) if None not in exact else None
+                results[label] = (report["usage"], len(sent), sum(prompt_tokens(r) for r in sent), tekken)
+            diff_usage, diff_requests, diff_tokens, _ = results["diff"]
+            whole_usage, whole_requests, whole_tokens, _ = results["whole files"]
             print(f"{FILES} files, {diff_usage['units']} changed definitions "
                   f"(of {whole_usage['units']} units in those files)")
-            for label, (usage, requests, tokens) in results.items():
-                print(f"  {label:<12} {requests} requests, {tokens:>6} prompt tokens (estimated), "
-                      f"{usage['promptTokens']:>6} prompt + {usage['completionTokens']} completion (API)")
+            for label, (usage, requests, tokens, tekken) in results.items():
+                counted = f"{tekken:>6} (tekken)" if tekken is not None else "(tekken: mistral-common not installed)"
+                print(f"  {label:<12} {requests} requests, prompt tokens {tokens:>6} (estimated) / {counted}; "
+                      f"usage reported by the fake: {usage['promptTokens']:>6} prompt + {usage['completionTokens']}"
+                      " completion (fake-estimated tokens: its characters ÷ 4)")
             print(f"  diff / whole files: prompt tokens {diff_tokens / whole_tokens:.1%}, "
                   f"requests {diff_requests}/{whole_requests}")
 

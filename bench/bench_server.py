@@ -31,6 +31,7 @@ import httpx
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from bench.targets import Targets
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
 KEY = "bench-key-0123456789"
@@ -188,11 +189,12 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold-start-only", action="store_true")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     runs = int(os.environ.get("BENCH_RUNS", "30"))
+    targets = Targets("bench_server")
     fake = FakeMistralAPI(api_key=KEY).start()
     env = {**os.environ, "MISTRAL_API_KEY": KEY, "MISTRAL_BASE_URL": fake.base_url}
     try:
         if not args.cold_start_only:
-            await steady(env, fake, runs)
+            await steady(env, fake, runs, targets)
         with tempfile.TemporaryDirectory() as older_folder:
             older, commit = None, ""
             if args.against:
@@ -203,14 +205,17 @@ async def main(argv: list[str] | None = None) -> None:
         fake.stop()
     cold, base = times["ours"], times["bare pygls"]
     print(row("cold start to initialize answered", cold, base))
-    print(f"{'  added over a bare pygls server, median':<48} {statistics.median(cold) - statistics.median(base):8.2f} ms")
+    added = statistics.median(cold) - statistics.median(base)
+    print(f"{'  added over a bare pygls server, median':<48} {added:8.2f} ms")
+    targets.at_most("cold start added over a bare pygls server, median", added, 60, " ms")
     if older is not None:
         print(row(f"cold start, this server at {commit}", times["older"], base))
         print(f"{'  this commit minus ' + commit + ', median':<48} "
               f"{statistics.median(cold) - statistics.median(times['older']):8.2f} ms")
+    targets.done()
 
 
-async def steady(env: dict[str, str], fake: FakeMistralAPI, runs: int) -> None:
+async def steady(env: dict[str, str], fake: FakeMistralAPI, runs: int, targets: Targets) -> None:
     """codeAction latency and the first streamed token, on a running server."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.py"
@@ -222,9 +227,13 @@ async def steady(env: dict[str, str], fake: FakeMistralAPI, runs: int) -> None:
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
         actions, base_rt = await code_actions(client, uri, runs * 10)
         print(row("codeAction, 10k-line file", actions, base_rt))
+        targets.at_most("codeAction on a 10k-line file, p50", pct(actions, 50), 1, " ms")
+        targets.at_most("codeAction on a 10k-line file, p99", pct(actions, 99), 5, " ms")
         ours, bare = await first_stream(client, fake, uri, max(5, runs // 3))
         print(row("first mistral/stream (TTFB 300 ms)", ours, bare))
-        print(f"{'  server-added time to first token, median':<48} {statistics.median(ours) - statistics.median(bare):8.2f} ms")
+        added = statistics.median(ours) - statistics.median(bare)
+        print(f"{'  server-added time to first token, median':<48} {added:8.2f} ms")
+        targets.at_most("server-added time to the first streamed token, median", added, 10, " ms")
         await stop(client)
 
 if __name__ == "__main__":

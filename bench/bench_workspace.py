@@ -1,15 +1,20 @@
-"""Cross-file recall and workspace-index scale, on real code no one here wrote (`bench.corpus`).
+r"""Cross-file recall and workspace-index scale, on real code no one here wrote (`bench.corpus`).
 
 Cross-file recall: for random functions, the definitions of other files that the function
 uses, found independently of this code — Python's `ast` plus `importlib` for Python; Universal
 Ctags plus the languages' plain rules (Go: same directory, or `pkg.Name` of an imported
 standard package; Java: a class of the same package; TypeScript: a named import from a relative
 path; Rust: a `use crate::...` item) for the others. A hit is the definition's own line in the
-prompt. Target ≥ 0.85 for Python, TypeScript, Go, Java and Rust.
+prompt. Target ≥ 0.85 for Python, TypeScript, Go, Java and Rust. A function whose target the
+tool selects differently from the ground truth (it ends elsewhere, or is one line) is not
+dropped: its uses count as misses. The "without generated-only" column leaves out uses defined
+only in generated files, decided by the files' own header (Go's convention,
+`^// Code generated .* DO NOT EDIT\.$` before the first line of code), not by the index's rules.
 
 Scale, on Go's standard library (apt `golang-src`): full build time and RSS growth, one-file
 incremental update (p95), context build with the index for functions of a real ≥10k-line file
-(`net/http/h2_bundle.go`; p95). Targets: ≤ 30 s, ≤ +150 MB, ≤ 20 ms, ≤ 15 ms. Then the index
+(`net/http/h2_bundle.go`; p95). Targets: ≤ 30 s, ≤ +150 MB, ≤ 20 ms, ≤ 15 ms. A missed target
+fails the run (`bench/targets.py`). Then the index
 saved in the cache directory (`syntax.index_store`): save time and size on disk, and a restart
 from it in a fresh process (load + list + reuse; time and RSS growth), against the cold build.
 
@@ -42,32 +47,56 @@ from lsprotocol import types
 
 from bench import corpus
 from bench.bench_recall import BUDGET, code_only, ctags, normalized, outside_target
+from bench.targets import Targets
 from mistral_lsp.prompting.context import build_context
 from mistral_lsp.syntax.document import Document
-from mistral_lsp.syntax.workspace import WorkspaceIndex, document_edited, is_indexable, list_files
+from mistral_lsp.syntax.workspace import WorkspaceIndex, document_edited, list_files
 
 Expected = tuple[str, tuple[tuple[Path, int], ...]]
 """A name the function uses and where it is defined: (file, 0-based line), one or more (Go's
 per-platform files define a name once per platform; any of them will do)."""
 
 
-def hits(expected: Iterable[Expected], shown: str, misses: list[str], where: str) -> tuple[int, int]:
+GENERATED = "(generated file)"
+DISAGREES = "(the tool's target is not this function)"
+
+
+def hits(expected: Iterable[Expected], shown: str | None, misses: list[str], where: str) -> tuple[int, int]:
+    """Uses found in `shown`, of all expected; `shown` None (the tool chose another target than
+    the ground truth's function) finds none: a disagreement is a miss, never dropped."""
     found = total = 0
     for name, places in expected:
         total += 1
-        if any(normalized(_line(path, line)) in shown for path, line in places):
+        if shown is not None and any(normalized(_line(path, line)) in shown for path, line in places):
             found += 1
         else:
             path, line = places[0]
-            generated = all(_generated(p) for p, _ in places)
-            misses.append(f"{where}: {path.name}:{line + 1} {name}{' (generated file)' if generated else ''}")
+            why = [GENERATED] if all(_generated(p) for p, _ in places) else []
+            why += [DISAGREES] if shown is None else []
+            misses.append(" ".join([f"{where}: {path.name}:{line + 1} {name}", *why]))
     return found, total
+
+
+# Go's convention for generated files (https://go.dev/s/generatedcode), read independently of
+# the index's own rules (`syntax.workspace_files.is_indexable`).
+GENERATED_HEADER = re.compile(r"^// Code generated .* DO NOT EDIT\.$")
+
+
+def generated_by_header(text: str) -> bool:
+    """The file says it is generated: a `// Code generated ... DO NOT EDIT.` line among the
+    comments and blank lines before its first line of code."""
+    for line in text.split("\n"):
+        stripped = line.rstrip("\r")
+        if GENERATED_HEADER.match(stripped):
+            return True
+        if stripped.strip() and not stripped.lstrip().startswith(("//", "/*", "*", "#")):
+            return False
+    return False
 
 
 @functools.lru_cache(maxsize=4096)
 def _generated(path: Path) -> bool:
-    """A file the index skips by design (a "Code generated ... DO NOT EDIT" header)."""
-    return not is_indexable(path)
+    return generated_by_header(path.read_text(errors="replace"))
 
 
 @functools.lru_cache(maxsize=256)
@@ -79,14 +108,16 @@ def _line(path: Path, line: int) -> str:
     return _lines(path)[line]
 
 
-def context_at(index: WorkspaceIndex, path: Path, line: int, name: str) -> str:
+def context_at(index: WorkspaceIndex, path: Path, line: int, name: str) -> str | None:
+    """The prompt's context outside the target, normalized; None when the tool's target is not
+    the ground truth's function (it does not hold `line`, or is a one-line signature)."""
     text = path.read_text(errors="replace")
     doc = Document(path.as_uri(), text)
     column = max(text.split("\n")[line].find(name), 0)
     position = types.Position(line, column)
     ctx = build_context(doc, types.Range(position, position), budget_tokens=BUDGET, workspace=index)
     if not ctx.target.start_line <= line <= ctx.target.end_line or ctx.target.start_line == ctx.target.end_line:
-        return ""  # the tool and the ground truth disagree on what the function is (an overload)
+        return None  # the tool and the ground truth disagree on what the function is
     return normalized(outside_target(ctx))
 
 
@@ -172,8 +203,6 @@ def python_recall(rng: random.Random, quick: bool, misses: list[str]) -> tuple[i
             if not expected:
                 continue
             shown = context_at(index, path, function.lineno - 1, function.name)
-            if not shown:
-                continue
             sampled += 1
             f, t = hits(expected, shown, misses, f"{path.name}:{function.name}")
             found, total = found + f, total + t
@@ -255,8 +284,6 @@ def ctags_recall(language: str, rng: random.Random, quick: bool, misses: list[st
             if not expected:
                 continue
             shown = context_at(index, path, start, name)
-            if not shown:
-                continue
             sampled += 1
             f, t = hits(expected, shown, misses, f"{path.name}:{name}")
             found, total = found + f, total + t
@@ -319,10 +346,11 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 2 else samples[0]
 
 
-def scale(quick: bool) -> None:
+def scale(quick: bool, targets: Targets) -> None:
     roots = [Path(p) for p in glob.glob("/usr/share/go-*/src")]
     if not roots:
         print("scale: (golang-src is missing)")
+        targets.unmeasured("workspace index scale on Go's standard library", "apt golang-src is missing")
         return
     root = roots[0]
     from mistral_lsp.syntax.languages import spec_by_id
@@ -345,6 +373,8 @@ def scale(quick: bool) -> None:
     print(f"scale: Go standard library, {len(index):,} files, {lines:,} lines")
     print(f"  full build (cold)     {build_s:8.1f} s    (target ≤ 30 s; one thread; CPU {cpu_s:.1f} s)")
     print(f"  RSS growth            {grown:8.0f} MB   (target ≤ +150 MB; current RSS after - before, grammars loaded before)")
+    targets.at_most("full build of Go's standard library", build_s, 30, " s")
+    targets.at_most("RSS growth of that build", grown, 150, " MB")
     restart(index, root, build_s, grown)
     # One open file edited: what `didChange` costs the index (the document's own index is incremental).
     big = max((p for p in files if p.suffix == ".go"), key=lambda p: p.stat().st_size if p.stat().st_size < 400_000 else 0)
@@ -360,6 +390,7 @@ def scale(quick: bool) -> None:
         updates.append((time.perf_counter() - t) * 1000)
     print(f"  one-file update p95   {p95(updates):8.1f} ms   (target ≤ 20 ms; p50 {statistics.median(updates):.1f} ms;"
           f" {big.name}, {text.count(chr(10)):,} lines)")
+    targets.at_most("one-file index update p95", p95(updates), 20, " ms")
     # Context with the index, for functions of a real file of at least 10k lines (the smallest
     # such: h2_bundle.go, the HTTP/2 package in one file; the larger ones are generated tables).
     big_files = [(p.read_bytes().count(b"\n"), p) for p in root.rglob("*.go") if p.is_file() and p.stat().st_size < 2_000_000]
@@ -376,6 +407,7 @@ def scale(quick: bool) -> None:
         builds.append((time.perf_counter() - t) * 1000)
     print(f"  context with index p95 {p95(builds):7.1f} ms   (target ≤ 15 ms; p50 {statistics.median(builds):.1f} ms;"
           f" {ten_k.name}, {len(doc.lines):,} lines)")
+    targets.at_most("context build with the index in a 10k-line file p95", p95(builds), 15, " ms")
 
 
 MAX_FILES = 40_000
@@ -445,10 +477,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     missing = corpus.ensure()
     if missing:
-        print(f"(missing, their languages are skipped: {', '.join(missing)})")
+        print(f"(missing, their languages are not measured and their targets are missed: {', '.join(missing)})")
+    targets = Targets("bench_workspace")
     if not args.no_scale:
-        scale(args.quick)  # first: a fresh process's memory
-    print(f"{'cross-file':<12} {'functions':>9} {'uses':>5} {'recall':>7} {'':<7} {'without generated-only':>25}")
+        scale(args.quick, targets)  # first: a fresh process's memory
+    print(f"{'cross-file':<12} {'functions':>9} {'uses':>5} {'recall':>7} {'':<7} {'without generated-only':>25}"
+          f" {'target disagrees':>17}")
     for language in args.language or ("python", "typescript", "go", "java", "rust"):
         rng = random.Random(12)
         misses: list[str] = []
@@ -457,14 +491,16 @@ def main(argv: list[str] | None = None) -> None:
         else:
             found, total, sampled = ctags_recall(language, rng, args.quick, misses)
         recall = found / total if total else float("nan")
-        flag = "" if recall >= 0.85 else " < 0.85"
-        generated = sum(1 for miss in misses if miss.endswith("(generated file)"))
+        flag = "" if targets.at_least(f"cross-file recall, {language}", recall, 0.85) else " < 0.85"
+        generated = sum(1 for miss in misses if GENERATED in miss)
+        disagreed = sum(1 for miss in misses if DISAGREES in miss)
         without = found / (total - generated) if total > generated else float("nan")
-        print(f"{language:<12} {sampled:>9} {total:>5} {recall:>7.3f}{flag:<7} {without:>25.3f}")
+        print(f"{language:<12} {sampled:>9} {total:>5} {recall:>7.3f}{flag:<7} {without:>25.3f} {disagreed:>17}")
         if args.misses:
             for miss in misses[:12]:
                 print(f"    miss: {miss}")
         sys.stdout.flush()
+    targets.done()
 
 
 if __name__ == "__main__":
