@@ -160,8 +160,13 @@ async def main() -> None:
             changed_ms = await bench.save(uri)
             incremental = bench.chats()[-1]
 
+            before = len(bench.chats())
             await client.workspace_execute_command_async(types.ExecuteCommandParams(
                 command="mistral.review", arguments=[{"uri": uri, "range": None}]))
+            # A plain client's command answers at once (`RunStarted`) and the review runs on: wait
+            # for its request, or this would measure the save's request against itself.
+            while len(bench.chats()) == before:
+                await fake.wait_for_requests_async(len(fake.requests) + 1, timeout=60)
             whole = bench.chats()[-1]
             await client.shutdown_async(None)
             client.exit(None)
