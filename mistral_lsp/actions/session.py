@@ -13,9 +13,10 @@ import time
 from typing import TYPE_CHECKING
 
 from mistral_lsp.actions.runs import RunRegistry
-from mistral_lsp.actions.state import CompletionState, PendingFix, ReviewOnSaveState
 
 if TYPE_CHECKING:
+    # Types only: the session starts empty, and `state.py`'s dataclasses cost start-up time.
+    from mistral_lsp.actions.state import CompletionState, PendingFix, ReviewOnSaveState
     from mistral_lsp.options import Settings
 
 # How long a previewed fix waits for accept or reject before it is forgotten.
