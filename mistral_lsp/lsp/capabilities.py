@@ -6,6 +6,9 @@ from our own opt-in (`capabilities.experimental.mistral`, see `protocol.py`): on
 get `mistral/stream`, and commands that resolve when the run ends. Every other client gets an
 immediate `RunStarted` answer — Emacs' jsonrpc and lsp-mode give up on a request after 10 s —
 and the results through standard LSP only.
+
+Where a client declares more than it does, a named quirk here corrects the reading (lsp-mode's
+`CreateFile`, applied after the file's text edits), so no other module knows client names.
 """
 
 from __future__ import annotations

@@ -65,6 +65,15 @@
       ;; The shutdown's answer comes after everything the server sent before it, so "shown
       ;; once" is checked on the whole session.
       (set-buffer-modified-p nil)
-      (mt-step "shutdown" (eglot-shutdown (eglot-current-server))))))
+      (let ((server (eglot-current-server)))
+        ;; Everything the server sent, as eglot logged it: no progress, as the doc says.
+        (with-current-buffer (jsonrpc-events-buffer server)
+          (save-excursion
+            (goto-char (point-min))
+            (mt-record "events_logged" (if (search-forward "executeCommand" nil t) t :json-false))
+            (goto-char (point-min))
+            (mt-record "progress_sent"
+                       (if (re-search-forward "\\$/progress\\|workDoneProgress/create" nil t) t :json-false))))
+        (mt-step "shutdown" (eglot-shutdown server))))))
 (mt-write-report)
 (kill-emacs 0)
