@@ -197,6 +197,11 @@ def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None
     report, fake = run_client(client, tools, tmp_path)
     messages: list[str] = report["messages"]
     assert report["errors"] == [], f"{client}: {report['errors']}\nmessages: {messages}"
+    # The client found the git repository as the project, the way the documented config says.
+    if client == "lsp-mode":  # the user answered `i' to lsp-mode's question
+        assert any(f"initialized successfully in folders: ({tmp_path / 'project'})" in m for m in messages), messages
+    if client == "eglot":  # project.el's nickname for the repository
+        assert any("in project `project'" in m for m in messages), messages
     # The four actions are offered in the client's own menu.
     assert {"Mistral: Fix", "Mistral: Explain", "Mistral: Review", "Mistral: Generate tests"} <= set(report["actions"])
     # Fix lands, and one undo takes it back.
