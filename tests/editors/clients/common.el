@@ -72,7 +72,7 @@ and save it (C-x C-s), recording every question Emacs asks on the way."
              "\n"))
 
 (defun mt-write-report ()
-  (mt-record "server_stderr" (mt-server-stderr))
+  (unless (assoc "server_stderr" mt-report) (mt-record "server_stderr" (mt-server-stderr)))
   (mt-record "errors" (vconcat (reverse mt-errors)))
   (mt-record "messages" (vconcat (reverse mt-messages)))
   (mt-record "questions" (vconcat (reverse mt-questions)))

@@ -74,6 +74,7 @@
             (goto-char (point-min))
             (mt-record "progress_sent"
                        (if (re-search-forward "\\$/progress\\|workDoneProgress/create" nil t) t :json-false))))
+        (mt-record "server_stderr" (mt-server-stderr))   ; eglot kills that buffer on shutdown
         (mt-step "shutdown" (eglot-shutdown server))))))
 (mt-write-report)
 (kill-emacs 0)
