@@ -3,7 +3,9 @@
 # Debian 12: Emacs 28 with eglot 1.9 and lsp-mode 8.0, Vim 9.0 with ALE 3.3.
 #   emacs-nox elpa-eglot elpa-lsp-mode vim-nox vim-ale
 # Already-installed packages are skipped, so a second run takes well under a second.
-# Prints `KEY=value` lines at the end (EMACS, VIM, EGLOT_DIR, LSP_MODE_DIR, ALE_DIR) for the caller.
+# Prints `KEY=value` lines at the end (EMACS, VIM, EGLOT_DIR, LSP_MODE_DIR, ALE_DIR, ALE_PACK) for
+# the caller. The clients are then found as docs/clients.md says: Emacs through Debian's
+# site-start, ALE through `packadd! ale`.
 set -euo pipefail
 
 log() { printf '[setup-clients-e2e] %s\n' "$*" >&2; }
@@ -38,9 +40,14 @@ ALE_DIR="/usr/share/vim-ale"
 [ -d "$LSP_MODE_DIR" ] || { log "lsp-mode not found under /usr/share/emacs/site-lisp/elpa"; exit 1; }
 [ -f "$ALE_DIR/plugin/ale.vim" ] || ALE_DIR="$(dirname "$(dirname "$(dpkg -L vim-ale | grep '/plugin/ale.vim$' | head -n1)")")"
 [ -f "$ALE_DIR/plugin/ale.vim" ] || { log "ALE's plugin/ale.vim not found"; exit 1; }
+# docs/clients.md loads ALE with `packadd! ale`: Debian ships it as an optional package.
+ALE_PACK="$(ls -d /usr/share/vim/vimfiles/pack/*/opt/ale 2>/dev/null | head -n1)"
+[ -f "$ALE_PACK/plugin/ale.vim" ] || { log "ALE is not an optional package under /usr/share/vim/vimfiles/pack (packadd! ale)"; exit 1; }
+command -v git >/dev/null || { log "git not found (the tested project is a git repository)"; exit 1; }
 
 echo "EMACS=$EMACS"
 echo "VIM=$VIM"
 echo "EGLOT_DIR=$EGLOT_DIR"
 echo "LSP_MODE_DIR=$LSP_MODE_DIR"
 echo "ALE_DIR=$ALE_DIR"
+echo "ALE_PACK=$ALE_PACK"

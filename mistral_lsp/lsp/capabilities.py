@@ -6,6 +6,9 @@ from our own opt-in (`capabilities.experimental.mistral`, see `protocol.py`): on
 get `mistral/stream`, and commands that resolve when the run ends. Every other client gets an
 immediate `RunStarted` answer — Emacs' jsonrpc and lsp-mode give up on a request after 10 s —
 and the results through standard LSP only.
+
+Where a client declares more than it does, a named quirk here corrects the reading (lsp-mode's
+`CreateFile`, applied after the file's text edits), so no other module knows client names.
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ class ClientFeatures:
     client_name: str = ""
     """`clientInfo.name`, for logs."""
 
+    def shown_level(self, kind: types.MessageType) -> types.MessageType:
+        """The level to send a `window/showMessage` at: every such message is meant for the user,
+        so where anything milder than an error may be hidden (ALE), it goes as Error; elsewhere
+        a warning stays a warning."""
+        return types.MessageType.Error if self.info_may_be_hidden else kind
+
 
 def read_client_features(params: types.InitializeParams) -> ClientFeatures:
     capabilities = params.capabilities
@@ -63,12 +72,21 @@ def read_client_features(params: types.InitializeParams) -> ClientFeatures:
         # Resource operations exist only inside `documentChanges`: a client declaring them takes
         # `documentChanges` even when it forgets to say so (Neovim up to 0.11 does).
         document_changes=bool(workspace_edit and (workspace_edit.document_changes or resource_operations)),
-        create_files=types.ResourceOperationKind.Create in resource_operations,
+        create_files=types.ResourceOperationKind.Create in resource_operations
+        and not _creates_after_editing(params.client_info),
         show_document=bool(window and window.show_document and window.show_document.support),
         work_done_progress=bool(window and window.work_done_progress),
         info_may_be_hidden=window is None and params.client_info is None and not (workspace and workspace.apply_edit),
         client_name=params.client_info.name if params.client_info else "",
     )
+
+
+def _creates_after_editing(client_info: types.ClientInfo | None) -> bool:
+    """lsp-mode (`clientInfo.name` "emacs") declares `CreateFile` but applies a `WorkspaceEdit`'s
+    text edits before its file operations (`lsp--apply-workspace-edit`, lsp-mode 8.0): a new
+    test file's buffer is filled while the file on disk stays empty, and saving it asks twice
+    whether to overwrite. For such a client the server writes new files itself, whole."""
+    return client_info is not None and client_info.name == "emacs"
 
 
 def _experimental_opt_in(experimental: Any) -> Mapping[str, Any]:

@@ -318,7 +318,7 @@ class MistralLanguageServer(LanguageServer):
     def show_message(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         """One short line (see `logs.one_line`), redacted."""
         text = one_line(redactor.redact(message), wire.MAX_SHOWN)
-        self.window_show_message(types.ShowMessageParams(type=kind, message=text))
+        self.window_show_message(types.ShowMessageParams(type=self.client_features.shown_level(kind), message=text))
 
     def log_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=redactor.redact(message)))
@@ -333,7 +333,7 @@ class MistralLanguageServer(LanguageServer):
         """The level of a message that carries a result (where an explanation or a written file
         is): Info, but Error for clients that say nothing of themselves — ALE, which shows only
         errors by default."""
-        return types.MessageType.Error if self.client_features.info_may_be_hidden else types.MessageType.Info
+        return self.client_features.shown_level(types.MessageType.Info)
 
     def show_notice(self, message: str) -> None:
         """A result for a client that cannot open it (where an explanation or a file is): unlike

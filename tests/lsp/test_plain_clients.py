@@ -148,8 +148,8 @@ async def test_no_apply_edit_never_overwrites_unsaved_changes(ale: Editor) -> No
     ale.insert_lines(uri, 0, "# unsaved\n")
     ale.fake.enqueue(Reply(text=fenced(FIXED_TOTAL_DEDENTED)))
     await ale.command("mistral.fix", {"uri": uri, "range": rng(10, 0, 10, 0)})
-    await ale.wait_until(lambda: ale.messages(types.MessageType.Warning), what="the refusal")
-    assert "unsaved changes" in ale.messages(types.MessageType.Warning)[0]
+    await ale.wait_until(lambda: ale.messages(types.MessageType.Error), what="the refusal")
+    assert "unsaved changes" in ale.messages(types.MessageType.Error)[0]  # the one level ALE shows by default
     assert ale.path("cart.py").read_text(encoding="utf-8") == CART
 
 

@@ -1,35 +1,23 @@
-" Drive Vim + ALE (Debian's vim-ale) against mistral-lsp:
-"   vim -N -u NONE -i NONE -n -es -S ale.vim
-" Every action goes through ALE's own :ALECodeAction menu, answering its prompt as the user
-" would. ALE has no workspace/applyEdit: the server writes files itself and says so; the user
-" reloads with :checktime. Results go into a JSON report the Python test reads. Waiting is
-" always for a condition, with a deadline.
+" Drive Vim + ALE (Debian's vim-ale) against mistral-lsp, as the user configured it:
+"   vim -N -u ~/.vimrc -i NONE -n -es -S ale.vim
+" ~/.vimrc is the block of docs/clients.md marked `<!-- test: ale -->`, as written: it loads ALE,
+" defines the linter and finds the project root; nothing here does that for it. Every action
+" goes through ALE's own :ALECodeAction menu, answering its prompt as the user would. ALE has no
+" workspace/applyEdit: the server writes files itself and says so; the user reloads with
+" :checktime. Results go into a JSON report the Python test reads. Waiting is always for a
+" condition, with a deadline.
 
-set nocompatible
-set autoread
 set nomore
 set columns=200
-execute 'set runtimepath^=' . fnameescape($MT_ALE_DIR)
-filetype plugin on
 
-let g:ale_linters_explicit = 1
-let g:ale_linters = {'python': ['mistral']}
+" Quiet, and only the linting the steps ask for (none of these changes what ALE sends).
 let g:ale_lint_on_text_changed = 'never'
 let g:ale_lint_on_insert_leave = 0
 let g:ale_echo_cursor = 0
 let g:ale_set_highlights = 0
 let g:ale_set_signs = 0
 let g:ale_virtualtext_cursor = 'disabled'
-runtime plugin/ale.vim
 runtime autoload/ale/util.vim
-
-call ale#linter#Define('python', {
-\   'name': 'mistral',
-\   'lsp': 'stdio',
-\   'executable': $MT_PYTHON,
-\   'command': '%e -m mistral_lsp --log-file ' . $MT_SERVER_LOG . ' -v',
-\   'project_root': $MT_WORKSPACE,
-\})
 
 let g:mt_report = {}
 let g:mt_messages = []
@@ -66,8 +54,8 @@ function! s:Wait(condition, seconds, what) abort
     let l:start = reltime()
     while !eval(a:condition)
         if reltimefloat(reltime(l:start)) > a:seconds
-            call add(g:mt_errors, 'timed out waiting for ' . a:what)
-            return 0
+            " Every later step depends on this one: stop here (the catch below records it).
+            throw 'timed out waiting for ' . a:what
         endif
         sleep 50m
     endwhile
@@ -114,7 +102,7 @@ try
 
     " 2. review: diagnostics in ALE's list, then the suggestion (a code action edit ALE applies)
     call s:Action('Mistral: Review', 10)
-    call s:Wait('!empty(s:Diagnostics())', 20, 'review diagnostics')
+    call s:Wait('!empty(filter(s:Diagnostics(), "v:val =~# ''Discount''"))', 20, 'review diagnostics')
     let g:mt_report.diagnostics = s:Diagnostics()
     let s:before = s:Text()
     call s:Action('Mistral: Apply suggestion', 10)
@@ -122,10 +110,14 @@ try
     let g:mt_report.after_suggestion = s:Text()
     silent write
 
-    " 3. tests: a new file the server writes
+    " 3. tests: a new file the server writes; the user opens it and saves it
     call s:Action('Mistral: Generate tests', 14)
-    call s:Wait('filereadable($MT_TEST_FILE)', 20, 'the test file')
+    call s:Wait('!empty(s:FileText($MT_TEST_FILE))', 20, 'the test file')
     let g:mt_report.test_file = s:FileText($MT_TEST_FILE)
+    execute 'split ' . fnameescape($MT_TEST_FILE)
+    let s:said = execute('write')
+    let g:mt_report.questions_on_saving_tests = s:said =~# 'WARNING\|changed' ? [s:said] : []
+    close
 
     " 4. explain
     call s:Action('Mistral: Explain', 9)
@@ -142,6 +134,13 @@ try
     call s:Action('Mistral: Explain', 14)
     call s:Wait('!empty(filter(copy(g:mt_messages), "v:val =~# ''failed''"))', 20, 'the API error')
     call s:Action('(none)', 14)
+
+    " 7. a fix on a buffer with unsaved changes: refused, and the refusal is shown
+    let g:mt_report.saved_before_refusal = s:FileText($MT_FILE)
+    call append(0, '# an unsaved line')
+    call s:Action('Mistral: Fix', 15)
+    call s:Wait('!empty(filter(copy(g:mt_messages), "v:val =~# ''unsaved changes''"))', 20, 'the refusal')
+    let g:mt_report.on_disk_after_refusal = s:FileText($MT_FILE)
 catch
     call add(g:mt_errors, v:exception . ' at ' . v:throwpoint)
 endtry

@@ -1,12 +1,11 @@
 ;;; common.el --- shared driver for the Emacs real-client tests (eglot, lsp-mode)  -*- lexical-binding: t -*-
-;; Loaded by eglot.el / lsp-mode.el in `emacs --batch'. The test passes its paths through the
+;; emacs --batch -l common.el -l ~/.emacs.d/init.el -l eglot.el (or lsp-mode.el): Debian's
+;; site-start has put the elpa packages on the load path, as for any user; init.el is the block
+;; of docs/clients.md marked for the client, as written. The test passes its paths through the
 ;; environment; every result goes into a JSON report the Python test reads. Waiting is always
 ;; for a condition (buffer text, a file, a message), with a deadline.
 
 (require 'cl-lib)
-;; Debian's elpa-* packages, as `package-initialize' would find them for a user (-Q skips that).
-(dolist (dir (file-expand-wildcards "/usr/share/emacs/site-lisp/elpa/*"))
-  (when (file-directory-p dir) (push dir load-path)))
 (require 'json)
 
 (defvar mt-report nil "Alist of results, written as JSON at the end.")
@@ -52,7 +51,28 @@
   "The first of TITLES starting with WANT."
   (cl-find-if (lambda (title) (string-prefix-p want title)) titles))
 
+(defun mt-tests-on-disk-then-save (test-file)
+  "Record TEST-FILE as on disk once it holds something; then, as the user, open it (C-x C-f)
+and save it (C-x C-s), recording every question Emacs asks on the way."
+  (mt-wait (lambda () (let ((text (mt-file-text test-file))) (and text (> (length text) 0))))
+           20 "the tests on disk")
+  (mt-record "test_file" (mt-file-text test-file))
+  (let ((before mt-questions))
+    (mt-step "saving the tests"
+      (with-current-buffer (find-file-noselect test-file)
+        (save-buffer)
+        (kill-buffer)))
+    (mt-record "questions_on_saving_tests"
+               (vconcat (reverse (cl-ldiff mt-questions before))))))
+
+(defun mt-server-stderr ()
+  "What the server wrote to stderr, as the client keeps it (its *... stderr* buffer)."
+  (mapconcat (lambda (buffer) (with-current-buffer buffer (buffer-string)))
+             (cl-remove-if-not (lambda (b) (string-match-p "stderr\\*" (buffer-name b))) (buffer-list))
+             "\n"))
+
 (defun mt-write-report ()
+  (unless (assoc "server_stderr" mt-report) (mt-record "server_stderr" (mt-server-stderr)))
   (mt-record "errors" (vconcat (reverse mt-errors)))
   (mt-record "messages" (vconcat (reverse mt-messages)))
   (mt-record "questions" (vconcat (reverse mt-questions)))

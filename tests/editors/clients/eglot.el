@@ -1,13 +1,12 @@
 ;;; eglot.el --- drive Emacs + eglot (Debian's elpa-eglot) against mistral-lsp  -*- lexical-binding: t -*-
 ;; emacs -Q --batch -l common.el -l eglot.el ; every action goes through eglot's own
-;; `eglot-code-actions' menu, with `completing-read' answering as the user would.
+;; `eglot-code-actions' menu, with `completing-read' answering as the user would. The server is
+;; the one init.el (docs/clients.md) registered: `mistral-lsp' on $PATH.
 
-(require 'eglot)
+(require 'eglot)   ; runs init.el's `with-eval-after-load' (the server program is the doc's)
 (require 'python)
 (require 'flymake)
 
-(setq eglot-server-programs
-      `((python-mode . (,(mt-env "MT_PYTHON") "-m" "mistral_lsp" "--log-file" ,(mt-env "MT_SERVER_LOG") "-v"))))
 (setq eglot-sync-connect t eglot-autoshutdown t)
 (mt-log-errors-of 'eglot--apply-workspace-edit)
 
@@ -60,13 +59,22 @@
         (mt-record "after_suggestion" (buffer-string)))
       ;; 3. tests
       (mt-run-action "Mistral: Generate tests" (mt-line-pos 14))
-      (mt-wait (lambda () (file-exists-p test-file)) 20 "the test file")
-      (mt-record "test_file" (mt-file-text test-file))
+      (mt-tests-on-disk-then-save test-file)
       ;; 4-6. explain, an answer that takes 15 s, an API error
       (mt-explain-slow-fix-and-error)
       ;; The shutdown's answer comes after everything the server sent before it, so "shown
       ;; once" is checked on the whole session.
       (set-buffer-modified-p nil)
-      (mt-step "shutdown" (eglot-shutdown (eglot-current-server))))))
+      (let ((server (eglot-current-server)))
+        ;; Everything the server sent, as eglot logged it: no progress, as the doc says.
+        (with-current-buffer (jsonrpc-events-buffer server)
+          (save-excursion
+            (goto-char (point-min))
+            (mt-record "events_logged" (if (search-forward "executeCommand" nil t) t :json-false))
+            (goto-char (point-min))
+            (mt-record "progress_sent"
+                       (if (re-search-forward "\\$/progress\\|workDoneProgress/create" nil t) t :json-false))))
+        (mt-record "server_stderr" (mt-server-stderr))   ; eglot kills that buffer on shutdown
+        (mt-step "shutdown" (eglot-shutdown server))))))
 (mt-write-report)
 (kill-emacs 0)
