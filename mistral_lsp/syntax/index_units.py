@@ -22,7 +22,7 @@ from mistral_lsp.syntax.nodes import (
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from mistral_lsp.syntax.index import _Walk
+    from mistral_lsp.syntax.index_walk import _Walk
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, quickly
