@@ -259,8 +259,9 @@ class _Reuse:
         the code before it grew.
 
         In place: the definitions are the same objects from version to version (the names
-        table and the last index's lists hold them), and new copies would double the index's
-        cost after a line added near the top of a 10k-line file (2.4 ms against 0.2 ms).
+        table and the last index's lists hold them; `test_pieces_after_an_edit_are_reused_and_moved`
+        holds it so), and new copies would double the index's cost after a line added near the
+        top of a 10k-line file (copies and names again 2.4 ms, against 0.2 ms).
         """
         lines = self.lines
         if lines is None or not self.syntax.rows_are_lines:
