@@ -22,7 +22,7 @@ from mistral_lsp.syntax.nodes import (
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from mistral_lsp.syntax.index import _Walk
+    from mistral_lsp.syntax.index_walk import _Walk
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, quickly
@@ -69,9 +69,16 @@ class _Analysis:
         self.members: str | None = None
 
     def unit(self) -> _Unit:
-        node, syntax = self.root, self.syntax
-        spec = syntax.spec
-        if node.type in spec.functions:
+        node = self.root
+        self.definition_or_import(node)
+        self.value_definitions(node)
+        return _Unit(tuple(self.definitions), tuple(self.imports), self.members, node.has_error)
+
+    def definition_or_import(self, node: Node) -> None:
+        """What the unit itself is: a function, a class (whose members are units), a namespace
+        (same), a wrapper or assignment holding definitions, or an import."""
+        syntax = self.syntax
+        if node.type in syntax.spec.functions:
             self.add(node, None, None, self.back)
         elif syntax.is_class(node):
             template = self.add(node, None, None, self.back)
@@ -85,14 +92,17 @@ class _Analysis:
                 self.imports.append(self.relative(node))
         elif self.top and syntax.is_import(node):
             self.imports.append(self.relative(node))
-        if node.type in self.walk.value_roots and not self.imports:
+
+    def value_definitions(self, node: Node) -> None:
+        """The constants and variables the unit defines (not an import's names)."""
+        value_roots = self.walk.value_roots
+        if node.type in value_roots and not self.imports:
             self.values(node, 0)
-        elif not self.definitions and not self.members and syntax.is_class(node):
+        elif not self.definitions and not self.members and self.syntax.is_class(node):
             # An anonymous enum (C's `enum { A, B };`): its members are names of the file.
             for member in members_of(node):
-                if member.type in self.walk.value_roots:
+                if member.type in value_roots:
                     self.values(member, 0)
-        return _Unit(tuple(self.definitions), tuple(self.imports), self.members, self.root.has_error)
 
     def relative(self, node: Node) -> tuple[int, int]:
         start, end = self.syntax.lines_of(node)

@@ -331,21 +331,32 @@ def language_for(language_id: str = "", uri: str = "", first_line: str = "", tex
     """The language from the LSP `languageId`, else the file name, else a shebang line; a C
     header whose `text` is C++ is C++ (see `masks.is_cpp`)."""
     name = posixpath.basename(unquote(urlsplit(uri).path) if "://" in uri else uri.replace("\\", "/"))
-    spec = spec_by_id(language_id)
+    spec = spec_by_id(language_id) or _BY_FILENAME.get(name) or _by_extension(name)
     if spec is not None:
-        return _BY_ID["cpp"] if spec.name == "c" and name.lower().endswith(".h") and is_cpp(text) else spec
-    if name in _BY_FILENAME:
-        return _BY_FILENAME[name]
+        return _header_language(spec, name, text)
+    return _by_shebang(first_line)
+
+
+def _by_extension(name: str) -> LanguageSpec | None:
+    """The language of the file name's extension (`.bashrc` has none: it is all name)."""
     dot = name.rfind(".")
     if dot > 0 or (dot == 0 and name.count(".") > 1):
-        spec = _BY_EXTENSION.get(name[dot:].lower())
-        if spec is not None:
-            return _BY_ID["cpp"] if spec.name == "c" and name[dot:].lower() == ".h" and is_cpp(text) else spec
-    match = _SHEBANG.match(first_line)
-    if match:
-        interpreter = re.sub(r"[\d.]+$", "", match.group(1)) or match.group(1)
-        return _BY_INTERPRETER.get(match.group(1)) or _BY_INTERPRETER.get(interpreter)
+        return _BY_EXTENSION.get(name[dot:].lower())
     return None
+
+
+def _header_language(spec: LanguageSpec, name: str, text: str) -> LanguageSpec:
+    """C++ for a `.h` file said to be C whose text is C++ (editors call every `.h` C)."""
+    return _BY_ID["cpp"] if spec.name == "c" and name.lower().endswith(".h") and is_cpp(text) else spec
+
+
+def _by_shebang(first_line: str) -> LanguageSpec | None:
+    """The language of a `#!` line's interpreter (`python3.12` is `python`)."""
+    match = _SHEBANG.match(first_line)
+    if match is None:
+        return None
+    interpreter = re.sub(r"[\d.]+$", "", match.group(1)) or match.group(1)
+    return _BY_INTERPRETER.get(match.group(1)) or _BY_INTERPRETER.get(interpreter)
 
 
 _loaded: dict[str, tuple[Language, Query]] = {}

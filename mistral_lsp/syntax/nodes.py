@@ -162,25 +162,43 @@ class Syntax:
         """The definition a wrapper or leading node belongs to (`@decorator`, `export`,
         `#[derive]`), else None."""
         if node.type in self.spec.leading:
-            following = node.next_named_sibling
-            while following is not None and following.type in self.spec.leading:
-                following = following.next_named_sibling
-            if following is None or (self.wrapped_definition(following) is None and not self.is_definition(following)):
+            following = self._led(node)
+            if following is None:
                 return None
             node = following
+        return self._inner_definition(node)
+
+    def _led(self, node: Node) -> Node | None:
+        """The node after the leading nodes from `node` (`#[derive]`, `#[cfg]`), if it is or
+        wraps a definition (leading nodes before anything else belong to nothing)."""
+        following = node.next_named_sibling
+        while following is not None and following.type in self.spec.leading:
+            following = following.next_named_sibling
+        if following is None or (self.wrapped_definition(following) is None and not self.is_definition(following)):
+            return None
+        return following
+
+    def _inner_definition(self, node: Node) -> Node | None:
+        """`node` if it is a definition, else the one definition it holds through at most four
+        wrappers and assignments (`export const f = () => ...`), else None."""
         for _depth in range(4):
             if self.is_definition(node):
                 return node
             if node.type not in self.spec.wrappers and node.type not in self._assign:
                 return None
-            inner = [child for child in node.named_children if self.is_definition(child)]
-            inner = inner or [
-                child for child in node.named_children if child.type in self.spec.wrappers or child.type in self._assign
-            ]
-            if len(inner) != 1:
+            inner = self._only_holder(node)
+            if inner is None:
                 return None
-            node = inner[0]
+            node = inner
         return None
+
+    def _only_holder(self, node: Node) -> Node | None:
+        """The one child of a wrapper that is a definition (or, failing that, may hold one):
+        with two, the wrapper belongs to neither."""
+        children = node.named_children
+        inner = [child for child in children if self.is_definition(child)]
+        inner = inner or [child for child in children if child.type in self.spec.wrappers or child.type in self._assign]
+        return inner[0] if len(inner) == 1 else None
 
     def enclosing_definition(self, node: Node) -> Node | None:
         parent = node.parent
@@ -291,31 +309,44 @@ def is_name_leaf(node: Node) -> bool:
 
 def value_names(node: Node, field: str, syntax: Syntax) -> list[str]:
     """The names a value definition gives (see `LanguageSpec.values`)."""
-    if field == ".":
-        holders = [node]
-    elif field == "":
-        first = first_named(node)
-        holders = [first] if first is not None else []
-    else:
-        holders = list(node.children_by_field_name(field))
-        if not holders and (first := first_named(node)) is not None and is_name_leaf(first):
-            holders = [first]
+    holders = _name_holders(node, field)
     names: list[str] = []
-    for holder in holders:
-        if field == "declarator":
-            # C: `*table[3] = ...` → `table`; a function declarator is a prototype, not a value.
-            found: Node | None = holder
-            while found is not None and not is_name_leaf(found) and found.type != "function_declarator":
-                found = found.child_by_field_name("declarator")
-            if found is not None and found.type != "function_declarator":
-                names.append(syntax.text(found))
-        else:
+    if field == "declarator":
+        names = [name for holder in holders if (name := _declarator_name(holder, syntax)) is not None]
+        if (macro_named := _after_export_macro(node)) is not None:
+            # `API_MACRO Type name;` parses as type `API_MACRO`, declarator `Type` and an error
+            # holding the real name.
+            names = [syntax.text(macro_named)]
+    else:
+        for holder in holders:
             _collect_names(holder, syntax, names, 0)
-    if field == "declarator" and (macro_named := _after_export_macro(node)) is not None:
-        # `API_MACRO Type name;` parses as type `API_MACRO`, declarator `Type` and an error
-        # holding the real name.
-        names = [syntax.text(macro_named)]
     return [name for name in names if name]
+
+
+def _name_holders(node: Node, field: str) -> list[Node]:
+    """The nodes the names are in: `node` itself ("."), its first named child (""), or its
+    `field` children (else a first child that is a name: the field is optional in some
+    grammars)."""
+    if field == ".":
+        return [node]
+    if field == "":
+        first = first_named(node)
+        return [first] if first is not None else []
+    holders = list(node.children_by_field_name(field))
+    if holders:
+        return holders
+    first = first_named(node)
+    return [first] if first is not None and is_name_leaf(first) else []
+
+
+def _declarator_name(holder: Node, syntax: Syntax) -> str | None:
+    """C: `*table[3] = ...` → `table`; a function declarator is a prototype, not a value."""
+    found: Node | None = holder
+    while found is not None and not is_name_leaf(found) and found.type != "function_declarator":
+        found = found.child_by_field_name("declarator")
+    if found is not None and found.type != "function_declarator":
+        return syntax.text(found)
+    return None
 
 
 def _after_export_macro(node: Node) -> Node | None:

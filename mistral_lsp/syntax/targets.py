@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lsprotocol import types
 
@@ -192,18 +192,46 @@ def _at_cursor(syntax: Syntax, cursor: int, narrow: bool = False) -> Target | No
     tree = doc.tree
     if tree is None:
         return None
+    on_code = bool(doc.line_text(doc.line_of(cursor)).strip())
+    byte = doc.byte_offset(_into_code(doc, cursor) if on_code else cursor)
+    around = _around(syntax, tree.root_node.named_descendant_for_byte_range(byte, byte))
+    if around.definition is not None:
+        return _whole_or_part(syntax, around.definition, byte, narrow)
+    # Outside any named definition: a callback (`it("...", () => {...})`) beats the whole
+    # top-level statement, which can be a 500-line `describe`.
+    if around.anonymous is not None:
+        info = syntax.info(around.anonymous)
+        if info.end_line > info.start_line:
+            return _whole_or_part(syntax, info, byte, narrow)
+    if around.top_level is not None and on_code:
+        start, end = syntax.lines_of(around.top_level)
+        if end - start < MAX_STATEMENT_LINES:
+            return make_target(doc, start, end, "statement")
+    return None
+
+
+def _into_code(doc: Document, cursor: int) -> int:
+    """In the indentation or past the end of a line, the cursor means that line's code — not
+    the block around it (the class body, for a method's `def` line)."""
     line = doc.line_of(cursor)
     text = doc.line_text(line)
-    stripped = text.strip()
-    if stripped:
-        # In the indentation or past the end of a line, the cursor means that line's code —
-        # not the block around it (the class body, for a method's `def` line).
-        start = doc.line_start(line)
-        first = start + len(text) - len(text.lstrip())
-        last = start + len(text.rstrip()) - 1
-        cursor = min(max(cursor, first), last)
-    byte = doc.byte_offset(cursor)
-    node: Node | None = tree.root_node.named_descendant_for_byte_range(byte, byte)
+    start = doc.line_start(line)
+    first = start + len(text) - len(text.lstrip())
+    last = start + len(text.rstrip()) - 1
+    return min(max(cursor, first), last)
+
+
+class _Around(NamedTuple):
+    definition: DefInfo | None
+    """The innermost named function or class."""
+    anonymous: Node | None
+    """The innermost anonymous function met before it."""
+    top_level: Node | None
+    """The innermost top-level node met before it."""
+
+
+def _around(syntax: Syntax, node: Node | None) -> _Around:
+    """What encloses `node`, climbing from it to the root."""
     anonymous: Node | None = None
     top_level: Node | None = None
     while node is not None and node.parent is not None:
@@ -215,27 +243,25 @@ def _at_cursor(syntax: Syntax, cursor: int, narrow: bool = False) -> Target | No
         if wrapped is not None:
             # On a decorator, an `export` or a `#[derive]`: the definition it belongs to.
             node = wrapped
-        if syntax.is_function(node):
-            info = syntax.info(node)
-            if info.name:
-                return _whole_or_part(syntax, info, byte, narrow)
-            if anonymous is None:
-                anonymous = node
-        elif syntax.is_class(node):
-            return _whole_or_part(syntax, syntax.info(node), byte, narrow)
+        named = _named_definition(syntax, node)
+        if named is not None:
+            return _Around(named, anonymous, top_level)
+        if anonymous is None and syntax.is_function(node):
+            anonymous = node
         if top_level is None and syntax.is_top_level(node):
             top_level = node
         node = climbing.parent
-    # Outside any named definition: a callback (`it("...", () => {...})`) beats the whole
-    # top-level statement, which can be a 500-line `describe`.
-    if anonymous is not None:
-        info = syntax.info(anonymous)
-        if info.end_line > info.start_line:
-            return _whole_or_part(syntax, info, byte, narrow)
-    if top_level is not None and stripped:
-        start, end = syntax.lines_of(top_level)
-        if end - start < MAX_STATEMENT_LINES:
-            return make_target(doc, start, end, "statement")
+    return _Around(None, anonymous, top_level)
+
+
+def _named_definition(syntax: Syntax, node: Node) -> DefInfo | None:
+    """`node` if it is a named function or a class (anonymous classes too: a class is a
+    target as it is)."""
+    if syntax.is_function(node):
+        info = syntax.info(node)
+        return info if info.name else None
+    if syntax.is_class(node):
+        return syntax.info(node)
     return None
 
 
