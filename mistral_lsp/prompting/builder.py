@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import textwrap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -43,6 +44,9 @@ from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, short_name, s
 from mistral_lsp.syntax.scopes import enclosing_local_definitions
 from mistral_lsp.syntax.targets import Target
 from mistral_lsp.syntax.workspace import WorkspaceIndex
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 log = logging.getLogger(__name__)
 
@@ -232,28 +236,43 @@ class Builder:
             if not self.add("class", title, text):
                 self.add("class", title, syntax.signature(info))
             return
-        body_line = syntax.lines_of(body)[0]
-        first = first_named(body)
-        # Python's and Ruby's bodies start at their first member; braces open on a header line.
-        opens_with_member = first is not None and first.start_byte == body.start_byte
-        header_end = max(info.start_line, body_line - 1 if opens_with_member else body_line)
-        groups: list[tuple[int, int]] = [(info.start_line, header_end)]
         docstring = syntax.docstring(info)
-        if docstring is not None and syntax.spec.docstring_in_body and first is not None:
-            groups.append(syntax.lines_of(first))
-        for member in syntax.members(info.node):
-            if syntax.is_definition(member) or syntax.wrapped_definition(member) is not None:
-                continue
-            start, end = syntax.lines_of(member)
-            if start <= groups[-1][1] or end - start + 1 > MAX_CLASS_MEMBER_LINES or "comment" in member.type:
-                continue
-            groups.append((start, end))
+        groups = self._outline_groups(info, body, docstring)
         closing = syntax.doc.line_text(info.end_line).strip()
-        doc_comment = docstring if docstring is not None and not syntax.spec.docstring_in_body else None
+        doc_comment = None if docstring is None or syntax.spec.docstring_in_body else docstring
         parts = [doc_comment] if doc_comment else []
         parts += self._grouped_lines(groups, closing_line=info.end_line if len(closing) <= 3 else None)
         if len(self.fits(title, parts)) > (1 if doc_comment else 0):
             self.add_parts("class", title, parts, lambda kept: textwrap.dedent("\n".join(kept)))
+
+    def _outline_groups(self, info: DefInfo, body: Node, docstring: str | None) -> list[tuple[int, int]]:
+        """The line ranges of a class outline, in file order: the header, a docstring in the
+        body, then the short fields that start after what is already in."""
+        syntax = self.syntax
+        assert syntax is not None
+        first = first_named(body)
+        # Python's and Ruby's bodies start at their first member; braces open on a header line.
+        opens_with_member = first is not None and first.start_byte == body.start_byte
+        body_line = syntax.lines_of(body)[0]
+        groups = [(info.start_line, max(info.start_line, body_line - 1 if opens_with_member else body_line))]
+        if docstring is not None and syntax.spec.docstring_in_body and first is not None:
+            groups.append(syntax.lines_of(first))
+        for start, end in self._short_fields(info):
+            if start > groups[-1][1]:
+                groups.append((start, end))
+        return groups
+
+    def _short_fields(self, info: DefInfo) -> Iterator[tuple[int, int]]:
+        """The lines of each member of a class that is neither a definition nor a comment, and
+        is at most `MAX_CLASS_MEMBER_LINES` long."""
+        syntax = self.syntax
+        assert syntax is not None
+        for member in syntax.members(info.node):
+            if syntax.is_definition(member) or syntax.wrapped_definition(member) is not None or "comment" in member.type:
+                continue
+            start, end = syntax.lines_of(member)
+            if end - start + 1 <= MAX_CLASS_MEMBER_LINES:
+                yield start, end
 
     def _grouped_lines(self, groups: list[tuple[int, int]], closing_line: int | None) -> list[str]:
         """The text of each line group, with an `…` comment where lines were skipped."""
