@@ -168,19 +168,7 @@ class Builder:
         if not parts:
             return []
         title = "Definitions the target uses (other workspace files)"
-        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
-        texts: list[str] = []
-        for part in parts:
-            cost = self.cost(part.signature)
-            if cost > room:
-                break
-            texts.append(part.signature)
-            room -= cost
-        for i, part in enumerate(parts[: len(texts)]):
-            extra = self.cost(part.whole) - self.cost(texts[i])
-            if extra <= room:
-                texts[i] = part.whole
-                room -= extra
+        texts = self._widened(title, [part.signature for part in parts], [part.whole for part in parts])
         kept = len(texts) if self.add("workspace", title, "\n\n".join(texts)) else self.add_parts(
             "workspace", title, [part.signature for part in parts], "\n\n".join
         )
@@ -301,113 +289,162 @@ class Builder:
     def _omitted(self, count: int, what: str) -> str:
         return f"{self.comment} … {count} more {what}"
 
-    def add_references(self, enclosing: DefInfo | None) -> set[int]:
-        """Same-file definitions the target uses; returns the ids of those shown."""
-        syntax, target = self.syntax, self.target
-        assert syntax is not None
-        by_name = self.index.by_name
-        start = self.doc.byte_offset(self.doc.line_start(target.start_line))
-        end = self.doc.byte_offset(self.doc.line_end(target.end_line))
-        names = list(dict.fromkeys(syntax.identifiers(start, end)))
-        chosen: list[DefInfo] = []
-        seen: set[int] = set()
-        owner = target.parent
-        if owner is not None:
-            # A Go method's struct, a Rust impl's struct: the type the method belongs to, found
-            # by name (one: the other `impl` blocks of the type are not what the method uses).
-            kinds = {enclosing.node_type} if enclosing is not None else set()
-            found = [
-                info for info in by_name.get(owner, ()) if info.kind == "class" and info.node_type not in kinds
-                and (info.end_line < target.start_line or info.start_line > target.end_line)
-            ]
-            if found:
-                seen.add(id(found[0]))
-                chosen.append(found[0])
+    def add_references(self, enclosing: DefInfo | None) -> set[DefInfo]:
+        """Same-file definitions the target uses; returns those shown.
+
+        Three steps, each handing its result to the next: the names the target uses, the
+        definitions they stand for (`_referenced`, then `_local_definitions` for names defined
+        in the functions around the target), and the section that shows as many as fit.
+        """
+        names = self._target_names()
+        chosen = self._referenced(names, enclosing) + self._local_definitions(names)
+        return self._add_reference_section(chosen) if chosen else set()
+
+    def _target_names(self) -> list[str]:
+        """The identifiers in the target's lines, once each, in order."""
+        assert self.syntax is not None
+        start = self.doc.byte_offset(self.doc.line_start(self.target.start_line))
+        end = self.doc.byte_offset(self.doc.line_end(self.target.end_line))
+        return list(dict.fromkeys(self.syntax.identifiers(start, end)))
+
+    def _outside_target(self, info: DefInfo) -> bool:
+        return info.end_line < self.target.start_line or info.start_line > self.target.end_line
+
+    def _referenced(self, names: Sequence[str], enclosing: DefInfo | None) -> list[DefInfo]:
+        """The file's definitions of `names` (at most `MAX_REFERENCES_PER_NAME` each), after the
+        type the target's method belongs to; each once."""
+        owner = self._owner_type(enclosing)
+        chosen = [owner] if owner is not None else []
+        seen = set(chosen)
         for name in names:
-            candidates = [
-                info
-                for info in by_name.get(name, ())
-                if id(info) not in seen
-                and (info.end_line < target.start_line or info.start_line > target.end_line)
-                # Constructors: of the class around the target (`new Scanner(...)` inside Scanner);
-                # another class is shown whole or by its signature instead.
-                and not (info.kind == "method" and info.short_name == info.parent and info.parent != target.parent)
-            ]
-            candidates.sort(key=lambda info: (info.parent != target.parent, info.parent is not None))
-            candidates = [info for info in self._owners_of_members(candidates, by_name, enclosing) if id(info) not in seen]
-            for info in candidates[:MAX_REFERENCES_PER_NAME]:
-                seen.add(id(info))
+            for info in self._definitions_of(name, seen, enclosing):
+                seen.add(info)
                 chosen.append(info)
-        missing = {name for name in names if name not in by_name}
-        for info in enclosing_local_definitions(syntax, target.start_line, target.end_line, missing):
+        return chosen
+
+    def _owner_type(self, enclosing: DefInfo | None) -> DefInfo | None:
+        """A Go method's struct, a Rust impl's struct: the type the method belongs to, found by
+        name (one: the other `impl` blocks of the type are not what the method uses)."""
+        owner = self.target.parent
+        if owner is None:
+            return None
+        kinds = {enclosing.node_type} if enclosing is not None else set()
+        return next(
+            (
+                info for info in self.index.by_name.get(owner, ())
+                if info.kind == "class" and info.node_type not in kinds and self._outside_target(info)
+            ),
+            None,
+        )
+
+    def _definitions_of(self, name: str, seen: set[DefInfo], enclosing: DefInfo | None) -> list[DefInfo]:
+        """What to show for one name: its definitions not shown yet, the target's own class's
+        first, with class members standing for their class (`_owners_of_members`)."""
+        parent = self.target.parent
+        candidates = [
+            info
+            for info in self.index.by_name.get(name, ())
+            if info not in seen
+            and self._outside_target(info)
+            # Constructors: of the class around the target (`new Scanner(...)` inside Scanner);
+            # another class is shown whole or by its signature instead.
+            and not (info.kind == "method" and info.short_name == info.parent and info.parent != parent)
+        ]
+        candidates.sort(key=lambda info: (info.parent != parent, info.parent is not None))
+        shown = [info for info in self._owners_of_members(candidates, enclosing) if info not in seen]
+        return shown[:MAX_REFERENCES_PER_NAME]
+
+    def _local_definitions(self, names: Sequence[str]) -> list[DefInfo]:
+        """For names the file index does not know, their definitions in the bodies of the
+        functions around the target, innermost first, one per name."""
+        assert self.syntax is not None
+        missing = {name for name in names if name not in self.index.by_name}
+        found: list[DefInfo] = []
+        for info in enclosing_local_definitions(self.syntax, self.target.start_line, self.target.end_line, missing):
             if info.short_name in missing:
                 missing.discard(info.short_name)
-                chosen.append(info)
-        if not chosen:
-            return set()
+                found.append(info)
+        return found
+
+    def _add_reference_section(self, chosen: list[DefInfo]) -> set[DefInfo]:
+        """Add the references section: every definition by its signature, as many as fit, then
+        whole wherever room is left (functions first: a helper's body says more per token than
+        a whole class does). Returns the definitions shown."""
         title = "Definitions the target uses (same file)"
-        signatures = [
-            f"{self._value_line(info) if info.kind == 'value' else self.index.signature(syntax, info)} {self.comment} …"
-            for info in chosen
-        ]
-        full = [
-            textwrap.dedent(syntax.lines_text(info.start_line, info.end_line))
-            if info.kind != "value" or info.end_line - info.start_line < MAX_VALUE_LINES else signatures[i]
-            for i, info in enumerate(chosen)
-        ]
+        signatures = [self._reference_signature(info) for info in chosen]
+        whole = [self._reference_text(info, signature) for info, signature in zip(chosen, signatures, strict=True)]
+        parts = self._widened(title, signatures, whole, first=lambda i: chosen[i].kind != "class")
+        if self.add("references", title, "\n\n".join(parts)):
+            return set(chosen[: len(parts)])
+        kept = self.add_parts("references", title, signatures, "\n\n".join)
+        return set(chosen[:kept])
+
+    def _reference_signature(self, info: DefInfo) -> str:
+        assert self.syntax is not None
+        line = self._value_line(info) if info.kind == "value" else self.index.signature(self.syntax, info)
+        return f"{line} {self.comment} …"
+
+    def _reference_text(self, info: DefInfo, signature: str) -> str:
+        """A definition's whole text; a long constant's (a table) is its signature."""
+        assert self.syntax is not None
+        if info.kind == "value" and info.end_line - info.start_line >= MAX_VALUE_LINES:
+            return signature
+        return textwrap.dedent(self.syntax.lines_text(info.start_line, info.end_line))
+
+    def _widened(
+        self, title: str, short: Sequence[str], whole: Sequence[str], *, first: Callable[[int], bool] = lambda i: True
+    ) -> list[str]:
+        """The longest prefix of `short` that fits, then each part replaced by its `whole` text
+        while the room left allows, those for which `first` holds before the others."""
         room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
         parts: list[str] = []
-        for signature in signatures:
-            cost = self.cost(signature)
+        for text in short:
+            cost = self.cost(text)
             if cost > room:
                 break
-            parts.append(signature)
+            parts.append(text)
             room -= cost
-        # Functions first: a helper's body says more per token than a whole class does.
-        for i in sorted(range(len(parts)), key=lambda i: chosen[i].kind == "class"):
-            extra = self.cost(full[i]) - self.cost(parts[i])
+        for i in sorted(range(len(parts)), key=lambda i: not first(i)):
+            extra = self.cost(whole[i]) - self.cost(parts[i])
             if extra <= room:
-                parts[i] = full[i]
+                parts[i] = whole[i]
                 room -= extra
-        if self.add("references", title, "\n\n".join(parts)):
-            return {id(info) for info in chosen[: len(parts)]}
-        kept = self.add_parts("references", title, signatures, "\n\n".join)
-        return {id(info) for info in chosen[:kept]}
+        return parts
 
     def _value_line(self, info: DefInfo) -> str:
         """A constant's or variable's defining line, as written (`TABLE = {`)."""
         assert self.syntax is not None
         return self.doc.line_text(self.syntax.first_line(info.node)).strip()
 
-    def _owners_of_members(
-        self, candidates: list[DefInfo], by_name: dict[str, list[DefInfo]], enclosing: DefInfo | None
-    ) -> list[DefInfo]:
+    def _owners_of_members(self, candidates: list[DefInfo], enclosing: DefInfo | None) -> list[DefInfo]:
+        """What shows each candidate (`_stand_in`), each once, in order."""
+        out: list[DefInfo] = []
+        for info in candidates:
+            shown = self._stand_in(info, enclosing) if info.kind == "value" and info.parent is not None else info
+            if shown is not None and shown not in out:
+                out.append(shown)
+        return out
+
+    def _stand_in(self, member: DefInfo, enclosing: DefInfo | None) -> DefInfo | None:
         """A class constant or enum member stands for its class (the target sees it there), if
         the class is short enough to be shown whole; else it is shown itself. One of the class
         around the target is in the class outline already; one of an outer class (a nested
-        class's method using the outer class's fields) is shown itself."""
+        class's method using the outer class's fields) is shown itself. None: nothing to show."""
+        parent = member.parent or ""
+        owners = [owner for owner in self.index.by_name.get(short_name(parent) or parent, ()) if owner.kind == "class"]
+        if enclosing is not None and any(owner is enclosing for owner in owners):
+            # A member of the class around the target: short ones are in its outline.
+            return None if member.end_line - member.start_line < MAX_CLASS_MEMBER_LINES else member
         target = self.target
-        out: list[DefInfo] = []
-        for info in candidates:
-            if info.kind == "value" and info.parent is not None:
-                owner_name = short_name(info.parent) or info.parent
-                owners = [owner for owner in by_name.get(owner_name, ()) if owner.kind == "class"]
-                if enclosing is not None and any(owner is enclosing for owner in owners):
-                    # A member of the class around the target: short ones are in its outline.
-                    if info.end_line - info.start_line < MAX_CLASS_MEMBER_LINES:
-                        continue
-                elif any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
-                    pass  # an outer class: too big to show, its member is shown itself
-                elif owners and owners[0].end_line - owners[0].start_line < MAX_VALUE_LINES:
-                    info = owners[0]
-                elif not owners:
-                    continue
-                # else a big class would be shown by its signature only: the member itself is.
-            if info not in out:
-                out.append(info)
-        return out
+        if any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
+            return member  # an outer class: too big to show, its member is shown itself
+        if not owners:
+            return None
+        if owners[0].end_line - owners[0].start_line < MAX_VALUE_LINES:
+            return owners[0]
+        return member  # a big class would be shown by its signature only: the member itself is
 
-    def add_siblings(self, shown: set[int], enclosing: DefInfo | None) -> None:
+    def add_siblings(self, shown: set[DefInfo], enclosing: DefInfo | None) -> None:
         syntax, target = self.syntax, self.target
         assert syntax is not None
         parent = enclosing.name if enclosing is not None else None
@@ -415,7 +452,7 @@ class Builder:
             info
             for info in self.index.definitions
             if info.parent == parent
-            and id(info) not in shown
+            and info not in shown
             and (info.end_line < target.start_line or info.start_line > target.end_line)
             and (enclosing is None or enclosing.start_line <= info.start_line <= enclosing.end_line)
         ]
