@@ -85,51 +85,62 @@ def blocks(snap: Snapshot, changed: Sequence[Unit]) -> list[Definition]:
     its header and each method apart); a block that is exactly one definition is shown as it
     (`Changed method Cart.total`); others are named after what they hold.
     """
-    from mistral_lsp.syntax.targets import Definition
-
     lines = sorted({line for unit in changed for line in unit.lines})
+    owners = {line: unit for unit in changed for line in unit.lines}
+    result = []
+    for start, end in _runs(snap.lines, lines):
+        inside = list({id(owners[line]): owners[line] for line in lines_between(lines, start, end)}.values())
+        result.append(_block(snap, start, end, inside))
+    return result
+
+
+def _runs(doc_lines: Sequence[str], lines: Sequence[int]) -> list[tuple[int, int]]:
+    """The sorted `lines` as (first, last) runs, joined across blank lines."""
     runs: list[list[int]] = []
     for line in lines:
-        if runs and all(not snap.lines[gap].strip() for gap in range(runs[-1][1] + 1, line)):
+        if runs and all(not doc_lines[gap].strip() for gap in range(runs[-1][1] + 1, line)):
             runs[-1][1] = line
         else:
             runs.append([line, line])
-    owners = {line: unit for unit in changed for line in unit.lines}
-    result = []
-    for start, end in runs:
-        inside = list({id(owners[line]): owners[line] for line in lines_between(lines, start, end)}.values())
-        definition: Definition | None = next(
-            (
-                unit.definition for unit in inside
-                if unit.definition is not None
-                and (unit.definition.start_line, unit.definition.end_line) == (start, end)
-            ),
-            None,
-        )
-        if definition is not None and len(inside) == 1:
-            result.append(definition)  # one function, method or class, whole
-            continue
-        if definition is None and len(inside) == 1:
-            definition = inside[0].definition  # part of a class, or module-level lines
-        if definition is not None:
-            name, kind = definition.name, definition.kind
-        elif all(unit.definition is None for unit in inside):
-            name, kind = MODULE_NAME, MODULE_KIND
-        else:
-            names = [unit.name for unit in inside]
-            name, kind = ", ".join(names[:4]) + (", …" if len(names) > 4 else ""), "code"
-        result.append(
-            Definition(
-                name=name,
-                kind=kind,
-                start_line=start,
-                end_line=end,
-                text="\n".join(snap.lines[start : end + 1]),
-                signature=definition.signature if definition is not None else "",
-                parent=definition.parent if definition is not None else None,
-            )
-        )
-    return result
+    return [(start, end) for start, end in runs]
+
+
+def _block(snap: Snapshot, start: int, end: int, inside: Sequence[Unit]) -> Definition:
+    """Lines `start`-`end`, holding the units `inside`, as one block of the prompt."""
+    from mistral_lsp.syntax.targets import Definition
+
+    definition: Definition | None = next(
+        (
+            unit.definition for unit in inside
+            if unit.definition is not None
+            and (unit.definition.start_line, unit.definition.end_line) == (start, end)
+        ),
+        None,
+    )
+    if definition is not None and len(inside) == 1:
+        return definition  # one function, method or class, whole
+    if definition is None and len(inside) == 1:
+        definition = inside[0].definition  # part of a class, or module-level lines
+    name, kind = _block_name(definition, inside)
+    return Definition(
+        name=name,
+        kind=kind,
+        start_line=start,
+        end_line=end,
+        text="\n".join(snap.lines[start : end + 1]),
+        signature=definition.signature if definition is not None else "",
+        parent=definition.parent if definition is not None else None,
+    )
+
+
+def _block_name(definition: Definition | None, inside: Sequence[Unit]) -> tuple[str, str]:
+    """A block's name and kind: its definition's, else what it holds."""
+    if definition is not None:
+        return definition.name, definition.kind
+    if all(unit.definition is None for unit in inside):
+        return MODULE_NAME, MODULE_KIND
+    names = [unit.name for unit in inside]
+    return ", ".join(names[:4]) + (", …" if len(names) > 4 else ""), "code"
 
 
 def lines_between(lines: Sequence[int], start: int, end: int) -> Sequence[int]:
