@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mistral_lsp.review.findings import findings_from_reply
@@ -164,13 +164,24 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
     if len(rows) != len(snap.definitions):  # not one row per definition: the first rows that fit
         keep = max(1, len(rows) * budget_tokens // estimate_tokens(outline))
         return "\n".join([*rows[:keep], "…"])
-    spans = [(unit.start_line, unit.end_line) for unit in changed if unit.definition is not None]
-    used = {name for unit in changed for name in _IDENTIFIER.findall(unit.text(snap.lines))}
     # A changed definition is shown whole: its outline row would say nothing more.
     shown = {id(unit.definition) for unit in changed if unit.definition is not None}
     candidates = [i for i, d in enumerate(snap.definitions) if id(d) not in shown]
     if not candidates:
         return ""
+    chosen = _chosen_rows(rows, candidates, _row_priority(snap, changed), budget_tokens)
+    out = _with_gaps(rows, chosen)
+    left_out = len(candidates) - len(chosen)
+    if left_out:
+        out.append(f"({left_out} other definitions not listed)")
+    return "\n".join(out)
+
+
+def _row_priority(snap: Snapshot, changed: Sequence[Unit]) -> Callable[[int], tuple[int, int]]:
+    """How much the outline row of a definition (by index) matters to the changed code, most
+    first: the classes around it, then the names it uses, then its nearest neighbours."""
+    spans = [(unit.start_line, unit.end_line) for unit in changed if unit.definition is not None]
+    used = {name for unit in changed for name in _IDENTIFIER.findall(unit.text(snap.lines))}
 
     def priority(index: int) -> tuple[int, int]:
         d = snap.definitions[index]
@@ -178,6 +189,15 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
             return (0, 0)  # the class around a changed method
         distance = min((abs(d.start_line - start) for start, _ in spans), default=d.start_line)
         return (1 if d.name in used else 2, distance)
+
+    return priority
+
+
+def _chosen_rows(
+    rows: Sequence[str], candidates: Sequence[int], priority: Callable[[int], tuple[int, int]], budget_tokens: int
+) -> set[int]:
+    """The rows that fit `budget_tokens`, by priority; the classes around the changed code always."""
+    from mistral_lsp.prompting.tokens import estimate_tokens
 
     chosen: set[int] = set()
     spent = 0
@@ -187,6 +207,11 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
             continue
         chosen.add(index)
         spent += cost
+    return chosen
+
+
+def _with_gaps(rows: Sequence[str], chosen: set[int]) -> list[str]:
+    """The `chosen` rows in order, with `…` for each run of rows left out."""
     out: list[str] = []
     skipped = 0
     for index, row in enumerate(rows):
@@ -199,10 +224,7 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
             skipped += 1
     if skipped:
         out.append("…")
-    left_out = len(candidates) - len(chosen)
-    if left_out:
-        out.append(f"({left_out} other definitions not listed)")
-    return "\n".join(out)
+    return out
 
 
 def outline_budget(settings: Settings) -> int:
