@@ -78,14 +78,10 @@ class ChunkDecoder:
         self.model: str | None = None
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
-        if not isinstance(chunk, Mapping):
-            raise StreamError(f"malformed chunk from the server (not an object: {str(chunk)[:60]})", MALFORMED_HINT)
-        if "error" in chunk and "choices" not in chunk:
-            said = extract_api_message(chunk) or "unknown error"
-            raise StreamError(f"the server reported an error mid-stream: {said}")
-        if isinstance(chunk.get("model"), str):
-            self.model = chunk["model"]
-        choices = chunk.get("choices")
+        checked = _checked_chunk(chunk)
+        if isinstance(checked.get("model"), str):
+            self.model = checked["model"]
+        choices = checked.get("choices")
         if choices is None:
             choices = []
         if not isinstance(choices, list):
@@ -93,19 +89,24 @@ class ChunkDecoder:
         events: list[StreamEvent] = []
         for choice in choices:
             # n > 1 is never requested; other indexes would interleave unrelated answers.
-            if not isinstance(choice, Mapping) or choice.get("index", 0) not in (0, None):
-                continue
-            delta = choice.get("delta")
-            if not isinstance(delta, Mapping):
-                delta = choice.get("message")
-            if isinstance(delta, Mapping):
-                events.extend(self._delta_events(delta))
-            if isinstance(choice.get("text"), str) and choice["text"]:
-                events.append(TextDelta(choice["text"]))
-            if isinstance(choice.get("finish_reason"), str):
-                self.finish_reason = choice["finish_reason"]
-        if isinstance(chunk.get("usage"), Mapping):
-            events.append(Usage.from_json(chunk["usage"]))
+            if isinstance(choice, Mapping) and choice.get("index", 0) in (0, None):
+                events.extend(self._choice_events(choice))
+        if isinstance(checked.get("usage"), Mapping):
+            events.append(Usage.from_json(checked["usage"]))
+        return events
+
+    def _choice_events(self, choice: Mapping[str, Any]) -> list[StreamEvent]:
+        """A choice's events (a chat `delta` or `message`, or a completion's `text`); notes its finish reason."""
+        events: list[StreamEvent] = []
+        delta = choice.get("delta")
+        if not isinstance(delta, Mapping):
+            delta = choice.get("message")
+        if isinstance(delta, Mapping):
+            events.extend(self._delta_events(delta))
+        if isinstance(choice.get("text"), str) and choice["text"]:
+            events.append(TextDelta(choice["text"]))
+        if isinstance(choice.get("finish_reason"), str):
+            self.finish_reason = choice["finish_reason"]
         return events
 
     def _delta_events(self, delta: Mapping[str, Any]) -> list[StreamEvent]:
@@ -158,6 +159,16 @@ class ChunkDecoder:
         if self.finish_reason == "error":
             raise StreamError("the model stopped with finish_reason 'error'", "try again")
         return Finish(self.finish_reason, self.tool_calls())
+
+
+def _checked_chunk(chunk: Any) -> Mapping[str, Any]:
+    """The chunk, if it is an object and not an error the server sent mid-stream."""
+    if not isinstance(chunk, Mapping):
+        raise StreamError(f"malformed chunk from the server (not an object: {str(chunk)[:60]})", MALFORMED_HINT)
+    if "error" in chunk and "choices" not in chunk:
+        said = extract_api_message(chunk) or "unknown error"
+        raise StreamError(f"the server reported an error mid-stream: {said}")
+    return chunk
 
 
 def collect(events: Iterable[StreamEvent], *, model: str | None = None) -> ChatResult:
