@@ -126,28 +126,21 @@ class ChunkDecoder:
 
     def _merge_call(self, position: int, raw: Mapping[str, Any]) -> ToolCallDelta:
         call_id = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id") else None
-        index = raw.get("index")
-        if not isinstance(index, int) or isinstance(index, bool):
-            # Whole calls (Mistral's default) come without an index: match by id, else append.
-            known = [c.index for c in self._calls.values() if call_id and c.id == call_id]
-            index = known[0] if known else (max(self._calls) + 1 if self._calls else position)
+        index = self._call_index(raw.get("index"), call_id, position)
         call = self._calls.setdefault(index, _PartialCall(index))
         if call_id and not call.id:
             call.id = call_id
         function = raw.get("function")
-        fragment = ""
-        if isinstance(function, Mapping):
-            name = function.get("name")
-            if isinstance(name, str) and name and not call.name:
-                call.name = name
-            arguments = function.get("arguments")
-            if isinstance(arguments, str):
-                fragment = arguments
-                call.arguments += arguments
-            elif isinstance(arguments, Mapping):
-                fragment = json.dumps(arguments)
-                call.arguments = fragment
+        fragment = _merge_function(call, function) if isinstance(function, Mapping) else ""
         return ToolCallDelta(index, call.id, call.name, fragment)
+
+    def _call_index(self, index: Any, call_id: str | None, position: int) -> int:
+        """The index of the call a fragment belongs to: its own, else (whole calls, Mistral's
+        default, come without one) the call with its id, else a new one."""
+        if isinstance(index, int) and not isinstance(index, bool):
+            return index
+        known = [c.index for c in self._calls.values() if call_id and c.id == call_id]
+        return known[0] if known else (max(self._calls) + 1 if self._calls else position)
 
     def tool_calls(self) -> tuple[ToolCall, ...]:
         return tuple(
@@ -169,6 +162,22 @@ def _checked_chunk(chunk: Any) -> Mapping[str, Any]:
         said = extract_api_message(chunk) or "unknown error"
         raise StreamError(f"the server reported an error mid-stream: {said}")
     return chunk
+
+
+def _merge_function(call: _PartialCall, function: Mapping[str, Any]) -> str:
+    """Merge a fragment's `function` into `call` (the first name; arguments as text fragments,
+    or whole as an object); returns the arguments' text it added."""
+    name = function.get("name")
+    if isinstance(name, str) and name and not call.name:
+        call.name = name
+    arguments = function.get("arguments")
+    if isinstance(arguments, str):
+        call.arguments += arguments
+        return arguments
+    if isinstance(arguments, Mapping):
+        call.arguments = json.dumps(arguments)
+        return call.arguments
+    return ""
 
 
 def collect(events: Iterable[StreamEvent], *, model: str | None = None) -> ChatResult:
