@@ -1,7 +1,8 @@
 """The context builder: fills a token budget with what the target uses, by priority.
 
 See `context.py` for the priorities. One `_Builder` per request; it reads the syntax tree and
-file index under the document's lock, and the workspace index for other files.
+file index under the document's lock, and the workspace index for other files. Which same-file
+definitions the target uses is decided in `references.py`; here, how many of them fit.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from mistral_lsp.prompting.cross_file import cross_file_parts
+from mistral_lsp.prompting.references import outside, used_definitions
 from mistral_lsp.prompting.sections import (
     BIG_FILE_LINES,
     DEFAULT_LINE_ANCHORS,
     MAX_CLASS_MEMBER_LINES,
     MAX_CONTEXT_SHARE,
     MAX_PROMPT_SHARE,
-    MAX_REFERENCES_PER_NAME,
     MAX_SIBLINGS,
     MAX_VALUE_LINES,
     MIN_CONTEXT_TOKENS,
@@ -40,8 +41,7 @@ from mistral_lsp.prompting.sections import (
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import FileIndex, file_index
-from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, short_name, syntax_of
-from mistral_lsp.syntax.scopes import enclosing_local_definitions
+from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, syntax_of
 from mistral_lsp.syntax.targets import Target
 from mistral_lsp.syntax.workspace import WorkspaceIndex
 
@@ -290,81 +290,11 @@ class Builder:
         return f"{self.comment} … {count} more {what}"
 
     def add_references(self, enclosing: DefInfo | None) -> set[DefInfo]:
-        """Same-file definitions the target uses; returns those shown.
-
-        Three steps, each handing its result to the next: the names the target uses, the
-        definitions they stand for (`_referenced`, then `_local_definitions` for names defined
-        in the functions around the target), and the section that shows as many as fit.
-        """
-        names = self._target_names()
-        chosen = self._referenced(names, enclosing) + self._local_definitions(names)
+        """Same-file definitions the target uses; returns those shown. Two phases: which
+        definitions (`references.used_definitions`), then the section showing as many as fit."""
+        assert self.syntax is not None
+        chosen = used_definitions(self.syntax, self.index, self.target, enclosing)
         return self._add_reference_section(chosen) if chosen else set()
-
-    def _target_names(self) -> list[str]:
-        """The identifiers in the target's lines, once each, in order."""
-        assert self.syntax is not None
-        start = self.doc.byte_offset(self.doc.line_start(self.target.start_line))
-        end = self.doc.byte_offset(self.doc.line_end(self.target.end_line))
-        return list(dict.fromkeys(self.syntax.identifiers(start, end)))
-
-    def _outside_target(self, info: DefInfo) -> bool:
-        return info.end_line < self.target.start_line or info.start_line > self.target.end_line
-
-    def _referenced(self, names: Sequence[str], enclosing: DefInfo | None) -> list[DefInfo]:
-        """The file's definitions of `names` (at most `MAX_REFERENCES_PER_NAME` each), after the
-        type the target's method belongs to; each once."""
-        owner = self._owner_type(enclosing)
-        chosen = [owner] if owner is not None else []
-        seen = set(chosen)
-        for name in names:
-            for info in self._definitions_of(name, seen, enclosing):
-                seen.add(info)
-                chosen.append(info)
-        return chosen
-
-    def _owner_type(self, enclosing: DefInfo | None) -> DefInfo | None:
-        """A Go method's struct, a Rust impl's struct: the type the method belongs to, found by
-        name (one: the other `impl` blocks of the type are not what the method uses)."""
-        owner = self.target.parent
-        if owner is None:
-            return None
-        kinds = {enclosing.node_type} if enclosing is not None else set()
-        return next(
-            (
-                info for info in self.index.by_name.get(owner, ())
-                if info.kind == "class" and info.node_type not in kinds and self._outside_target(info)
-            ),
-            None,
-        )
-
-    def _definitions_of(self, name: str, seen: set[DefInfo], enclosing: DefInfo | None) -> list[DefInfo]:
-        """What to show for one name: its definitions not shown yet, the target's own class's
-        first, with class members standing for their class (`_owners_of_members`)."""
-        parent = self.target.parent
-        candidates = [
-            info
-            for info in self.index.by_name.get(name, ())
-            if info not in seen
-            and self._outside_target(info)
-            # Constructors: of the class around the target (`new Scanner(...)` inside Scanner);
-            # another class is shown whole or by its signature instead.
-            and not (info.kind == "method" and info.short_name == info.parent and info.parent != parent)
-        ]
-        candidates.sort(key=lambda info: (info.parent != parent, info.parent is not None))
-        shown = [info for info in self._owners_of_members(candidates, enclosing) if info not in seen]
-        return shown[:MAX_REFERENCES_PER_NAME]
-
-    def _local_definitions(self, names: Sequence[str]) -> list[DefInfo]:
-        """For names the file index does not know, their definitions in the bodies of the
-        functions around the target, innermost first, one per name."""
-        assert self.syntax is not None
-        missing = {name for name in names if name not in self.index.by_name}
-        found: list[DefInfo] = []
-        for info in enclosing_local_definitions(self.syntax, self.target.start_line, self.target.end_line, missing):
-            if info.short_name in missing:
-                missing.discard(info.short_name)
-                found.append(info)
-        return found
 
     def _add_reference_section(self, chosen: list[DefInfo]) -> set[DefInfo]:
         """Add the references section: every definition by its signature, as many as fit, then
@@ -416,34 +346,6 @@ class Builder:
         assert self.syntax is not None
         return self.doc.line_text(self.syntax.first_line(info.node)).strip()
 
-    def _owners_of_members(self, candidates: list[DefInfo], enclosing: DefInfo | None) -> list[DefInfo]:
-        """What shows each candidate (`_stand_in`), each once, in order."""
-        out: list[DefInfo] = []
-        for info in candidates:
-            shown = self._stand_in(info, enclosing) if info.kind == "value" and info.parent is not None else info
-            if shown is not None and shown not in out:
-                out.append(shown)
-        return out
-
-    def _stand_in(self, member: DefInfo, enclosing: DefInfo | None) -> DefInfo | None:
-        """A class constant or enum member stands for its class (the target sees it there), if
-        the class is short enough to be shown whole; else it is shown itself. One of the class
-        around the target is in the class outline already; one of an outer class (a nested
-        class's method using the outer class's fields) is shown itself. None: nothing to show."""
-        parent = member.parent or ""
-        owners = [owner for owner in self.index.by_name.get(short_name(parent) or parent, ()) if owner.kind == "class"]
-        if enclosing is not None and any(owner is enclosing for owner in owners):
-            # A member of the class around the target: short ones are in its outline.
-            return None if member.end_line - member.start_line < MAX_CLASS_MEMBER_LINES else member
-        target = self.target
-        if any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
-            return member  # an outer class: too big to show, its member is shown itself
-        if not owners:
-            return None
-        if owners[0].end_line - owners[0].start_line < MAX_VALUE_LINES:
-            return owners[0]
-        return member  # a big class would be shown by its signature only: the member itself is
-
     def add_siblings(self, shown: set[DefInfo], enclosing: DefInfo | None) -> None:
         syntax, target = self.syntax, self.target
         assert syntax is not None
@@ -453,7 +355,7 @@ class Builder:
             for info in self.index.definitions
             if info.parent == parent
             and info not in shown
-            and (info.end_line < target.start_line or info.start_line > target.end_line)
+            and outside(info, target)
             and (enclosing is None or enclosing.start_line <= info.start_line <= enclosing.end_line)
         ]
         if not siblings:
