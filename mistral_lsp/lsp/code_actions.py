@@ -22,6 +22,7 @@ from mistral_lsp.protocol import (
     action_spec,
 )
 from mistral_lsp.review.findings import SOURCE, suggestion_edit, to_diagnostic
+from mistral_lsp.syntax.document import Document
 from mistral_lsp.text.workspace_edits import split, to_changes
 
 OPTIONS = types.CodeActionOptions(
@@ -74,54 +75,79 @@ def code_action(
     # line); trust its choice rather than re-filtering by strict overlap.
     diagnostics = [_restored(ls, uri, d) for d in params.context.diagnostics]
     foreign = [d for d in diagnostics if d.source != SOURCE]
-
-    def args(extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        value: dict[str, Any] = {
-            "uri": uri,
-            "range": ls.converter.unstructure(params.range),
-            "version": doc.version,
-        }
-        if foreign:
-            value["diagnostics"] = ls.converter.unstructure(foreign)
-        return {**value, **(extra or {})}
-
+    arguments = _arguments(ls, params, doc, foreign)
     actions: list[types.CodeAction] = []
-
     for diagnostic in diagnostics:
-        if diagnostic.source != SOURCE:
-            continue
-        title = diagnostic.data.get("title") if isinstance(diagnostic.data, dict) else None
-        edit = suggestion_edit(doc, diagnostic) if _wanted(SUGGESTION_KIND, only) else None
-        if edit is not None and not ls.client_features.document_changes:
-            edit = to_changes(split(edit).text_edits)  # computed for this very version
-        if edit is not None:
-            actions.append(
-                types.CodeAction(
-                    title=f"Mistral: Apply suggestion — {title or diagnostic.message}",
-                    kind=SUGGESTION_KIND,
-                    diagnostics=[diagnostic],
-                    edit=edit,
-                    is_preferred=True,
-                )
-            )
-        if _wanted(EXPLAIN_FINDING_KIND, only):
-            converter = ls.converter
-            explain_args = args({
-                "range": converter.unstructure(diagnostic.range),
-                "diagnostics": [converter.unstructure(diagnostic)],
-                "instruction": "Explain this review finding — why it is a problem here and how to fix it: "
-                + diagnostic.message,
-            })
-            actions.append(
-                types.CodeAction(
-                    title=f"Mistral: Explain this finding — {title or diagnostic.message}",
-                    kind=EXPLAIN_FINDING_KIND,
-                    diagnostics=[diagnostic],
-                    command=types.Command(title="Mistral: Explain this finding", command=action_spec("explain").command,
-                                          arguments=[explain_args]),
-                )
-            )
+        if diagnostic.source == SOURCE:
+            actions += _finding_actions(ls, doc, diagnostic, arguments, only)
+    return actions + _mistral_actions(arguments, foreign, only)
 
+
+def _arguments(
+    ls: MistralLanguageServer, params: types.CodeActionParams, doc: Document, foreign: list[types.Diagnostic]
+) -> dict[str, Any]:
+    """A command's arguments: the range, the version it was computed for, other tools' diagnostics."""
+    value: dict[str, Any] = {
+        "uri": params.text_document.uri,
+        "range": ls.converter.unstructure(params.range),
+        "version": doc.version,
+    }
+    if foreign:
+        value["diagnostics"] = ls.converter.unstructure(foreign)
+    return value
+
+
+def _finding_actions(
+    ls: MistralLanguageServer, doc: Document, diagnostic: types.Diagnostic, arguments: dict[str, Any],
+    only: list[str] | None,
+) -> list[types.CodeAction]:
+    """A review finding's follow-ups: apply its suggestion (if it has one), explain it."""
+    title = diagnostic.data.get("title") if isinstance(diagnostic.data, dict) else None
+    label = title or diagnostic.message
+    actions: list[types.CodeAction] = []
+    edit = suggestion_edit(doc, diagnostic) if _wanted(SUGGESTION_KIND, only) else None
+    if edit is not None:
+        if not ls.client_features.document_changes:
+            edit = to_changes(split(edit).text_edits)  # computed for this very version
+        actions.append(
+            types.CodeAction(
+                title=f"Mistral: Apply suggestion — {label}",
+                kind=SUGGESTION_KIND,
+                diagnostics=[diagnostic],
+                edit=edit,
+                is_preferred=True,
+            )
+        )
+    if _wanted(EXPLAIN_FINDING_KIND, only):
+        actions.append(_explain_finding(ls, diagnostic, arguments, label))
+    return actions
+
+
+def _explain_finding(
+    ls: MistralLanguageServer, diagnostic: types.Diagnostic, arguments: dict[str, Any], label: str
+) -> types.CodeAction:
+    converter = ls.converter
+    explain_args = {
+        **arguments,
+        "range": converter.unstructure(diagnostic.range),
+        "diagnostics": [converter.unstructure(diagnostic)],
+        "instruction": "Explain this review finding — why it is a problem here and how to fix it: "
+        + diagnostic.message,
+    }
+    return types.CodeAction(
+        title=f"Mistral: Explain this finding — {label}",
+        kind=EXPLAIN_FINDING_KIND,
+        diagnostics=[diagnostic],
+        command=types.Command(title="Mistral: Explain this finding", command=action_spec("explain").command,
+                              arguments=[explain_args]),
+    )
+
+
+def _mistral_actions(
+    arguments: dict[str, Any], foreign: list[types.Diagnostic], only: list[str] | None
+) -> list[types.CodeAction]:
+    """The four actions; with other tools' diagnostics in range, fix is the quick fix for them."""
+    actions: list[types.CodeAction] = []
     for spec in ACTIONS:
         is_fix = spec.name == "fix"
         kind = FIX_WITH_DIAGNOSTICS_KIND if is_fix and foreign else spec.kind
@@ -133,7 +159,7 @@ def code_action(
                 kind=kind,
                 diagnostics=foreign or None if is_fix else None,
                 is_preferred=True if kind == FIX_WITH_DIAGNOSTICS_KIND else None,
-                command=types.Command(title=spec.title, command=spec.command, arguments=[args()]),
+                command=types.Command(title=spec.title, command=spec.command, arguments=[dict(arguments)]),
             )
         )
     return actions

@@ -17,20 +17,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.text.uris import to_path
-from mistral_lsp.text.workspace_edits import apply_to_text, plain_edits, rebuild, split, to_changes
+from mistral_lsp.text.workspace_edits import (
+    EditParts,
+    apply_to_text,
+    plain_edits,
+    rebuild,
+    split,
+    to_changes,
+)
 
 if TYPE_CHECKING:
+    from mistral_lsp.lsp.capabilities import ClientFeatures
     from mistral_lsp.lsp.server import MistralLanguageServer
 
 log = logging.getLogger(__name__)
@@ -53,47 +62,89 @@ async def apply_edit(ls: MistralLanguageServer, edit: types.WorkspaceEdit, label
     return types.ApplyWorkspaceEditResult(applied=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Shape:
+    """How an edit reaches the files, decided once from the client's capabilities."""
+
+    wire: Literal["documentChanges", "changes"] | None
+    """What `workspace/applyEdit` carries; None: the client has no applyEdit, the server writes."""
+    client_creates: bool
+    """New files go to the client as `CreateFile`; otherwise the server writes them."""
+
+    @property
+    def file_operations(self) -> bool:
+        """Renames and deletes can be sent (only inside `documentChanges`)."""
+        return self.wire == "documentChanges"
+
+
+def _shape_for(features: ClientFeatures) -> _Shape:
+    if not features.apply_edit:
+        return _Shape(wire=None, client_creates=False)
+    if not features.document_changes:
+        return _Shape(wire="changes", client_creates=False)
+    return _Shape(wire="documentChanges", client_creates=features.create_files)
+
+
 async def _apply(ls: MistralLanguageServer, edit: types.WorkspaceEdit, label: str) -> list[tuple[Path, bool]]:
     """Apply `edit`; return the files the server wrote itself, each with whether it is open."""
-    features = ls.client_features
+    shape = _shape_for(ls.client_features)
     parts = split(edit)
-    to_write: dict[Path, str] = {}
-    client_creates = features.apply_edit and features.document_changes and features.create_files
-    if parts.other_operations and not (features.apply_edit and features.document_changes):
+    if parts.other_operations and not shape.file_operations:
         raise EditNotApplied("the editor cannot rename or delete files")
-    if parts.creates and not client_creates:
-        for create in parts.creates:
-            path = _path_of(create.uri)
-            if path.exists():
-                raise EditNotApplied(f"{path} appeared while the model answered; run the action again")
-            own = [e for e in parts.text_edits if e.text_document.uri == create.uri]
-            parts.text_edits = [e for e in parts.text_edits if e.text_document.uri != create.uri]
-            to_write[path] = _edited("", [te for d in own for te in plain_edits(d)], create.uri, ls.position_encoding)
-        parts.creates = []
-
+    to_write: dict[Path, str] = {}
+    if not shape.client_creates:
+        to_write, parts = _new_files(ls, parts)
     if parts.text_edits or parts.creates or parts.other_operations:
-        if features.apply_edit:
-            if not features.document_changes:
-                _check_versions(ls, parts.text_edits)
-            wire = rebuild(parts) if features.document_changes else to_changes(parts.text_edits)
-            response = await _send(ls, wire, label)
-            if not response.applied:
-                raise EditNotApplied(response.failure_reason or "the editor refused the edit")
+        if shape.wire is None:
+            to_write = _written_texts(ls, parts.text_edits, to_write)
         else:
-            _check_versions(ls, parts.text_edits)
-            for document_edit in parts.text_edits:
-                uri = document_edit.text_document.uri
-                path = _path_of(uri)
-                base = to_write.get(path)
-                if base is None:
-                    base = _unmodified_text(ls, uri, path)
-                to_write[path] = _edited(base, plain_edits(document_edit), uri, ls.position_encoding)
-
+            await _send_parts(ls, parts, shape.wire, label)
     for path, text in to_write.items():
         write_atomically(path, text)
         log.info("%s: wrote %s (the client cannot apply this edit itself)", label, path)
     open_paths = {to_path(doc.uri) for doc in ls.documents}
     return [(path, path in open_paths) for path in to_write]
+
+
+def _new_files(ls: MistralLanguageServer, parts: EditParts) -> tuple[dict[Path, str], EditParts]:
+    """For a client that cannot create files: the new files' whole texts, for the server to
+    write, and what is left of the edit to apply (no creations, no edits of the new files)."""
+    to_write: dict[Path, str] = {}
+    text_edits = parts.text_edits
+    for create in parts.creates:
+        path = _path_of(create.uri)
+        if path.exists():
+            raise EditNotApplied(f"{path} appeared while the model answered; run the action again")
+        own = [e for e in text_edits if e.text_document.uri == create.uri]
+        text_edits = [e for e in text_edits if e.text_document.uri != create.uri]
+        to_write[path] = _edited("", [te for d in own for te in plain_edits(d)], create.uri, ls.position_encoding)
+    return to_write, EditParts([], text_edits, parts.other_operations)
+
+
+async def _send_parts(
+    ls: MistralLanguageServer, parts: EditParts, wire: Literal["documentChanges", "changes"], label: str
+) -> None:
+    if wire == "changes":  # no versions on the wire: check them here
+        _check_versions(ls, parts.text_edits)
+    response = await _send(ls, rebuild(parts) if wire == "documentChanges" else to_changes(parts.text_edits), label)
+    if not response.applied:
+        raise EditNotApplied(response.failure_reason or "the editor refused the edit")
+
+
+def _written_texts(
+    ls: MistralLanguageServer, text_edits: list[types.TextDocumentEdit], to_write: dict[Path, str]
+) -> dict[Path, str]:
+    """`to_write` with `text_edits` applied by the server, over the files' unmodified texts."""
+    _check_versions(ls, text_edits)
+    out = dict(to_write)
+    for document_edit in text_edits:
+        uri = document_edit.text_document.uri
+        path = _path_of(uri)
+        base = out.get(path)
+        if base is None:
+            base = _unmodified_text(ls, uri, path)
+        out[path] = _edited(base, plain_edits(document_edit), uri, ls.position_encoding)
+    return out
 
 
 async def _send(ls: MistralLanguageServer, edit: types.WorkspaceEdit, label: str) -> types.ApplyWorkspaceEditResult:

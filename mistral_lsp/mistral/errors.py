@@ -19,6 +19,7 @@ never reaches a log line, an editor notification or a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -201,24 +202,12 @@ def error_from_response(
     secrets: Iterable[str | None] = (),
 ) -> MistralError:
     """Maps an HTTP error response to the matching `MistralError` subclass."""
-    secrets = tuple(secrets)
-    lowered = {k.lower(): v for k, v in headers.items()}
-    request_id = lowered.get("mistral-correlation-id") or lowered.get("x-request-id")
-    text = body.decode("utf-8", errors="replace").strip()
-    try:
-        parsed: Any = json.loads(text) if text else None
-    except ValueError:
-        parsed = text
-    api_message = extract_api_message(parsed) or (text[:300] if text else None)
-    error_type = _field(parsed, "type")
-    code = _field(parsed, "code")
-    said = f": {api_message}" if api_message else ""
-    common: dict[str, Any] = {"status": status, "request_id": request_id, "secrets": secrets}
-
+    response = _ErrorResponse.read(status, body, headers, tuple(secrets))
+    said, common = response.said, response.common
     if status in (401, 403):
         return AuthError(f"the API rejected the key (HTTP {status}{said})", KEY_HINT, **common)
     if status == 429:
-        retry_after = parse_retry_after(lowered.get("retry-after"))
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
         wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
         return RateLimitError(
             f"rate limited by the API (HTTP 429{said}{wait})",
@@ -227,36 +216,86 @@ def error_from_response(
             **common,
         )
     if 400 <= status < 500:
-        if api_message and _CONTEXT_PATTERNS.search(api_message):
-            return ContextTooLongError(
-                f"the prompt is too long for the model (HTTP {status}{said})",
-                "select less code or lower mistral.contextTokens",
-                error_type=error_type, code=code, **common,
-            )
-        if error_type in ("invalid_model", "not_found_error", "model_not_found") or (
-            api_message and _MODEL_MISSING.search(api_message)
-        ):
-            return ModelNotFoundError(
-                f"the API does not know this model (HTTP {status}{said})",
-                "check mistral.model against the ids listed by GET /v1/models",
-                **common,
-            )
-        if status == 404:
-            where = f" at {base_url}" if base_url else ""
-            return BadRequestError(
-                f"not found{where} (HTTP 404{said})",
-                "check mistral.baseUrl (it usually ends in /v1) and mistral.backend",
-                error_type=error_type, code=code, **common,
-            )
-        hint = None
-        if "extra_forbidden" in text or "Extra inputs" in text:
-            hint = 'if this server is not Mistral\'s own API, set mistral.backend to "openai"'
-        return BadRequestError(
-            f"the API refused the request (HTTP {status}{said})",
-            hint, error_type=error_type, code=code, **common,
-        )
+        return _refused(response, base_url)
     if status >= 500:
         return ServerError(
             f"the API failed (HTTP {status}{said})", "try again in a moment", **common
         )
     return ServerError(f"unexpected HTTP status {status}{said}", None, **common)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ErrorResponse:
+    """What an error response says, read once from any of the documented shapes."""
+
+    status: int
+    text: str
+    headers: Mapping[str, str]
+    """Lower-cased names."""
+    api_message: str | None
+    error_type: str | None
+    code: str | None
+    secrets: tuple[str | None, ...]
+
+    @classmethod
+    def read(
+        cls, status: int, body: bytes, headers: Mapping[str, str], secrets: tuple[str | None, ...]
+    ) -> _ErrorResponse:
+        text = body.decode("utf-8", errors="replace").strip()
+        try:
+            parsed: Any = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return cls(
+            status=status,
+            text=text,
+            headers={k.lower(): v for k, v in headers.items()},
+            api_message=extract_api_message(parsed) or (text[:300] if text else None),
+            error_type=_field(parsed, "type"),
+            code=_field(parsed, "code"),
+            secrets=secrets,
+        )
+
+    @property
+    def said(self) -> str:
+        return f": {self.api_message}" if self.api_message else ""
+
+    @property
+    def common(self) -> dict[str, Any]:
+        """The arguments every error built from the response takes."""
+        request_id = self.headers.get("mistral-correlation-id") or self.headers.get("x-request-id")
+        return {"status": self.status, "request_id": request_id, "secrets": self.secrets}
+
+    def message_says(self, pattern: re.Pattern[str]) -> bool:
+        return bool(self.api_message and pattern.search(self.api_message))
+
+
+def _refused(response: _ErrorResponse, base_url: str | None) -> MistralError:
+    """A 4xx other than the key's or the rate limit: what the request got wrong, most specific first."""
+    status, said, common = response.status, response.said, response.common
+    details = {"error_type": response.error_type, "code": response.code}
+    if response.message_says(_CONTEXT_PATTERNS):
+        return ContextTooLongError(
+            f"the prompt is too long for the model (HTTP {status}{said})",
+            "select less code or lower mistral.contextTokens",
+            **details, **common,
+        )
+    if response.error_type in ("invalid_model", "not_found_error", "model_not_found") or response.message_says(
+        _MODEL_MISSING
+    ):
+        return ModelNotFoundError(
+            f"the API does not know this model (HTTP {status}{said})",
+            "check mistral.model against the ids listed by GET /v1/models",
+            **common,
+        )
+    if status == 404:
+        where = f" at {base_url}" if base_url else ""
+        return BadRequestError(
+            f"not found{where} (HTTP 404{said})",
+            "check mistral.baseUrl (it usually ends in /v1) and mistral.backend",
+            **details, **common,
+        )
+    hint = None
+    if "extra_forbidden" in response.text or "Extra inputs" in response.text:
+        hint = 'if this server is not Mistral\'s own API, set mistral.backend to "openai"'
+    return BadRequestError(f"the API refused the request (HTTP {status}{said})", hint, **details, **common)

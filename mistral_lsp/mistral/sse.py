@@ -78,14 +78,10 @@ class ChunkDecoder:
         self.model: str | None = None
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
-        if not isinstance(chunk, Mapping):
-            raise StreamError(f"malformed chunk from the server (not an object: {str(chunk)[:60]})", MALFORMED_HINT)
-        if "error" in chunk and "choices" not in chunk:
-            said = extract_api_message(chunk) or "unknown error"
-            raise StreamError(f"the server reported an error mid-stream: {said}")
-        if isinstance(chunk.get("model"), str):
-            self.model = chunk["model"]
-        choices = chunk.get("choices")
+        checked = _checked_chunk(chunk)
+        if isinstance(checked.get("model"), str):
+            self.model = checked["model"]
+        choices = checked.get("choices")
         if choices is None:
             choices = []
         if not isinstance(choices, list):
@@ -93,19 +89,24 @@ class ChunkDecoder:
         events: list[StreamEvent] = []
         for choice in choices:
             # n > 1 is never requested; other indexes would interleave unrelated answers.
-            if not isinstance(choice, Mapping) or choice.get("index", 0) not in (0, None):
-                continue
-            delta = choice.get("delta")
-            if not isinstance(delta, Mapping):
-                delta = choice.get("message")
-            if isinstance(delta, Mapping):
-                events.extend(self._delta_events(delta))
-            if isinstance(choice.get("text"), str) and choice["text"]:
-                events.append(TextDelta(choice["text"]))
-            if isinstance(choice.get("finish_reason"), str):
-                self.finish_reason = choice["finish_reason"]
-        if isinstance(chunk.get("usage"), Mapping):
-            events.append(Usage.from_json(chunk["usage"]))
+            if isinstance(choice, Mapping) and choice.get("index", 0) in (0, None):
+                events.extend(self._choice_events(choice))
+        if isinstance(checked.get("usage"), Mapping):
+            events.append(Usage.from_json(checked["usage"]))
+        return events
+
+    def _choice_events(self, choice: Mapping[str, Any]) -> list[StreamEvent]:
+        """A choice's events (a chat `delta` or `message`, or a completion's `text`); notes its finish reason."""
+        events: list[StreamEvent] = []
+        delta = choice.get("delta")
+        if not isinstance(delta, Mapping):
+            delta = choice.get("message")
+        if isinstance(delta, Mapping):
+            events.extend(self._delta_events(delta))
+        if isinstance(choice.get("text"), str) and choice["text"]:
+            events.append(TextDelta(choice["text"]))
+        if isinstance(choice.get("finish_reason"), str):
+            self.finish_reason = choice["finish_reason"]
         return events
 
     def _delta_events(self, delta: Mapping[str, Any]) -> list[StreamEvent]:
@@ -125,28 +126,21 @@ class ChunkDecoder:
 
     def _merge_call(self, position: int, raw: Mapping[str, Any]) -> ToolCallDelta:
         call_id = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id") else None
-        index = raw.get("index")
-        if not isinstance(index, int) or isinstance(index, bool):
-            # Whole calls (Mistral's default) come without an index: match by id, else append.
-            known = [c.index for c in self._calls.values() if call_id and c.id == call_id]
-            index = known[0] if known else (max(self._calls) + 1 if self._calls else position)
+        index = self._call_index(raw.get("index"), call_id, position)
         call = self._calls.setdefault(index, _PartialCall(index))
         if call_id and not call.id:
             call.id = call_id
         function = raw.get("function")
-        fragment = ""
-        if isinstance(function, Mapping):
-            name = function.get("name")
-            if isinstance(name, str) and name and not call.name:
-                call.name = name
-            arguments = function.get("arguments")
-            if isinstance(arguments, str):
-                fragment = arguments
-                call.arguments += arguments
-            elif isinstance(arguments, Mapping):
-                fragment = json.dumps(arguments)
-                call.arguments = fragment
+        fragment = _merge_function(call, function) if isinstance(function, Mapping) else ""
         return ToolCallDelta(index, call.id, call.name, fragment)
+
+    def _call_index(self, index: Any, call_id: str | None, position: int) -> int:
+        """The index of the call a fragment belongs to: its own, else (whole calls, Mistral's
+        default, come without one) the call with its id, else a new one."""
+        if isinstance(index, int) and not isinstance(index, bool):
+            return index
+        known = [c.index for c in self._calls.values() if call_id and c.id == call_id]
+        return known[0] if known else (max(self._calls) + 1 if self._calls else position)
 
     def tool_calls(self) -> tuple[ToolCall, ...]:
         return tuple(
@@ -158,6 +152,32 @@ class ChunkDecoder:
         if self.finish_reason == "error":
             raise StreamError("the model stopped with finish_reason 'error'", "try again")
         return Finish(self.finish_reason, self.tool_calls())
+
+
+def _checked_chunk(chunk: Any) -> Mapping[str, Any]:
+    """The chunk, if it is an object and not an error the server sent mid-stream."""
+    if not isinstance(chunk, Mapping):
+        raise StreamError(f"malformed chunk from the server (not an object: {str(chunk)[:60]})", MALFORMED_HINT)
+    if "error" in chunk and "choices" not in chunk:
+        said = extract_api_message(chunk) or "unknown error"
+        raise StreamError(f"the server reported an error mid-stream: {said}")
+    return chunk
+
+
+def _merge_function(call: _PartialCall, function: Mapping[str, Any]) -> str:
+    """Merge a fragment's `function` into `call` (the first name; arguments as text fragments,
+    or whole as an object); returns the arguments' text it added."""
+    name = function.get("name")
+    if isinstance(name, str) and name and not call.name:
+        call.name = name
+    arguments = function.get("arguments")
+    if isinstance(arguments, str):
+        call.arguments += arguments
+        return arguments
+    if isinstance(arguments, Mapping):
+        call.arguments = json.dumps(arguments)
+        return call.arguments
+    return ""
 
 
 def collect(events: Iterable[StreamEvent], *, model: str | None = None) -> ChatResult:

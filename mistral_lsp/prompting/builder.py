@@ -1,26 +1,28 @@
 """The context builder: fills a token budget with what the target uses, by priority.
 
 See `context.py` for the priorities. One `_Builder` per request; it reads the syntax tree and
-file index under the document's lock, and the workspace index for other files.
+file index under the document's lock, and the workspace index for other files. Which same-file
+definitions the target uses is decided in `references.py`; here, how many of them fit.
 """
 
 from __future__ import annotations
 
 import logging
 import textwrap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from mistral_lsp.prompting.cross_file import cross_file_parts
+from mistral_lsp.prompting.references import outside, used_definitions
 from mistral_lsp.prompting.sections import (
     BIG_FILE_LINES,
     DEFAULT_LINE_ANCHORS,
     MAX_CLASS_MEMBER_LINES,
     MAX_CONTEXT_SHARE,
     MAX_PROMPT_SHARE,
-    MAX_REFERENCES_PER_NAME,
     MAX_SIBLINGS,
     MAX_VALUE_LINES,
     MIN_CONTEXT_TOKENS,
@@ -39,10 +41,12 @@ from mistral_lsp.prompting.sections import (
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import FileIndex, file_index
-from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, short_name, syntax_of
-from mistral_lsp.syntax.scopes import enclosing_local_definitions
+from mistral_lsp.syntax.nodes import DefInfo, Syntax, first_named, syntax_of
 from mistral_lsp.syntax.targets import Target
 from mistral_lsp.syntax.workspace import WorkspaceIndex
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 log = logging.getLogger(__name__)
 
@@ -164,19 +168,7 @@ class Builder:
         if not parts:
             return []
         title = "Definitions the target uses (other workspace files)"
-        room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
-        texts: list[str] = []
-        for part in parts:
-            cost = self.cost(part.signature)
-            if cost > room:
-                break
-            texts.append(part.signature)
-            room -= cost
-        for i, part in enumerate(parts[: len(texts)]):
-            extra = self.cost(part.whole) - self.cost(texts[i])
-            if extra <= room:
-                texts[i] = part.whole
-                room -= extra
+        texts = self._widened(title, [part.signature for part in parts], [part.whole for part in parts])
         kept = len(texts) if self.add("workspace", title, "\n\n".join(texts)) else self.add_parts(
             "workspace", title, [part.signature for part in parts], "\n\n".join
         )
@@ -232,28 +224,43 @@ class Builder:
             if not self.add("class", title, text):
                 self.add("class", title, syntax.signature(info))
             return
-        body_line = syntax.lines_of(body)[0]
-        first = first_named(body)
-        # Python's and Ruby's bodies start at their first member; braces open on a header line.
-        opens_with_member = first is not None and first.start_byte == body.start_byte
-        header_end = max(info.start_line, body_line - 1 if opens_with_member else body_line)
-        groups: list[tuple[int, int]] = [(info.start_line, header_end)]
         docstring = syntax.docstring(info)
-        if docstring is not None and syntax.spec.docstring_in_body and first is not None:
-            groups.append(syntax.lines_of(first))
-        for member in syntax.members(info.node):
-            if syntax.is_definition(member) or syntax.wrapped_definition(member) is not None:
-                continue
-            start, end = syntax.lines_of(member)
-            if start <= groups[-1][1] or end - start + 1 > MAX_CLASS_MEMBER_LINES or "comment" in member.type:
-                continue
-            groups.append((start, end))
+        groups = self._outline_groups(info, body, docstring)
         closing = syntax.doc.line_text(info.end_line).strip()
-        doc_comment = docstring if docstring is not None and not syntax.spec.docstring_in_body else None
+        doc_comment = None if docstring is None or syntax.spec.docstring_in_body else docstring
         parts = [doc_comment] if doc_comment else []
         parts += self._grouped_lines(groups, closing_line=info.end_line if len(closing) <= 3 else None)
         if len(self.fits(title, parts)) > (1 if doc_comment else 0):
             self.add_parts("class", title, parts, lambda kept: textwrap.dedent("\n".join(kept)))
+
+    def _outline_groups(self, info: DefInfo, body: Node, docstring: str | None) -> list[tuple[int, int]]:
+        """The line ranges of a class outline, in file order: the header, a docstring in the
+        body, then the short fields that start after what is already in."""
+        syntax = self.syntax
+        assert syntax is not None
+        first = first_named(body)
+        # Python's and Ruby's bodies start at their first member; braces open on a header line.
+        opens_with_member = first is not None and first.start_byte == body.start_byte
+        body_line = syntax.lines_of(body)[0]
+        groups = [(info.start_line, max(info.start_line, body_line - 1 if opens_with_member else body_line))]
+        if docstring is not None and syntax.spec.docstring_in_body and first is not None:
+            groups.append(syntax.lines_of(first))
+        for start, end in self._short_fields(info):
+            if start > groups[-1][1]:
+                groups.append((start, end))
+        return groups
+
+    def _short_fields(self, info: DefInfo) -> Iterator[tuple[int, int]]:
+        """The lines of each member of a class that is neither a definition nor a comment, and
+        is at most `MAX_CLASS_MEMBER_LINES` long."""
+        syntax = self.syntax
+        assert syntax is not None
+        for member in syntax.members(info.node):
+            if syntax.is_definition(member) or syntax.wrapped_definition(member) is not None or "comment" in member.type:
+                continue
+            start, end = syntax.lines_of(member)
+            if end - start + 1 <= MAX_CLASS_MEMBER_LINES:
+                yield start, end
 
     def _grouped_lines(self, groups: list[tuple[int, int]], closing_line: int | None) -> list[str]:
         """The text of each line group, with an `…` comment where lines were skipped."""
@@ -282,113 +289,64 @@ class Builder:
     def _omitted(self, count: int, what: str) -> str:
         return f"{self.comment} … {count} more {what}"
 
-    def add_references(self, enclosing: DefInfo | None) -> set[int]:
-        """Same-file definitions the target uses; returns the ids of those shown."""
-        syntax, target = self.syntax, self.target
-        assert syntax is not None
-        by_name = self.index.by_name
-        start = self.doc.byte_offset(self.doc.line_start(target.start_line))
-        end = self.doc.byte_offset(self.doc.line_end(target.end_line))
-        names = list(dict.fromkeys(syntax.identifiers(start, end)))
-        chosen: list[DefInfo] = []
-        seen: set[int] = set()
-        owner = target.parent
-        if owner is not None:
-            # A Go method's struct, a Rust impl's struct: the type the method belongs to, found
-            # by name (one: the other `impl` blocks of the type are not what the method uses).
-            kinds = {enclosing.node_type} if enclosing is not None else set()
-            found = [
-                info for info in by_name.get(owner, ()) if info.kind == "class" and info.node_type not in kinds
-                and (info.end_line < target.start_line or info.start_line > target.end_line)
-            ]
-            if found:
-                seen.add(id(found[0]))
-                chosen.append(found[0])
-        for name in names:
-            candidates = [
-                info
-                for info in by_name.get(name, ())
-                if id(info) not in seen
-                and (info.end_line < target.start_line or info.start_line > target.end_line)
-                # Constructors: of the class around the target (`new Scanner(...)` inside Scanner);
-                # another class is shown whole or by its signature instead.
-                and not (info.kind == "method" and info.short_name == info.parent and info.parent != target.parent)
-            ]
-            candidates.sort(key=lambda info: (info.parent != target.parent, info.parent is not None))
-            candidates = [info for info in self._owners_of_members(candidates, by_name, enclosing) if id(info) not in seen]
-            for info in candidates[:MAX_REFERENCES_PER_NAME]:
-                seen.add(id(info))
-                chosen.append(info)
-        missing = {name for name in names if name not in by_name}
-        for info in enclosing_local_definitions(syntax, target.start_line, target.end_line, missing):
-            if info.short_name in missing:
-                missing.discard(info.short_name)
-                chosen.append(info)
-        if not chosen:
-            return set()
+    def add_references(self, enclosing: DefInfo | None) -> set[DefInfo]:
+        """Same-file definitions the target uses; returns those shown. Two phases: which
+        definitions (`references.used_definitions`), then the section showing as many as fit."""
+        assert self.syntax is not None
+        chosen = used_definitions(self.syntax, self.index, self.target, enclosing)
+        return self._add_reference_section(chosen) if chosen else set()
+
+    def _add_reference_section(self, chosen: list[DefInfo]) -> set[DefInfo]:
+        """Add the references section: every definition by its signature, as many as fit, then
+        whole wherever room is left (functions first: a helper's body says more per token than
+        a whole class does). Returns the definitions shown."""
         title = "Definitions the target uses (same file)"
-        signatures = [
-            f"{self._value_line(info) if info.kind == 'value' else self.index.signature(syntax, info)} {self.comment} …"
-            for info in chosen
-        ]
-        full = [
-            textwrap.dedent(syntax.lines_text(info.start_line, info.end_line))
-            if info.kind != "value" or info.end_line - info.start_line < MAX_VALUE_LINES else signatures[i]
-            for i, info in enumerate(chosen)
-        ]
+        signatures = [self._reference_signature(info) for info in chosen]
+        whole = [self._reference_text(info, signature) for info, signature in zip(chosen, signatures, strict=True)]
+        parts = self._widened(title, signatures, whole, first=lambda i: chosen[i].kind != "class")
+        if self.add("references", title, "\n\n".join(parts)):
+            return set(chosen[: len(parts)])
+        kept = self.add_parts("references", title, signatures, "\n\n".join)
+        return set(chosen[:kept])
+
+    def _reference_signature(self, info: DefInfo) -> str:
+        assert self.syntax is not None
+        line = self._value_line(info) if info.kind == "value" else self.index.signature(self.syntax, info)
+        return f"{line} {self.comment} …"
+
+    def _reference_text(self, info: DefInfo, signature: str) -> str:
+        """A definition's whole text; a long constant's (a table) is its signature."""
+        assert self.syntax is not None
+        if info.kind == "value" and info.end_line - info.start_line >= MAX_VALUE_LINES:
+            return signature
+        return textwrap.dedent(self.syntax.lines_text(info.start_line, info.end_line))
+
+    def _widened(
+        self, title: str, short: Sequence[str], whole: Sequence[str], *, first: Callable[[int], bool] = lambda i: True
+    ) -> list[str]:
+        """The longest prefix of `short` that fits, then each part replaced by its `whole` text
+        while the room left allows, those for which `first` holds before the others."""
         room = self.left - estimate_tokens(title) - SECTION_OVERHEAD_TOKENS
         parts: list[str] = []
-        for signature in signatures:
-            cost = self.cost(signature)
+        for text in short:
+            cost = self.cost(text)
             if cost > room:
                 break
-            parts.append(signature)
+            parts.append(text)
             room -= cost
-        # Functions first: a helper's body says more per token than a whole class does.
-        for i in sorted(range(len(parts)), key=lambda i: chosen[i].kind == "class"):
-            extra = self.cost(full[i]) - self.cost(parts[i])
+        for i in sorted(range(len(parts)), key=lambda i: not first(i)):
+            extra = self.cost(whole[i]) - self.cost(parts[i])
             if extra <= room:
-                parts[i] = full[i]
+                parts[i] = whole[i]
                 room -= extra
-        if self.add("references", title, "\n\n".join(parts)):
-            return {id(info) for info in chosen[: len(parts)]}
-        kept = self.add_parts("references", title, signatures, "\n\n".join)
-        return {id(info) for info in chosen[:kept]}
+        return parts
 
     def _value_line(self, info: DefInfo) -> str:
         """A constant's or variable's defining line, as written (`TABLE = {`)."""
         assert self.syntax is not None
         return self.doc.line_text(self.syntax.first_line(info.node)).strip()
 
-    def _owners_of_members(
-        self, candidates: list[DefInfo], by_name: dict[str, list[DefInfo]], enclosing: DefInfo | None
-    ) -> list[DefInfo]:
-        """A class constant or enum member stands for its class (the target sees it there), if
-        the class is short enough to be shown whole; else it is shown itself. One of the class
-        around the target is in the class outline already; one of an outer class (a nested
-        class's method using the outer class's fields) is shown itself."""
-        target = self.target
-        out: list[DefInfo] = []
-        for info in candidates:
-            if info.kind == "value" and info.parent is not None:
-                owner_name = short_name(info.parent) or info.parent
-                owners = [owner for owner in by_name.get(owner_name, ()) if owner.kind == "class"]
-                if enclosing is not None and any(owner is enclosing for owner in owners):
-                    # A member of the class around the target: short ones are in its outline.
-                    if info.end_line - info.start_line < MAX_CLASS_MEMBER_LINES:
-                        continue
-                elif any(owner.start_line <= target.start_line and owner.end_line >= target.end_line for owner in owners):
-                    pass  # an outer class: too big to show, its member is shown itself
-                elif owners and owners[0].end_line - owners[0].start_line < MAX_VALUE_LINES:
-                    info = owners[0]
-                elif not owners:
-                    continue
-                # else a big class would be shown by its signature only: the member itself is.
-            if info not in out:
-                out.append(info)
-        return out
-
-    def add_siblings(self, shown: set[int], enclosing: DefInfo | None) -> None:
+    def add_siblings(self, shown: set[DefInfo], enclosing: DefInfo | None) -> None:
         syntax, target = self.syntax, self.target
         assert syntax is not None
         parent = enclosing.name if enclosing is not None else None
@@ -396,8 +354,8 @@ class Builder:
             info
             for info in self.index.definitions
             if info.parent == parent
-            and id(info) not in shown
-            and (info.end_line < target.start_line or info.start_line > target.end_line)
+            and info not in shown
+            and outside(info, target)
             and (enclosing is None or enclosing.start_line <= info.start_line <= enclosing.end_line)
         ]
         if not siblings:

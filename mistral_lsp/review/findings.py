@@ -119,54 +119,66 @@ def findings_from_reply(
     `shown` (the lines the prompt showed) when given; it is dropped when there is none. One
     without a snippet is clamped to those lines. Its last line is clamped too.
     """
-    if not payload:
-        return []
-    raw = payload.get("findings")
+    raw = payload.get("findings") if payload else None
     if not isinstance(raw, list):
         return []
     low, high = within if within is not None else (0, max(len(lines) - 1, 0))
     high = min(high, max(len(lines) - 1, 0))
-    result: list[Finding] = []
-    for item in raw:
-        if not isinstance(item, Mapping):
-            continue
-        try:
-            start = int(item.get("startLine", item.get("line", 0))) - 1
-            end = int(item.get("endLine", start + 1)) - 1
-        except (TypeError, ValueError):
-            continue
-        title = str(item.get("title") or "").strip()
-        message = str(item.get("message") or "").strip()
-        if not title and not message:
-            continue
-        snippet = str(item.get("snippet") or "").strip()
-        end = max(end, start)
 
-        def allowed(line: int) -> bool:
-            return low <= line <= high and (shown is None or line in shown)
+    def allowed(line: int) -> bool:
+        return low <= line <= high and (shown is None or line in shown)
 
-        # The snippet is looked for around the line the model named, not around where clamping
-        # put it: a line number far outside the code shown is a made-up finding.
-        holder = nearest_holder(lines, start, snippet, allowed) if snippet else min(max(start, low), high)
-        if holder is None or not allowed(holder):
-            continue
-        start, end = holder, min(max(end + holder - start, holder), high)
-        severity = str(item.get("severity") or "warning").lower()
-        category = str(item.get("category") or "bug").lower()
-        replacement = item.get("replacement")
-        result.append(
-            Finding(
-                start_line=start,
-                end_line=end,
-                severity=severity if severity in SEVERITIES else "warning",
-                category=category if category in CATEGORIES else "bug",
-                title=title or message.split(". ")[0],
-                message=message or title,
-                snippet=snippet,
-                replacement=replacement if isinstance(replacement, str) else None,
-            )
-        )
-    return result
+    found = (_finding_of(item, lines, allowed, (low, high)) for item in raw if isinstance(item, Mapping))
+    return [finding for finding in found if finding is not None]
+
+
+def _finding_of(
+    item: Mapping[str, Any], lines: Sequence[str], allowed: Callable[[int], bool], bounds: tuple[int, int]
+) -> Finding | None:
+    """One finding of the reply, placed on the lines `allowed` within `bounds`; None if unusable."""
+    span = _reply_lines(item)
+    title = str(item.get("title") or "").strip()
+    message = str(item.get("message") or "").strip()
+    if span is None or not (title or message):
+        return None
+    start, end = span
+    low, high = bounds
+    snippet = str(item.get("snippet") or "").strip()
+    # The snippet is looked for around the line the model named, not around where clamping
+    # put it: a line number far outside the code shown is a made-up finding.
+    holder = nearest_holder(lines, start, snippet, allowed) if snippet else min(max(start, low), high)
+    if holder is None or not allowed(holder):
+        return None
+    return _with_defaults(item, holder, min(max(end + holder - start, holder), high), title, message, snippet)
+
+
+def _with_defaults(
+    item: Mapping[str, Any], start: int, end: int, title: str, message: str, snippet: str
+) -> Finding:
+    """The finding at its lines, its severity and category defaulted when not ours."""
+    severity = str(item.get("severity") or "warning").lower()
+    category = str(item.get("category") or "bug").lower()
+    replacement = item.get("replacement")
+    return Finding(
+        start_line=start,
+        end_line=end,
+        severity=severity if severity in SEVERITIES else "warning",
+        category=category if category in CATEGORIES else "bug",
+        title=title or message.split(". ")[0],
+        message=message or title,
+        snippet=snippet,
+        replacement=replacement if isinstance(replacement, str) else None,
+    )
+
+
+def _reply_lines(item: Mapping[str, Any]) -> tuple[int, int] | None:
+    """A finding's first and last lines, 0-based (the reply's are 1-based); None if not numbers."""
+    try:
+        start = int(item.get("startLine", item.get("line", 0))) - 1
+        end = int(item.get("endLine", start + 1)) - 1
+    except (TypeError, ValueError):
+        return None
+    return start, max(end, start)
 
 
 def shift_for_change(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mistral_lsp.review.findings import findings_from_reply
@@ -85,51 +85,62 @@ def blocks(snap: Snapshot, changed: Sequence[Unit]) -> list[Definition]:
     its header and each method apart); a block that is exactly one definition is shown as it
     (`Changed method Cart.total`); others are named after what they hold.
     """
-    from mistral_lsp.syntax.targets import Definition
-
     lines = sorted({line for unit in changed for line in unit.lines})
+    owners = {line: unit for unit in changed for line in unit.lines}
+    result = []
+    for start, end in _runs(snap.lines, lines):
+        inside = list({id(owners[line]): owners[line] for line in lines_between(lines, start, end)}.values())
+        result.append(_block(snap, start, end, inside))
+    return result
+
+
+def _runs(doc_lines: Sequence[str], lines: Sequence[int]) -> list[tuple[int, int]]:
+    """The sorted `lines` as (first, last) runs, joined across blank lines."""
     runs: list[list[int]] = []
     for line in lines:
-        if runs and all(not snap.lines[gap].strip() for gap in range(runs[-1][1] + 1, line)):
+        if runs and all(not doc_lines[gap].strip() for gap in range(runs[-1][1] + 1, line)):
             runs[-1][1] = line
         else:
             runs.append([line, line])
-    owners = {line: unit for unit in changed for line in unit.lines}
-    result = []
-    for start, end in runs:
-        inside = list({id(owners[line]): owners[line] for line in lines_between(lines, start, end)}.values())
-        definition: Definition | None = next(
-            (
-                unit.definition for unit in inside
-                if unit.definition is not None
-                and (unit.definition.start_line, unit.definition.end_line) == (start, end)
-            ),
-            None,
-        )
-        if definition is not None and len(inside) == 1:
-            result.append(definition)  # one function, method or class, whole
-            continue
-        if definition is None and len(inside) == 1:
-            definition = inside[0].definition  # part of a class, or module-level lines
-        if definition is not None:
-            name, kind = definition.name, definition.kind
-        elif all(unit.definition is None for unit in inside):
-            name, kind = MODULE_NAME, MODULE_KIND
-        else:
-            names = [unit.name for unit in inside]
-            name, kind = ", ".join(names[:4]) + (", …" if len(names) > 4 else ""), "code"
-        result.append(
-            Definition(
-                name=name,
-                kind=kind,
-                start_line=start,
-                end_line=end,
-                text="\n".join(snap.lines[start : end + 1]),
-                signature=definition.signature if definition is not None else "",
-                parent=definition.parent if definition is not None else None,
-            )
-        )
-    return result
+    return [(start, end) for start, end in runs]
+
+
+def _block(snap: Snapshot, start: int, end: int, inside: Sequence[Unit]) -> Definition:
+    """Lines `start`-`end`, holding the units `inside`, as one block of the prompt."""
+    from mistral_lsp.syntax.targets import Definition
+
+    definition: Definition | None = next(
+        (
+            unit.definition for unit in inside
+            if unit.definition is not None
+            and (unit.definition.start_line, unit.definition.end_line) == (start, end)
+        ),
+        None,
+    )
+    if definition is not None and len(inside) == 1:
+        return definition  # one function, method or class, whole
+    if definition is None and len(inside) == 1:
+        definition = inside[0].definition  # part of a class, or module-level lines
+    name, kind = _block_name(definition, inside)
+    return Definition(
+        name=name,
+        kind=kind,
+        start_line=start,
+        end_line=end,
+        text="\n".join(snap.lines[start : end + 1]),
+        signature=definition.signature if definition is not None else "",
+        parent=definition.parent if definition is not None else None,
+    )
+
+
+def _block_name(definition: Definition | None, inside: Sequence[Unit]) -> tuple[str, str]:
+    """A block's name and kind: its definition's, else what it holds."""
+    if definition is not None:
+        return definition.name, definition.kind
+    if all(unit.definition is None for unit in inside):
+        return MODULE_NAME, MODULE_KIND
+    names = [unit.name for unit in inside]
+    return ", ".join(names[:4]) + (", …" if len(names) > 4 else ""), "code"
 
 
 def lines_between(lines: Sequence[int], start: int, end: int) -> Sequence[int]:
@@ -153,13 +164,24 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
     if len(rows) != len(snap.definitions):  # not one row per definition: the first rows that fit
         keep = max(1, len(rows) * budget_tokens // estimate_tokens(outline))
         return "\n".join([*rows[:keep], "…"])
-    spans = [(unit.start_line, unit.end_line) for unit in changed if unit.definition is not None]
-    used = {name for unit in changed for name in _IDENTIFIER.findall(unit.text(snap.lines))}
     # A changed definition is shown whole: its outline row would say nothing more.
     shown = {id(unit.definition) for unit in changed if unit.definition is not None}
     candidates = [i for i, d in enumerate(snap.definitions) if id(d) not in shown]
     if not candidates:
         return ""
+    chosen = _chosen_rows(rows, candidates, _row_priority(snap, changed), budget_tokens)
+    out = _with_gaps(rows, chosen)
+    left_out = len(candidates) - len(chosen)
+    if left_out:
+        out.append(f"({left_out} other definitions not listed)")
+    return "\n".join(out)
+
+
+def _row_priority(snap: Snapshot, changed: Sequence[Unit]) -> Callable[[int], tuple[int, int]]:
+    """How much the outline row of a definition (by index) matters to the changed code, most
+    first: the classes around it, then the names it uses, then its nearest neighbours."""
+    spans = [(unit.start_line, unit.end_line) for unit in changed if unit.definition is not None]
+    used = {name for unit in changed for name in _IDENTIFIER.findall(unit.text(snap.lines))}
 
     def priority(index: int) -> tuple[int, int]:
         d = snap.definitions[index]
@@ -167,6 +189,15 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
             return (0, 0)  # the class around a changed method
         distance = min((abs(d.start_line - start) for start, _ in spans), default=d.start_line)
         return (1 if d.name in used else 2, distance)
+
+    return priority
+
+
+def _chosen_rows(
+    rows: Sequence[str], candidates: Sequence[int], priority: Callable[[int], tuple[int, int]], budget_tokens: int
+) -> set[int]:
+    """The rows that fit `budget_tokens`, by priority; the classes around the changed code always."""
+    from mistral_lsp.prompting.tokens import estimate_tokens
 
     chosen: set[int] = set()
     spent = 0
@@ -176,6 +207,11 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
             continue
         chosen.add(index)
         spent += cost
+    return chosen
+
+
+def _with_gaps(rows: Sequence[str], chosen: set[int]) -> list[str]:
+    """The `chosen` rows in order, with `…` for each run of rows left out."""
     out: list[str] = []
     skipped = 0
     for index, row in enumerate(rows):
@@ -188,10 +224,7 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
             skipped += 1
     if skipped:
         out.append("…")
-    left_out = len(candidates) - len(chosen)
-    if left_out:
-        out.append(f"({left_out} other definitions not listed)")
-    return "\n".join(out)
+    return out
 
 
 def outline_budget(settings: Settings) -> int:

@@ -142,50 +142,10 @@ def compute_units(
     lines: Sequence[str], definitions: Iterable[DefinitionLike], language: str
 ) -> list[Unit]:
     """Split a file into units; see the module docstring. Pure: lines + definitions in, units out."""
-    last = len(lines) - 1
-    spans = sorted(
-        (
-            d
-            for d in definitions
-            if 0 <= d.start_line <= last and d.start_line <= d.end_line
-        ),
-        key=lambda d: (d.start_line, -d.end_line),
-    )
-    # Keep definitions not nested in a function; remember each one's enclosing unit.
-    kept: list[tuple[DefinitionLike, int, int, int | None]] = []  # (def, start, end, parent index)
-    stack: list[int] = []
-    for d in spans:
-        end = min(d.end_line, last)
-        while stack and kept[stack[-1]][2] < d.start_line:
-            stack.pop()
-        parent = stack[-1] if stack else None
-        if parent is not None and (_is_function(kept[parent][0].kind) or end > kept[parent][2]):
-            continue  # inside a function (part of its text) or overlapping oddly: not a unit
-        kept.append((d, d.start_line, end, parent))
-        stack.append(len(kept) - 1)
-    owned = [list(range(start, end + 1)) for _, start, end, _ in kept]
-    children: dict[int, list[int]] = {}
-    for index, (_, _, _, parent) in enumerate(kept):
-        if parent is not None:
-            children.setdefault(parent, []).append(index)
-    for parent, kids in children.items():
-        taken = {line for kid in kids for line in range(kept[kid][1], kept[kid][2] + 1)}
-        owned[parent] = [line for line in owned[parent] if line not in taken]
-    units: list[Unit] = []
-    covered: set[int] = set()
-    for index, (d, start, end, parent) in enumerate(kept):
-        covered.update(range(start, end + 1))
-        own = [line for line in owned[index] if lines[line].strip()] or [start]
-        owner = kept[parent][0].name if parent is not None else ""
-        units.append(
-            Unit(
-                name=d.name,
-                kind=d.kind,
-                lines=tuple(own),
-                digest=_digest(language, d.kind, owner, _text(lines, own)),
-                definition=d,
-            )
-        )
+    spans = _unit_spans(_in_file(definitions, len(lines) - 1), len(lines) - 1)
+    owned = _owned_lines(spans)
+    units = [_unit_of(span, owned[index], spans, lines, language) for index, span in enumerate(spans)]
+    covered = {line for span in spans for line in range(span.start, span.end + 1)}
     module_lines = [line for line in range(len(lines)) if line not in covered and lines[line].strip()]
     if module_lines:
         units.append(
@@ -198,6 +158,62 @@ def compute_units(
         )
     units.sort(key=lambda u: u.start_line)
     return units
+
+
+@dataclasses.dataclass(frozen=True)
+class _Span:
+    """A definition kept as a unit: its lines (clipped to the file) and its enclosing unit."""
+
+    definition: DefinitionLike
+    start: int
+    end: int
+    parent: int | None
+    """Index of the enclosing unit's span, or None at the top level."""
+
+
+def _in_file(definitions: Iterable[DefinitionLike], last: int) -> list[DefinitionLike]:
+    """The definitions that start in the file, outer ones first."""
+    return sorted(
+        (d for d in definitions if 0 <= d.start_line <= last and d.start_line <= d.end_line),
+        key=lambda d: (d.start_line, -d.end_line),
+    )
+
+
+def _unit_spans(ordered: Iterable[DefinitionLike], last: int) -> list[_Span]:
+    """The definitions not nested in a function, each with its enclosing unit."""
+    spans: list[_Span] = []
+    stack: list[int] = []  # indexes of the spans around the current line
+    for d in ordered:
+        end = min(d.end_line, last)
+        while stack and spans[stack[-1]].end < d.start_line:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        if parent is not None and (_is_function(spans[parent].definition.kind) or end > spans[parent].end):
+            continue  # inside a function (part of its text) or overlapping oddly: not a unit
+        spans.append(_Span(d, d.start_line, end, parent))
+        stack.append(len(spans) - 1)
+    return spans
+
+
+def _owned_lines(spans: Sequence[_Span]) -> list[list[int]]:
+    """Each span's own lines: its lines minus those of the units nested in it."""
+    taken: dict[int, set[int]] = {}
+    for span in spans:
+        if span.parent is not None:
+            taken.setdefault(span.parent, set()).update(range(span.start, span.end + 1))
+    return [
+        [line for line in range(span.start, span.end + 1) if line not in taken.get(index, ())]
+        for index, span in enumerate(spans)
+    ]
+
+
+def _unit_of(span: _Span, owned: list[int], spans: Sequence[_Span], lines: Sequence[str], language: str) -> Unit:
+    own = [line for line in owned if lines[line].strip()] or [span.start]
+    owner = spans[span.parent].definition.name if span.parent is not None else ""
+    d = span.definition
+    return Unit(
+        name=d.name, kind=d.kind, lines=tuple(own), digest=_digest(language, d.kind, owner, _text(lines, own)), definition=d
+    )
 
 
 def to_stored(unit: Unit, finding: Finding) -> StoredFinding | None:

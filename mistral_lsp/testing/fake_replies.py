@@ -185,22 +185,26 @@ def invalid_request(
 
 
 def _role_order_error(messages: Any) -> str | None:
+    """The real API's message for a conversation whose roles it does not serve, or None."""
     if not isinstance(messages, list) or not messages:
         return "Conversation must have at least one message"
     roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
-    for previous, current in itertools.pairwise(roles):
-        if previous == "tool" and current == "user":
-            return "Unexpected role 'user' after role 'tool'"
-    for message in messages:
-        if isinstance(message, dict) and message.get("role") == "assistant" \
-                and not message.get("content") and not message.get("tool_calls") \
-                and not message.get("prefix"):
-            return "Assistant message must have either content or tool_calls, but not none."
+    if ("tool", "user") in itertools.pairwise(roles):
+        return "Unexpected role 'user' after role 'tool'"
+    if any(_is_empty_assistant(message) for message in messages):
+        return "Assistant message must have either content or tool_calls, but not none."
     last = messages[-1] if isinstance(messages[-1], dict) else {}
     if last.get("role") == "assistant" and not last.get("prefix"):
         return ("Expected last role User or Tool (or Assistant with prefix True) for serving "
                 "but got assistant")
     return None
+
+
+def _is_empty_assistant(message: Any) -> bool:
+    """An assistant message with no content, no tool calls and no prefix."""
+    return isinstance(message, dict) and message.get("role") == "assistant" and not (
+        message.get("content") or message.get("tool_calls") or message.get("prefix")
+    )
 
 
 class Answer:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import configparser
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini", "package.json",
@@ -113,35 +114,48 @@ def _pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-\s]+", name) if part)
 
 
+def _ruby_test_file(source: Path, root: Path) -> Path:
+    if (root / "spec").is_dir():
+        return root / "spec" / f"{source.stem}_spec.rb"
+    if (root / "test").is_dir():
+        return root / "test" / f"test_{source.stem}.rb"
+    return source.with_name(f"{source.stem}_test.rb")
+
+
+def _php_test_file(source: Path, root: Path) -> Path:
+    name = f"{_pascal(source.stem)}Test.php"
+    return root / "tests" / name if (root / "tests").is_dir() else source.with_name(name)
+
+
+def _lua_test_file(source: Path, root: Path) -> Path:
+    name = f"{source.stem}_spec.lua"
+    return root / "spec" / name if (root / "spec").is_dir() else source.with_name(name)
+
+
+def _c_test_file(source: Path, root: Path) -> Path:
+    name = f"test_{source.stem}{source.suffix}"
+    return root / "tests" / name if (root / "tests").is_dir() else source.with_name(name)
+
+
+_TEST_FILES: dict[str, Callable[[Path, Path], Path]] = {
+    # language id: (source, workspace root) -> its test file
+    "python": _python_test_file,
+    "go": lambda source, root: source.with_name(f"{source.stem}_test.go"),
+    **dict.fromkeys(("javascript", "typescript", "tsx", "javascriptreact", "typescriptreact"), _js_test_file),
+    "rust": lambda source, root: source,
+    "java": lambda source, root: _java_test_file(source),
+    **dict.fromkeys(("csharp", "c_sharp", "c-sharp"), lambda source, root: source.with_name(f"{source.stem}Tests.cs")),
+    "ruby": _ruby_test_file,
+    "php": _php_test_file,
+    "lua": _lua_test_file,
+    "c": _c_test_file,
+    "cpp": _c_test_file,
+}
+
+
 def conventional_test_file(source: Path, language: str, root: Path) -> Path:
     """The test file for `source` (which may not exist yet); Rust answers the source itself."""
-    stem, ext = source.stem, source.suffix
-    if language == "python":
-        return _python_test_file(source, root)
-    if language == "go":
-        return source.with_name(f"{stem}_test.go")
-    if language in ("javascript", "typescript", "tsx", "javascriptreact", "typescriptreact"):
-        return _js_test_file(source, root)
-    if language == "rust":
-        return source
-    if language == "java":
-        return _java_test_file(source)
-    if language in ("csharp", "c_sharp", "c-sharp"):
-        return source.with_name(f"{stem}Tests.cs")
-    if language == "ruby":
-        if (root / "spec").is_dir():
-            return root / "spec" / f"{stem}_spec.rb"
-        if (root / "test").is_dir():
-            return root / "test" / f"test_{stem}.rb"
-        return source.with_name(f"{stem}_test.rb")
-    if language == "php":
-        if (root / "tests").is_dir():
-            return root / "tests" / f"{_pascal(stem)}Test.php"
-        return source.with_name(f"{_pascal(stem)}Test.php")
-    if language == "lua":
-        if (root / "spec").is_dir():
-            return root / "spec" / f"{stem}_spec.lua"
-        return source.with_name(f"{stem}_spec.lua")
-    if language in ("c", "cpp") and (root / "tests").is_dir():
-        return root / "tests" / f"test_{stem}{ext}"
-    return source.with_name(f"test_{stem}{ext}")
+    test_file = _TEST_FILES.get(language)
+    if test_file is None:
+        return source.with_name(f"test_{source.stem}{source.suffix}")
+    return test_file(source, root)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mistral_lsp.text.testfiles import conventional_test_file, project_root
 
 
@@ -55,3 +57,26 @@ def test_js_existing_spec_and_dunder_tests(tmp_path: Path) -> None:
 def test_project_root_stops_at_marker(tmp_path: Path) -> None:
     make(tmp_path, "proj/pyproject.toml", "proj/pkg/deep/mod.py")
     assert project_root(tmp_path / "proj/pkg/deep/mod.py") == tmp_path / "proj"
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "layout", "expected"),
+    [
+        ("ruby", "lib/cart.rb", "spec/", "spec/cart_spec.rb"),
+        ("ruby", "lib/cart.rb", "test/", "test/test_cart.rb"),
+        ("ruby", "lib/cart.rb", None, "lib/cart_test.rb"),
+        ("php", "src/shopping_cart.php", "tests/", "tests/ShoppingCartTest.php"),
+        ("php", "src/shopping_cart.php", None, "src/ShoppingCartTest.php"),
+        ("lua", "lua/cart.lua", "spec/", "spec/cart_spec.lua"),
+        ("lua", "lua/cart.lua", None, "lua/cart_spec.lua"),
+        ("c", "src/cart.c", "tests/", "tests/test_cart.c"),
+        ("cpp", "src/cart.cpp", None, "src/test_cart.cpp"),
+        ("csharp", "src/Cart.cs", None, "src/CartTests.cs"),
+        ("kotlin", "src/Cart.kt", "tests/", "src/test_Cart.kt"),  # no convention known: beside the source
+    ],
+)
+def test_each_language_follows_the_project_layout(
+    tmp_path: Path, language: str, source: str, layout: str | None, expected: str
+) -> None:
+    make(tmp_path, source, *([layout] if layout else []))
+    assert conventional_test_file(tmp_path / source, language, tmp_path) == tmp_path / expected
