@@ -1,15 +1,20 @@
 """Open documents and their syntax trees: `textDocument/didOpen`, `didChange`, `didClose`.
 
-Each change is applied to our own document (text + incremental tree-sitter tree) and to the
+Closing a document cancels the runs on it. Each change is applied to our own document (text + incremental tree-sitter tree) and to the
 review findings on it, which move with their code or go when their code is edited.
 """
 
 from __future__ import annotations
 
+import logging
+
 from lsprotocol import types
 
 from mistral_lsp.lsp import workspace_index
 from mistral_lsp.lsp.server import MistralLanguageServer
+from mistral_lsp.text.uris import short_uri
+
+log = logging.getLogger(__name__)
 
 
 def did_open(ls: MistralLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -39,6 +44,11 @@ def did_change(ls: MistralLanguageServer, params: types.DidChangeTextDocumentPar
 
 def did_close(ls: MistralLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
+    # Its runs stop now (their HTTP streams close) rather than stream an answer for a document
+    # that is gone and then fail with "the document was closed".
+    cancelled = ls.session.runs.cancel_document(uri)
+    if cancelled:
+        log.info("%s closed: cancelled %s", short_uri(uri), ", ".join(cancelled))
     ls.documents.close(uri)
     workspace_index.document_closed(ls, uri)
     if ls.findings.has(uri):

@@ -128,6 +128,16 @@ local function prepare(opts)
     )
     return nil, bufnr, nil
   end
+  if not vim.tbl_get(client, 'capabilities', 'experimental', 'mistral', 'commandsResolveOnCompletion') then
+    -- Started from lsp/mistral.lua alone: the server answers such a client at once and shows
+    -- results its own way, so the plugin would get no result to show. Say so; run nothing.
+    ui.notify(
+      "mistral-lsp was started without require('mistral').setup(), so this result could not be"
+        .. ' shown here: call setup() in your config, or run :Mistral restart',
+      vim.log.levels.ERROR
+    )
+    return nil, bufnr, nil
+  end
   local args = opts.args and vim.deepcopy(opts.args) or M.make_args(client, bufnr, opts.range)
   return client, bufnr, args
 end
@@ -154,37 +164,26 @@ function M.explain(opts)
     on_progress = function(_, message)
       ui.explain_status(f, message)
     end,
-    on_stream_done = function(r, params)
-      ui.explain_status(
-        f,
-        params.cancelled and 'cancelled' or params.error and ('failed: ' .. params.error) or 'done'
-      )
-      if params.error and r.text == '' and not f.failed then
-        f.failed = true -- the command's error says the same: the float shows it once
-        ui.explain_append(f, '**Failed:** ' .. params.error)
-      end
-    end,
-    on_result = function(r, err, result)
-      if err then
-        ui.explain_status(f, 'failed')
-        if r.text == '' and not f.failed then
-          f.failed = true
-          ui.explain_append(f, '**Failed:** ' .. (err.message or 'unknown error'))
+    on_result = function(_, err, result)
+      if err or (result and result.cancelled) then
+        -- Nothing more will come: the float goes. The server's message says why it failed
+        -- (once); a client that went away has no server to say it.
+        ui.close_explain(f)
+        if err and err.code == -32803 then
+          ui.notify(err.message or 'mistral-lsp stopped', vim.log.levels.ERROR)
         end
-      elseif result and result.cancelled then
-        ui.explain_status(f, 'cancelled')
-      else
-        -- The result carries the whole answer; fill in if the stream was incomplete.
-        if
-          result
-          and type(result.text) == 'string'
-          and #result.text > #f.text
-          and result.text:sub(1, #f.text) == f.text
-        then
-          ui.explain_append(f, result.text:sub(#f.text + 1))
-        end
-        ui.explain_done(f)
+        return
       end
+      -- The result carries the whole answer; fill in if the stream was incomplete.
+      if
+        result
+        and type(result.text) == 'string'
+        and #result.text > #f.text
+        and result.text:sub(1, #f.text) == f.text
+      then
+        ui.explain_append(f, result.text:sub(#f.text + 1))
+      end
+      ui.explain_done(f)
     end,
   })
   if run then
