@@ -86,8 +86,9 @@ def build_edit(editor: Editor, fix: PendingFix) -> types.WorkspaceEdit:
         raise RebaseError("the document was closed, so the fix was not applied")
     if fix.previewed and fix.original not in doc.text:
         # Not "while it answered": the answer came, its preview was shown, then the code changed.
+        # The outcome first: a message cut to fit a command line still says it.
         raise RebaseError(
-            "the code the fix replaces was edited after its preview was shown, so the fix was not applied; run Fix again"
+            "fix not applied: its code was edited after the preview was shown; run Fix again"
         )
     start = rebase_target(doc.text, fix.start, fix.original)
     edits = to_text_edits(minimal_edits(fix.original, fix.replacement, base=start), doc.position_at)

@@ -129,13 +129,10 @@ local function prepare(opts)
     return nil, bufnr, nil
   end
   if not vim.tbl_get(client, 'capabilities', 'experimental', 'mistral', 'commandsResolveOnCompletion') then
-    -- Started from lsp/mistral.lua alone: the server answers such a client at once and shows
-    -- results its own way, so the plugin would get no result to show. Say so; run nothing.
-    ui.notify(
-      "mistral-lsp was started without require('mistral').setup(), so this result could not be"
-        .. ' shown here: call setup() in your config, or run :Mistral restart',
-      vim.log.levels.ERROR
-    )
+    -- Started from lsp/mistral.lua alone (before setup()): the server answers such a client at
+    -- once and keeps the result (a fix's preview) for a client that will never ask for it, and
+    -- streams nothing. Run nothing, and say what the plugin needs: a server started by setup().
+    ui.notify("needs require('mistral').setup() (then :Mistral restart)", vim.log.levels.ERROR)
     return nil, bufnr, nil
   end
   local args = opts.args and vim.deepcopy(opts.args) or M.make_args(client, bufnr, opts.range)
@@ -166,12 +163,9 @@ function M.explain(opts)
     end,
     on_result = function(_, err, result)
       if err or (result and result.cancelled) then
-        -- Nothing more will come: the float goes. The server's message says why it failed
-        -- (once); a client that went away has no server to say it.
+        -- Nothing more will come: the float goes. The server's message says why it failed, once
+        -- (the float no longer repeats it).
         ui.close_explain(f)
-        if err and err.code == -32803 then
-          ui.notify(err.message or 'mistral-lsp stopped', vim.log.levels.ERROR)
-        end
         return
       end
       -- The result carries the whole answer; fill in if the stream was incomplete.

@@ -241,6 +241,8 @@ function M.show(run, edit, explanation)
       virt_lines = banner,
       virt_lines_above = true,
       priority = 200,
+      -- Stays on its line when that line is replaced (`rows_of` counts from it).
+      right_gravity = false,
     })
   )
   M.pending[bufnr] = M.pending[bufnr] or {}
