@@ -711,6 +711,26 @@ def test_closing_the_buffer_stops_its_run_and_closes_the_stream(
     assert "document was closed" not in messages(nv)
 
 
+def test_reloading_the_buffer_keeps_its_run(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    """`:e!` (or a file re-read after a change on disk) is didClose then didOpen: not a close."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    pieces = [FIX_REPLY[i : i + 4] for i in range(0, len(FIX_REPLY), 4)]
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=FIX_REPLY, chunks=pieces, delay_per_chunk=0.1))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral fix")
+    nv.wait(
+        "(function() for _, r in pairs(require('mistral.runs').active) do if r.text ~= '' then return true end end end)()",
+        what="the first streamed text",
+    )
+    nv.n.command("edit!")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the preview, after the reload")
+    assert not fake.disconnects
+    assert finished(nv, "fix").get("cancelled") is None
+
+
 def test_a_missing_server_is_one_line_that_says_how_to_install_it(
     start_nvim: Callable[..., Nvim], workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -93,11 +93,17 @@ function M.setup(opts)
     end,
   })
   -- `:bd`, `:bw`: the buffer's runs stop (and their HTTP streams close) instead of streaming an
-  -- answer nobody will see; its previews are dropped on the server.
-  vim.api.nvim_create_autocmd('BufUnload', {
+  -- answer nobody will see. Not on BufUnload, which `:e!` (a reload) fires too; an unload that
+  -- keeps the buffer listed is a didClose, on which the server stops the runs itself.
+  vim.api.nvim_create_autocmd({ 'BufDelete', 'BufWipeout' }, {
     group = group,
     callback = function(ev)
       require('mistral.runs').cancel_buffer(ev.buf)
+    end,
+  })
+  vim.api.nvim_create_autocmd('BufUnload', {
+    group = group,
+    callback = function(ev)
       local preview = require('mistral.preview')
       if preview.count(ev.buf) > 0 then
         preview.reject(ev.buf, true)

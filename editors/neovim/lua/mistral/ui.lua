@@ -54,6 +54,7 @@ end
 ---@field on_close? fun()
 ---@field done? boolean The answer is complete (an unfocused float then closes when the cursor moves).
 ---@field source_win integer The window of the code it explains.
+---@field anchor_line integer The line (1-based) it is anchored to.
 ---@field above? boolean Placed above the cursor line (no room below it).
 
 --- Float of the current explanation, if open.
@@ -102,7 +103,10 @@ local function room(f)
   if not vim.api.nvim_win_is_valid(f.source_win) then
     return vim.o.lines, 0
   end
-  local line = vim.api.nvim_win_call(f.source_win, vim.fn.winline)
+  -- The row of the line it is anchored to (the cursor may have moved since), else the cursor's.
+  local pos = vim.fn.screenpos(f.source_win, f.anchor_line, 1).row
+  local line = pos > 0 and pos - vim.fn.win_screenpos(f.source_win)[1] + 1
+    or vim.api.nvim_win_call(f.source_win, vim.fn.winline)
   local height = vim.api.nvim_win_get_height(f.source_win)
   return height - line - 2, line - 1 - 2
 end
@@ -197,7 +201,14 @@ function M.open_explain(title, on_close)
   -- Markup stays hidden on the cursor line too, once you enter the float to read or scroll.
   vim.wo[win].concealcursor = 'nc'
   ---@type mistral.ExplainFloat
-  local f = { buf = buf, win = win, text = '', on_close = on_close, source_win = source_win }
+  local f = {
+    buf = buf,
+    win = win,
+    text = '',
+    on_close = on_close,
+    source_win = source_win,
+    anchor_line = cursor[1],
+  }
   M.explain_float = f
   resize(f)
   -- Another buffer in the code's window (`:e other`, `:b`), or that window closed: the
