@@ -662,16 +662,24 @@ def wait_message(nv: Nvim, text: str, what: str = "") -> None:
     )
 
 
+SCREEN_LINE = (
+    "_G.screen_line = function(row)\n"
+    "  local out = {}\n"
+    "  for col = 1, vim.o.columns do out[#out + 1] = vim.fn.screenstring(row, col) end\n"
+    "  return table.concat(out)\n"
+    "end"
+)
+
+
+def attach_screen(nv: Nvim) -> None:
+    """A UI of 80x24: Neovim places and draws floats; `screen_line(row)` reads what it shows."""
+    nv.n.ui_attach(80, 24, rgb=True)
+    nv.lua(SCREEN_LINE)
+
+
 def screen_line(nv: Nvim, row: int) -> str:
-    """What a terminal shows on screen row `row` (1-based), floats included (needs a UI)."""
-    return str(
-        nv.lua(
-            "local row, out = ..., {}\n"
-            "for col = 1, vim.o.columns do out[#out + 1] = vim.fn.screenstring(row, col) end\n"
-            "return table.concat(out)",
-            row,
-        )
-    )
+    """What a terminal shows on screen row `row` (1-based), floats included."""
+    return str(nv.lua("return screen_line(...)", row))
 
 
 @pytest.mark.parametrize(("close", "setup"), [("bdelete", "{}"), ("bwipeout", None)])
@@ -807,7 +815,7 @@ def test_explain_float_opens_above_a_cursor_low_in_the_window(
 
     (workspace / "long.py").write_text(LONG)
     nv = start_nvim()
-    nv.n.ui_attach(80, 24, rgb=True)  # a screen: floats are placed and drawn
+    attach_screen(nv)
     nv.open(workspace / "long.py")
     nv.n.command("call search('return x + 14')")
     nv.n.command("normal! zb")  # the cursor line is the last line of the window
@@ -817,22 +825,27 @@ def test_explain_float_opens_above_a_cursor_low_in_the_window(
         "(function() local f = require('mistral.ui').explain_float; return f and f.done end)()",
         what="the explanation",
     )
-    layout = nv.lua(
-        "local f = require('mistral.ui').explain_float\n"
+    layout_of = (
+        "(function() local f = require('mistral.ui').explain_float\n"
         "local src = vim.api.nvim_get_current_win()\n"
-        "return { top = vim.api.nvim_win_get_position(f.win)[1] + 1, height = vim.api.nvim_win_get_height(f.win),\n"
+        "local top = vim.api.nvim_win_get_position(f.win)[1] + 1\n"
+        "local height = vim.api.nvim_win_get_height(f.win)\n"
+        "return { top = top, height = height, bottom = top + height + 1,\n"  # with the borders
         "  cursor = vim.fn.screenpos(src, vim.fn.line('.'), 1).row,\n"
         "  status = vim.fn.win_screenpos(src)[1] + vim.api.nvim_win_get_height(src),\n"
-        "  line = vim.api.nvim_get_current_line() }"
+        "  line = vim.api.nvim_get_current_line() } end)()"
     )
-    bottom = layout["top"] + layout["height"] + 1  # the borders
-    assert layout["height"] == 8, layout  # the whole answer
-    assert bottom < layout["cursor"], layout  # above the cursor line
-    # The screen still shows the cursor line and the status line.
-    nv.wait("true")  # let the screen be drawn
+    # The main loop places and draws the float between the slices of the wait.
+    nv.wait(
+        f"(function() local l = {layout_of}\n"
+        " return l.bottom < l.cursor and screen_line(l.bottom - 1):find('Line 8 of the explanation.', 1, true) end)()",
+        what="the whole answer drawn above the cursor line",
+    )
+    layout = nv.lua(f"return {layout_of}")
+    assert layout["height"] == 8, layout
+    # The cursor line and the status line are still visible.
     assert screen_line(nv, layout["cursor"]).rstrip() == layout["line"], layout
     assert "long.py" in screen_line(nv, layout["status"]), layout
-    assert "Line 8 of the explanation." in screen_line(nv, bottom - 1)
 
 
 def test_explain_float_closes_on_stop_and_when_the_window_shows_another_buffer(
@@ -915,7 +928,7 @@ def test_every_status_line_is_redrawn_when_a_run_ends(
     from mistral_lsp.testing.fake_api import Reply
 
     nv = start_nvim()
-    nv.n.ui_attach(80, 24, rgb=True)
+    attach_screen(nv)
     nv.n.command("set statusline=%t\\ %{v:lua.require'mistral'.status()}")
     src = nv.lua("return vim.api.nvim_get_current_win()")
     nv.open(workspace / "calc.py")
@@ -931,10 +944,12 @@ def test_every_status_line_is_redrawn_when_a_run_ends(
     row = nv.lua(
         "local w = ...\nreturn vim.fn.win_screenpos(w)[1] + vim.api.nvim_win_get_height(w)", src
     )
-    nv.wait("true")  # the main loop draws the screen
-    status = screen_line(nv, row)
-    assert status.startswith("calc.py"), status
-    assert "Mistral" not in status, status
+    # The main loop draws between the slices of the wait: the status line is redrawn or stuck.
+    nv.wait(
+        f"vim.startswith(screen_line({row}), 'calc.py') and not screen_line({row}):find('Mistral', 1, true)",
+        timeout=5,
+        what="the source window's status line without the finished run",
+    )
 
 
 def test_ghost_text_is_visible_without_termguicolors(start_nvim: Callable[..., Nvim]) -> None:

@@ -128,7 +128,8 @@ local function prepare(opts)
     )
     return nil, bufnr, nil
   end
-  if not vim.tbl_get(client, 'capabilities', 'experimental', 'mistral', 'commandsResolveOnCompletion') then
+  local caps = vim.tbl_get(client, 'capabilities', 'experimental', 'mistral') or {}
+  if not caps.commandsResolveOnCompletion then
     -- Started from lsp/mistral.lua alone (before setup()): the server answers such a client at
     -- once and keeps the result (a fix's preview) for a client that will never ask for it, and
     -- streams nothing. Run nothing, and say what the plugin needs: a server started by setup().

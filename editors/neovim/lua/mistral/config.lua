@@ -190,8 +190,9 @@ function M.server_found()
     vim.schedule(function()
       vim.notify(
         require('mistral.ui').one_line(
-          ('mistral: %s not found; pipx install <your mistral-lsp checkout>; :checkhealth mistral'):format(
-            exe
+          ('mistral: %s not found; pipx install <your mistral-lsp checkout>; %s'):format(
+            exe,
+            ':checkhealth mistral'
           )
         ),
         vim.log.levels.ERROR

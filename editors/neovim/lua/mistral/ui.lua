@@ -121,7 +121,8 @@ local function resize(f)
   end
   local _, max_height = float_size()
   local ok, h = pcall(vim.api.nvim_win_text_height, f.win, {})
-  local wanted = math.max(1, math.min(ok and h.all or vim.api.nvim_buf_line_count(f.buf), max_height))
+  local lines = ok and h.all or vim.api.nvim_buf_line_count(f.buf)
+  local wanted = math.max(1, math.min(lines, max_height))
   local below, above = room(f)
   local place_above = wanted > below and above > below
   local height = math.max(1, math.min(wanted, place_above and above or math.max(below, 1)))
