@@ -214,9 +214,9 @@ function M.open_explain(title, on_close)
   resize(f)
   -- Another buffer in the code's window (`:e other`, `:b`), or that window closed: the
   -- explanation is about code no longer shown, so it closes (and a running answer stops).
-  local group = vim.api.nvim_create_augroup('mistral.explain_float.source', { clear = true })
+  local source_group = vim.api.nvim_create_augroup('mistral.explain_float.source', { clear = true })
   vim.api.nvim_create_autocmd({ 'BufEnter', 'WinClosed' }, {
-    group = group,
+    group = source_group,
     callback = function()
       if M.explain_float ~= f then
         return true
