@@ -2,8 +2,9 @@
 
 The target's text is sent as a predicted output (most of a fix is unchanged code). The reply's
 fenced block is re-indented to the target and diffed against it. If the document changed while
-the answer streamed, the edit is rebased when the target's text is found unchanged, and refused
-otherwise — never applied to a version it was not computed for. With `preview`, the edit is
+the answer streamed, or while its preview waited, the edit is rebased when the target's text is
+found unchanged, and refused otherwise (the message says which of the two happened) — never
+applied to a version it was not computed for. With `preview`, the edit is
 returned and kept in the session until `mistral.acceptFix` / `mistral.rejectFix`.
 """
 
@@ -52,6 +53,7 @@ async def run(ctx: ActionContext) -> None:
             edit = build_edit(editor, fix)
         except RebaseError as exc:
             raise ActionError(str(exc)) from None
+        fix.previewed = True
         editor.session.keep_preview(fix)
         current = editor.documents.get(doc.uri)
         ctx.result.edit, ctx.result.preview = edit, True
@@ -66,6 +68,12 @@ def build_edit(editor: Editor, fix: PendingFix) -> types.WorkspaceEdit:
     doc = editor.documents.get(fix.uri)
     if doc is None:
         raise RebaseError("the document was closed, so the fix was not applied")
+    if fix.previewed and fix.original not in doc.text:
+        # Not "while it answered": the answer came, its preview was shown, then the code changed.
+        # The outcome first: a message cut to fit a command line still says it.
+        raise RebaseError(
+            "fix not applied: its code was edited after the preview was shown; run Fix again"
+        )
     start = rebase_target(doc.text, fix.start, fix.original)
     edits = to_text_edits(minimal_edits(fix.original, fix.replacement, base=start), doc.position_at)
     return types.WorkspaceEdit(

@@ -76,5 +76,12 @@ class RunRegistry:
             if run.progress_token == token:
                 run.cancel()
 
+    def cancel_document(self, uri: str) -> list[str]:
+        """Cancels the runs on `uri` (the editor closed it: nobody will see their answers)."""
+        runs = [run for run in self._runs.values() if run.uri == uri]
+        for run in runs:
+            run.cancel()
+        return [run.id for run in runs]
+
     def __len__(self) -> int:
         return len(self._runs)

@@ -34,6 +34,7 @@ class PendingFix:
     original: str
     replacement: str
     created: float = dataclasses.field(default_factory=time.monotonic)
+    previewed: bool = False  # shown to the user, waiting for acceptFix
 
 
 @dataclasses.dataclass

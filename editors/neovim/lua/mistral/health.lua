@@ -24,7 +24,8 @@ local function check_server()
   local exe = vim.fn.exepath(argv[1])
   if exe == '' then
     vim.health.error(('server command %q not found'):format(argv[1]), {
-      'Install the server: pip install mistral-lsp (or pipx install mistral-lsp)',
+      'Install the server from your checkout of the mistral-lsp repository (it is not on PyPI): '
+        .. config.install_hint,
       "Or point the plugin at it: require('mistral').setup({ cmd = { '/path/to/mistral-lsp' } })",
     })
     return

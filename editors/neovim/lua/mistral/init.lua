@@ -65,19 +65,21 @@ function M.setup(opts)
   require('mistral.completion').setup()
 
   local group = vim.api.nvim_create_augroup('mistral', { clear = true })
-  -- Status lines showing vim.lsp.status() or mistral.status() update as runs progress and end.
+  -- Status lines showing vim.lsp.status() or mistral.status() update as runs progress and end:
+  -- every window's (`!`), since the run's window is often no longer the current one (the test
+  -- file opens in a split).
   vim.api.nvim_create_autocmd('LspProgress', {
     group = group,
     callback = function(ev)
       require('mistral.runs').on_progress(ev)
-      vim.cmd.redrawstatus()
+      vim.cmd.redrawstatus({ bang = true })
     end,
   })
   vim.api.nvim_create_autocmd('User', {
     group = group,
     pattern = 'MistralRequestFinished',
     callback = function()
-      vim.cmd.redrawstatus()
+      vim.cmd.redrawstatus({ bang = true })
     end,
   })
   vim.api.nvim_create_autocmd('LspDetach', {
@@ -88,6 +90,15 @@ function M.setup(opts)
         require('mistral.runs').drop_client(client.id)
         require('mistral.preview').drop(client.id)
       end
+    end,
+  })
+  -- `:bd`, `:bw`: the buffer's runs stop (and their HTTP streams close) instead of streaming an
+  -- answer nobody will see. Not on BufUnload, which `:e!` (a reload) fires too; an unload that
+  -- keeps the buffer listed is a didClose, on which the server stops the runs itself.
+  vim.api.nvim_create_autocmd({ 'BufDelete', 'BufWipeout' }, {
+    group = group,
+    callback = function(ev)
+      require('mistral.runs').cancel_buffer(ev.buf)
     end,
   })
   vim.api.nvim_create_autocmd('BufUnload', {
@@ -192,11 +203,6 @@ function M.toggle_review()
   end)
 end
 
---- Flips inline completion (the server setting `completion.enabled`) for this session.
-function M.toggle_completion()
-  require('mistral.completion').toggle()
-end
-
 --- Opens the LSP log (where Neovim writes the server's stderr) in a split, at its end.
 function M.log()
   vim.cmd.split(vim.fn.fnameescape(vim.lsp.get_log_path()))
@@ -207,6 +213,7 @@ end
 --- (re-running `api_key_cmd`). Pending previews are dropped.
 function M.restart()
   config.clear_key_cache()
+  config.clear_missing()
   local clients = vim.lsp.get_clients({ name = config.name, _uninitialized = true })
   require('mistral.preview').drop()
   for _, client in ipairs(clients) do

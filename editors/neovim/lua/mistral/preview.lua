@@ -241,6 +241,8 @@ function M.show(run, edit, explanation)
       virt_lines = banner,
       virt_lines_above = true,
       priority = 200,
+      -- Stays on its line when that line is replaced (`rows_of` counts from it).
+      right_gravity = false,
     })
   )
   M.pending[bufnr] = M.pending[bufnr] or {}
@@ -261,29 +263,50 @@ function M.show(run, edit, explanation)
   return true
 end
 
---- The preview under the cursor, else the nearest one, in `bufnr`.
+--- Rows (0-based, first and last) a preview covers now: they move with edits above it.
+---@param p mistral.Preview
+---@return integer first, integer last
+local function rows_of(p)
+  local m = vim.api.nvim_buf_get_extmark_by_id(p.bufnr, M.ns, p.marks[1], {})
+  if m[1] then
+    return m[1], m[1] + (p.last - p.first)
+  end
+  return p.first, p.last
+end
+
+--- The preview whose lines hold the cursor, in `bufnr`: never a nearby one, which may be off
+--- screen.
 ---@param bufnr integer
 ---@return mistral.Preview?
 local function at_cursor(bufnr)
-  local list = M.pending[bufnr]
-  if not list then
-    return nil
-  end
   local row = vim.api.nvim_win_get_cursor(0)[1] - 1
-  local best, best_dist = nil, math.huge
-  for _, p in pairs(list) do
-    local first, last = p.first, p.last
-    local m = vim.api.nvim_buf_get_extmark_by_id(bufnr, M.ns, p.marks[1], {})
-    if m[1] then
-      -- rows move with edits: shift by the banner's move
-      first, last = m[1], m[1] + (p.last - p.first)
-    end
-    local dist = row < first and first - row or row > last and row - last or 0
-    if dist < best_dist then
-      best, best_dist = p, dist
+  for _, p in pairs(M.pending[bufnr] or {}) do
+    local first, last = rows_of(p)
+    if first <= row and row <= last then
+      return p
     end
   end
-  return best
+  return nil
+end
+
+--- Says that the cursor is on no fix, and where the fixes are.
+---@param bufnr integer
+---@param verb string
+local function say_none_under_cursor(bufnr, verb)
+  local lines = {} ---@type integer[]
+  for _, p in pairs(M.pending[bufnr] or {}) do
+    lines[#lines + 1] = rows_of(p) + 1
+  end
+  table.sort(lines)
+  ui.notify(
+    ('the cursor is on no fix; move to one (line%s %s) or %s them all with :Mistral %s all'):format(
+      #lines == 1 and '' or 's',
+      table.concat(lines, ', '),
+      verb,
+      verb
+    ),
+    vim.log.levels.WARN
+  )
 end
 
 ---@param bufnr integer
@@ -297,7 +320,8 @@ local function targets(bufnr, all)
   return p and { p } or {}
 end
 
---- Accepts the fix under the cursor (or every fix of the buffer): the server applies it.
+--- Accepts the fix under the cursor (or every fix of the buffer): the server applies it. With
+--- the cursor on no fix, says so and applies nothing.
 --- Several are accepted one after the other, the lowest in the buffer first: each edit is
 --- versioned, so the next `acceptFix` must reach the server after the previous edit's didChange
 --- (`client:request` flushes it), and the server rebases each one onto the edited buffer.
@@ -308,7 +332,11 @@ function M.accept(bufnr, all, callback)
   bufnr = bufnr and bufnr ~= 0 and bufnr or vim.api.nvim_get_current_buf()
   local list = targets(bufnr, all or false)
   if #list == 0 then
-    ui.notify('no fix preview in this buffer', vim.log.levels.WARN)
+    if M.count(bufnr) > 0 then
+      say_none_under_cursor(bufnr, 'accept')
+    else
+      ui.notify('no fix preview in this buffer', vim.log.levels.WARN)
+    end
     return
   end
   table.sort(list, function(a, b)
@@ -344,11 +372,16 @@ function M.accept(bufnr, all, callback)
 end
 
 --- Rejects the fix under the cursor (or every fix of the buffer); the buffer is left as it is.
+--- On no fix (with some in the buffer), says so and rejects nothing.
 ---@param bufnr? integer
 ---@param all? boolean
 function M.reject(bufnr, all)
   bufnr = bufnr and bufnr ~= 0 and bufnr or vim.api.nvim_get_current_buf()
   local list = targets(bufnr, all or false)
+  if #list == 0 and not all and M.count(bufnr) > 0 then
+    say_none_under_cursor(bufnr, 'reject')
+    return
+  end
   for _, p in ipairs(list) do
     clear(p)
     local client = vim.lsp.get_client_by_id(p.client_id)

@@ -184,10 +184,11 @@ function M.cancel(id)
     local run = M.active[id]
     local client = run and vim.lsp.get_client_by_id(run.client_id)
     if client then
+      -- No bufnr: the buffer may be going away (cancel_buffer runs on BufUnload).
       client:request('workspace/executeCommand', {
         command = protocol.commands.cancel,
         arguments = { { id = id } },
-      }, function() end, run.bufnr)
+      }, function() end)
       return 1
     end
     return 0
@@ -198,6 +199,19 @@ function M.cancel(id)
       command = protocol.commands.cancel,
       arguments = { vim.empty_dict() },
     }, function() end)
+  end
+  return n
+end
+
+--- Cancels the runs started from `bufnr` (which is being unloaded or wiped out).
+---@param bufnr integer
+---@return integer count of runs asked to stop
+function M.cancel_buffer(bufnr)
+  local n = 0
+  for id, run in pairs(M.active) do
+    if run.bufnr == bufnr then
+      n = n + M.cancel(id)
+    end
   end
   return n
 end

@@ -51,9 +51,11 @@ end
 ---@field win integer
 ---@field run_id? string
 ---@field text string
----@field failed? boolean The failure is shown (once).
 ---@field on_close? fun()
 ---@field done? boolean The answer is complete (an unfocused float then closes when the cursor moves).
+---@field source_win integer The window of the code it explains.
+---@field anchor_line integer The line (1-based) it is anchored to.
+---@field above? boolean Placed above the cursor line (no room below it).
 
 --- Float of the current explanation, if open.
 ---@type mistral.ExplainFloat?
@@ -93,6 +95,25 @@ local function float_size()
   return math.max(width, 20), math.max(max_height, 3)
 end
 
+--- Rows free below and above the cursor line in the source window (its status line and the
+--- cursor line excluded), less the float's border.
+---@param f mistral.ExplainFloat
+---@return integer below, integer above
+local function room(f)
+  if not vim.api.nvim_win_is_valid(f.source_win) then
+    return vim.o.lines, 0
+  end
+  -- The row of the line it is anchored to (the cursor may have moved since), else the cursor's.
+  local pos = vim.fn.screenpos(f.source_win, f.anchor_line, 1).row
+  local line = pos > 0 and pos - vim.fn.win_screenpos(f.source_win)[1] + 1
+    or vim.api.nvim_win_call(f.source_win, vim.fn.winline)
+  local height = vim.api.nvim_win_get_height(f.source_win)
+  return height - line - 2, line - 1 - 2
+end
+
+--- Height for the text, and the side of the cursor line with room for it: below when it fits
+--- there, else the side with more room. The float never covers the cursor line or the status
+--- line (Neovim would shift a float that does not fit below up over the cursor).
 ---@param f mistral.ExplainFloat
 local function resize(f)
   if not float_valid(f) then
@@ -100,10 +121,23 @@ local function resize(f)
   end
   local _, max_height = float_size()
   local ok, h = pcall(vim.api.nvim_win_text_height, f.win, {})
-  local height = ok and h.all or vim.api.nvim_buf_line_count(f.buf)
-  height = math.max(1, math.min(height, max_height))
-  if vim.api.nvim_win_get_height(f.win) ~= height then
-    vim.api.nvim_win_set_config(f.win, { height = height })
+  local lines = ok and h.all or vim.api.nvim_buf_line_count(f.buf)
+  local wanted = math.max(1, math.min(lines, max_height))
+  local below, above = room(f)
+  local place_above = wanted > below and above > below
+  local height = math.max(1, math.min(wanted, place_above and above or math.max(below, 1)))
+  if vim.api.nvim_win_get_height(f.win) ~= height or place_above ~= (f.above or false) then
+    local cfg = vim.api.nvim_win_get_config(f.win)
+    f.above = place_above
+    vim.api.nvim_win_set_config(f.win, {
+      relative = 'win',
+      win = cfg.win,
+      bufpos = cfg.bufpos,
+      anchor = place_above and 'SW' or 'NW',
+      row = place_above and 0 or 1,
+      col = 0,
+      height = height,
+    })
   end
 end
 
@@ -143,8 +177,14 @@ function M.open_explain(title, on_close)
   vim.api.nvim_buf_set_name(buf, ('mistral://explain/%d'):format(buf))
   render_markdown(buf)
   local width = float_size()
+  local source_win = vim.api.nvim_get_current_win()
+  local cursor = vim.api.nvim_win_get_cursor(source_win)
+  -- Anchored to the text under the cursor (not the cursor), so it can be moved later.
   local win = vim.api.nvim_open_win(buf, focus, {
-    relative = 'cursor',
+    relative = 'win',
+    win = source_win,
+    bufpos = { cursor[1] - 1, cursor[2] },
+    anchor = 'NW',
     row = 1,
     col = 0,
     width = width,
@@ -162,8 +202,38 @@ function M.open_explain(title, on_close)
   -- Markup stays hidden on the cursor line too, once you enter the float to read or scroll.
   vim.wo[win].concealcursor = 'nc'
   ---@type mistral.ExplainFloat
-  local f = { buf = buf, win = win, text = '', on_close = on_close }
+  local f = {
+    buf = buf,
+    win = win,
+    text = '',
+    on_close = on_close,
+    source_win = source_win,
+    anchor_line = cursor[1],
+  }
   M.explain_float = f
+  resize(f)
+  -- Another buffer in the code's window (`:e other`, `:b`), or that window closed: the
+  -- explanation is about code no longer shown, so it closes (and a running answer stops).
+  local source_group = vim.api.nvim_create_augroup('mistral.explain_float.source', { clear = true })
+  vim.api.nvim_create_autocmd({ 'BufEnter', 'WinClosed' }, {
+    group = source_group,
+    callback = function()
+      if M.explain_float ~= f then
+        return true
+      end
+      vim.schedule(function()
+        if
+          M.explain_float == f
+          and (
+            not vim.api.nvim_win_is_valid(source_win)
+            or vim.api.nvim_win_get_buf(source_win) ~= source_buf
+          )
+        then
+          M.close_explain(f)
+        end
+      end)
+    end,
+  })
   if not focus then
     -- Like a hover: once the answer is complete, moving on in the code closes it.
     local group = vim.api.nvim_create_augroup('mistral.explain_float', { clear = true })
