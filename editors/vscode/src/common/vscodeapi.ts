@@ -103,6 +103,10 @@ export function onDidChangeTabs(listener: (e: vscode.TabChangeEvent) => unknown)
   return vscode.window.tabGroups.onDidChangeTabs(listener);
 }
 
+export function onDidChangeTextDocument(listener: (e: vscode.TextDocumentChangeEvent) => unknown): vscode.Disposable {
+  return vscode.workspace.onDidChangeTextDocument(listener);
+}
+
 export function getExtension<T = unknown>(id: string): vscode.Extension<T> | undefined {
   return vscode.extensions.getExtension<T>(id);
 }

@@ -108,11 +108,14 @@ export const commands = {
   registerCommand: vi.fn(() => new Disposable()),
 };
 
+export const documentChange = new EventEmitter<{ document: unknown; contentChanges: { range: unknown; text: string }[] }>();
+
 export const contentProviders = new Map<string, { provideTextDocumentContent(uri: Uri): string }>();
 
 export const workspace = {
   getConfiguration: vi.fn(),
   onDidChangeConfiguration: vi.fn(() => new Disposable()),
+  onDidChangeTextDocument: documentChange.event,
   workspaceFolders: [] as unknown[],
   textDocuments: [] as unknown[],
   openTextDocument: vi.fn(),
