@@ -55,6 +55,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
     onServerMessage: (type, message, keySource) => {
       const shown = presentServerMessage(type, message, keySource);
+      if (shown.keyRejected) {
+        status.setKeyRejected(true);
+      }
       const show =
         shown.severity === 'error' ? api.showErrorMessage : shown.severity === 'warning' ? api.showWarningMessage : api.showInformationMessage;
       void show(shown.text, ...shown.buttons).then((choice) => {
@@ -65,6 +68,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
     onStarted: () => {
       void actions?.restoreReviewOnSave();
+    },
+    onServerStopped: (cause) => {
+      void api.showErrorMessage(`Mistral: the server stopped (${cause}).`, 'Restart Server', 'Show Logs').then((choice) => {
+        if (choice === 'Restart Server') {
+          void api.executeCommand(Commands.restart);
+        } else if (choice === 'Show Logs') {
+          log.show();
+        }
+      });
     },
   });
   server = mistral;
@@ -111,6 +123,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     api.registerCommand(Commands.showMenu, () => showMenu(status)),
     api.onDidChangeConfiguration((event) => {
       const change = classifyChange((section) => event.affectsConfiguration(section));
+      if (event.affectsConfiguration(CONFIG_SECTION)) {
+        // The server resumes a paused review on save when its settings change.
+        status.resumeReviewOnSave();
+      }
       if (event.affectsConfiguration('mistral.reviewOnSave') || event.affectsConfiguration('mistral.reviewOnSaveLanguages')) {
         // The setting itself changed: it ends the workspace's toggle, here as on the server.
         void reviewToggle.forget();
@@ -177,6 +193,7 @@ async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer, 
     return;
   }
   const key = value.trim();
+  status.setKeyRejected(false);
   if (key) {
     await secrets.store(SECRET_API_KEY, key);
     status.setKeyMissing(false);
@@ -189,19 +206,23 @@ async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer, 
 
 async function showMenu(status: StatusModel): Promise<void> {
   type Item = vscode.QuickPickItem & { command: string };
-  const items: Item[] = [
-    {
-      label: `$(eye) ${status.reviewOnSave ? 'Turn off' : 'Turn on'} review on save`,
-      description: 'for this workspace, until the setting changes',
-      command: Commands.toggleReviewOnSave,
-    },
-  ];
+  const items: Item[] = [];
+  if (status.server === 'stopped' || status.server === 'failed') {
+    // What a stopped server needs first.
+    items.push({ label: '$(debug-restart) Restart server', command: Commands.restart }, { label: '$(output) Show logs', command: Commands.showLogs });
+  }
+  items.push({
+    label: `$(eye) ${status.reviewOnSave ? 'Turn off' : 'Turn on'} review on save`,
+    description: 'for this workspace, until the setting changes',
+    command: Commands.toggleReviewOnSave,
+  });
   if (status.busy) {
     items.push({ label: '$(debug-stop) Cancel running requests', command: Commands.cancel });
   }
+  if (status.server !== 'stopped' && status.server !== 'failed') {
+    items.push({ label: '$(output) Show logs', command: Commands.showLogs }, { label: '$(debug-restart) Restart server', command: Commands.restart });
+  }
   items.push(
-    { label: '$(output) Show logs', command: Commands.showLogs },
-    { label: '$(debug-restart) Restart server', command: Commands.restart },
     { label: '$(key) Set API key', description: "kept in VS Code's secret storage", command: Commands.setApiKey },
   );
   const choice = await api.showQuickPick(items, { title: 'Mistral', placeHolder: status.view().tooltip.split('\n')[0] });

@@ -13,6 +13,8 @@ export interface Presented {
   severity: Severity;
   text: string;
   buttons: string[];
+  /** The API refused the key in use (the status bar says so until a key is set). */
+  keyRejected?: boolean;
 }
 
 const KEY_PROBLEM = /\bapi[ _-]?key\b|\brejected the key\b/i;
@@ -25,7 +27,8 @@ export function presentServerMessage(type: number, message: string, keySource: K
     return { severity, text: message, buttons: [] };
   }
   let text = message;
-  if (REJECTED.test(message)) {
+  const keyRejected = REJECTED.test(message);
+  if (keyRejected) {
     const sentence = /[.!?]$/.test(message.trim()) ? message.trim() : `${message.trim()}.`;
     if (keySource === 'secret') {
       text = `${sentence} The key in use is the one stored with "Mistral: Set API Key".`;
@@ -33,5 +36,5 @@ export function presentServerMessage(type: number, message: string, keySource: K
       text = `${sentence} The key in use is MISTRAL_API_KEY from VS Code's environment; a key set with "Mistral: Set API Key" replaces it.`;
     }
   }
-  return { severity, text, buttons: [SET_API_KEY] };
+  return { severity, text, buttons: [SET_API_KEY], ...(keyRejected ? { keyRejected } : {}) };
 }

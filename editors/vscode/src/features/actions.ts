@@ -10,6 +10,7 @@ import { ServerCommands } from '../common/constants';
 import { traceError, traceInfo, traceWarn } from '../common/log';
 import type { ReviewOnSaveToggle } from '../common/reviewToggle';
 import { NotRunningError, type MistralServer } from '../common/server';
+import { isConnectionLost } from '../common/serverExit';
 import type { StatusModel } from '../common/status';
 import * as api from '../common/vscodeapi';
 import type { ExplainView } from './explainView';
@@ -290,6 +291,9 @@ export class Actions {
 }
 
 export function errorMessage(error: unknown): string {
+  if (error instanceof ResponseError && isConnectionLost(error.code)) {
+    return 'the Mistral server stopped before it answered (see the status bar).';
+  }
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -14,6 +14,8 @@ describe('presentServerMessage', () => {
       'Mistral fix failed: the API rejected the key (HTTP 401); set MISTRAL_API_KEY or mistral.apiKey. The key in use is the one stored with "Mistral: Set API Key".',
     );
     expect(shown.buttons).toEqual([SET_API_KEY]);
+    expect(shown.keyRejected).toBe(true);
+    expect(presentServerMessage(1, 'Mistral review failed: no Mistral API key', 'none').keyRejected).toBeUndefined();
     const fromEnv = presentServerMessage(1, 'Mistral fix failed: the API rejected the key (HTTP 401)', 'environment');
     expect(fromEnv.text).toContain("MISTRAL_API_KEY from VS Code's environment");
   });
