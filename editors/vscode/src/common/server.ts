@@ -69,6 +69,8 @@ export interface ServerContext {
   onStarted(): void;
   /** The running server stopped on its own; `cause` says why. */
   onServerStopped(cause: string): void;
+  /** Workspace edits and documents the extension shows its own way (a new test file, unsaved). */
+  documents?: Pick<Required<Middleware>['workspace'], 'handleApplyEdit'> & Required<Middleware>['window'];
 }
 
 export const RESTART_DEBOUNCE_MS = 1000;
@@ -239,7 +241,9 @@ export class MistralServer implements vscode.Disposable {
 
   private middleware(): Middleware {
     return {
+      ...(this.ctx.documents?.showDocument ? { window: { showDocument: this.ctx.documents.showDocument } } : {}),
       workspace: {
+        ...(this.ctx.documents?.handleApplyEdit ? { handleApplyEdit: this.ctx.documents.handleApplyEdit } : {}),
         configuration: async (params, token, next) => {
           const fallback = await next(params, token);
           if (fallback instanceof ResponseError) {

@@ -41,6 +41,8 @@ export class Actions {
     private readonly reviewToggle: ReviewOnSaveToggle,
     /** Whether the settings turn review on save on (what a fresh server starts from). */
     private readonly configuredReviewOnSave: () => boolean,
+    /** Where a new test file's text is until it is saved. */
+    private readonly newFiles: { resolve(uri: vscode.Uri): vscode.Uri } = { resolve: (uri) => uri },
   ) {}
 
   /** Routes the server's own command ids (from its code actions) through the extension's flows. */
@@ -137,15 +139,17 @@ export class Actions {
     const result = await this.execute('tests', ServerCommands.generateTests, { ...target.args, showResult: true });
     if (result?.testUri) {
       // The server asks `window/showDocument`; make sure the file is in front even if it did not.
-      const uri = vscode.Uri.parse(result.testUri);
-      if (!api.isVisible(uri)) {
-        await this.openTests(uri);
+      // A new test file is an unsaved document until it is saved (newFiles.ts).
+      const file = vscode.Uri.parse(result.testUri);
+      const shown = this.newFiles.resolve(file);
+      if (!api.isVisible(shown)) {
+        await this.openTests(shown);
       }
-      const message = testsWrittenMessage(result, api.asRelativePath(uri));
+      const message = testsWrittenMessage(result, api.asRelativePath(file));
       if (message) {
         void api.showInformationMessage(message, OPEN).then(async (choice) => {
           if (choice === OPEN) {
-            await this.openTests(uri);
+            await this.openTests(this.newFiles.resolve(file));
           }
         });
       }
