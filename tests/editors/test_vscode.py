@@ -275,6 +275,7 @@ def _scenario() -> dict[str, object]:
                     }
                 )
             },
+            "appendForPause": "\n\ndef half(value):\n    return value / 2\n",
             "expectedProblems": 2,
             "mustSee": ["Off-by-one result", "Empty input"],
         },
@@ -443,6 +444,7 @@ def code_server(
                 "fake": fake,
                 "root": root,
                 "chromium": toolchain["CHROMIUM"],
+                "serverGroup": process.pid,
             }
         finally:
             # The whole process group: code-server, its extension host, file watcher, the LSP server.
@@ -467,6 +469,7 @@ def test_end_to_end_in_code_server(
         "fakeControl": fake.base_url.removesuffix("/v1"),
         "artifacts": str(ARTIFACTS),
         "chromium": code_server["chromium"],
+        "serverGroup": code_server["serverGroup"],
         "apiKey": API_KEY,
         "steps": _scenario(),
     }
@@ -516,5 +519,12 @@ def test_end_to_end_in_code_server(
         "11-status-menu",
         "12-review-on-save-problems",
         "13-after-restart",
+        "03a-proposal-read-only",
+        "03b-stale-accept-refused",
+        "03c-closed-preview-accept",
+        "03d-replaced-preview",
+        "10b-tests-close-unsaved",
+        "13b-review-on-save-paused",
+        "16-server-stopped",
     ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

@@ -61,6 +61,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (shown.keyRejected) {
         status.setKeyRejected(true);
       }
+      if (shown.reviewPaused) {
+        status.setReviewPaused(shown.reviewPaused);
+      }
       const show =
         shown.severity === 'error' ? api.showErrorMessage : shown.severity === 'warning' ? api.showWarningMessage : api.showInformationMessage;
       void show(shown.text, ...shown.buttons).then((choice) => {
@@ -129,7 +132,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const change = classifyChange((section) => event.affectsConfiguration(section));
       if (event.affectsConfiguration(CONFIG_SECTION)) {
         // The server resumes a paused review on save when its settings change.
-        status.resumeReviewOnSave();
+        status.setReviewPaused(undefined);
       }
       if (event.affectsConfiguration('mistral.reviewOnSave') || event.affectsConfiguration('mistral.reviewOnSaveLanguages')) {
         // The setting itself changed: it ends the workspace's toggle, here as on the server.

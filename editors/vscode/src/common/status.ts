@@ -2,7 +2,7 @@
  * The status bar item: idle, busy (a spinner while any `$/progress` run or request of ours is
  * open), or the server's trouble: stopped (with the cause), a missing or rejected API key, review
  * on save paused. The server pauses review on save after a key or model error until the settings
- * change, and says so in the end message of that run's `$/progress` (docs/protocol.md). `StatusModel` is the pure state machine; `StatusBar` renders
+ * change, and says so in the message it shows (serverMessages.ts reads it). `StatusModel` is the pure state machine; `StatusBar` renders
  * it into a `vscode.StatusBarItem` whose click opens the Mistral menu.
  */
 import { ThemeColor, type StatusBarItem } from 'vscode';
@@ -28,18 +28,6 @@ export interface StatusView {
   busy: boolean;
   /** `error` / `warning` for the item's background, undefined when all is well. */
   severity?: 'error' | 'warning';
-}
-
-/** The `$/progress` title of the server's review-on-save runs. */
-export const REVIEW_ON_SAVE_TITLE = 'Mistral: Review on save';
-const PAUSED = /\s*\(review on save pauses until the settings change\)\s*$/;
-
-/** The failure that paused review on save, from its run's end message; undefined: not paused. */
-export function reviewPauseReason(endMessage: string | undefined): string | undefined {
-  if (!endMessage || !PAUSED.test(endMessage)) {
-    return undefined;
-  }
-  return endMessage.replace(PAUSED, '').replace(/^failed:\s*/, '');
 }
 
 export class StatusModel {
@@ -91,9 +79,9 @@ export class StatusModel {
     this.changed();
   }
 
-  /** The settings changed: the server resumes review on save. */
-  resumeReviewOnSave(): void {
-    this.reviewPaused = undefined;
+  /** The server paused review on save (`reason`), or resumed it (undefined: the settings changed). */
+  setReviewPaused(reason: string | undefined): void {
+    this.reviewPaused = reason;
     this.changed();
   }
 
@@ -116,12 +104,7 @@ export class StatusModel {
         run.message = event.message;
       }
     } else {
-      const run = this.progress.get(key);
       this.progress.delete(key);
-      const paused = run?.title === REVIEW_ON_SAVE_TITLE ? reviewPauseReason(event.message) : undefined;
-      if (paused) {
-        this.reviewPaused = paused;
-      }
     }
     this.changed();
   }

@@ -69,32 +69,22 @@ describe('StatusModel', () => {
     expect(model.view().label).toBe('Mistral: idle');
   });
 
-  it('shows review on save paused by a failed review-on-save run, until the settings change or the server restarts', () => {
+  it('shows review on save paused, with its reason, until it resumes or the server restarts', () => {
     const model = running();
+    model.setReviewPaused('the API rejected the key (HTTP 401)');
+    // Only while review on save is on.
+    expect(model.view().label).toBe('Mistral: idle');
     model.setReviewOnSave(true);
-    model.onProgress('s1', { kind: 'begin', title: 'Mistral: Review on save' });
-    model.onProgress('s1', { kind: 'end', message: 'failed: the API rejected the key (HTTP 401) (review on save pauses until the settings change)' });
     expect(model.view()).toMatchObject({ text: '$(debug-pause) Mistral: review on save paused', label: 'Mistral: review on save paused' });
     expect(model.view().tooltip).toContain('Review on save is paused: the API rejected the key (HTTP 401).');
     model.setKeyRejected(true);
     expect(model.view().label).toBe('Mistral: API key rejected, review on save paused');
     model.setKeyRejected(false);
-    model.resumeReviewOnSave();
+    model.setReviewPaused(undefined);
     expect(model.view().label).toBe('Mistral: idle, review on save on');
-    model.onProgress('s2', { kind: 'begin', title: 'Mistral: Review on save' });
-    model.onProgress('s2', { kind: 'end', message: 'failed: the model is overloaded (HTTP 503) (review on save pauses until the settings change)' });
+    model.setReviewPaused('the model was not found (HTTP 404)');
     model.setServer('starting');
     model.setServer('running');
-    expect(model.view().label).toBe('Mistral: idle, review on save on');
-  });
-
-  it('does not pause for other failures or other runs', () => {
-    const model = running();
-    model.setReviewOnSave(true);
-    model.onProgress('s1', { kind: 'begin', title: 'Mistral: Review on save' });
-    model.onProgress('s1', { kind: 'end', message: 'failed: the reply was not JSON' });
-    model.onProgress('f1', { kind: 'begin', title: 'Mistral: Fix' });
-    model.onProgress('f1', { kind: 'end', message: 'failed: x (review on save pauses until the settings change)' });
     expect(model.view().label).toBe('Mistral: idle, review on save on');
   });
 
