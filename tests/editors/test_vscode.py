@@ -7,12 +7,17 @@
   its own process group with every XDG folder and TMPDIR in a temporary folder, points the extension
   at this repository's server and the server at a loopback `FakeMistralAPI`, and drives the UI
   with playwright-core (`editors/vscode/test/e2e/run.mjs`): key errors with their Set API Key
-  button (none, then a rejected stored key), Fix (diff preview with the model's explanation,
+  button (none, then a rejected stored key, shown in the status bar), text typed while a fix is
+  previewed (the read-only proposal; Accept refused after typing on the fix's lines in the
+  source), a closed and a replaced preview (each said; the dead notification's Accept says so),
+  Fix (diff preview with the model's explanation,
   the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
   Explain (streamed view, coloured code, its Stop button), Generate Tests (which file, created,
-  Open), review on save
-  (Problems), Restart Server (the toggle and the findings come back), and inline completion
-  (toggle, type, ghost text, Tab, the saved file).
+  Open; nothing on disk before a save, nor after Don't Save), review on save
+  (Problems), Restart Server (the toggle and the findings come back), a 401 during review on save
+  (key rejected, review paused, in the status bar), inline completion
+  (toggle, type, ghost text, Tab, the saved file), and a server killed mid-run ("server stopped"
+  with its cause, Restart).
   Screenshots of each step land in `test-artifacts/vscode/`.
 
 With CI=true a missing prerequisite fails; elsewhere it skips.

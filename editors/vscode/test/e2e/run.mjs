@@ -313,7 +313,7 @@ try {
     const toast = page.locator('.notification-toast', { hasText: 'apply this fix' });
     await toast.waitFor();
     await diff.locator('.editor.modified .view-line').first().click();
-    await runCommand('View: Close Editor');
+    await page.keyboard.press('Control+W');
     await page.locator('.notification-toast', { hasText: `the fix preview for ${name} was closed, so the fix was not applied` }).waitFor({ timeout: 15_000 });
     await statusItem(`Mistral: fix pending for ${name}`).waitFor({ state: 'hidden' });
     await pressNotificationButton('apply this fix', 'Accept');
@@ -333,7 +333,7 @@ try {
     await shot('03d-replaced-preview');
     // The newer one is the one pending: Reject it from the status bar.
     await statusItem(`Mistral: fix pending for ${name}`).click();
-    const reject = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reject' });
+    const reject = page.locator('.quick-input-list .monaco-list-row', { hasText: 'leave the file as it is' }).first();
     await reject.waitFor();
     await reject.click();
     await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
@@ -543,7 +543,7 @@ try {
     }
     await page.locator(`.tab.active.dirty[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor();
     // Closed without saving: still nothing on disk.
-    await runCommand('View: Close Editor');
+    await page.keyboard.press('Control+W');
     const dontSave = page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" });
     await dontSave.waitFor();
     await shot('10b-tests-close-unsaved');
