@@ -719,6 +719,8 @@ try {
     const stopped = page.locator('.notification-toast', { hasText: 'the server stopped (it was killed by SIGKILL)' });
     await stopped.waitFor({ timeout: 10_000 });
     await stopped.locator('.monaco-button', { hasText: 'Show Logs' }).waitFor();
+    // The run it cut short says so in words, not as a JSON-RPC error.
+    await waitUntil('the explain view saying the server stopped', () => webviewText((text) => text.includes('server stopped before it answered')), 10_000);
     await shot('16-server-stopped');
     // No generic client toasts (-32097 / -32099, "Connection to server got closed").
     const toasts = await page.locator('.notification-toast').allInnerTexts();
