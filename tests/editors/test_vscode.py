@@ -7,12 +7,17 @@
   its own process group with every XDG folder and TMPDIR in a temporary folder, points the extension
   at this repository's server and the server at a loopback `FakeMistralAPI`, and drives the UI
   with playwright-core (`editors/vscode/test/e2e/run.mjs`): key errors with their Set API Key
-  button (none, then a rejected stored key), Fix (diff preview with the model's explanation,
+  button (none, then a rejected stored key, shown in the status bar), text typed while a fix is
+  previewed (the read-only proposal; Accept refused after typing on the fix's lines in the
+  source), a closed and a replaced preview (each said; the dead notification's Accept says so),
+  Fix (diff preview with the model's explanation,
   the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
   Explain (streamed view, coloured code, its Stop button), Generate Tests (which file, created,
-  Open), review on save
-  (Problems), Restart Server (the toggle and the findings come back), and inline completion
-  (toggle, type, ghost text, Tab, the saved file).
+  Open; nothing on disk before a save, nor after Don't Save), review on save
+  (Problems), Restart Server (the toggle and the findings come back), a 401 during review on save
+  (key rejected, review paused, in the status bar), inline completion
+  (toggle, type, ghost text, Tab, the saved file), and a server killed mid-run ("server stopped"
+  with its cause, Restart).
   Screenshots of each step land in `test-artifacts/vscode/`.
 
 With CI=true a missing prerequisite fails; elsewhere it skips.
@@ -276,6 +281,7 @@ def _scenario() -> dict[str, object]:
                     }
                 )
             },
+            "appendForPause": "\n\ndef half(value):\n    return value / 2\n",
             "expectedProblems": 2,
             "mustSee": ["Off-by-one result", "Empty input"],
         },
@@ -444,6 +450,7 @@ def code_server(
                 "fake": fake,
                 "root": root,
                 "chromium": toolchain["CHROMIUM"],
+                "serverGroup": process.pid,
             }
         finally:
             # The whole process group: code-server, its extension host, file watcher, the LSP server.
@@ -468,6 +475,7 @@ def test_end_to_end_in_code_server(
         "fakeControl": fake.base_url.removesuffix("/v1"),
         "artifacts": str(ARTIFACTS),
         "chromium": code_server["chromium"],
+        "serverGroup": code_server["serverGroup"],
         "apiKey": API_KEY,
         "steps": _scenario(),
     }
@@ -517,5 +525,12 @@ def test_end_to_end_in_code_server(
         "11-status-menu",
         "12-review-on-save-problems",
         "13-after-restart",
+        "03a-proposal-read-only",
+        "03b-stale-accept-refused",
+        "03c-closed-preview-accept",
+        "03d-replaced-preview",
+        "10b-tests-close-unsaved",
+        "13b-review-on-save-paused",
+        "16-server-stopped",
     ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

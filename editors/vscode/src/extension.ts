@@ -4,7 +4,7 @@
  * view on top of the server's code actions and commands (docs/protocol.md).
  */
 import * as vscode from 'vscode';
-import { CONFIG_SECTION, Commands, ContextKeys, SECRET_API_KEY, SERVER_NAME } from './common/constants';
+import { CONFIG_SECTION, Commands, ContextKeys, EXTENSION_ID, SECRET_API_KEY, SERVER_NAME } from './common/constants';
 import { registerLogger, traceError, traceInfo } from './common/log';
 import { onDidChangePythonInterpreter } from './common/python';
 import { MistralServer } from './common/server';
@@ -19,6 +19,7 @@ import { CompletionToggle, TOGGLE_COMPLETION_COMMAND } from './features/completi
 import { ExplainView } from './features/explainView';
 import { FixPendingStatus } from './features/fixPendingStatus';
 import { FixPreview } from './features/fixPreview';
+import { UnsavedNewFiles } from './features/newFiles';
 
 let server: MistralServer | undefined;
 
@@ -32,6 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const streams = new StreamRouter();
 
   let actions: Actions | undefined;
+  const newFiles = new UnsavedNewFiles();
   const reviewToggle = new ReviewOnSaveToggle(context.workspaceState);
   const configuredReviewOnSave = () => reviewOnSaveEnabled(api.getConfiguration(CONFIG_SECTION).get('reviewOnSave'));
   const mistral = new MistralServer({
@@ -40,14 +42,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     status,
     streams,
     routeCommand: (command, args) => actions?.route(command, args),
+    documents: { handleApplyEdit: newFiles.handleApplyEdit, showDocument: newFiles.showDocument },
     onLaunchFailure: (message) => {
       // Launch settings are machine settings: a remote window reads them from its Remote settings.
       const settings = api.remoteName() ? 'Open Remote Settings' : 'Open Settings';
       void api.showErrorMessage(`Mistral: ${message}`, settings, 'Show Logs').then((choice) => {
         if (choice === 'Open Settings') {
-          void api.executeCommand('workbench.action.openSettings', '@ext:mistral-lsp.mistral-vscode');
+          void api.executeCommand('workbench.action.openSettings', `@ext:${EXTENSION_ID}`);
         } else if (choice === 'Open Remote Settings') {
-          void api.executeCommand('workbench.action.openRemoteSettings', '@ext:mistral-lsp.mistral-vscode');
+          void api.executeCommand('workbench.action.openRemoteSettings', `@ext:${EXTENSION_ID}`);
         } else if (choice === 'Show Logs') {
           log.show();
         }
@@ -55,6 +58,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
     onServerMessage: (type, message, keySource) => {
       const shown = presentServerMessage(type, message, keySource);
+      if (shown.keyRejected) {
+        status.setKeyRejected(true);
+      }
+      if (shown.reviewPaused) {
+        status.setReviewPaused(shown.reviewPaused);
+      }
       const show =
         shown.severity === 'error' ? api.showErrorMessage : shown.severity === 'warning' ? api.showWarningMessage : api.showInformationMessage;
       void show(shown.text, ...shown.buttons).then((choice) => {
@@ -65,6 +74,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
     onStarted: () => {
       void actions?.restoreReviewOnSave();
+    },
+    onServerStopped: (cause) => {
+      void api.showErrorMessage(`Mistral: the server stopped (${cause}).`, 'Restart Server', 'Show Logs').then((choice) => {
+        if (choice === 'Restart Server') {
+          void api.executeCommand(Commands.restart);
+        } else if (choice === 'Show Logs') {
+          log.show();
+        }
+      });
     },
   });
   server = mistral;
@@ -78,6 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     () => api.getConfiguration(CONFIG_SECTION).get<boolean>('previewFixes', true),
     reviewToggle,
     configuredReviewOnSave,
+    newFiles,
   );
   const fixPending = new FixPendingStatus(api.createStatusBarItem('mistral.fixPending', 101), fixes, Commands.decideFix);
   const a = actions;
@@ -111,6 +130,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     api.registerCommand(Commands.showMenu, () => showMenu(status)),
     api.onDidChangeConfiguration((event) => {
       const change = classifyChange((section) => event.affectsConfiguration(section));
+      if (event.affectsConfiguration(CONFIG_SECTION)) {
+        // The server resumes a paused review on save when its settings change.
+        status.setReviewPaused(undefined);
+      }
       if (event.affectsConfiguration('mistral.reviewOnSave') || event.affectsConfiguration('mistral.reviewOnSaveLanguages')) {
         // The setting itself changed: it ends the workspace's toggle, here as on the server.
         void reviewToggle.forget();
@@ -136,28 +159,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }).then((disposable) => context.subscriptions.push(disposable), () => undefined);
 
   await mistral.restart('activation');
-  void offerApiKey(context.secrets, status);
+  void markMissingKey(context.secrets, status);
 }
 
 /**
- * Without a key anywhere, the first request to Mistral's API would fail: say so up front, and
- * keep saying it in the status bar (the notification hides) until a key is set. With a custom
- * base URL a key may not be needed; a key error then carries its own Set API Key button.
+ * Without a key anywhere, the first request to Mistral's API would fail: the status bar says so
+ * ("set API key", warning colour) until a key is set, and a key error carries its own Set API Key
+ * button. No notification at start-up: VS Code cannot take one back, and it would still say "no
+ * key" after one was set. With a custom base URL a key may not be needed.
  */
-async function offerApiKey(secrets: vscode.SecretStorage, status: StatusModel): Promise<void> {
+async function markMissingKey(secrets: vscode.SecretStorage, status: StatusModel): Promise<void> {
   const config = api.getConfiguration(CONFIG_SECTION);
   const customUrl = Boolean(config.get<string>('baseUrl') || process.env.MISTRAL_BASE_URL);
   if (customUrl || process.env.MISTRAL_API_KEY || (await secrets.get(SECRET_API_KEY))) {
     return;
   }
   status.setKeyMissing(true);
-  const choice = await api.showInformationMessage(
-    'Mistral: no API key is set. Set one to use review, explain, fix and generate tests.',
-    'Set API Key',
-  );
-  if (choice) {
-    await api.executeCommand(Commands.setApiKey);
-  }
 }
 
 export async function deactivate(): Promise<void> {
@@ -177,6 +194,7 @@ async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer, 
     return;
   }
   const key = value.trim();
+  status.setKeyRejected(false);
   if (key) {
     await secrets.store(SECRET_API_KEY, key);
     status.setKeyMissing(false);
@@ -189,19 +207,23 @@ async function setApiKey(secrets: vscode.SecretStorage, mistral: MistralServer, 
 
 async function showMenu(status: StatusModel): Promise<void> {
   type Item = vscode.QuickPickItem & { command: string };
-  const items: Item[] = [
-    {
-      label: `$(eye) ${status.reviewOnSave ? 'Turn off' : 'Turn on'} review on save`,
-      description: 'for this workspace, until the setting changes',
-      command: Commands.toggleReviewOnSave,
-    },
-  ];
+  const items: Item[] = [];
+  if (status.server === 'stopped' || status.server === 'failed') {
+    // What a stopped server needs first.
+    items.push({ label: '$(debug-restart) Restart server', command: Commands.restart }, { label: '$(output) Show logs', command: Commands.showLogs });
+  }
+  items.push({
+    label: `$(eye) ${status.reviewOnSave ? 'Turn off' : 'Turn on'} review on save`,
+    description: 'for this workspace, until the setting changes',
+    command: Commands.toggleReviewOnSave,
+  });
   if (status.busy) {
     items.push({ label: '$(debug-stop) Cancel running requests', command: Commands.cancel });
   }
+  if (status.server !== 'stopped' && status.server !== 'failed') {
+    items.push({ label: '$(output) Show logs', command: Commands.showLogs }, { label: '$(debug-restart) Restart server', command: Commands.restart });
+  }
   items.push(
-    { label: '$(output) Show logs', command: Commands.showLogs },
-    { label: '$(debug-restart) Restart server', command: Commands.restart },
     { label: '$(key) Set API key', description: "kept in VS Code's secret storage", command: Commands.setApiKey },
   );
   const choice = await api.showQuickPick(items, { title: 'Mistral', placeHolder: status.view().tooltip.split('\n')[0] });

@@ -30,9 +30,6 @@ export function traceWarn(...parts: unknown[]): void {
 export function traceInfo(...parts: unknown[]): void {
   channel?.info(format(parts));
 }
-export function traceLog(...parts: unknown[]): void {
-  channel?.appendLine(format(parts));
-}
 export function traceVerbose(...parts: unknown[]): void {
   channel?.debug(format(parts));
 }

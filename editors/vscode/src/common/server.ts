@@ -4,10 +4,16 @@
  * `workspace/configuration` for section `mistral` (settings.ts), send
  * `workspace/didChangeConfiguration` on live changes, restart (debounced) when a change needs
  * it, and route the server's commands, `$/progress` and `mistral/stream` to the extension.
+ * A server that stops on its own is not restarted behind the user's back: the status bar says
+ * "server stopped" with the cause (serverExit.ts) and one notification offers Restart / Show Logs,
+ * instead of the client's generic toasts.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import {
+  CloseAction,
   DidChangeConfigurationNotification,
+  ErrorAction,
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
@@ -22,6 +28,7 @@ import {
 import { CONFIG_SECTION, SECRET_API_KEY, SERVER_ID, SERVER_NAME, STREAM_NOTIFICATION } from './constants';
 import { traceError, traceInfo, traceVerbose } from './log';
 import { nodeLaunchDeps, resolveServerCommand, type LaunchPlan } from './python';
+import { describeExit, type ServerExit } from './serverExit';
 import { serverStdio } from './serverLog';
 import type { KeySource } from './serverMessages';
 import { buildServerSettings, configurationFor, reviewOnSaveEnabled, type ServerSettings } from './settings';
@@ -60,6 +67,10 @@ export interface ServerContext {
   onServerMessage(type: number, message: string, keySource: KeySource): void;
   /** The server is up (after each start and restart). */
   onStarted(): void;
+  /** The running server stopped on its own; `cause` says why. */
+  onServerStopped(cause: string): void;
+  /** Workspace edits and documents the extension shows its own way (a new test file, unsaved). */
+  documents?: Pick<Required<Middleware>['workspace'], 'handleApplyEdit'> & Required<Middleware>['window'];
 }
 
 export const RESTART_DEBOUNCE_MS = 1000;
@@ -83,6 +94,9 @@ export class MistralServer implements vscode.Disposable {
   private disposed = false;
   private readonly clientDisposables: vscode.Disposable[] = [];
   private keySource: KeySource = 'none';
+  /** Why the current client's server stopped on its own, once it did. */
+  private stopCause: string | undefined;
+  private process: ChildProcess | undefined;
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -144,21 +158,49 @@ export class MistralServer implements vscode.Disposable {
     this.keySource = apiKey ? 'secret' : env.MISTRAL_API_KEY ? 'environment' : 'none';
     traceInfo(`API key: ${apiKey ? 'from SecretStorage' : env.MISTRAL_API_KEY ? 'from the environment' : 'none'}`);
 
-    const serverOptions: ServerOptions = {
-      command: plan.command,
-      args: plan.args,
-      // No `transport`: TransportKind.stdio would append `--stdio`, which mistral-lsp does not take;
-      // without it vscode-languageclient still talks over the process's stdin/stdout.
-      options: { env, ...(folder ? { cwd: folder.uri.fsPath } : {}) },
+    // Spawned here, not by the client, to know how it ended (exit code, signal). Over stdio,
+    // without `--stdio` (mistral-lsp takes no such flag).
+    let started = false;
+    this.stopCause = undefined;
+    let exited: Promise<ServerExit> = Promise.resolve({ code: null, signal: null });
+    let lastError: string | undefined;
+    const serverOptions: ServerOptions = async () => {
+      const child = spawn(plan.command, plan.args, { env, ...(folder ? { cwd: folder.uri.fsPath } : {}) });
+      exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      this.process = child;
+      return child;
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.ctx.log,
       traceOutputChannel: this.ctx.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      stdioOptions: serverStdio(),
+      stdioOptions: serverStdio((line) => {
+        lastError = line;
+      }),
       initializationOptions: readServerSettings(folder?.uri),
       middleware: this.middleware(),
+      errorHandler: {
+        // Read/write errors: the connection usually closes next, and `closed` says why.
+        error: (_error, _message, count) => ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
+        closed: async () => {
+          const exit = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000))]);
+          const cause = describeExit(exit, lastError);
+          traceError(`The server stopped: ${cause}.`);
+          if (this.client === client) {
+            this.stopCause = cause;
+            this.ctx.status.setServer('stopped', cause);
+            if (started) {
+              this.ctx.onServerStopped(cause);
+            }
+          }
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
     };
     const client = new LanguageClient(SERVER_ID, SERVER_NAME, serverOptions, clientOptions);
     client.registerFeature(MISTRAL_OPT_IN);
@@ -171,7 +213,7 @@ export class MistralServer implements vscode.Disposable {
         if (event.newState === State.Running) {
           this.ctx.status.setServer('running');
         } else if (event.newState === State.Stopped) {
-          this.ctx.status.setServer('stopped');
+          this.ctx.status.setServer('stopped', this.stopCause);
         } else {
           this.ctx.status.setServer('starting');
         }
@@ -186,20 +228,22 @@ export class MistralServer implements vscode.Disposable {
     );
     try {
       await client.start();
+      started = true;
       traceInfo('Server started.');
       this.ctx.onStarted();
     } catch (error) {
       traceError('The server failed to start:', error);
-      this.ctx.status.setServer('failed', error instanceof Error ? error.message : String(error));
-      this.ctx.onLaunchFailure(
-        `The Mistral server (${[plan.command, ...plan.args].join(' ')}) failed to start: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const cause = this.stopCause ?? (error instanceof Error ? error.message : String(error));
+      this.ctx.status.setServer('failed', cause);
+      this.ctx.onLaunchFailure(`The Mistral server (${[plan.command, ...plan.args].join(' ')}) failed to start: ${cause}`);
     }
   }
 
   private middleware(): Middleware {
     return {
+      ...(this.ctx.documents?.showDocument ? { window: { showDocument: this.ctx.documents.showDocument } } : {}),
       workspace: {
+        ...(this.ctx.documents?.handleApplyEdit ? { handleApplyEdit: this.ctx.documents.handleApplyEdit } : {}),
         configuration: async (params, token, next) => {
           const fallback = await next(params, token);
           if (fallback instanceof ResponseError) {
@@ -257,12 +301,18 @@ export class MistralServer implements vscode.Disposable {
     for (const disposable of this.clientDisposables.splice(0)) {
       disposable.dispose();
     }
+    const child = this.process;
+    this.process = undefined;
     if (client) {
       try {
         await client.dispose(3000);
       } catch (error) {
         traceVerbose('Stopping the client:', error);
       }
+    }
+    // The client did not spawn it, so it does not kill it: a server that ignored `exit` goes now.
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill();
     }
     this.ctx.status.setServer('stopped');
   }

@@ -27,8 +27,8 @@ export class ServerLineLevels {
   }
 }
 
-/** `LanguageClientOptions.stdioOptions`: stderr lines at their own level. */
-export function serverStdio(): {
+/** `LanguageClientOptions.stdioOptions`: stderr lines at their own level; `onError` sees each error line. */
+export function serverStdio(onError: (line: string) => void = () => undefined): {
   stdout: (input: Readable, channel: LogOutputChannel) => void;
   stderr: (input: Readable, channel: LogOutputChannel) => void;
 } {
@@ -38,7 +38,13 @@ export function serverStdio(): {
     stdout: (input, channel) => lines(input, (line) => channel.info(line)),
     stderr: (input, channel) => {
       const levels = new ServerLineLevels();
-      lines(input, (line) => channel[levels.levelOf(line)](line));
+      lines(input, (line) => {
+        const level = levels.levelOf(line);
+        channel[level](line);
+        if (level === 'error' && line.trim()) {
+          onError(line);
+        }
+      });
     },
   };
 }

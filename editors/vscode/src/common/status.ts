@@ -1,6 +1,8 @@
 /**
  * The status bar item: idle, busy (a spinner while any `$/progress` run or request of ours is
- * open), or the server's trouble. `StatusModel` is the pure state machine; `StatusBar` renders
+ * open), or the server's trouble: stopped (with the cause), a missing or rejected API key, review
+ * on save paused. The server pauses review on save after a key or model error until the settings
+ * change, and says so in the message it shows (serverMessages.ts reads it). `StatusModel` is the pure state machine; `StatusBar` renders
  * it into a `vscode.StatusBarItem` whose click opens the Mistral menu.
  */
 import { ThemeColor, type StatusBarItem } from 'vscode';
@@ -34,6 +36,10 @@ export class StatusModel {
   reviewOnSave = false;
   /** No API key anywhere (and Mistral's own API): the idle item says so until one is set. */
   keyMissing = false;
+  /** The API refused the key in use (401/403): the idle item says so until a key is set. */
+  keyRejected = false;
+  /** Why the server paused review on save, until the settings change or it restarts. */
+  reviewPaused: string | undefined;
   private readonly progress = new Map<string, Run>();
   private readonly requests = new Map<string, Run>();
   private readonly listeners = new Set<() => void>();
@@ -56,11 +62,26 @@ export class StatusModel {
       // Progress of a server that went away never ends.
       this.progress.clear();
     }
+    if (state === 'starting') {
+      // A new server reviews on save again.
+      this.reviewPaused = undefined;
+    }
     this.changed();
   }
 
   setKeyMissing(missing: boolean): void {
     this.keyMissing = missing;
+    this.changed();
+  }
+
+  setKeyRejected(rejected: boolean): void {
+    this.keyRejected = rejected;
+    this.changed();
+  }
+
+  /** The server paused review on save (`reason`), or resumed it (undefined: the settings changed). */
+  setReviewPaused(reason: string | undefined): void {
+    this.reviewPaused = reason;
     this.changed();
   }
 
@@ -116,15 +137,15 @@ export class StatusModel {
       case 'starting':
         return { text: '$(loading~spin) Mistral', label: 'Mistral: starting', tooltip: `Mistral: starting the server…\n${menu}`, busy: false };
       case 'failed':
+      case 'stopped':
+        // A server that failed to start or stopped on its own: the cause, and the way back.
         return {
-          text: '$(error) Mistral',
-          label: 'Mistral: server not running',
-          tooltip: `Mistral: the server is not running${this.serverDetail ? `: ${this.serverDetail}` : ''}\n${menu}`,
+          text: '$(error) Mistral: server stopped',
+          label: 'Mistral: server stopped',
+          tooltip: `Mistral: the server stopped${this.serverDetail ? ` (${this.serverDetail})` : ''}.\nClick to restart it or show the logs.`,
           busy: false,
           severity: 'error',
         };
-      case 'stopped':
-        return { text: '$(circle-slash) Mistral', label: 'Mistral: stopped', tooltip: `Mistral: the server is stopped.\n${menu}`, busy: false, severity: 'warning' };
       case 'running':
         break;
     }
@@ -141,6 +162,26 @@ export class StatusModel {
         label: `Mistral: working, ${label}`,
         tooltip: `Mistral is working:\n${lines.join('\n')}\n${review}\n${menu}`,
         busy: true,
+      };
+    }
+    const paused = this.reviewOnSave && this.reviewPaused !== undefined;
+    const pausedLine = paused ? `\nReview on save is paused: ${this.reviewPaused}. It resumes when a setting changes or a key is set.` : '';
+    if (this.keyRejected) {
+      return {
+        text: `$(key) Mistral: key rejected${paused ? ', review paused' : ''}`,
+        label: `Mistral: API key rejected${paused ? ', review on save paused' : ''}`,
+        tooltip: `Mistral: the API rejected the key in use; the actions need a valid one.${pausedLine}\n${menu} ("Set API key")`,
+        busy: false,
+        severity: 'error',
+      };
+    }
+    if (paused) {
+      return {
+        text: '$(debug-pause) Mistral: review on save paused',
+        label: 'Mistral: review on save paused',
+        tooltip: `Mistral: idle${pausedLine}\n${menu}`,
+        busy: false,
+        severity: 'warning',
       };
     }
     if (this.keyMissing) {

@@ -103,6 +103,24 @@ export function onDidChangeTabs(listener: (e: vscode.TabChangeEvent) => unknown)
   return vscode.window.tabGroups.onDidChangeTabs(listener);
 }
 
+export function onDidChangeTextDocument(listener: (e: vscode.TextDocumentChangeEvent) => unknown): vscode.Disposable {
+  return vscode.workspace.onDidChangeTextDocument(listener);
+}
+
+export function applyWorkspaceEdit(edit: vscode.WorkspaceEdit): Thenable<boolean> {
+  return vscode.workspace.applyEdit(edit);
+}
+
+/** Whether anything exists at `uri` (on any file system VS Code knows). */
+export async function fileExists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function getExtension<T = unknown>(id: string): vscode.Extension<T> | undefined {
   return vscode.extensions.getExtension<T>(id);
 }

@@ -10,6 +10,7 @@ import { ServerCommands } from '../common/constants';
 import { traceError, traceInfo, traceWarn } from '../common/log';
 import type { ReviewOnSaveToggle } from '../common/reviewToggle';
 import { NotRunningError, type MistralServer } from '../common/server';
+import { isConnectionLost } from '../common/serverExit';
 import type { StatusModel } from '../common/status';
 import * as api from '../common/vscodeapi';
 import type { ExplainView } from './explainView';
@@ -40,6 +41,8 @@ export class Actions {
     private readonly reviewToggle: ReviewOnSaveToggle,
     /** Whether the settings turn review on save on (what a fresh server starts from). */
     private readonly configuredReviewOnSave: () => boolean,
+    /** Where a new test file's text is until it is saved. */
+    private readonly newFiles: { resolve(uri: vscode.Uri): vscode.Uri } = { resolve: (uri) => uri },
   ) {}
 
   /** Routes the server's own command ids (from its code actions) through the extension's flows. */
@@ -136,15 +139,17 @@ export class Actions {
     const result = await this.execute('tests', ServerCommands.generateTests, { ...target.args, showResult: true });
     if (result?.testUri) {
       // The server asks `window/showDocument`; make sure the file is in front even if it did not.
-      const uri = vscode.Uri.parse(result.testUri);
-      if (!api.isVisible(uri)) {
-        await this.openTests(uri);
+      // A new test file is an unsaved document until it is saved (newFiles.ts).
+      const file = vscode.Uri.parse(result.testUri);
+      const shown = this.newFiles.resolve(file);
+      if (!api.isVisible(shown)) {
+        await this.openTests(shown);
       }
-      const message = testsWrittenMessage(result, api.asRelativePath(uri));
+      const message = testsWrittenMessage(result, api.asRelativePath(file));
       if (message) {
         void api.showInformationMessage(message, OPEN).then(async (choice) => {
           if (choice === OPEN) {
-            await this.openTests(uri);
+            await this.openTests(this.newFiles.resolve(file));
           }
         });
       }
@@ -290,6 +295,9 @@ export class Actions {
 }
 
 export function errorMessage(error: unknown): string {
+  if (error instanceof ResponseError && isConnectionLost(error.code)) {
+    return 'the Mistral server stopped before it answered (see the status bar).';
+  }
   return error instanceof Error ? error.message : String(error);
 }
 

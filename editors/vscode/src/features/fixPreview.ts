@@ -3,7 +3,13 @@
  * shows `vscode.diff` of the text before and after (two read-only virtual documents of scheme
  * `mistral-fix`) with Accept / Reject as notification buttons and editor-title actions.
  * Accept runs `mistral.acceptFix {id}` (the server applies it, versioned, or refuses when the
- * target changed); Reject, closing the diff or a newer fix runs `mistral.rejectFix {id}`.
+ * target changed); Reject runs `mistral.rejectFix {id}`.
+ *
+ * The rule for text typed while a fix is previewed: the proposed side is read-only (the title
+ * says so; VS Code refuses the typing), and typing in the source on the lines the fix changes
+ * makes Accept refuse, with a message (fixLines.ts). A preview that ends without a decision (a
+ * newer fix replaced it, its diff was closed) says so; VS Code cannot take back a notification,
+ * so its buttons, pressed later, say what became of that fix instead of doing nothing.
  * The model's one-line explanation heads the notification and the diff title; the notification
  * hides after a while, so `onDidChangePending` feeds a status bar item that stays until the
  * decision is made (fixPendingStatus.ts).
@@ -12,6 +18,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ContextKeys, FIX_PREVIEW_SCHEME, ServerCommands } from '../common/constants';
 import { applyTextEdits, editsForUri, otherUris } from '../common/edits';
+import { editedLines, followChange, type LineSpan } from './fixLines';
 import { traceError, traceInfo } from '../common/log';
 import * as api from '../common/vscodeapi';
 import type { AcceptResult, CommandResult } from './results';
@@ -41,7 +48,16 @@ interface Pending {
   proposedUri: vscode.Uri;
   viewColumn: vscode.ViewColumn | undefined;
   decided: boolean;
+  /** The source lines the fix changes, followed through edits; 'touched' once one edited them. */
+  lines: LineSpan | 'touched' | undefined;
+  /** The first source line (0-based) edited on the fix's lines. */
+  touchedLine?: number;
+  /** What became of it, for a notification button pressed after the decision. */
+  outcome?: Outcome;
 }
+
+/** How a preview ended. */
+export type Outcome = 'accepted' | 'rejected' | 'replaced' | 'closed' | 'stale' | 'stopped';
 
 export const ACCEPT = 'Accept';
 export const REJECT = 'Reject';
@@ -51,10 +67,40 @@ const TITLE_EXPLANATION_MAX = 80;
 /** The diff editor's title: the file, and what the fix does when the model said so. */
 export function diffTitle(name: string, explanation: string | undefined): string {
   if (!explanation) {
-    return `${name}: Mistral fix (preview)`;
+    return `${name}: Mistral fix (read-only preview)`;
   }
   const short = explanation.length > TITLE_EXPLANATION_MAX ? `${explanation.slice(0, TITLE_EXPLANATION_MAX - 1).trimEnd()}…` : explanation;
-  return `${name}: Mistral fix — ${short}`;
+  return `${name}: Mistral fix (read-only) — ${short}`;
+}
+
+/** What a notification button pressed after the preview ended says. */
+export function endedMessage(name: string, outcome: Outcome): string {
+  switch (outcome) {
+    case 'accepted':
+      return `Mistral: that fix for ${name} was already accepted.`;
+    case 'rejected':
+      return `Mistral: that fix for ${name} was already rejected; nothing was applied.`;
+    case 'replaced':
+      return `Mistral: that fix for ${name} was replaced by a newer one, so it was not applied. Decide on the newer fix.`;
+    case 'closed':
+      return `Mistral: that fix for ${name} was closed with its preview, so it was not applied. Run Fix again to get it back.`;
+    case 'stale':
+      return `Mistral: that fix for ${name} was not applied: the lines it changes were edited. Run Fix again.`;
+    case 'stopped':
+      return `Mistral: that fix for ${name} ended when the extension stopped; nothing was applied.`;
+  }
+}
+
+/** Said when a preview ends without a decision (a newer fix, its diff closed). */
+export function endedWithoutDecision(name: string, outcome: 'replaced' | 'closed'): string {
+  return outcome === 'replaced'
+    ? `Mistral: the previous fix for ${name} was replaced by a newer one and not applied.`
+    : `Mistral: the fix preview for ${name} was closed, so the fix was not applied.`;
+}
+
+/** Said when Accept refuses because the source was edited on the fix's lines. */
+export function staleMessage(name: string, line: number): string {
+  return `Mistral: ${name} was edited on line ${line + 1}, which the fix changes, while the fix was previewed; the fix was not applied. Run Fix again.`;
 }
 
 /** The Accept / Reject notification's text. */
@@ -95,6 +141,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     this.disposables.push(
       api.registerTextDocumentContentProvider(FIX_PREVIEW_SCHEME, this),
       api.onDidChangeTabs((event) => this.onTabsChanged(event)),
+      api.onDidChangeTextDocument((event) => this.onSourceChanged(event)),
     );
   }
 
@@ -115,7 +162,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     documentUri: string,
   ): Promise<void> {
     if (this.pending) {
-      await this.reject('a newer fix replaced it');
+      await this.end(this.pending, 'replaced');
     }
     let preview: ReturnType<typeof proposedText>;
     try {
@@ -138,7 +185,18 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     this.contents.set(proposedUri.toString(), preview.proposed);
     const viewColumn = vscode.window.visibleTextEditors.find((e) => e.document === document)?.viewColumn;
     const explanation = result.explanation ?? undefined;
-    const pending: Pending = { id, name, ...(explanation ? { explanation } : {}), document, originalUri, proposedUri, viewColumn, decided: false };
+    const lines = preview.base === document.getText() ? editedLines(editsForUri(result.edit ?? {}, documentUri).edits) : undefined;
+    const pending: Pending = {
+      id,
+      name,
+      ...(explanation ? { explanation } : {}),
+      document,
+      originalUri,
+      proposedUri,
+      viewColumn,
+      decided: false,
+      lines,
+    };
     this.pending = pending;
     await api.setContext(ContextKeys.fixPending, true);
     this.pendingEmitter.fire({ id, name, ...(explanation ? { explanation } : {}) });
@@ -149,6 +207,10 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     traceInfo(`Previewing fix ${id} for ${document.uri.toString()}`);
     const choice = await api.showInformationMessage(decisionPrompt(name, explanation, preview.others.length), ACCEPT, REJECT);
     if (this.pending !== pending || pending.decided) {
+      // A button of a notification that outlived its fix: say what became of it.
+      if (choice && pending.outcome) {
+        void api.showInformationMessage(endedMessage(name, pending.outcome));
+      }
       return;
     }
     if (choice === ACCEPT) {
@@ -177,6 +239,16 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
       void api.showInformationMessage('Mistral: no fix is waiting for a decision.');
       return;
     }
+    if (pending.lines === 'touched') {
+      pending.outcome = 'stale';
+      traceInfo(`Fix ${pending.id} refused: its lines were edited during the preview`);
+      await this.runner.executeCommand(ServerCommands.rejectFix, { id: pending.id }).catch((error) => traceError('rejectFix failed:', error));
+      await this.close(pending);
+      await api.showTextDocument(pending.document, { viewColumn: pending.viewColumn ?? vscode.ViewColumn.Active, preserveFocus: false });
+      void api.showWarningMessage(staleMessage(pending.name, pending.touchedLine ?? 0));
+      return;
+    }
+    pending.outcome = 'accepted';
     let result: AcceptResult | undefined;
     try {
       result = await this.runner.executeCommand<AcceptResult>(ServerCommands.acceptFix, { id: pending.id });
@@ -196,6 +268,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     if (!pending) {
       return;
     }
+    pending.outcome ??= 'rejected';
     traceInfo(`Rejecting fix ${pending.id}${reason ? ` (${reason})` : ''}`);
     await this.runner.executeCommand(ServerCommands.rejectFix, { id: pending.id }).catch((error) => traceError('rejectFix failed:', error));
     await this.close(pending);
@@ -234,12 +307,43 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
       (tab) => tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === pending.proposedUri.toString(),
     );
     if (closed) {
-      void this.reject('its preview was closed');
+      void this.end(pending, 'closed');
     }
+  }
+
+  /** Ends a preview without a decision, and says so. */
+  private async end(pending: Pending, outcome: 'replaced' | 'closed'): Promise<void> {
+    if (this.pending !== pending || pending.decided) {
+      return;
+    }
+    pending.outcome = outcome;
+    await this.reject(outcome === 'replaced' ? 'a newer fix replaced it' : 'its preview was closed');
+    void api.showInformationMessage(endedWithoutDecision(pending.name, outcome));
+  }
+
+  /** Follows the source's edits: one on the lines the fix changes makes Accept refuse. */
+  private onSourceChanged(event: vscode.TextDocumentChangeEvent): void {
+    const pending = this.pending;
+    if (!pending || pending.decided || event.document !== pending.document || !pending.lines || pending.lines === 'touched') {
+      return;
+    }
+    let lines: LineSpan | 'touched' = pending.lines;
+    for (const change of event.contentChanges) {
+      if (lines === 'touched') {
+        break;
+      }
+      const next = followChange(lines, change);
+      if (next === 'touched') {
+        pending.touchedLine = change.range.start.line;
+      }
+      lines = next;
+    }
+    pending.lines = lines;
   }
 
   dispose(): void {
     if (this.pending) {
+      this.pending.outcome = 'stopped';
       void this.reject('the extension stopped');
     }
     this.changeEmitter.dispose();

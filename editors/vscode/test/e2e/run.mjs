@@ -7,7 +7,7 @@
 // scenario.json: {url, workspace, fakeControl, artifacts, chromium, apiKey, steps: {...}}.
 // Every wait is on a selector or a condition with a timeout, never a fixed sleep. Each step
 // leaves a screenshot in `artifacts`; a failure leaves `failure.png` and the page's text.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -79,7 +79,17 @@ async function shot(name) {
   log(`screenshot ${file}`);
 }
 
+// MISTRAL_E2E_ONLY (comma-separated words): run only the steps whose name holds one of them, plus
+// the first two (start, keys), which every other step needs. For iterating on one step.
+const only = (process.env.MISTRAL_E2E_ONLY ?? '').split(',').map((word) => word.trim()).filter(Boolean);
+let stepCount = 0;
+
 async function step(name, body) {
+  stepCount += 1;
+  if (only.length && stepCount > 2 && !only.some((word) => name.includes(word))) {
+    log(`SKIP ${name}`);
+    return;
+  }
   const t0 = Date.now();
   log(`STEP ${name}`);
   await body();
@@ -175,13 +185,25 @@ async function webviewText(predicate) {
 
 const normalize = (text) => text.replace(/\u00a0/g, ' ');
 
+/** Presses `button` of the notification holding `hasText`: its toast, or in the notification centre once the toast hid. */
+async function pressNotificationButton(hasText, button) {
+  const toast = page.locator('.notification-toast', { hasText }).first();
+  if (await toast.isVisible()) {
+    await toast.locator('.monaco-button', { hasText: button }).click();
+    return;
+  }
+  log(`the "${hasText}" toast hid: pressing ${button} in the notification centre`);
+  await runCommand('Notifications: Show Notifications');
+  await page.locator('.notifications-center .monaco-list-row', { hasText }).first().locator('.monaco-button', { hasText: button }).click();
+}
+
 try {
   await step('open VS Code with the extension running', async () => {
     await page.goto(url);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     // Idle, or fail fast when the server could not start (its log says why).
-    await statusItemStartingWith('Mistral: idle').or(statusItem('Mistral: server not running')).waitFor({ timeout: 60_000 });
-    if (await statusItem('Mistral: server not running').count()) {
+    await statusItemStartingWith('Mistral: idle').or(statusItem('Mistral: server stopped')).waitFor({ timeout: 60_000 });
+    if (await statusItem('Mistral: server stopped').count()) {
       throw new Error('the mistral-lsp server did not start: see logs/*/exthost1/mistral-lsp.mistral-vscode/Mistral.log');
     }
     await shot('01-workbench');
@@ -215,12 +237,111 @@ try {
     await runCommand('Mistral: Review');
     const rejected = page.locator('.notification-toast', { hasText: 'The key in use is the one stored with' });
     await rejected.waitFor({ timeout: 30_000 });
+    // The status bar keeps saying so after the notification hides.
+    await statusItem('Mistral: API key rejected').waitFor();
     await shot('02b-rejected-key-error');
     await rejected.locator('.monaco-button', { hasText: 'Set API Key' }).click();
     await enterKey(scenario.apiKey, '02c-set-api-key');
   });
 
   const fix = scenario.steps.fix;
+  const name = path.basename(fix.file);
+  /** Runs Fix at `line` and waits for its preview: the diff with `mustSee`, and the Accept / Reject notification. */
+  async function previewFix(line, mustSee) {
+    await openFile(fix.file, line);
+    await runCommand('Mistral: Fix');
+    const diff = page.locator('.monaco-diff-editor').first();
+    await waitUntil('the proposed text in the diff', async () =>
+      normalize(await diff.locator('.editor.modified .view-lines').innerText({ timeout: 1_000 })).includes(mustSee),
+    30_000);
+    await statusItem(`Mistral: fix pending for ${name}`).waitFor();
+    return diff;
+  }
+  const sourceTab = () => page.locator(`.tab[data-resource-name="${name}"]`).filter({ hasNotText: 'Mistral fix' }).first();
+
+  await step('typed while a fix is previewed: the proposal is read-only (said in its title); typing on its lines in the source makes Accept refuse', async () => {
+    await fake('/_fake/replies', [fix.reply]);
+    const diff = await previewFix(fix.line, fix.mustSeeInDiff);
+    const toast = page.locator('.notification-toast', { hasText: 'apply this fix' });
+    await toast.waitFor();
+    // The rule, said where the user types: the diff's title.
+    await page.locator('.tab.active', { hasText: 'read-only' }).waitFor({ timeout: 5_000 });
+    // Typing into the proposal: VS Code refuses it, and the proposal stays as proposed.
+    await diff.locator('.editor.modified .view-line', { hasText: fix.mustSeeInDiff }).first().click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' and more');
+    await page.locator('.monaco-editor-overlaymessage', { hasText: 'read-only' }).waitFor({ timeout: 5_000 });
+    if (normalize(await diff.locator('.editor.modified .view-lines').innerText()).includes('and more')) {
+      throw new Error('text typed into the proposal was taken');
+    }
+    await shot('03a-proposal-read-only');
+    // Typing into the source, on the line the fix changes, while the preview is open.
+    await sourceTab().click();
+    await page.locator('.tab.active', { hasNotText: 'Mistral fix' }).first().waitFor();
+    await page.keyboard.press('Control+G');
+    const goto = page.locator('.quick-input-widget .quick-input-box input');
+    await goto.waitFor({ state: 'visible' });
+    await goto.fill(`:${fix.line}`);
+    await waitUntil(`Go to Line offering line ${fix.line}`, async () =>
+      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${fix.line}`),
+    );
+    await page.keyboard.press('Enter');
+    await waitUntil(`cursor on line ${fix.line}`, async () =>
+      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${fix.line},`),
+    );
+    await page.keyboard.press('End');
+    await page.keyboard.type('  # typed');
+    await page.locator(`.tab.dirty[data-resource-name="${name}"]`).first().waitFor();
+    await pressNotificationButton('apply this fix', 'Accept');
+    const refused = page.locator('.notification-toast', { hasText: `was edited on line ${fix.line}, which the fix changes` });
+    await refused.waitFor({ timeout: 15_000 });
+    await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
+    await statusItem(`Mistral: fix pending for ${name}`).waitFor({ state: 'hidden' });
+    const text = normalize(await activeEditorText());
+    if (text.includes(fix.mustSeeInDiff) || !text.includes('  # typed')) {
+      throw new Error(`a refused fix changed the source: ${JSON.stringify(text)}`);
+    }
+    await shot('03b-stale-accept-refused');
+    await runCommand('File: Revert File');
+    await page.locator(`.tab.dirty[data-resource-name="${name}"]`).first().waitFor({ state: 'hidden' });
+    await runCommand('Notifications: Clear All Notifications');
+  });
+
+  await step('a closed preview and a replaced one say so; the closed one\'s Accept says it is gone', async () => {
+    await fake('/_fake/replies', [fix.reply]);
+    const diff = await previewFix(fix.line, fix.mustSeeInDiff);
+    const toast = page.locator('.notification-toast', { hasText: 'apply this fix' });
+    await toast.waitFor();
+    await diff.locator('.editor.modified .view-line').first().click();
+    await page.keyboard.press('Control+W');
+    await page.locator('.notification-toast', { hasText: `the fix preview for ${name} was closed, so the fix was not applied` }).waitFor({ timeout: 15_000 });
+    await statusItem(`Mistral: fix pending for ${name}`).waitFor({ state: 'hidden' });
+    await pressNotificationButton('apply this fix', 'Accept');
+    await page.locator('.notification-toast', { hasText: `that fix for ${name} was closed with its preview, so it was not applied` }).waitFor({ timeout: 10_000 });
+    if (normalize(await activeEditorText()).includes(fix.mustSeeInDiff) || (await page.locator(`.tab.dirty[data-resource-name="${name}"]`).count())) {
+      throw new Error('the Accept of a closed preview changed the file');
+    }
+    await shot('03c-closed-preview-accept');
+    await runCommand('Notifications: Clear All Notifications');
+
+    await fake('/_fake/replies', [fix.reply, fix.reply]);
+    await previewFix(fix.line, fix.mustSeeInDiff);
+    await previewFix(fix.line, fix.mustSeeInDiff);
+    await page.locator('.notification-toast', { hasText: `the previous fix for ${name} was replaced by a newer one and not applied` }).waitFor({ timeout: 15_000 });
+    await page.locator('.monaco-diff-editor').first().waitFor();
+    await statusItem(`Mistral: fix pending for ${name}`).waitFor();
+    await shot('03d-replaced-preview');
+    // The newer one is the one pending: Reject it from the status bar.
+    await statusItem(`Mistral: fix pending for ${name}`).click();
+    const reject = page.locator('.quick-input-list .monaco-list-row', { hasText: 'leave the file as it is' }).first();
+    await reject.waitFor();
+    await reject.click();
+    await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
+    await runCommand('Notifications: Clear All Notifications');
+    if (readFileSync(path.join(workspace, fix.file), 'utf8').includes(fix.mustSeeInDiff)) {
+      throw new Error('a rejected or replaced fix reached the disk');
+    }
+  });
   await step('Mistral: Fix shows a diff preview; Accept applies it; the saved file is fixed', async () => {
     await fake('/_fake/replies', [fix.reply]);
     await openFile(fix.file, fix.line);
@@ -415,6 +536,23 @@ try {
     await openFile(tests.file);
     await told.locator('.monaco-button', { hasText: 'Open' }).click();
     await page.locator(`.tab.active[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor();
+    // Nothing on disk until saved: the tests are an unsaved document with the file's path.
+    const testPath = path.join(workspace, tests.testFile);
+    if (existsSync(testPath)) {
+      throw new Error(`${tests.testFile} exists on disk before it was saved (${readFileSync(testPath).length} bytes)`);
+    }
+    await page.locator(`.tab.active.dirty[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor();
+    // Closed without saving: still nothing on disk.
+    await page.keyboard.press('Control+W');
+    const dontSave = page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" });
+    await dontSave.waitFor();
+    await shot('10b-tests-close-unsaved');
+    await dontSave.click();
+    await page.locator(`.tab[data-resource-name="${path.basename(tests.testFile)}"]`).waitFor({ state: 'hidden' });
+    if (existsSync(testPath)) {
+      throw new Error(`${tests.testFile} was left on disk after "Don't Save"`);
+    }
+    await runCommand('Notifications: Clear All Notifications');
   });
 
   const review = scenario.steps.review;
@@ -493,6 +631,26 @@ try {
     await shot('13-after-restart');
   });
 
+  await step('a 401 during review on save: the status bar shows the rejected key and the paused review until a key is set', async () => {
+    await fake('/_fake/replies', [{ status: 401 }]);
+    await openFile(review.file);
+    const lastLine = readFileSync(path.join(workspace, review.file), 'utf8').split('\n').length;
+    await waitUntil(`the cursor on the last line (${lastLine}) of ${review.file}`, async () => {
+      await page.keyboard.press('Control+End');
+      return (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${lastLine},`);
+    });
+    await page.keyboard.insertText(review.appendForPause);
+    await page.keyboard.press('Control+S');
+    await statusItem('Mistral: API key rejected, review on save paused').waitFor({ timeout: 30_000 });
+    await shot('13b-review-on-save-paused');
+    await runCommand('Mistral: Set API Key');
+    await page.locator('.quick-input-widget .quick-input-box input[type="password"]').waitFor({ state: 'visible' });
+    await page.locator('.quick-input-widget .quick-input-box input[type="password"]').fill(scenario.apiKey);
+    await page.keyboard.press('Enter');
+    await statusItem('Mistral: idle, review on save on').waitFor({ timeout: 30_000 });
+    await runCommand('Notifications: Clear All Notifications');
+  });
+
   const completion = scenario.steps.completion;
   await step('inline completion: toggled on, typing shows ghost text, Tab accepts, the saved file holds it', async () => {
     await runCommand('Mistral: Toggle Inline Completion');
@@ -523,6 +681,58 @@ try {
     const file = path.join(workspace, completion.file);
     await waitUntil('the completed text on disk', () => readFileSync(file, 'utf8') === completion.expected, 15_000);
     await shot('15-inline-completion-accepted');
+  });
+
+  /** The mistral-lsp processes of this code-server (its process group), by pid. */
+  function serverPids() {
+    const pids = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) {
+        continue;
+      }
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+        if (pgrp === scenario.serverGroup && /mistral[-_]lsp/.test(cmdline) && !/code-server|node/.test(cmdline)) {
+          pids.push(Number(entry));
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return pids;
+  }
+
+  await step('a server killed mid-run shows "server stopped" with the cause and Restart / Show Logs; Restart brings it back', async () => {
+    await runCommand('Notifications: Clear All Notifications');
+    await fake('/_fake/replies', [cancel.reply]);
+    await openFile(cancel.file, cancel.line);
+    await runCommand('Mistral: Explain');
+    await waitUntil('the first words of the long explanation', () => webviewText((text) => text.includes(cancel.firstWords) && !text.includes('Cancelled.')), 30_000);
+    const pids = serverPids();
+    if (pids.length !== 1) {
+      throw new Error(`expected one mistral-lsp process in group ${scenario.serverGroup}, found ${JSON.stringify(pids)}`);
+    }
+    process.kill(pids[0], 'SIGKILL');
+    await statusItem('Mistral: server stopped').waitFor({ timeout: 20_000 });
+    const stopped = page.locator('.notification-toast', { hasText: 'the server stopped (it was killed by SIGKILL)' });
+    await stopped.waitFor({ timeout: 10_000 });
+    await stopped.locator('.monaco-button', { hasText: 'Show Logs' }).waitFor();
+    // The run it cut short says so in words, not as a JSON-RPC error.
+    await waitUntil('the explain view saying the server stopped', () => webviewText((text) => text.includes('server stopped before it answered')), 10_000);
+    await shot('16-server-stopped');
+    // No generic client toasts (-32097 / -32099, "Connection to server got closed").
+    const toasts = await page.locator('.notification-toast').allInnerTexts();
+    const generic = toasts.filter((text) => /-3209\d|Connection to server|crashed|Pending response/i.test(text));
+    if (generic.length) {
+      throw new Error(`generic error toasts: ${JSON.stringify(generic)}`);
+    }
+    await stopped.locator('.monaco-button', { hasText: 'Restart Server' }).click();
+    await statusItemStartingWith('Mistral: idle').waitFor({ timeout: 30_000 });
+    if (serverPids().length !== 1) {
+      throw new Error('Restart Server did not start a new server');
+    }
   });
 
   writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { presentServerMessage, SET_API_KEY } from '../../src/common/serverMessages';
+import { presentServerMessage, reviewPauseReason, SET_API_KEY } from '../../src/common/serverMessages';
 import { ServerLineLevels } from '../../src/common/serverLog';
 
 describe('presentServerMessage', () => {
@@ -14,8 +14,19 @@ describe('presentServerMessage', () => {
       'Mistral fix failed: the API rejected the key (HTTP 401); set MISTRAL_API_KEY or mistral.apiKey. The key in use is the one stored with "Mistral: Set API Key".',
     );
     expect(shown.buttons).toEqual([SET_API_KEY]);
+    expect(shown.keyRejected).toBe(true);
+    expect(presentServerMessage(1, 'Mistral review failed: no Mistral API key', 'none').keyRejected).toBeUndefined();
     const fromEnv = presentServerMessage(1, 'Mistral fix failed: the API rejected the key (HTTP 401)', 'environment');
     expect(fromEnv.text).toContain("MISTRAL_API_KEY from VS Code's environment");
+  });
+
+  it('reads a paused review on save from the server\'s message', () => {
+    const message =
+      'Mistral review on save failed: the API rejected the key (HTTP 401: Unauthorized); run "Mistral: Set API Key" from the Command Palette (review on save pauses until the settings change)';
+    expect(reviewPauseReason(message)).toBe('the API rejected the key (HTTP 401: Unauthorized); run "Mistral: Set API Key" from the Command Palette');
+    expect(presentServerMessage(1, message, 'secret')).toMatchObject({ keyRejected: true, reviewPaused: expect.stringContaining('HTTP 401') });
+    expect(reviewPauseReason('Mistral review on save failed: the reply was not JSON')).toBeUndefined();
+    expect(presentServerMessage(1, 'Mistral fix failed: the API rejected the key (HTTP 401)', 'secret').reviewPaused).toBeUndefined();
   });
 
   it('passes other messages through unchanged, at their own severity', () => {

@@ -50,8 +50,42 @@ describe('StatusModel', () => {
     model.onProgress('t', { kind: 'begin', title: 'Mistral: Fix' });
     model.setServer('failed', 'mistral-lsp not found');
     expect(model.busy).toBe(false);
-    expect(model.view()).toMatchObject({ text: '$(error) Mistral', severity: 'error' });
+    expect(model.view()).toMatchObject({ text: '$(error) Mistral: server stopped', label: 'Mistral: server stopped', severity: 'error' });
     expect(model.view().tooltip).toContain('mistral-lsp not found');
+  });
+
+  it('says "server stopped" with the cause when a running server stops on its own, never "starting"', () => {
+    const model = running();
+    model.setServer('stopped', 'it was killed by SIGKILL');
+    expect(model.view()).toMatchObject({ label: 'Mistral: server stopped', severity: 'error' });
+    expect(model.view().tooltip).toBe('Mistral: the server stopped (it was killed by SIGKILL).\nClick to restart it or show the logs.');
+  });
+
+  it('shows a rejected key until a key is set', () => {
+    const model = running();
+    model.setKeyRejected(true);
+    expect(model.view()).toMatchObject({ text: '$(key) Mistral: key rejected', label: 'Mistral: API key rejected', severity: 'error' });
+    model.setKeyRejected(false);
+    expect(model.view().label).toBe('Mistral: idle');
+  });
+
+  it('shows review on save paused, with its reason, until it resumes or the server restarts', () => {
+    const model = running();
+    model.setReviewPaused('the API rejected the key (HTTP 401)');
+    // Only while review on save is on.
+    expect(model.view().label).toBe('Mistral: idle');
+    model.setReviewOnSave(true);
+    expect(model.view()).toMatchObject({ text: '$(debug-pause) Mistral: review on save paused', label: 'Mistral: review on save paused' });
+    expect(model.view().tooltip).toContain('Review on save is paused: the API rejected the key (HTTP 401).');
+    model.setKeyRejected(true);
+    expect(model.view().label).toBe('Mistral: API key rejected, review on save paused');
+    model.setKeyRejected(false);
+    model.setReviewPaused(undefined);
+    expect(model.view().label).toBe('Mistral: idle, review on save on');
+    model.setReviewPaused('the model was not found (HTTP 404)');
+    model.setServer('starting');
+    model.setServer('running');
+    expect(model.view().label).toBe('Mistral: idle, review on save on');
   });
 
   it('shows review on save', () => {

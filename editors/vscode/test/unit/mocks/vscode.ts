@@ -45,12 +45,39 @@ export class Uri {
   static from(parts: { scheme: string; path?: string; query?: string }): Uri {
     return new Uri(parts.scheme, parts.path ?? '', parts.query ?? '');
   }
+  with(change: { scheme?: string; path?: string }): Uri {
+    return new Uri(change.scheme ?? this.scheme, change.path ?? this.path, this.query);
+  }
   get fsPath(): string {
     return this.path;
   }
   toString(): string {
     const authority = this.scheme === 'file' ? '//' : '';
     return `${this.scheme}:${authority}${this.path}${this.query ? `?${this.query}` : ''}`;
+  }
+}
+
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  constructor(a: Position | number, b: Position | number, c?: number, d?: number) {
+    this.start = typeof a === 'number' ? new Position(a, b as number) : a;
+    this.end = typeof a === 'number' ? new Position(c ?? 0, d ?? 0) : (b as Position);
+  }
+}
+
+/** Records replacements: [uri, range, text]. */
+export class WorkspaceEdit {
+  readonly replaced: [Uri, Range, string][] = [];
+  replace(uri: Uri, range: Range, text: string): void {
+    this.replaced.push([uri, range, text]);
   }
 }
 
@@ -108,14 +135,19 @@ export const commands = {
   registerCommand: vi.fn(() => new Disposable()),
 };
 
+export const documentChange = new EventEmitter<{ document: unknown; contentChanges: { range: unknown; text: string }[] }>();
+
 export const contentProviders = new Map<string, { provideTextDocumentContent(uri: Uri): string }>();
 
 export const workspace = {
   getConfiguration: vi.fn(),
   onDidChangeConfiguration: vi.fn(() => new Disposable()),
+  onDidChangeTextDocument: documentChange.event,
   workspaceFolders: [] as unknown[],
   textDocuments: [] as unknown[],
   openTextDocument: vi.fn(),
+  applyEdit: vi.fn(async (_edit: unknown) => true),
+  fs: { stat: vi.fn(async (_uri: unknown): Promise<unknown> => { throw new Error('ENOENT'); }) },
   asRelativePath: vi.fn((uri: Uri) => uri.path.replace(/^\/w\//, '')),
   registerTextDocumentContentProvider: vi.fn((scheme: string, provider: { provideTextDocumentContent(uri: Uri): string }) => {
     contentProviders.set(scheme, provider);
