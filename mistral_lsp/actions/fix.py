@@ -26,6 +26,7 @@ from mistral_lsp.text.edits import (
     rebase_target,
     reindent,
     to_text_edits,
+    whole_lines,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ async def run(ctx: ActionContext) -> None:
     editor, doc, request, target = ctx.editor, ctx.doc, ctx.request, ctx.target
     version = doc.version
     start = doc.offset_at(target.range.start)
+    # Read now: the document may change while the model answers.
+    around = _rest_of_lines(doc.text, start, start + len(target.text))
     messages = build_messages("fix", ctx.prompt_context(), instruction=request.instruction)
     ctx.reporter.status("waiting for the model")
     answer = await ctx.ask(messages, prediction=target.text if editor.settings.backend == "mistral" else None)
@@ -44,10 +47,12 @@ async def run(ctx: ActionContext) -> None:
     code = answer.require_code("fix")
     ctx.result.explanation = explanation_of(answer.text)
     replacement = normalize_newlines(reindent(code.replace("\r\n", "\n"), target.indent), detect_newline(doc.text))
-    fix = PendingFix(ctx.run.id, doc.uri, version, start, target.text, replacement)
     if replacement == target.text:
         ctx.result.applied, ctx.result.message = False, "the model found nothing to change"
         return
+    before, after = around
+    fix = PendingFix(ctx.run.id, doc.uri, version, start - len(before), before + target.text + after,
+                     before + replacement + after)
     if request.preview:
         try:
             edit = build_edit(editor, fix)
@@ -61,6 +66,16 @@ async def run(ctx: ActionContext) -> None:
         return
     applied, message, applied_edit = await apply_fix(editor, fix)
     ctx.result.applied, ctx.result.edit, ctx.result.message = applied, applied_edit, message
+
+
+def _rest_of_lines(text: str, start: int, end: int) -> tuple[str, str]:
+    """The text before `start` on its line and after `end` on its line (line break included).
+
+    A fix carries them, so that text typed on the target's lines, even after its end, counts as
+    an edit of the target and refuses the fix (see `whole_lines`).
+    """
+    line_start, line_end = whole_lines(text, start, end)
+    return text[line_start:start], text[end:line_end]
 
 
 def build_edit(editor: Editor, fix: PendingFix) -> types.WorkspaceEdit:

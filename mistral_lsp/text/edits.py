@@ -138,6 +138,20 @@ class RebaseError(Exception):
     """The target's text changed (or can no longer be found unambiguously) since the request."""
 
 
+def whole_lines(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the lines `text[start:end]` touches, their line break included.
+
+    A fix rebased by its text alone would miss text typed after its end on its last line (or
+    before its start on its first): the target would still be found, and the typed text merged
+    into the fixed line. Rebasing whole lines refuses that instead.
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    if end > start and text[end - 1] == "\n":
+        return line_start, end
+    newline = text.find("\n", end)
+    return line_start, len(text) if newline == -1 else newline + 1
+
+
 def rebase_target(current_text: str, original_start: int, original_text: str) -> int:
     """Where `original_text` now starts in `current_text`.
 

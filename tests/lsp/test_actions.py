@@ -149,6 +149,35 @@ async def test_stale_preview_cannot_be_accepted(editor: Editor) -> None:
     assert editor.texts[uri] == typed
 
 
+async def test_text_typed_at_the_end_of_a_fixed_line_refuses_the_accept(editor: Editor) -> None:
+    # The target ends where its last line ends; text typed after it is on a line the fix
+    # changes, so accepting would merge the two. The accept is refused and the text kept.
+    uri = await editor.open("cart.py", CART)
+    editor.fake.enqueue(Reply(text=fenced(FIXED_TOTAL_DEDENTED)))
+    await editor.command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0), "preview": True, "id": "p4"})
+    line = CART.splitlines()[9]
+    editor.edit(uri, [types.TextEdit(range=rng(9, len(line), 9, len(line)), new_text="  # and more")])
+    typed = editor.texts[uri]
+    accepted = await editor.command("mistral.acceptFix", {"id": "p4"})
+    assert accepted.applied is False
+    assert "edited after the preview" in accepted.message
+    assert editor.texts[uri] == typed
+
+
+async def test_text_typed_at_the_end_of_the_last_target_line_while_answering_refuses_the_fix(editor: Editor) -> None:
+    uri = await editor.open("cart.py", CART)
+    editor.fake.enqueue(Reply(text=fenced(FIXED_TOTAL_DEDENTED), delay_per_chunk=0.15))
+    task = editor.run_command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0), "id": "merge"})
+    await editor.wait_until(lambda: editor.stream_text("merge"), what="the first streamed text")
+    line = CART.splitlines()[9]
+    editor.edit(uri, [types.TextEdit(range=rng(9, len(line), 9, len(line)), new_text="  # and more")])
+    typed = editor.texts[uri]
+    result = await task
+    assert result.applied is False
+    assert "edited while it answered" in result.message
+    assert editor.texts[uri] == typed
+
+
 async def test_fix_refuses_an_unclosed_fence_and_bare_code(editor: Editor) -> None:
     """Half a block would cut the function's remaining lines; bare text may be prose."""
     uri = await editor.open("cart.py", CART)
