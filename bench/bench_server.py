@@ -95,7 +95,9 @@ async def stop(client: LanguageClient) -> None:
 
 async def cold_start(env: dict[str, str], runs: int, older: Path | None = None) -> dict[str, list[float]]:
     """Milliseconds to `initialize` answered, by server: ours, the bare pygls one and, if given,
-    ours at an older commit (extracted in `older`); each run starts all of them in turn."""
+    ours at an older commit (extracted in `older`); each run starts all of them in turn. Also,
+    under `<label> cpu`, the CPU time of each server process from start to exit: on a machine
+    other work loads, it moves far less than the wall clock."""
     import compileall
 
     import mistral_lsp
@@ -114,14 +116,24 @@ async def cold_start(env: dict[str, str], runs: int, older: Path | None = None) 
         compileall.compile_dir(str(older / "mistral_lsp"), quiet=1)
         # Run from its folder: `-m` puts the working directory first on the path.
         servers.append(("older", [sys.executable, "-m", "mistral_lsp"], {**env, "PYTHONPATH": str(older)}, str(older)))
-    out: dict[str, list[float]] = {label: [] for label, _, _, _ in servers}
+    out: dict[str, list[float]] = {name: [] for label, _, _, _ in servers for name in (label, f"{label} cpu")}
     for _ in range(runs):
         for label, cmd, server_env, cwd in servers:
+            cpu_before = _children_cpu()
             client, ready = await start(server_env, *cmd, cwd=cwd)
             out[label].append(ready * 1000)
             await stop(client)
+            out[f"{label} cpu"].append((_children_cpu() - cpu_before) * 1000)
     os.unlink(handle.name)
     return out
+
+
+def _children_cpu() -> float:
+    """User and system seconds of this process's ended children (the server, once stopped)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def extract(commit: str, folder: Path) -> str:
@@ -204,10 +216,12 @@ async def main(argv: list[str] | None = None) -> None:
     cold, base = times["ours"], times["bare pygls"]
     print(row("cold start to initialize answered", cold, base))
     print(f"{'  added over a bare pygls server, median':<48} {statistics.median(cold) - statistics.median(base):8.2f} ms")
+    print(row("  CPU of the server process, start to exit", times["ours cpu"], times["bare pygls cpu"]))
     if older is not None:
         print(row(f"cold start, this server at {commit}", times["older"], base))
         print(f"{'  this commit minus ' + commit + ', median':<48} "
               f"{statistics.median(cold) - statistics.median(times['older']):8.2f} ms")
+        print(row(f"  CPU of the server at {commit}, start to exit", times["older cpu"], times["bare pygls cpu"]))
 
 
 async def steady(env: dict[str, str], fake: FakeMistralAPI, runs: int) -> None:

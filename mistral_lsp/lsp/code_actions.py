@@ -21,7 +21,7 @@ from mistral_lsp.protocol import (
     SUGGESTION_KIND,
     action_spec,
 )
-from mistral_lsp.review.findings import SOURCE, suggestion_edit, to_diagnostic
+from mistral_lsp.protocol import FINDING_SOURCE as SOURCE
 from mistral_lsp.text.workspace_edits import split, to_changes
 
 OPTIONS = types.CodeActionOptions(
@@ -47,6 +47,9 @@ def _restored(ls: MistralLanguageServer, uri: str, diagnostic: types.Diagnostic)
     """Our diagnostic as we published it, when the client sent it back without `source` or
     `data` (ALE keeps only code, message and range): found by code and first line among the
     stored findings. Any other diagnostic is returned as it came."""
+    # review.findings loads the syntax layer, which answering `initialize` does not need.
+    from mistral_lsp.review.findings import to_diagnostic
+
     code = diagnostic.code if isinstance(diagnostic.code, str) else None
     if (diagnostic.source == SOURCE and diagnostic.data) or not code or not code.startswith(CODE_PREFIX):
         return diagnostic
@@ -69,6 +72,9 @@ def code_action(
     doc = ls.documents.get(uri)
     if doc is None:
         return None
+    # review.findings loads the syntax layer, which answering `initialize` does not need.
+    from mistral_lsp.review.findings import suggestion_edit
+
     only = [str(kind) for kind in params.context.only] if params.context.only else None
     # The client sends the diagnostics it finds relevant to the range (Neovim: the cursor's
     # line); trust its choice rather than re-filtering by strict overlap.

@@ -6,7 +6,8 @@ Its protocol subclass runs the table's protocol-level hooks inside pygls' own ha
 `initialize`, `workspace/executeCommand` and `$/cancelRequest` (see `features.py`); how pygls'
 failures are answered and logged is decided in `pygls_logging.py`, and nowhere else.
 
-Heavy modules (httpx, tree-sitter grammars) load on first use, so `initialize` answers fast.
+Heavy modules (httpx, tree-sitter grammars, the syntax layer) load on first use, so `initialize`
+answers fast.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -28,8 +29,6 @@ from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.lsp import pygls_logging, wire
 from mistral_lsp.lsp.capabilities import ClientFeatures
 from mistral_lsp.options import Settings, SettingsError, parse_settings
-from mistral_lsp.review.findings import FindingsStore
-from mistral_lsp.syntax.document import DocumentStore
 from mistral_lsp.text.uris import short_uri, to_path
 
 if TYPE_CHECKING:
@@ -41,6 +40,8 @@ if TYPE_CHECKING:
     from mistral_lsp.actions.runs import Run
     from mistral_lsp.lsp.workspace_index import Lifecycle
     from mistral_lsp.mistral import MistralClient
+    from mistral_lsp.review.findings import FindingsStore
+    from mistral_lsp.syntax.document import DocumentStore
     from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,44 @@ class MistralProtocol(LanguageServerProtocol):
         self._send_response(msg_id, result=result, error=error)
 
 
+T = TypeVar("T")
+
+
+class _BuiltOnFirstUse(Generic[T]):
+    """An attribute built on first use. The documents and findings stores are: their modules
+    load the syntax layer, which answering `initialize` does not need (cold start, bench/)."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> T:
+        if instance is None:  # the class's attribute: the descriptor itself
+            return self  # type: ignore[return-value]
+        values = instance.__dict__
+        if self._name not in values:
+            values[self._name] = self._build()
+        return values[self._name]  # type: ignore[no-any-return]
+
+    def __set__(self, instance: object, value: T) -> None:
+        instance.__dict__[self._name] = value
+
+
+def _document_store() -> DocumentStore:
+    from mistral_lsp.syntax.document import DocumentStore
+
+    return DocumentStore()
+
+
+def _findings_store() -> FindingsStore:
+    from mistral_lsp.review.findings import FindingsStore
+
+    return FindingsStore()
+
+
 class MistralLanguageServer(LanguageServer):
     """Shared state of the server, and the actions' `Editor`; see the module docstring."""
 
@@ -159,8 +198,6 @@ class MistralLanguageServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self._settings = Settings()
-        self.documents = DocumentStore()
-        self.findings = FindingsStore()
         self.session = Session()
         self.initialization_options: Any = None
         # `clientInfo.name` from initialize: "Neovim", "Visual Studio Code"… (for the key hint).
@@ -184,6 +221,11 @@ class MistralLanguageServer(LanguageServer):
         self._client_settings: tuple[Any, ...] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         redactor.add_secret(self._settings.resolved_api_key())
+
+    documents = _BuiltOnFirstUse(_document_store)
+    """The open documents and their syntax trees."""
+    findings = _BuiltOnFirstUse(_findings_store)
+    """Review findings by document."""
 
     def note_client_mistake(self, message: str) -> None:
         """A message from the client we could not use: logged (and in the editor's LSP log), never a popup."""
