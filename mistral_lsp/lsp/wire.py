@@ -17,7 +17,6 @@ client's input at length: a 1 MB URI is described by where it was, not by its va
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ import cattrs
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 
+from mistral_lsp.casing import camel_path
 from mistral_lsp.logs import one_line
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,7 @@ def describe(exc: BaseException) -> str:
             # cattrs says "invalid value for type, expected str @ $.params.textDocument.uri".
             what, _, where = detail.rpartition(" @ ")
             where = where.removeprefix("$.").removeprefix("params.").removeprefix("$")
-            # The wire's names, not Python's: text_document → textDocument.
-            where = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), where)
+            where = camel_path(where)  # the wire's names, not Python's
             what = what.removeprefix("invalid value for type, ")
             if what.startswith("expected Optional") or what.startswith("expected Union"):
                 what = "wrong type"
