@@ -431,6 +431,8 @@ def parse_settings(raw: Any) -> Settings:
         data["actions"] = _merge_actions(data["actions"])
     # Editors send null for "unset"; treat it as absent so the default applies.
     data = {k: v for k, v in data.items() if v is not None or k in ("apiKey", "baseUrl")}
+    if not data:
+        return Settings()  # the defaults, without building the converter (`initialize` asks)
     try:
         settings = _converter().structure(data, Settings)
     except Exception as exc:
