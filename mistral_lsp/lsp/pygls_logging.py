@@ -16,9 +16,9 @@ Serves no LSP method. pygls 2.1 reports trouble in three ways, and each is decid
    request's error was already answered (1).
 3. **pygls' own log records** of expected events (`PyglsRecords`): a `$/cancelRequest` that
    arrives after its request was answered is the normal race of a cancel with a reply (DEBUG);
-   the traceback of a message pygls could not handle was reported by 2 (DEBUG); a response
-   from the editor that does not decode is one WARNING line. Clients show WARNING and ERROR
-   lines of the server's log as errors.
+   the traceback of a message pygls could not handle was reported by 2, and that of a response
+   from the editor that does not decode is reported as the client's mistake by `wire.py`
+   (both DEBUG). Clients show WARNING and ERROR lines of the server's log as errors.
 """
 
 from __future__ import annotations
@@ -93,9 +93,7 @@ class PyglsRecords(logging.Filter):
         if message == "Unable to handle message" and record.exc_info:
             return _debug(record)  # report_server_error logged it in one line
         if message.startswith("Unable to deserialize message"):
-            # Its argument is a whole traceback; the exception reaches `wire.structure`.
-            record.msg, record.args = "ignored a response that does not decode", None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            return _debug(record)  # a response: `wire.structure` reports it in one line
         return True
 
 
