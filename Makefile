@@ -25,10 +25,12 @@ test: lint
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit tests/client tests/cli tests/lsp tests/faults
 
-## lint: ruff, mypy (strict on the package), the import-linter layer contracts, and the
-## generated protocol files (schema, Lua, package.json) being up to date
+## lint: ruff, mypy (strict on the package), the import-linter layer contracts, no function over
+## complexity 15 (ruff's C901 and radon), and the generated protocol files (schema, Lua,
+## package.json) being up to date
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mistral_lsp tests bench tools
+	$(PY) -m tools.complexity
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m tools.protocol_codegen --check

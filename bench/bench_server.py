@@ -7,7 +7,9 @@
    from the same fake API with 300 ms time-to-first-byte (target: ≤ 10 ms median).
 3. Cold start to `initialize` answered, against a do-nothing pygls server (target: ≤ +60 ms)
    and, with `--against COMMIT`, against this server at an older commit (`git archive` of it
-   into a temporary folder, run with the same interpreter), interleaved in the same run.
+   into a temporary folder, run with the same interpreter), interleaved in the same run. Each
+   also with the CPU time the server had used by then, steadier than the wall clock when other
+   work loads the machine.
 
 Run: `python -m bench.bench_server [--against COMMIT]` (or `make bench`).
 """
@@ -84,6 +86,7 @@ async def start(env: dict[str, str], *cmd: str, cwd: str | None = None) -> tuple
     )
     await client.initialize_async(types.InitializeParams(capabilities=capabilities))
     ready = time.perf_counter() - started
+    client.cpu_at_ready = _process_cpu(client)  # type: ignore[attr-defined]
     client.initialized(types.InitializedParams())
     return client, ready
 
@@ -96,7 +99,9 @@ async def stop(client: LanguageClient) -> None:
 
 async def cold_start(env: dict[str, str], runs: int, older: Path | None = None) -> dict[str, list[float]]:
     """Milliseconds to `initialize` answered, by server: ours, the bare pygls one and, if given,
-    ours at an older commit (extracted in `older`); each run starts all of them in turn."""
+    ours at an older commit (extracted in `older`); each run starts all of them in turn. Also,
+    under `<label> cpu`, the CPU time the server process had used when `initialize` was
+    answered: on a machine other work loads, it moves far less than the wall clock."""
     import compileall
 
     import mistral_lsp
@@ -115,14 +120,24 @@ async def cold_start(env: dict[str, str], runs: int, older: Path | None = None) 
         compileall.compile_dir(str(older / "mistral_lsp"), quiet=1)
         # Run from its folder: `-m` puts the working directory first on the path.
         servers.append(("older", [sys.executable, "-m", "mistral_lsp"], {**env, "PYTHONPATH": str(older)}, str(older)))
-    out: dict[str, list[float]] = {label: [] for label, _, _, _ in servers}
+    out: dict[str, list[float]] = {name: [] for label, _, _, _ in servers for name in (label, f"{label} cpu")}
     for _ in range(runs):
         for label, cmd, server_env, cwd in servers:
             client, ready = await start(server_env, *cmd, cwd=cwd)
             out[label].append(ready * 1000)
+            out[f"{label} cpu"].append(client.cpu_at_ready * 1000)  # type: ignore[attr-defined]
             await stop(client)
     os.unlink(handle.name)
     return out
+
+
+def _process_cpu(client: LanguageClient) -> float:
+    """User and system seconds the client's server process has used so far (Linux; 10 ms steps)."""
+    server = client._server  # pygls keeps the subprocess it started here
+    if server is None:
+        return float("nan")
+    fields = Path(f"/proc/{server.pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def extract(commit: str, folder: Path) -> str:
@@ -208,10 +223,16 @@ async def main(argv: list[str] | None = None) -> None:
     added = statistics.median(cold) - statistics.median(base)
     print(f"{'  added over a bare pygls server, median':<48} {added:8.2f} ms")
     targets.at_most("cold start added over a bare pygls server, median", added, 60, " ms")
+    cpu, base_cpu = times["ours cpu"], times["bare pygls cpu"]
+    print(row("  CPU used by then", cpu, base_cpu))
+    print(f"{'  CPU added over a bare pygls server, median':<48} {statistics.median(cpu) - statistics.median(base_cpu):8.2f} ms")
     if older is not None:
         print(row(f"cold start, this server at {commit}", times["older"], base))
         print(f"{'  this commit minus ' + commit + ', median':<48} "
               f"{statistics.median(cold) - statistics.median(times['older']):8.2f} ms")
+        print(row(f"  CPU used by then, at {commit}", times["older cpu"], base_cpu))
+        print(f"{'  CPU, this commit minus ' + commit + ', median':<48} "
+              f"{statistics.median(cpu) - statistics.median(times['older cpu']):8.2f} ms")
     targets.done()
 
 

@@ -7,8 +7,9 @@ the user wrote it); the server shows those and keeps its last good values.
 
 Each field's `metadata` describes the setting for `docs/protocol.schema.json` and the editors'
 settings UIs generated from it (`description`; `order`, the place in VS Code's settings editor;
-`minimum` / `maximum` / `exclusiveMinimum`, the bounds `_validate` enforces; `secret`, never an
-editor setting). It changes nothing here.
+`minimum` / `maximum` / `exclusiveMinimum`, the bounds, which `out_of_bounds` enforces from
+there; `secret`, never an editor setting). A rule no schema keyword states (a URL's scheme, a
+non-empty model) is written in `_validate`; no rule is written twice.
 
 The API key is held in `Settings.api_key` but is excluded from `repr` and from
 `redacted_dict`, so it cannot leak into logs by printing the settings.
@@ -23,6 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from mistral_lsp.casing import camel_case, camel_path
 from mistral_lsp.protocol import ACTION_NAMES, ACTIONS
 
 if TYPE_CHECKING:
@@ -286,11 +288,6 @@ class SettingsError(ValueError):
         super().__init__("; ".join(problems))
 
 
-def _to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 @functools.cache
 def _converter() -> cattrs.Converter:
     """Built on first use: cattrs is not needed to answer `initialize`."""
@@ -309,7 +306,7 @@ def _converter() -> cattrs.Converter:
     converter.register_structure_hook(bool | list[str], structure_review_on_save)
     for cls in (ActionSettings, CompletionSettings, Settings):
         overrides = {
-            f.name: override(rename=_to_camel(f.name)) for f in dataclasses.fields(cls)
+            f.name: override(rename=camel_case(f.name)) for f in dataclasses.fields(cls)
         }
         converter.register_structure_hook(
             cls, make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
@@ -323,27 +320,53 @@ def _unstructure(settings: Settings) -> dict[str, Any]:
 
     def camel(value: Any) -> Any:
         if isinstance(value, dict):
-            return {_to_camel(k): camel(v) for k, v in value.items()}
+            return {camel_case(k): camel(v) for k, v in value.items()}
         return value
 
     result: dict[str, Any] = camel(raw)
     return result
 
 
-def _validate(settings: Settings) -> list[str]:
+def out_of_bounds(value: Any, where: str = "mistral") -> list[str]:
+    """Every number outside the bounds its field's metadata states (`minimum`, `maximum`,
+    `exclusiveMinimum`: what the schema tells the editors), named as the user writes it,
+    `mistral.completion.debounceMs`. Walks nested settings and per-action dictionaries."""
     problems: list[str] = []
+    for field in dataclasses.fields(value):
+        item, key = getattr(value, field.name), f"{where}.{camel_case(field.name)}"
+        if dataclasses.is_dataclass(item):
+            problems += out_of_bounds(item, key)
+        elif isinstance(item, dict):
+            for name, entry in item.items():
+                problems += out_of_bounds(entry, f"{key}.{name}") if dataclasses.is_dataclass(entry) else []
+        elif (problem := _bound_broken(item, field.metadata)) is not None:
+            problems.append(f"{key}: {problem}")
+    return problems
+
+
+def _bound_broken(number: Any, metadata: Mapping[str, Any]) -> str | None:
+    if not isinstance(number, (int, float)) or isinstance(number, bool):
+        return None  # null: the model's or the server's default
+    low, high, above = metadata.get("minimum"), metadata.get("maximum"), metadata.get("exclusiveMinimum")
+    if above is not None and number <= above:
+        return f"must be greater than {above}"
+    if low is not None and high is not None and not low <= number <= high:
+        return f"must be between {low} and {high}"
+    if low is not None and number < low:
+        return f"must be at least {low}"
+    if high is not None and number > high:
+        return f"must be at most {high}"
+    return None
+
+
+def _validate(settings: Settings) -> list[str]:
+    """The bounds of the field metadata, and the rules no schema keyword states."""
+    problems = out_of_bounds(settings)
 
     def need(ok: bool, key: str, what: str) -> None:
         if not ok:
             problems.append(f"mistral.{key}: {what}")
 
-    need(settings.context_tokens >= 256, "contextTokens", "must be at least 256")
-    need(settings.timeout_seconds > 0, "timeoutSeconds", "must be greater than 0")
-    need(0 <= settings.max_retries <= 10, "maxRetries", "must be between 0 and 10")
-    need(settings.max_concurrent_requests >= 1, "maxConcurrentRequests", "must be at least 1")
-    need(settings.review_debounce_ms >= 0, "reviewDebounceMs", "must not be negative")
-    need(settings.review_max_file_lines >= 1, "reviewMaxFileLines", "must be at least 1")
-    need(settings.workspace_index_max_files >= 0, "workspaceIndexMaxFiles", "must be 0 or more")
     need(bool(settings.model.strip()), "model", "must not be empty")
     if settings.base_url:
         need(
@@ -351,16 +374,9 @@ def _validate(settings: Settings) -> list[str]:
             "baseUrl",
             f"must start with http:// or https:// (got {settings.base_url!r})",
         )
-    completion = settings.completion
-    need(completion.max_tokens >= 1, "completion.maxTokens", "must be at least 1")
-    need(0 <= completion.debounce_ms <= 5000, "completion.debounceMs", "must be between 0 and 5000")
-    need(bool(completion.model.strip()), "completion.model", "must not be empty")
-    for name, action in settings.actions.items():
+    need(bool(settings.completion.model.strip()), "completion.model", "must not be empty")
+    for name in settings.actions:
         need(name in ACTION_NAMES, f"actions.{name}", f"unknown action (use one of {', '.join(ACTION_NAMES)})")
-        if action.temperature is not None:
-            need(0 <= action.temperature <= 1.5, f"actions.{name}.temperature", "must be between 0 and 1.5")
-        if action.max_tokens is not None:
-            need(action.max_tokens >= 1, f"actions.{name}.maxTokens", "must be at least 1")
     return problems
 
 
@@ -372,7 +388,7 @@ def _describe(exc: BaseException) -> list[str]:
         # cattrs says "invalid value for type, expected int @ mistral.context_tokens";
         # say it with the names the user wrote.
         text, _, where = message.partition(" @ ")
-        where = ".".join(_to_camel(part) for part in (where or "mistral").split("."))
+        where = camel_path(where or "mistral")
         literal = re.search(r"\((.*) not in literal typing\.Literal\[(.*)\]\)", text)
         if literal:
             text = f"{literal.group(1)!r} is not one of {literal.group(2)}"
@@ -415,6 +431,8 @@ def parse_settings(raw: Any) -> Settings:
         data["actions"] = _merge_actions(data["actions"])
     # Editors send null for "unset"; treat it as absent so the default applies.
     data = {k: v for k, v in data.items() if v is not None or k in ("apiKey", "baseUrl")}
+    if not data:
+        return Settings()  # the defaults, without building the converter (`initialize` asks)
     try:
         settings = _converter().structure(data, Settings)
     except Exception as exc:

@@ -9,7 +9,7 @@ they are found by `code` and line among the stored findings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -21,9 +21,11 @@ from mistral_lsp.protocol import (
     SUGGESTION_KIND,
     action_spec,
 )
-from mistral_lsp.review.findings import SOURCE, suggestion_edit, to_diagnostic
-from mistral_lsp.syntax.document import Document
+from mistral_lsp.protocol import FINDING_SOURCE as SOURCE
 from mistral_lsp.text.workspace_edits import split, to_changes
+
+if TYPE_CHECKING:
+    from mistral_lsp.syntax.document import Document
 
 OPTIONS = types.CodeActionOptions(
     code_action_kinds=[
@@ -48,6 +50,9 @@ def _restored(ls: MistralLanguageServer, uri: str, diagnostic: types.Diagnostic)
     """Our diagnostic as we published it, when the client sent it back without `source` or
     `data` (ALE keeps only code, message and range): found by code and first line among the
     stored findings. Any other diagnostic is returned as it came."""
+    # review.findings loads the syntax layer, which answering `initialize` does not need.
+    from mistral_lsp.review.findings import to_diagnostic
+
     code = diagnostic.code if isinstance(diagnostic.code, str) else None
     if (diagnostic.source == SOURCE and diagnostic.data) or not code or not code.startswith(CODE_PREFIX):
         return diagnostic
@@ -105,6 +110,9 @@ def _finding_actions(
     title = diagnostic.data.get("title") if isinstance(diagnostic.data, dict) else None
     label = title or diagnostic.message
     actions: list[types.CodeAction] = []
+    # review.findings loads the syntax layer, which answering `initialize` does not need.
+    from mistral_lsp.review.findings import suggestion_edit
+
     edit = suggestion_edit(doc, diagnostic) if _wanted(SUGGESTION_KIND, only) else None
     if edit is not None:
         if not ls.client_features.document_changes:

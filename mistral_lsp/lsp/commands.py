@@ -50,7 +50,6 @@ from mistral_lsp.protocol import (
     SuggestionArguments,
     ToggleResult,
 )
-from mistral_lsp.review.findings import suggestion_edit
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.run import Prepared
@@ -248,6 +247,9 @@ async def apply_suggestion_command(ls: MistralLanguageServer, args: SuggestionAr
     doc = ls.documents.get(args.uri)
     if doc is None:
         raise JsonRpcException(message="mistral.applySuggestion needs {uri, diagnostic} of an open document", code=REQUEST_FAILED)
+    # review.findings loads the syntax layer, which answering `initialize` does not need.
+    from mistral_lsp.review.findings import suggestion_edit
+
     edit = suggestion_edit(doc, args.diagnostic)
     if edit is None:
         message = "the finding has no replacement or its code has changed"

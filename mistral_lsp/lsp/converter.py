@@ -14,11 +14,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from mistral_lsp import protocol
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+from mistral_lsp.casing import camel_case
 
 
 def _protocol_classes() -> list[type]:
@@ -39,12 +35,12 @@ def teach(converter: cattrs.Converter) -> None:
 
 
 def _structure_fn(cls: type, converter: cattrs.Converter) -> Any:
-    renames = {field.name: override(rename=camel(field.name)) for field in attrs.fields(cls)}
+    renames = {field.name: override(rename=camel_case(field.name)) for field in attrs.fields(cls)}
     return make_dict_structure_fn(cls, converter, **renames)  # type: ignore[arg-type]
 
 
 def _unstructure_fn(cls: type, converter: cattrs.Converter) -> Any:
-    names = [(field.name, camel(field.name)) for field in attrs.fields(cls)]
+    names = [(field.name, camel_case(field.name)) for field in attrs.fields(cls)]
 
     def unstructure(value: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}

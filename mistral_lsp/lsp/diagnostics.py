@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from mistral_lsp.review.findings import to_diagnostic
-
 if TYPE_CHECKING:
     from mistral_lsp.lsp.server import MistralLanguageServer
 
@@ -35,6 +33,8 @@ def diagnostics_of(ls: MistralLanguageServer, uri: str) -> tuple[list[types.Diag
     doc = ls.documents.get(uri)
     if doc is None:
         return [], None
+    from mistral_lsp.review.findings import to_diagnostic  # loads the syntax layer: not at start-up
+
     return [to_diagnostic(f, doc) for f in ls.findings.get(uri)], doc.version
 
 

@@ -3,9 +3,11 @@
 Handlers live in the modules of `lsp/`, registered from the one table in `features.py`. This
 module holds what they share, and implements the actions' `Editor` protocol on top of pygls.
 Its protocol subclass runs the table's protocol-level hooks inside pygls' own handling of
-`initialize`, `workspace/executeCommand` and `$/cancelRequest` (see `features.py`).
+`initialize`, `workspace/executeCommand` and `$/cancelRequest` (see `features.py`); how pygls'
+failures are answered and logged is decided in `pygls_logging.py`, and nowhere else.
 
-Heavy modules (httpx, tree-sitter grammars) load on first use, so `initialize` answers fast.
+Heavy modules (httpx, tree-sitter grammars, the syntax layer) load on first use, so `initialize`
+answers fast.
 """
 
 from __future__ import annotations
@@ -14,29 +16,32 @@ import asyncio
 import logging
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcRequestCancelled
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, default_converter
 from pygls.protocol.language_server import lsp_method
 
 from mistral_lsp import __version__
 from mistral_lsp.actions.session import Session
 from mistral_lsp.logs import one_line, redactor
-from mistral_lsp.lsp import wire
+from mistral_lsp.lsp import pygls_logging, wire
 from mistral_lsp.lsp.capabilities import ClientFeatures
 from mistral_lsp.options import Settings, SettingsError, parse_settings
-from mistral_lsp.review.findings import FindingsStore
-from mistral_lsp.syntax.document import DocumentStore
 from mistral_lsp.text.uris import short_uri, to_path
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    import cattrs
+
     from mistral_lsp.actions.editor import Reporter
     from mistral_lsp.actions.runs import Run
     from mistral_lsp.lsp.workspace_index import Lifecycle
     from mistral_lsp.mistral import MistralClient
+    from mistral_lsp.review.findings import FindingsStore
+    from mistral_lsp.syntax.document import DocumentStore
     from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -45,33 +50,21 @@ log = logging.getLogger(__name__)
 REQUEST_FAILED = -32803
 
 
-class _ClientMistakeInOneLine(logging.Filter):
-    """pygls logs a message it cannot parse (the client's mistake) with a traceback at ERROR:
-    one line at WARNING instead, the traceback only when debugging."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg == "Unable to handle message" and record.exc_info:
-            error = record.exc_info[1]
-            record.msg, record.args = "ignored a malformed message: %s", (one_line(str(error), 200),)
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            if not log.isEnabledFor(logging.DEBUG):
-                record.exc_info, record.exc_text = None, None
-        return True
-
-
-logging.getLogger("pygls.server").addFilter(_ClientMistakeInOneLine())
-
-
 class MistralProtocol(LanguageServerProtocol):
-    """pygls' protocol, running the registration table's protocol-level hooks."""
+    """pygls' protocol, running the registration table's protocol-level hooks.
 
-    _server: MistralLanguageServer
+    It overrides pygls' public methods only (the `lsp_*` built-in features, `structure_message`,
+    `handle_message`), but one: `_send_handler_result`, see `pygls_logging`."""
+
+    def __init__(self, server: MistralLanguageServer, converter: cattrs.Converter) -> None:
+        self.language_server = server
+        super().__init__(server, converter)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
-        self._server.hook(types.INITIALIZE)(self._server, params)  # before pygls picks the encoding
+        self.language_server.hook(types.INITIALIZE)(self.language_server, params)  # before pygls picks the encoding
         result: types.InitializeResult = yield from super().lsp_initialize(params)
         return result
 
@@ -79,13 +72,9 @@ class MistralProtocol(LanguageServerProtocol):
     def lsp_workspace__execute_command(
         self, params: types.ExecuteCommandParams
     ) -> Generator[Any, Any, Any]:
-        self._server.hook(types.WORKSPACE_EXECUTE_COMMAND)(self._server, params)
+        self.language_server.hook(types.WORKSPACE_EXECUTE_COMMAND)(self.language_server, params)
         result = yield from super().lsp_workspace__execute_command(params)
         return result
-
-    def _handle_cancel_notification(self, msg_id: Any) -> None:
-        super()._handle_cancel_notification(msg_id)
-        self._server.hook(types.CANCEL_REQUEST)(self._server, msg_id)
 
     # -- documents: pygls' own bookkeeping fails on a document that is not open --------------
 
@@ -98,7 +87,7 @@ class MistralProtocol(LanguageServerProtocol):
         if not isinstance(item.version, int) or isinstance(item.version, bool):
             wrong.append("version")
         if wrong:
-            self._server.note_client_mistake(f"ignored didOpen: wrong type of textDocument.{', '.join(wrong)}")
+            self.language_server.note_client_mistake(f"ignored didOpen: wrong type of textDocument.{', '.join(wrong)}")
             return
         yield from super().lsp_text_document__did_open(params)
 
@@ -115,15 +104,15 @@ class MistralProtocol(LanguageServerProtocol):
         yield from super().lsp_text_document__did_close(params)
 
     def _is_open(self, uri: Any, method: str) -> bool:
-        if isinstance(uri, str) and self._server.documents.get(uri) is not None:
+        if isinstance(uri, str) and self.language_server.documents.get(uri) is not None:
             return True
-        self._server.note_client_mistake(f"ignored {method} of a document that is not open ({short_uri(str(uri))})")
+        self.language_server.note_client_mistake(f"ignored {method} of a document that is not open ({short_uri(str(uri))})")
         return False
 
     # -- every request answered, no popups for the client's mistakes (see wire.py) ----------
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        return wire.structure(self, data)
+        return wire.structure(data, self.language_server.converter, self.get_message_type, super().structure_message)
 
     def handle_message(self, message: Any) -> None:
         if isinstance(message, list):  # a JSON-RPC batch: LSP has none
@@ -132,57 +121,83 @@ class MistralProtocol(LanguageServerProtocol):
         elif isinstance(message, wire.Undecodable):
             self._reject(message)
         elif not hasattr(message, "jsonrpc"):
-            self._server.note_client_mistake(f"ignored a message that is not a JSON-RPC object ({type(message).__name__})")
+            self.language_server.note_client_mistake(f"ignored a message that is not a JSON-RPC object ({type(message).__name__})")
         elif message.jsonrpc != "2.0":
             self._reject(wire.wrong_version(message))
         else:
             super().handle_message(message)
+            if getattr(message, "method", None) == types.CANCEL_REQUEST:  # pygls has cancelled the request's future
+                self.language_server.hook(types.CANCEL_REQUEST)(self.language_server, message.params.id)
 
     def _reject(self, message: wire.Undecodable) -> None:
         if message.id is None:
-            self._server.note_client_mistake(f"ignored a malformed message: {message.error.message}")
+            self.language_server.note_client_mistake(f"ignored a malformed message: {message.error.message}")
             return
         log.info("answered request %s with an error: %s", message.id, message.error.message)
         self._send_response(message.id, error=wire.short_error(message.error))
 
-    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
-        """pygls' version logs every failed request with a traceback at ERROR; most are expected
-        (a run that failed and told the user, bad arguments): one line at INFO, the traceback at
-        DEBUG. Only an unexpected exception is a bug of ours, and says "internal error"."""
+    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
+        """The one override of a private pygls method: pygls offers no public way to decide how
+        a failed request is answered and logged (`pygls_logging.answer`). What it relies on is
+        checked by tests/unit/test_pygls_contract.py."""
         self._request_futures.pop(msg_id, None)
-        if future.cancelled():
-            error = JsonRpcRequestCancelled(f"request {msg_id} was cancelled").to_response_error()
-            self._send_response(msg_id, error=error)
-            return
-        exc = future.exception()
-        if exc is None:
-            self._send_response(msg_id, result=future.result())
-        elif isinstance(exc, JsonRpcException):
-            log.info("request %s failed: %s", msg_id, one_line(exc.message))
-            log.debug("request %s failed", msg_id, exc_info=exc)
-            self._send_response(msg_id, error=wire.short_error(exc))
-        else:
-            log.error("internal error answering request %s", msg_id, exc_info=exc)
-            error = JsonRpcInternalError(message="mistral-lsp internal error; see its log").to_response_error()
-            self._send_response(msg_id, error=error)
+        result, error = pygls_logging.answer(future, msg_id)
+        self._send_response(msg_id, result=result, error=error)
+
+
+T = TypeVar("T")
+
+
+class _BuiltOnFirstUse(Generic[T]):
+    """An attribute built on first use. The documents and findings stores are: their modules
+    load the syntax layer, which answering `initialize` does not need (cold start, bench/)."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> T:
+        if instance is None:  # the class's attribute: the descriptor itself
+            return self  # type: ignore[return-value]
+        values = instance.__dict__
+        if self._name not in values:
+            values[self._name] = self._build()
+        return values[self._name]  # type: ignore[no-any-return]
+
+    def __set__(self, instance: object, value: T) -> None:
+        instance.__dict__[self._name] = value
+
+
+def _document_store() -> DocumentStore:
+    from mistral_lsp.syntax.document import DocumentStore
+
+    return DocumentStore()
+
+
+def _findings_store() -> FindingsStore:
+    from mistral_lsp.review.findings import FindingsStore
+
+    return FindingsStore()
 
 
 class MistralLanguageServer(LanguageServer):
     """Shared state of the server, and the actions' `Editor`; see the module docstring."""
 
     def __init__(self) -> None:
-        from mistral_lsp.lsp import pygls_logging
-
-        pygls_logging.install()  # a late cancel is not an error; a refused request is one line
+        pygls_logging.install()  # pygls' records of expected events at their level
+        converter: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
+        self._lsp_converter = converter
         super().__init__(
             name="mistral-lsp",
             version=__version__,
             protocol_cls=MistralProtocol,
+            converter_factory=lambda: converter,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self._settings = Settings()
-        self.documents = DocumentStore()
-        self.findings = FindingsStore()
         self.session = Session()
         self.initialization_options: Any = None
         # `clientInfo.name` from initialize: "Neovim", "Visual Studio Code"… (for the key hint).
@@ -207,33 +222,27 @@ class MistralLanguageServer(LanguageServer):
         self._closing: set[asyncio.Task[None]] = set()
         redactor.add_secret(self._settings.resolved_api_key())
 
+    documents = _BuiltOnFirstUse(_document_store)
+    """The open documents and their syntax trees."""
+    findings = _BuiltOnFirstUse(_findings_store)
+    """Review findings by document."""
+
     def note_client_mistake(self, message: str) -> None:
         """A message from the client we could not use: logged (and in the editor's LSP log), never a popup."""
         log.warning("%s", message)
         self.log_message(f"mistral-lsp: {message}", types.MessageType.Warning)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """pygls reports here what it could not answer: unparsable JSON, a failed notification
-        handler. The first is the client's mistake; the second a bug of ours. Neither pops up."""
-        from pygls.exceptions import FeatureNotificationError, FeatureRequestError
-
-        if source is FeatureRequestError:
-            return  # the request was answered with the error
-        if source is FeatureNotificationError:
-            data = getattr(error, "data", None)
-            where = "".join(data.get("traceback", [])) if isinstance(data, dict) else ""
-            log.error("internal error handling a notification: %s\n%s", error, where)
-            self.log_message("mistral-lsp internal error handling a notification; see its log", types.MessageType.Error)
-            return
-        self.note_client_mistake(f"ignored a malformed message ({wire.describe(error)})")
+        """pygls' public hook for what it could not answer: see `pygls_logging` (2)."""
+        pygls_logging.report_server_error(self, error, source)
 
     def hook(self, method: str) -> Callable[..., None]:
         return self.protocol_hooks.get(method, _no_hook)
 
     @property
-    def converter(self) -> Any:
-        """lsprotocol's converter, for argument objects and results (pygls has no public accessor)."""
-        return self.protocol._converter
+    def converter(self) -> cattrs.Converter:
+        """lsprotocol's converter (pygls' default), for messages, argument objects and results."""
+        return self._lsp_converter
 
     # -- settings ---------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Every JSON-RPC message from the editor gets an answer or a log line, never silence or a popup.
 
-Serves no LSP method itself: `server.MistralProtocol` calls it for every incoming message.
+Serves no LSP method itself: `server.MistralProtocol` calls it for every incoming message,
+through pygls' public `structure_message` and `handle_message`.
 pygls 2 decodes a message's params while it parses the JSON; when they do not decode it only
 logs (and pops up "Error in server: Invalid Params"), so the client waits forever for that
 request. Here a message that does not decode becomes an `Undecodable`, which the protocol answers:
@@ -16,20 +17,15 @@ client's input at length: a 1 MB URI is described by where it was, not by its va
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 import cattrs
-from lsprotocol.types import ResponseErrorMessage
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest
-from pygls.protocol.json_rpc import (
-    JsonRPCNotification,
-    JsonRPCProtocol,
-    JsonRPCRequestMessage,
-    JsonRPCResponseMessage,
-)
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 
+from mistral_lsp.casing import camel_path
 from mistral_lsp.logs import one_line
 
 log = logging.getLogger(__name__)
@@ -60,8 +56,7 @@ def describe(exc: BaseException) -> str:
             # cattrs says "invalid value for type, expected str @ $.params.textDocument.uri".
             what, _, where = detail.rpartition(" @ ")
             where = where.removeprefix("$.").removeprefix("params.").removeprefix("$")
-            # The wire's names, not Python's: text_document → textDocument.
-            where = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), where)
+            where = camel_path(where)  # the wire's names, not Python's
             what = what.removeprefix("invalid value for type, ")
             if what.startswith("expected Optional") or what.startswith("expected Union"):
                 what = "wrong type"
@@ -70,37 +65,59 @@ def describe(exc: BaseException) -> str:
     return one_line(str(exc) or type(exc).__name__, _PART)
 
 
-def structure(protocol: JsonRPCProtocol, data: dict[str, Any]) -> Any:
-    """pygls' `structure_message`, with a decoding failure returned as an `Undecodable`."""
-    converter, message_type = protocol._converter, protocol.get_message_type
+def structure(
+    data: dict[str, Any],
+    converter: cattrs.Converter,
+    message_type: Callable[[str], type | None],
+    structure_response: Callable[[dict[str, Any]], Any],
+) -> Any:
+    """pygls' `structure_message`, with a decoding failure returned as an `Undecodable`.
+
+    Requests and notifications are structured here, with `converter` and the protocol's
+    `message_type`; a response is left to pygls' own `structure_response`, which pairs it with
+    the request it answers."""
     if "jsonrpc" not in data:
-        if "method" in data and _valid_id(data.get("id")):
-            return Undecodable(data["id"], str(data["method"])[:_PART],
-                               JsonRpcInvalidRequest(message='Invalid Request: "jsonrpc": "2.0" is missing'))
-        return data
+        return _without_version(data)
     method = data.get("method")
     try:
+        if "id" in data and ("error" in data or "method" not in data):
+            return structure_response(data)
         if "id" in data:
-            if "error" in data:
-                return converter.structure(data, ResponseErrorMessage)
-            if "method" in data:
-                request = converter.structure(data, message_type(str(method)) or JsonRPCRequestMessage)
-                if not hasattr(request, "id"):  # a notification's method, sent as a request
-                    return Undecodable(data["id"] if _valid_id(data["id"]) else None, str(method)[:_PART],
-                                       JsonRpcInvalidRequest(message=f"Invalid Request: {str(method)[:_PART]} is a notification"))
-                return request
-            response_type = protocol._result_types.pop(data["id"], None) or JsonRPCResponseMessage
-            return converter.structure(data, response_type)
-        notification = converter.structure(data, message_type(method or "") or JsonRPCNotification)
-        if (problem := _bad_key(method, notification)) is not None:
-            return Undecodable(None, str(method), JsonRpcInvalidParams(message=f"Invalid params for {method}: {problem}"))
-        return notification
+            return _request(data, converter.structure(data, message_type(str(method)) or JsonRPCRequestMessage))
+        notification: Any = converter.structure(data, message_type(method or "") or JsonRPCNotification)
     except Exception as exc:
-        name = method[:_PART] if isinstance(method, str) else None
-        message = one_line(f"Invalid params for {name or 'the message'}: {describe(exc)}", MAX_SHOWN)
-        request_id = data.get("id") if _valid_id(data.get("id")) and isinstance(method, str) else None
-        log.debug("undecodable message", exc_info=True)
-        return Undecodable(request_id, name, JsonRpcInvalidParams(message=message))
+        return _undecodable(data, method, exc)
+    if (problem := _bad_key(method, notification)) is not None:
+        return Undecodable(None, str(method), JsonRpcInvalidParams(message=f"Invalid params for {method}: {problem}"))
+    return notification
+
+
+def _without_version(data: dict[str, Any]) -> Any:
+    """A request without `"jsonrpc"` is answered InvalidRequest; any other object is a nested one
+    (json calls `structure` on every object, innermost first) and stays a dict."""
+    if "method" in data and _valid_id(data.get("id")):
+        return Undecodable(data["id"], str(data["method"])[:_PART],
+                           JsonRpcInvalidRequest(message='Invalid Request: "jsonrpc": "2.0" is missing'))
+    return data
+
+
+def _request(data: dict[str, Any], request: Any) -> Any:
+    if hasattr(request, "id"):
+        return request
+    # A notification's method, sent as a request.
+    method = str(data["method"])[:_PART]
+    return Undecodable(data["id"] if _valid_id(data["id"]) else None, method,
+                       JsonRpcInvalidRequest(message=f"Invalid Request: {method} is a notification"))
+
+
+def _undecodable(data: dict[str, Any], method: Any, exc: Exception) -> Undecodable:
+    name = method[:_PART] if isinstance(method, str) else None
+    # pygls raises its own error from the converter's, which names the fields.
+    cause = exc.__cause__ if isinstance(exc, JsonRpcException) and exc.__cause__ is not None else exc
+    message = one_line(f"Invalid params for {name or 'the message'}: {describe(cause)}", MAX_SHOWN)
+    request_id = data.get("id") if _valid_id(data.get("id")) and isinstance(method, str) else None
+    log.debug("undecodable message", exc_info=exc)
+    return Undecodable(request_id, name, JsonRpcInvalidParams(message=message))
 
 
 # Notifications whose params name a request or a progress token: used as dictionary keys.

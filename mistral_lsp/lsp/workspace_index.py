@@ -35,7 +35,6 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from mistral_lsp.lsp.server import MistralLanguageServer
-from mistral_lsp.syntax.languages import LANGUAGES
 
 if TYPE_CHECKING:
     from mistral_lsp.syntax.index_store import Saved
@@ -237,6 +236,9 @@ async def _register_watchers(ls: MistralLanguageServer) -> None:
     watched = workspace.did_change_watched_files if workspace else None
     if not (watched and watched.dynamic_registration):
         return
+    # The syntax package loads its whole layer, which answering `initialize` does not need.
+    from mistral_lsp.syntax.languages import LANGUAGES
+
     extensions = sorted({ext.lstrip(".") for spec in LANGUAGES for ext in spec.extensions})
     pattern = "**/*.{" + ",".join(extensions) + "}"
     options = types.DidChangeWatchedFilesRegistrationOptions(

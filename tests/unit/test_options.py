@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from mistral_lsp.options import Settings, SettingsError, parse_settings
+from mistral_lsp.casing import camel_case
+from mistral_lsp.options import (
+    ActionSettings,
+    CompletionSettings,
+    Settings,
+    SettingsError,
+    out_of_bounds,
+    parse_settings,
+)
 
 
 def test_defaults() -> None:
@@ -89,3 +99,57 @@ def test_bad_completion_settings_are_named(raw: dict[str, object], named: str) -
     with pytest.raises(SettingsError) as caught:
         parse_settings(raw)
     assert any(problem.startswith(named) for problem in caught.value.problems), caught.value.problems
+
+
+def _bounded_settings() -> list[tuple[str, str, dict[str, object]]]:
+    """(wire path, field name, metadata) of every setting with a bound, nested ones included."""
+    fields = [("", f) for f in dataclasses.fields(Settings)]
+    fields += [("completion.", f) for f in dataclasses.fields(CompletionSettings)]
+    fields += [("actions.fix.", f) for f in dataclasses.fields(ActionSettings)]
+    bounds = {"minimum", "maximum", "exclusiveMinimum"}
+    return [(prefix + camel_case(f.name), f.name, dict(f.metadata)) for prefix, f in fields if bounds & set(f.metadata)]
+
+
+def _nested(path: str, value: object) -> dict[str, object]:
+    head, _, rest = path.partition(".")
+    return {head: _nested(rest, value) if rest else value}
+
+
+@pytest.mark.parametrize(("path", "name", "metadata"), _bounded_settings(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_bound_the_schema_states_is_enforced(path: str, name: str, metadata: dict[str, object]) -> None:
+    """The schema (what editors check) and the server refuse the same values."""
+    outside: list[float] = []
+    inside: list[float] = []
+    if isinstance(low := metadata.get("minimum"), (int, float)):
+        outside.append(low - 1)
+        inside.append(low)
+    if isinstance(high := metadata.get("maximum"), (int, float)):
+        outside.append(high + 1)
+        inside.append(high)
+    if isinstance(above := metadata.get("exclusiveMinimum"), (int, float)):
+        outside.append(above)
+        inside.append(above + 1)
+    for value in outside:
+        with pytest.raises(SettingsError) as caught:
+            parse_settings(_nested(path, value))
+        assert [p for p in caught.value.problems if p.startswith(f"mistral.{path}: must be")], caught.value.problems
+    for value in inside:
+        parse_settings(_nested(path, value))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Future:
+    """A setting added later, with its bound written once, in the metadata."""
+
+    delay_ms: int = dataclasses.field(default=10, metadata={"minimum": 5, "maximum": 50})
+    ratio: float = dataclasses.field(default=1.0, metadata={"exclusiveMinimum": 0})
+    per_action: dict[str, ActionSettings] = dataclasses.field(default_factory=dict)
+
+
+def test_a_bound_written_only_in_the_metadata_is_enforced() -> None:
+    assert out_of_bounds(_Future()) == []
+    assert out_of_bounds(_Future(delay_ms=4, ratio=0, per_action={"fix": ActionSettings(temperature=2)})) == [
+        "mistral.delayMs: must be between 5 and 50",
+        "mistral.ratio: must be greater than 0",
+        "mistral.perAction.fix.temperature: must be between 0 and 1.5",
+    ]

@@ -32,19 +32,25 @@ def lua_type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
         return "|".join(_literal(v) for v in schema["enum"])
     if "const" in schema:
         return _literal(schema["const"])
+    return _lua_of_kind(schema, defs)
+
+
+SCALARS = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "null": "vim.NIL"}
+
+
+def _lua_of_kind(schema: dict[str, Any], defs: dict[str, Any]) -> str:
+    """The Lua type of a schema by its `type` keyword."""
     kind = schema.get("type")
     if isinstance(kind, list):
         return "|".join(lua_type({**schema, "type": k}, defs) for k in kind)
     if kind == "array":
         item = lua_type(schema["items"], defs)
         return f"({item})[]" if "|" in item else f"{item}[]"
+    if kind == "object" and "properties" in schema:
+        return "table<string, " + "|".join(sorted({lua_type(p, defs) for p in schema["properties"].values()})) + ">"
     if kind == "object":
-        if "properties" in schema:
-            return "table<string, " + "|".join(
-                sorted({lua_type(p, defs) for p in schema["properties"].values()})) + ">"
         return f"table<string, {lua_type(schema.get('additionalProperties', {}), defs)}>"
-    return {"string": "string", "integer": "integer", "number": "number",
-            "boolean": "boolean", "null": "vim.NIL"}.get(kind or "", "any")
+    return SCALARS.get(kind or "", "any")
 
 
 def _literal(value: Any) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from mistral_lsp import options, protocol
+from mistral_lsp.casing import camel_case
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "https://mistral-lsp.invalid/protocol.schema.json"
@@ -40,11 +41,20 @@ NAMED_LITERALS: dict[Any, str] = {
 # Field metadata keys of `options` copied into the schema as they are.
 SCHEMA_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum")
 
+SCALARS: dict[Any, str] = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
 
-def to_camel(name: str) -> str:
-    """The wire name of a field, as lsprotocol's converter and `options` spell it."""
-    head, *rest = name.rstrip("_").split("_")
-    return head + "".join(part.title() for part in rest)
+
+def metadata_keywords(metadata: collections.abc.Mapping[str, Any]) -> dict[str, Any]:
+    """What a settings field's metadata adds to its schema: bounds as they are, and the
+    editors' extensions (`x-order`, `x-enumDescriptions`, `x-secret`)."""
+    out = {keyword: metadata[keyword] for keyword in SCHEMA_KEYWORDS if keyword in metadata}
+    if "order" in metadata:
+        out["x-order"] = metadata["order"]
+    if "enumDescriptions" in metadata:
+        out["x-enumDescriptions"] = list(metadata["enumDescriptions"])
+    if metadata.get("secret"):
+        out["x-secret"] = True
+    return out
 
 
 def attribute_docs(cls: type) -> dict[str, str]:
@@ -115,9 +125,9 @@ def _fields(cls: type) -> list[_Field]:
 def to_json(value: Any) -> Any:
     """A default as it travels: camelCase keys, tuples as lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {to_camel(f.name): to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {camel_case(f.name): to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if attrs.has(type(value)):
-        return {to_camel(a.name): to_json(getattr(value, a.name)) for a in attrs.fields(type(value))}
+        return {camel_case(a.name): to_json(getattr(value, a.name)) for a in attrs.fields(type(value))}
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}  # keys are data (action names)
     if isinstance(value, (list, tuple)):
@@ -139,33 +149,16 @@ class Walker:
 
     def schema_of(self, tp: Any, *, nullable: bool = True) -> dict[str, Any]:
         if tp in NAMED_LITERALS:
-            name = NAMED_LITERALS[tp]
-            if name not in self.defs:
-                self.defs[name] = {"title": name, **self.literal(typing.get_args(tp))}
-            return self.ref(name)
-        origin, args = typing.get_origin(tp), typing.get_args(tp)
-        if tp is type(None):
-            return {"type": "null"}
+            return self.named_literal(tp)
         if tp is Any or tp is object:
             return {}
-        if tp is bool:
-            return {"type": "boolean"}
-        if tp is int:
-            return {"type": "integer"}
-        if tp is float:
-            return {"type": "number"}
-        if tp is str:
-            return {"type": "string"}
+        if tp in SCALARS:
+            return {"type": SCALARS[tp]}
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
         if origin is typing.Literal:
             return self.literal(args)
         if origin is typing.Union or origin is pytypes.UnionType:
-            members = [a for a in args if nullable or a is not type(None)]
-            schemas = [self.schema_of(a, nullable=nullable) for a in members]
-            if len(schemas) == 1:
-                return schemas[0]
-            if all(set(s) == {"type"} and isinstance(s["type"], str) for s in schemas):
-                return {"type": [s["type"] for s in schemas]}
-            return {"anyOf": schemas}
+            return self.union(args, nullable=nullable)
         if origin in (list, tuple, collections.abc.Sequence):
             return {"type": "array", "items": self.schema_of(args[0], nullable=nullable)}
         if origin in (dict, collections.abc.Mapping):
@@ -175,6 +168,23 @@ class Walker:
         if isinstance(tp, type) and (attrs.has(tp) or dataclasses.is_dataclass(tp)):
             return self.object(tp)
         raise TypeError(f"no JSON Schema for {tp!r}")
+
+    def named_literal(self, tp: Any) -> dict[str, Any]:
+        name = NAMED_LITERALS[tp]
+        if name not in self.defs:
+            self.defs[name] = {"title": name, **self.literal(typing.get_args(tp))}
+        return self.ref(name)
+
+    def union(self, args: tuple[Any, ...], *, nullable: bool) -> dict[str, Any]:
+        """`X | None` is X where `null` means nothing (`nullable` False); a union of plain
+        types is one `type` list; any other union is `anyOf`."""
+        members = [a for a in args if nullable or a is not type(None)]
+        schemas = [self.schema_of(a, nullable=nullable) for a in members]
+        if len(schemas) == 1:
+            return schemas[0]
+        if all(set(s) == {"type"} and isinstance(s["type"], str) for s in schemas):
+            return {"type": [s["type"] for s in schemas]}
+        return {"anyOf": schemas}
 
     def literal(self, values: tuple[Any, ...]) -> dict[str, Any]:
         kind = {str: "string", int: "integer", bool: "boolean"}[type(values[0])]
@@ -208,38 +218,26 @@ class Walker:
         if not ours:
             schema["x-lsp"] = True  # lsprotocol's: editors have their own definitions
         nullable = cls in self.nullable_classes
-        properties: dict[str, Any] = {}
-        required: list[str] = []
-        for field in _fields(cls):
-            key = to_camel(field.name)
-            prop = self.schema_of(field.type, nullable=nullable)
-            if field.required:
-                required.append(key)
-            elif ours:
-                default = to_json(field.default)
-                if isinstance(default, dict) and field.type is not Any and prop.get("type") == "object":
-                    # A dict with a default per key (`actions`): spell each key out.
-                    item = prop.pop("additionalProperties")
-                    prop["properties"] = {k: {**item, "default": v} for k, v in default.items()}
-                    prop["additionalProperties"] = False
-                if default is not None or nullable:
-                    prop["default"] = default
-            if field.description:
-                prop["description"] = field.description
-            for keyword in SCHEMA_KEYWORDS:
-                if keyword in field.metadata:
-                    prop[keyword] = field.metadata[keyword]
-            if "order" in field.metadata:
-                prop["x-order"] = field.metadata["order"]
-            if "enumDescriptions" in field.metadata:
-                prop["x-enumDescriptions"] = list(field.metadata["enumDescriptions"])
-            if field.metadata.get("secret"):
-                prop["x-secret"] = True
-            properties[key] = prop
-        schema["properties"] = properties
-        if required:
+        fields = _fields(cls)
+        schema["properties"] = {camel_case(f.name): self.property(f, ours=ours, nullable=nullable) for f in fields}
+        if required := [camel_case(f.name) for f in fields if f.required]:
             schema["required"] = required
         return self.ref(name)
+
+    def property(self, field: _Field, *, ours: bool, nullable: bool) -> dict[str, Any]:
+        prop = self.schema_of(field.type, nullable=nullable)
+        if not field.required and ours:
+            default = to_json(field.default)
+            if isinstance(default, dict) and field.type is not Any and prop.get("type") == "object":
+                # A dict with a default per key (`actions`): spell each key out.
+                item = prop.pop("additionalProperties")
+                prop["properties"] = {k: {**item, "default": v} for k, v in default.items()}
+                prop["additionalProperties"] = False
+            if default is not None or nullable:
+                prop["default"] = default
+        if field.description:
+            prop["description"] = field.description
+        return {**prop, **metadata_keywords(field.metadata)}
 
 
 def build_schema() -> dict[str, Any]:
