@@ -4,7 +4,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean generate
+.PHONY: demo test test-fast test-pythons lint bench clean generate
+
+# The oldest and newest Python the package supports (requires-python >= 3.10): `make test` also
+# runs the unit and LSP suites under each, in its own venv. pyenv's interpreters by default;
+# override e.g. PYTHON310=/usr/bin/python3.10. Outside CI a missing interpreter is skipped with
+# a line saying so; in CI (CI=true) it is a failure.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+PYTHON310 ?= $(PYENV_ROOT)/versions/3.10.13/bin/python3.10
+PYTHON313 ?= $(PYENV_ROOT)/versions/3.13.0/bin/python3.13
+PYTHON_SUITES := tests/unit tests/lsp tests/client
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +26,33 @@ demo: $(STAMP)
 	$(VENV)/bin/mistral-lsp demo
 
 ## test: lint (ruff, mypy, import-linter), then every test — unit, LSP end to end, protocol
-## freshness, real Neovim, real VS Code (installs the editors)
+## freshness, real Neovim, real VS Code (installs the editors) — then the unit, client and LSP
+## suites under Python 3.10 and 3.13
 test: lint
 	$(PY) -m pytest
+	$(MAKE) test-pythons
+
+## test-pythons: the unit, client and LSP suites under the oldest and newest supported Python
+test-pythons: .venv-py310/.installed .venv-py313/.installed
+	@for v in py310 py313; do \
+	  if [ -f .venv-$$v/.skipped ]; then echo "SKIPPED the $$v suites: $$(cat .venv-$$v/.skipped)"; continue; fi; \
+	  echo "== unit, client and LSP suites under $$(.venv-$$v/bin/python --version)"; \
+	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(PYTHON_SUITES) || exit 1; \
+	done
+
+# One venv per interpreter. A missing interpreter: a failure in CI, else a marker saying so.
+.venv-py%/.installed: pyproject.toml
+	@interpreter="$(PYTHON$*)"; \
+	if [ ! -x "$$interpreter" ]; then \
+	  if [ "$$CI" = "true" ]; then echo "error: Python $* interpreter $$interpreter not found (set PYTHON$*=…)" >&2; exit 1; fi; \
+	  mkdir -p .venv-py$*; echo "no interpreter at $$interpreter (set PYTHON$*=…)" > .venv-py$*/.skipped; \
+	  echo "skipping Python $*: no interpreter at $$interpreter"; touch $@; exit 0; \
+	fi; \
+	rm -f .venv-py$*/.skipped; \
+	"$$interpreter" -m venv .venv-py$* && \
+	.venv-py$*/bin/python -m pip install --quiet --upgrade pip && \
+	.venv-py$*/bin/python -m pip install --quiet -e '.[test]' && \
+	touch $@
 
 ## test-fast: unit, client, CLI, LSP and fault-matrix tests (no editors)
 test-fast: $(STAMP)
@@ -44,4 +77,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .cache test-artifacts
+	rm -rf $(VENV) .venv-py310 .venv-py313 .cache test-artifacts
