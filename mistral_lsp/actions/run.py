@@ -54,7 +54,7 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     if request is None:
         raise BadArguments("the command needs one argument object {uri, range}; see docs/protocol.md")
     if not request.uri:
-        raise BadArguments("the command's argument has no 'uri'")
+        raise BadArguments("uri is missing")
     doc = editor.documents.get(request.uri)
     if doc is None:
         raise ActionError(f"{short_uri(request.uri)} is not open in the editor; open it and run the action again")
@@ -150,13 +150,9 @@ async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Report
     try:
         await body_of(action)(context)
     except asyncio.CancelledError:
-        reason = "superseded by a newer run" if run.superseded else "cancelled"
-        reporter.end(reason, cancelled=True)
-        result.cancelled, result.applied = True, False
-        result.message = f"{reason}; nothing was applied"
-        log.info("%s %s %s", action, run.id, reason)
-        _uncancel()
-        return result
+        reporter.end(cancellation_reason(run), cancelled=True)
+        uncancel()
+        return cancelled_result(prepared, run, result)
     except (ActionError, MistralError, RebaseError) as exc:  # expected: one line, traceback at DEBUG
         message = failure_message(editor, exc)
         log.warning("%s %s failed: %s", action, run.id, message)
@@ -166,6 +162,21 @@ async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Report
         log.exception("%s %s crashed", action, run.id)
         _fail(editor, reporter, action, "internal error in mistral-lsp; see its log and report the bug")
     reporter.end(result.message or "done")
+    return result
+
+
+def cancellation_reason(run: Run) -> str:
+    """Why `run` ended early, naming the run that replaced it when one did."""
+    return f"superseded by run {run.superseded_by} (same action, same target)" if run.superseded_by else "cancelled"
+
+
+def cancelled_result(prepared: Prepared, run: Run, result: ActionResult | None = None) -> ActionResult:
+    """The answer of a run that was cancelled or superseded: nothing applied, and why."""
+    result = result or ActionResult(id=run.id, action=prepared.action, uri=prepared.doc.uri)  # type: ignore[arg-type]
+    reason = cancellation_reason(run)
+    result.cancelled, result.applied = True, False
+    result.message = f"{reason}; nothing was applied"
+    log.info("%s %s %s", prepared.action, run.id, reason)
     return result
 
 
@@ -188,8 +199,9 @@ def _fail(editor: Editor, reporter: Reporter, action: str, message: str) -> NoRe
     raise RunFailed(message) from None
 
 
-def _uncancel() -> None:
-    """Let the task finish normally after we handled its cancellation (Python >= 3.11)."""
+def uncancel() -> None:
+    """Let the task finish normally after we handled its cancellation (Python >= 3.11; on 3.10
+    a handled cancellation leaves nothing pending, as a run is cancelled once)."""
     task = asyncio.current_task()
     uncancel = getattr(task, "uncancel", None)
     cancelling = getattr(task, "cancelling", None)
