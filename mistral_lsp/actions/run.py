@@ -22,6 +22,7 @@ from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.actions.target import select, target_key
 from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.protocol import ActionArguments, ActionResult, ContextSummary
+from mistral_lsp.review.scope import binary_reason
 from mistral_lsp.text.edits import RebaseError
 from mistral_lsp.text.uris import short_uri
 
@@ -58,6 +59,9 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     doc = editor.documents.get(request.uri)
     if doc is None:
         raise ActionError(f"{short_uri(request.uri)} is not open in the editor; open it and run the action again")
+    binary = binary_reason(doc.text)
+    if binary is not None:
+        raise ActionError(f"{short_uri(doc.uri)} was not sent to the model: {binary}; Mistral works on text files only")
     range_ = _normalized(request.range)
     check_range(doc, range_)
     target = select(action, doc, range_)

@@ -46,9 +46,32 @@ async def test_a_50k_line_file(ed: FaultEditor) -> None:
     await expect_refused(ed, "big", [Reply(text=UNCLOSED)], r"never closed", text=text)
 
 
-async def test_binary_and_nul_content(ed: FaultEditor) -> None:
-    text = CART + "BLOB = '\x00\x01\x02\x7f\ufffd\x1b[31m'\n# \x00\x00\x00\n"
-    await expect_refused(ed, "binary", [Reply(text="")], r"answer was empty", text=text)
+BINARY_CASES = [
+    ("nul", CART + "BLOB = '\x00\x01\x02\x7f\x1b[31m'\n# \x00\x00\x00\n", r"NUL character on line 15"),
+    # What an editor holds for a file whose bytes are not UTF-8 (0xFF and the like).
+    ("invalid-utf8", CART + "BLOB = '\ufffd\ufffd'\n", r"invalid UTF-8 .* on line 15"),
+]
+
+
+@pytest.mark.parametrize("action", ["mistral.fix", "mistral.explain", "mistral.review", "mistral.generateTests"])
+@pytest.mark.parametrize(("kind", "text", "cause"), BINARY_CASES, ids=[c[0] for c in BINARY_CASES])
+async def test_binary_looking_text_is_refused_and_never_sent(
+    ed: FaultEditor, action: str, kind: str, text: str, cause: str
+) -> None:
+    uri = await ed.open(f"binary-{kind}-{action}.py", text)
+    ed.fake.reset()
+    ed.fake.enqueue(Reply(text=""))
+    shown, edits = len(ed.shown()), len(ed.applied_edits)
+
+    result, error = await ed.attempt(action, {"uri": uri, "range": IN_TOTAL})
+
+    assert error is not None, f"{action} ran on binary text: {result}"
+    assert error.code == REQUEST_FAILED  # the plugin shows the command's error, naming the cause
+    assert re.search(cause, error.message) and "looks binary" in error.message, error.message
+    assert ed.shown()[shown:] == []  # and only the plugin: not twice
+    assert not [r for r in ed.fake.requests if r.path.endswith("/chat/completions")]  # never sent
+    assert len(ed.applied_edits) == edits and ed.texts[uri] == text
+    await expect_fix_works(ed, await ed.open(f"after-binary-{kind}-{action}.py", CART))
 
 
 def _range(start_line: int, start_char: int, end_line: int, end_char: int) -> dict[str, Any]:

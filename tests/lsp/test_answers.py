@@ -156,3 +156,12 @@ async def test_a_null_or_missing_uri_is_named(editor: Editor, command: str) -> N
 async def test_other_commands_name_the_argument(editor: Editor, command: str, argument: dict[str, Any], words: str) -> None:
     error = await _error(editor, command, argument)
     assert words in error.message and "None" not in error.message, error.message
+
+
+async def test_a_plain_client_is_told_why_binary_looking_text_is_not_sent(eglot: Editor) -> None:
+    uri = await eglot.open("blob.py", CART + "DATA = b'\x00\x00'\n")
+    started = await eglot.command("mistral.review", {"uri": uri, "range": IN_TOTAL})
+    assert started.started is False and "NUL character on line 15" in started.message
+    (shown,) = eglot.messages(types.MessageType.Error)
+    assert "blob.py was not sent to the model" in shown and "looks binary" in shown
+    assert _chats(eglot) == []
