@@ -19,7 +19,7 @@ from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
-from mistral_lsp.actions.target import select, target_key
+from mistral_lsp.actions.target import covers_file, select, target_key
 from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.protocol import ActionArguments, ActionResult, ContextSummary
 from mistral_lsp.review.scope import binary_reason
@@ -64,6 +64,8 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
         raise ActionError(f"{short_uri(doc.uri)} was not sent to the model: {binary}; Mistral works on text files only")
     range_ = _normalized(request.range)
     check_range(doc, range_)
+    if action == "review" and covers_file(doc, range_):
+        check_whole_file_review(doc, editor.settings.review_max_file_lines)
     target = select(action, doc, range_)
     return Prepared(action, request, doc, target, target_key(doc, target))
 
@@ -90,6 +92,19 @@ def check_range(doc: Document, range_: types.Range | None) -> None:
     for name, position in (("range.start", range_.start), ("range.end", range_.end)):
         if position.line > lines:
             raise BadArguments(f"{name}.line {position.line} is outside the document ({lines} lines)")
+
+
+def check_whole_file_review(doc: Document, max_lines: int) -> None:
+    """Review of a whole file respects `reviewMaxFileLines` as review on save does: a file over
+    it would be one huge request (20,000 lines are ~300 KB). The user is told how to review it:
+    a selection or the definition at the cursor, or the whole file by raising the setting."""
+    lines = len(doc.lines) - (1 if doc.lines and doc.lines[-1] == "" else 0)  # as the editor counts
+    if lines > max_lines:
+        raise ActionError(
+            f"{short_uri(doc.uri, 60)} has {lines:,} lines, over mistral.reviewMaxFileLines ({max_lines:,}): not "
+            "sent whole; review a selection or the definition at the cursor, or raise the setting to review the "
+            "whole file"
+        )
 
 
 @dataclasses.dataclass
