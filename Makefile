@@ -33,25 +33,24 @@ test: lint
 	$(MAKE) test-pythons
 
 ## test-pythons: the unit, client and LSP suites under the oldest and newest supported Python
-test-pythons: .venv-py310/.installed .venv-py313/.installed
-	@for v in py310 py313; do \
-	  if [ -f .venv-$$v/.skipped ]; then echo "SKIPPED the $$v suites: $$(cat .venv-$$v/.skipped)"; continue; fi; \
-	  echo "== unit, client and LSP suites under $$(.venv-$$v/bin/python --version)"; \
-	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(PYTHON_SUITES) || exit 1; \
+test-pythons:
+	@for v in 310 313; do \
+	  case $$v in 310) interpreter="$(PYTHON310)";; 313) interpreter="$(PYTHON313)";; esac; \
+	  if [ ! -x "$$interpreter" ]; then \
+	    if [ "$$CI" = "true" ]; then echo "error: no Python interpreter at $$interpreter (set PYTHON$$v=…)" >&2; exit 1; fi; \
+	    echo "SKIPPED the Python $$v suites: no interpreter at $$interpreter (set PYTHON$$v=…)"; continue; \
+	  fi; \
+	  $(MAKE) --no-print-directory .venv-py$$v/.installed PYTHON_FOR_VENV="$$interpreter" || exit 1; \
+	  echo "== unit, client and LSP suites under $$(.venv-py$$v/bin/python --version)"; \
+	  .venv-py$$v/bin/python -m pytest -q -p no:cacheprovider $(PYTHON_SUITES) || exit 1; \
 	done
 
-# One venv per interpreter. A missing interpreter: a failure in CI, else a marker saying so.
+# One venv per interpreter, made by test-pythons (which checks the interpreter exists).
+PYTHON_FOR_VENV ?= $(PYTHON310)
 .venv-py%/.installed: pyproject.toml
-	@interpreter="$(PYTHON$*)"; \
-	if [ ! -x "$$interpreter" ]; then \
-	  if [ "$$CI" = "true" ]; then echo "error: Python $* interpreter $$interpreter not found (set PYTHON$*=…)" >&2; exit 1; fi; \
-	  mkdir -p .venv-py$*; echo "no interpreter at $$interpreter (set PYTHON$*=…)" > .venv-py$*/.skipped; \
-	  echo "skipping Python $*: no interpreter at $$interpreter"; touch $@; exit 0; \
-	fi; \
-	rm -f .venv-py$*/.skipped; \
-	"$$interpreter" -m venv .venv-py$* && \
-	.venv-py$*/bin/python -m pip install --quiet --upgrade pip && \
-	.venv-py$*/bin/python -m pip install --quiet -e '.[test]' && \
+	"$(PYTHON_FOR_VENV)" -m venv .venv-py$*
+	.venv-py$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-py$*/bin/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 ## test-fast: unit, client, CLI, LSP and fault-matrix tests (no editors)
