@@ -119,7 +119,22 @@ def argument_problems(argument: dict[str, Any], cls: type) -> list[str]:
             kind = kinds[0]
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 problems.append(f"{name} must be {_KINDS[kind]}")
+        elif kinds == [types.Diagnostic]:
+            problems += _diagnostic_problems(name, value)
+        elif kinds == [tuple[types.Diagnostic, ...]] and isinstance(value, list):
+            for index, item in enumerate(value[:_DIAGNOSTICS_CHECKED]):
+                problems += _diagnostic_problems(f"{name}[{index}]", item)
     return problems
+
+
+# A diagnostic's message goes into the prompt: cattrs would make `null` the text "None".
+_DIAGNOSTICS_CHECKED = 100
+
+
+def _diagnostic_problems(name: str, value: Any) -> list[str]:
+    if isinstance(value, dict) and not isinstance(value.get("message"), str):
+        return [f"{name}.message {'is missing' if value.get('message') is None else 'must be a string'}"]
+    return []
 
 
 def _kind_name(kinds: list[Any]) -> str:

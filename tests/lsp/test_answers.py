@@ -152,6 +152,10 @@ async def test_a_null_or_missing_uri_is_named(editor: Editor, command: str) -> N
     ("mistral.applySuggestion", {"uri": None, "diagnostic": {"range": {"start": {"line": 0, "character": 0},
                                  "end": {"line": 0, "character": 1}}, "message": "x"}}, "uri is missing"),
     ("mistral.applySuggestion", {"uri": "file:///x.py"}, "diagnostic is missing"),
+    ("mistral.applySuggestion", {"uri": "file:///x.py", "diagnostic": {"range": CURSOR, "message": None}},
+     "diagnostic.message is missing"),
+    ("mistral.fix", {"uri": "file:///x.py", "range": CURSOR, "diagnostics": [{"range": CURSOR, "message": 5}]},
+     "diagnostics[0].message must be a string"),
 ])
 async def test_other_commands_name_the_argument(editor: Editor, command: str, argument: dict[str, Any], words: str) -> None:
     error = await _error(editor, command, argument)
