@@ -4,7 +4,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean generate
+.PHONY: demo test test-fast test-pythons lint bench clean generate
+
+# The oldest and newest Python the package supports (requires-python >= 3.10): `make test` also
+# runs the unit and LSP suites under each, in its own venv. pyenv's interpreters by default;
+# override e.g. PYTHON310=/usr/bin/python3.10. Outside CI a missing interpreter is skipped with
+# a line saying so; in CI (CI=true) it is a failure.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+PYTHON310 ?= $(PYENV_ROOT)/versions/3.10.13/bin/python3.10
+PYTHON313 ?= $(PYENV_ROOT)/versions/3.13.0/bin/python3.13
+PYTHON_SUITES := tests/unit tests/lsp tests/client
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +26,32 @@ demo: $(STAMP)
 	$(VENV)/bin/mistral-lsp demo
 
 ## test: lint (ruff, mypy, import-linter), then every test — unit, LSP end to end, protocol
-## freshness, real Neovim, real VS Code (installs the editors)
+## freshness, real Neovim, real VS Code (installs the editors) — then the unit, client and LSP
+## suites under Python 3.10 and 3.13
 test: lint
 	$(PY) -m pytest
+	$(MAKE) test-pythons
+
+## test-pythons: the unit, client and LSP suites under the oldest and newest supported Python
+test-pythons:
+	@for v in 310 313; do \
+	  case $$v in 310) interpreter="$(PYTHON310)";; 313) interpreter="$(PYTHON313)";; esac; \
+	  if [ ! -x "$$interpreter" ]; then \
+	    if [ "$$CI" = "true" ]; then echo "error: no Python interpreter at $$interpreter (set PYTHON$$v=…)" >&2; exit 1; fi; \
+	    echo "SKIPPED the Python $$v suites: no interpreter at $$interpreter (set PYTHON$$v=…)"; continue; \
+	  fi; \
+	  $(MAKE) --no-print-directory .venv-py$$v/.installed PYTHON_FOR_VENV="$$interpreter" || exit 1; \
+	  echo "== unit, client and LSP suites under $$(.venv-py$$v/bin/python --version)"; \
+	  .venv-py$$v/bin/python -m pytest -q -p no:cacheprovider $(PYTHON_SUITES) || exit 1; \
+	done
+
+# One venv per interpreter, made by test-pythons (which checks the interpreter exists).
+PYTHON_FOR_VENV ?= $(PYTHON310)
+.venv-py%/.installed: pyproject.toml
+	"$(PYTHON_FOR_VENV)" -m venv .venv-py$*
+	.venv-py$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-py$*/bin/python -m pip install --quiet -e '.[test]'
+	touch $@
 
 ## test-fast: unit, client, CLI, LSP and fault-matrix tests (no editors)
 test-fast: $(STAMP)
@@ -46,4 +78,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .cache test-artifacts
+	rm -rf $(VENV) .venv-py310 .venv-py313 .cache test-artifacts

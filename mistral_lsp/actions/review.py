@@ -7,6 +7,7 @@ range clamped, snippet found on its line), then re-anchored on the current text.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from mistral_lsp.actions.errors import ActionError
@@ -16,6 +17,9 @@ from mistral_lsp.review.findings import findings_from_reply, revalidate
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.run import ActionContext
+    from mistral_lsp.review.findings import Finding
+
+log = logging.getLogger(__name__)
 
 ORIGIN = "review"
 
@@ -31,6 +35,7 @@ async def run(ctx: ActionContext) -> None:
     if payload is None:
         raise ActionError("the model's review was not valid JSON; run Review again")
     found = findings_from_reply(payload, asked_lines, within=(target.start_line, target.end_line))
+    await _seed_review_on_save(ctx, asked_lines, found)
     current = editor.documents.get(doc.uri) or doc
     found = revalidate(found, current.lines)
     # Findings elsewhere in the file (from reviews of other targets) stay.
@@ -43,3 +48,14 @@ async def run(ctx: ActionContext) -> None:
     ctx.result.diagnostics = len(found)
     ctx.result.findings = [f.to_data() for f in found]
     ctx.result.applied = True
+
+
+async def _seed_review_on_save(ctx: ActionContext, asked_lines: list[str], found: list[Finding]) -> None:
+    """What this review covered is review on save's baseline (`ReviewOnSave.seed`); a failure
+    there costs a later save a request, never this review."""
+    from mistral_lsp.actions.review_on_save import review_on_save
+
+    try:
+        await review_on_save(ctx.editor).seed(ctx.doc, asked_lines, ctx.target.start_line, ctx.target.end_line, found)
+    except Exception:
+        log.warning("recording the review for review on save failed", exc_info=True)

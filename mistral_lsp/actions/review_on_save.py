@@ -23,6 +23,9 @@ A failure (no key, API error, unreadable reply) is shown once naming cause and f
 failures are not shown again until a review succeeds, and after a key or model problem
 reviews pause until the settings change — never a retry storm.
 
+The review command seeds this baseline (`seed`): the definitions it reviewed whole are recorded
+with its findings, so the first save after turning review on sends only what changed since.
+
 The pure parts are loaded on the first save, not at start-up: `review/scope.py` (skip rules),
 `review/units.py` (units, their hashes, placing stored findings), `review/prompt.py` (the
 request and reading its reply), `review/cache.py` (the store on disk).
@@ -166,6 +169,37 @@ class ReviewOnSave(ReviewOnSaveState):
         cache = await self.cache_for(location)
         if cache.known(location.key):
             await self.publish(uri, cache, location.key)
+
+    async def seed(self, doc: Document, asked_lines: Sequence[str], start_line: int, end_line: int,
+                   found: Sequence[Finding]) -> None:
+        """Record the review command's results as review on save's baseline: every unit wholly
+        inside the reviewed lines `start_line`..`end_line` of the text as asked, with the findings
+        it owns (none: reviewed and clean). Whether review on save is on does not matter: the
+        first save after it is turned on must not pay again for what the command just reviewed."""
+        from mistral_lsp.review.units import owner_of, to_stored
+
+        if doc.language is None:
+            return
+        location = self.locate(doc.uri)
+        if self.skip_reason(doc, location) is not None:
+            return
+        snap = await self.snapshot(doc)
+        if snap.lines != tuple(asked_lines):
+            return  # edited while the model answered: the units reviewed are not these
+        covered = [unit for unit in snap.units
+                   if unit.lines and unit.start_line >= start_line and unit.end_line <= end_line]
+        if not covered:
+            return
+        results: dict[str, list[StoredFinding]] = {unit.digest: [] for unit in covered}
+        for finding in found:
+            unit = owner_of(covered, finding.start_line)
+            stored = to_stored(unit, finding) if unit is not None else None
+            if unit is not None and stored is not None:
+                results[unit.digest].append(stored)
+        cache = await self.cache_for(location)
+        cache.record(location.key, results)
+        await cache.save_async()
+        log.info("review of %s: %d definitions recorded for review on save", doc.uri, len(covered))
 
     # -- the review ---------------------------------------------------------------------------
 

@@ -19,12 +19,13 @@ from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
-from mistral_lsp.actions.target import select, target_key
+from mistral_lsp.actions.target import covers_file, select, target_key
 from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.mistral import MistralError
 from mistral_lsp.mistral.errors import KEY_HINT
 from mistral_lsp.prompting.context import build_context
 from mistral_lsp.protocol import ActionArguments, ActionResult, ContextSummary
+from mistral_lsp.review.scope import binary_reason
 from mistral_lsp.text.edits import RebaseError
 from mistral_lsp.text.uris import short_uri
 
@@ -57,12 +58,17 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     if request is None:
         raise BadArguments("the command needs one argument object {uri, range}; see docs/protocol.md")
     if not request.uri:
-        raise BadArguments("the command's argument has no 'uri'")
+        raise BadArguments("uri is missing")
     doc = editor.documents.get(request.uri)
     if doc is None:
         raise ActionError(f"{short_uri(request.uri)} is not open in the editor; open it and run the action again")
+    binary = binary_reason(doc.text)
+    if binary is not None:
+        raise ActionError(f"{short_uri(doc.uri)} was not sent to the model: {binary}; Mistral works on text files only")
     range_ = _normalized(request.range)
     check_range(doc, range_)
+    if action == "review" and covers_file(doc, range_):
+        check_whole_file_review(doc, editor.settings.review_max_file_lines)
     target = select(action, doc, range_)
     return Prepared(action, request, doc, target, target_key(doc, target))
 
@@ -89,6 +95,19 @@ def check_range(doc: Document, range_: types.Range | None) -> None:
     for name, position in (("range.start", range_.start), ("range.end", range_.end)):
         if position.line > lines:
             raise BadArguments(f"{name}.line {position.line} is outside the document ({lines} lines)")
+
+
+def check_whole_file_review(doc: Document, max_lines: int) -> None:
+    """Review of a whole file respects `reviewMaxFileLines` as review on save does: a file over
+    it would be one huge request (20,000 lines are ~300 KB). The user is told how to review it:
+    a selection or the definition at the cursor, or the whole file by raising the setting."""
+    lines = len(doc.lines) - (1 if doc.lines and doc.lines[-1] == "" else 0)  # as the editor counts
+    if lines > max_lines:
+        raise ActionError(
+            f"{short_uri(doc.uri, 60)} has {lines:,} lines, over mistral.reviewMaxFileLines ({max_lines:,}): not "
+            "sent whole; review a selection or the definition at the cursor, or raise the setting to review the "
+            "whole file"
+        )
 
 
 @dataclasses.dataclass
@@ -149,13 +168,9 @@ async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Report
     try:
         await body_of(action)(context)
     except asyncio.CancelledError:
-        reason = "superseded by a newer run" if run.superseded else "cancelled"
-        reporter.end(reason, cancelled=True)
-        result.cancelled, result.applied = True, False
-        result.message = f"{reason}; nothing was applied"
-        log.info("%s %s %s", action, run.id, reason)
-        _uncancel()
-        return result
+        reporter.end(cancellation_reason(run), cancelled=True)
+        uncancel()
+        return cancelled_result(prepared, run, result)
     except (ActionError, MistralError, RebaseError) as exc:  # expected: one line, traceback at DEBUG
         message = failure_message(editor, exc)
         log.warning("%s %s failed: %s", action, run.id, message)
@@ -165,6 +180,21 @@ async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Report
         log.exception("%s %s crashed", action, run.id)
         _fail(editor, reporter, action, "internal error in mistral-lsp; see its log and report the bug")
     reporter.end(result.message or "done")
+    return result
+
+
+def cancellation_reason(run: Run) -> str:
+    """Why `run` ended early, naming the run that replaced it when one did."""
+    return f"superseded by run {run.superseded_by} (same action, same target)" if run.superseded_by else "cancelled"
+
+
+def cancelled_result(prepared: Prepared, run: Run, result: ActionResult | None = None) -> ActionResult:
+    """The answer of a run that was cancelled or superseded: nothing applied, and why."""
+    result = result or ActionResult(id=run.id, action=prepared.action, uri=prepared.doc.uri)  # type: ignore[arg-type]
+    reason = cancellation_reason(run)
+    result.cancelled, result.applied = True, False
+    result.message = f"{reason}; nothing was applied"
+    log.info("%s %s %s", prepared.action, run.id, reason)
     return result
 
 
@@ -184,8 +214,9 @@ def _fail(editor: Editor, reporter: Reporter, action: str, message: str) -> NoRe
     raise RunFailed(message) from None
 
 
-def _uncancel() -> None:
-    """Let the task finish normally after we handled its cancellation (Python >= 3.11)."""
+def uncancel() -> None:
+    """Let the task finish normally after we handled its cancellation (Python >= 3.11; on 3.10
+    a handled cancellation leaves nothing pending, as a run is cancelled once)."""
     task = asyncio.current_task()
     uncancel = getattr(task, "uncancel", None)
     cancelling = getattr(task, "cancelling", None)

@@ -3,7 +3,11 @@
 A *run* is one execution of an action. Each run owns the asyncio task executing it, so
 cancelling the run cancels the task; the task is inside `async for` over the HTTP stream, so
 cancellation closes the connection at once. A new run of the same action on the same target
-cancels the older one.
+cancels the older one, which remembers the run that replaced it (`superseded_by`): a command
+waiting on the old run is answered with a cancelled result naming the new one.
+
+A run is cancelled once: a second `Task.cancel()` on a task already handling its cancellation
+would raise it again where the run is answering (a supersede storm, then a `mistral.cancel`).
 """
 
 from __future__ import annotations
@@ -30,9 +34,16 @@ class Run:
     request_id: int | str | None = None
     progress_token: int | str | None = None
     cancelled: bool = False
-    superseded: bool = False
+    superseded_by: str | None = None
+    """The id of the newer run of the same action on the same target that cancelled this one."""
+
+    @property
+    def superseded(self) -> bool:
+        return self.superseded_by is not None
 
     def cancel(self) -> None:
+        if self.cancelled:
+            return
         self.cancelled = True
         if self.task is not None and not self.task.done():
             self.task.cancel()
@@ -50,9 +61,9 @@ class RunRegistry:
 
     def start(self, run: Run) -> None:
         for other in list(self._runs.values()):
-            if other.action == run.action and other.target_key == run.target_key:
+            if other.action == run.action and other.target_key == run.target_key and not other.cancelled:
                 log.info("run %s supersedes %s (same action, same target)", run.id, other.id)
-                other.superseded = True
+                other.superseded_by = run.id
                 other.cancel()
         self._runs[run.id] = run
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
+import types as types_module
 import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from mistral_lsp.casing import camel_case
 from mistral_lsp.logs import one_line
 from mistral_lsp.lsp.progress import current_work_done_token
 from mistral_lsp.lsp.server import REQUEST_FAILED, MistralLanguageServer
@@ -50,6 +51,7 @@ from mistral_lsp.protocol import (
     SuggestionArguments,
     ToggleResult,
 )
+from mistral_lsp.text.uris import short_uri
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.run import Prepared
@@ -75,36 +77,77 @@ def before_execute(ls: MistralLanguageServer, params: types.ExecuteCommandParams
     argument = params.arguments[0]
     if not isinstance(argument, dict):
         raise JsonRpcInvalidParams(message=f"invalid argument for {params.command}: arguments[0] must be an object")
-    try:
-        problems = wrong_scalars(argument, spec.arguments)
-        ls.converter.structure(argument, spec.arguments)
-    except Exception as exc:
-        problems = [describe(exc)]
+    problems = argument_problems(argument, spec.arguments)
+    if not problems:
+        try:
+            ls.converter.structure(argument, spec.arguments)
+        except Exception as exc:
+            problems = [describe(exc)]
     if problems:
         raise JsonRpcInvalidParams(message=one_line(f"invalid argument for {params.command}: {'; '.join(problems)}", MAX_SHOWN))
 
 
-_SCALARS = {str: "a string", bool: "true or false", int: "an integer"}
+_KINDS = {str: "a string", bool: "true or false", int: "an integer"}
 # Commands without a default for their argument (the actions' commands answer a missing one
 # themselves, naming the fields it needs).
 _ARGUMENT_REQUIRED = frozenset({ACCEPT_FIX, REJECT_FIX, APPLY_SUGGESTION})
 
 
-def wrong_scalars(argument: dict[str, Any], cls: type) -> list[str]:
-    """Fields of `cls` that must be a string, boolean or integer and are not: cattrs would turn
-    `{"uri": 42}` into the string "42" and the mistake would surface later as "not open"."""
+def argument_problems(argument: dict[str, Any], cls: type) -> list[str]:
+    """What is wrong with the fields of `argument` that are missing, null or of the wrong scalar
+    type, by their wire names ("uri is missing", "uri must be a string"). cattrs alone would turn
+    `{"uri": null}` into the string "None" and `{"uri": 42}` into "42", and the mistake would
+    surface later as "None is not open in the editor"."""
     hints = typing.get_type_hints(cls)
-    problems = []
+    problems: list[str] = []
     for field in attrs.fields(cls):
-        name = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), field.name)
-        value = argument.get(name)
-        kinds = [t for t in (typing.get_args(hints[field.name]) or (hints[field.name],)) if t is not type(None)]
-        if value is None or len(kinds) != 1 or kinds[0] not in _SCALARS:
-            continue
-        kind = kinds[0]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            problems.append(f"{name}: expected {_SCALARS[kind]}")
+        problems += _field_problems(argument, camel_case(field.name), hints[field.name], field.default is attrs.NOTHING)
     return problems
+
+
+def _field_problems(argument: dict[str, Any], name: str, hint: Any, required: bool) -> list[str]:
+    """What is wrong with the field `name` of `argument`, declared as `hint`."""
+    union = typing.get_origin(hint) in (typing.Union, types_module.UnionType)
+    kinds = [t for t in typing.get_args(hint) if t is not type(None)] if union else [hint]
+    value = argument.get(name)
+    if value is None or (required and value == "" and kinds == [str]):
+        if required:
+            return [f"{name} is missing"]
+        nullable = union and type(None) in typing.get_args(hint)
+        return [f"{name} must be {_kind_name(kinds)}"] if name in argument and not nullable else []
+    return _value_problems(name, value, kinds)
+
+
+def _value_problems(name: str, value: Any, kinds: list[Any]) -> list[str]:
+    """What is wrong with a present, non-null `value` of one of `kinds`."""
+    if len(kinds) == 1 and kinds[0] in _KINDS:
+        kind = kinds[0]
+        wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        return [f"{name} must be {_KINDS[kind]}"] if wrong else []
+    if kinds == [types.Diagnostic]:
+        return _diagnostic_problems(name, value)
+    if kinds == [tuple[types.Diagnostic, ...]] and isinstance(value, list):
+        return [problem for index, item in enumerate(value[:_DIAGNOSTICS_CHECKED])
+                for problem in _diagnostic_problems(f"{name}[{index}]", item)]
+    return []
+
+
+# A diagnostic's message goes into the prompt: cattrs would make `null` the text "None".
+_DIAGNOSTICS_CHECKED = 100
+
+
+def _diagnostic_problems(name: str, value: Any) -> list[str]:
+    if isinstance(value, dict) and not isinstance(value.get("message"), str):
+        return [f"{name}.message {'is missing' if value.get('message') is None else 'must be a string'}"]
+    return []
+
+
+def _kind_name(kinds: list[Any]) -> str:
+    if len(kinds) == 1 and kinds[0] in _KINDS:
+        return _KINDS[kinds[0]]
+    if len(kinds) == 1 and typing.get_origin(kinds[0]) in (tuple, list):
+        return "a list"
+    return "an object"
 
 
 def cancel_request(ls: MistralLanguageServer, request_id: int | str) -> None:
@@ -160,14 +203,21 @@ async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionAr
 
 
 async def _perform(ls: MistralLanguageServer, spec: ActionSpec, prepared: Prepared, run: Run) -> Any:
+    """The run, answered whatever happens to it. A run superseded or cancelled before `perform`
+    takes over (while its progress is being set up) still resolves: pygls runs a command in a
+    task of its own, and a task that ends cancelled is never answered — the client would wait
+    on a run that no longer exists."""
     from mistral_lsp.actions.errors import RunFailed
-    from mistral_lsp.actions.run import perform
+    from mistral_lsp.actions.run import cancelled_result, perform, uncancel
 
-    reporter = await ls.open_reporter(run, title=spec.title)
     try:
+        reporter = await ls.open_reporter(run, title=spec.title)
         result: ActionResult = await perform(ls, prepared, run, reporter)
     except RunFailed as failed:
         raise JsonRpcException(message=failed.message, code=REQUEST_FAILED) from None
+    except asyncio.CancelledError:
+        uncancel()
+        result = cancelled_result(prepared, run)
     finally:
         ls.session.runs.finish(run)
     return ls.converter.unstructure(result)
@@ -246,7 +296,11 @@ async def toggle_review_on_save_command(ls: MistralLanguageServer, *_: Any) -> A
 async def apply_suggestion_command(ls: MistralLanguageServer, args: SuggestionArguments) -> Any:
     doc = ls.documents.get(args.uri)
     if doc is None:
-        raise JsonRpcException(message="mistral.applySuggestion needs {uri, diagnostic} of an open document", code=REQUEST_FAILED)
+        raise JsonRpcException(
+            message=f"{short_uri(args.uri)} is not open in the editor (mistral.applySuggestion needs an open document); "
+                    "open it and apply the suggestion again",
+            code=REQUEST_FAILED,
+        )
     # review.findings loads the syntax layer, which answering `initialize` does not need.
     from mistral_lsp.review.findings import suggestion_edit
 

@@ -16,17 +16,15 @@ Every edit an action makes goes through `apply_edit` (the `Editor.apply_edit` of
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from mistral_lsp import files
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.text.uris import to_path
 from mistral_lsp.text.workspace_edits import (
@@ -197,20 +195,10 @@ def _path_of(uri: str) -> Path:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: never a half-written file."""
+    """Write `text` to `path` through a temporary file and a rename: never a half-written file;
+    a new file honours the umask, an existing one keeps its mode (`files.write_atomically`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    files.write_atomically(path, text.encode("utf-8"), temporary_prefix=f".{path.name}.")
 
 
 def _written_notice(label: str, written: list[tuple[Path, bool]]) -> str | None:

@@ -8,6 +8,7 @@ Cancellation (`window/workDoneProgress/cancel`, `$/cancelRequest`) is mapped ont
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import time
@@ -64,7 +65,9 @@ class RunReporter:
         if token is None and _supports_progress(server):
             token = f"mistral-{run.id}"
             try:
-                await server.work_done_progress.create_async(token)
+                # Shielded: a run superseded meanwhile must not cancel the request's future, or
+                # the client's answer would land on a cancelled future ("malformed message").
+                await asyncio.shield(server.work_done_progress.create_async(token))
             except Exception as exc:  # a client may refuse; the run goes on without progress
                 log.info("client refused a progress token: %s", exc)
                 token = None

@@ -201,7 +201,8 @@ async def shutdown(ls: MistralLanguageServer, params: Any = None) -> None:
     if lifecycle.save_timer is not None:
         lifecycle.save_timer.cancel()
         lifecycle.save_timer = None
-    with contextlib.suppress(TimeoutError):
+    # asyncio.TimeoutError: a class of its own before Python 3.11 (the builtin's alias since).
+    with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(lifecycle.built.wait(), SHUTDOWN_WAIT_SECONDS)
     if lifecycle.saving is not None:
         # A timed save may be writing now: let it end, so the last save does not write beside it.

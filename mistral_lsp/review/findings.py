@@ -267,7 +267,13 @@ class FindingsStore:
         origins = self._by_uri.get(uri, {})
         if origin is not None:
             return list(origins.get(origin, []))
-        return [finding for found in origins.values() for finding in found]
+        # One finding once: review on save restores, from the baseline the review command
+        # seeded, the very findings that command published.
+        unique: dict[tuple[int, int, str, str], Finding] = {}
+        for found in origins.values():
+            for finding in found:
+                unique.setdefault((finding.start_line, finding.end_line, finding.title, finding.message), finding)
+        return list(unique.values())
 
     def has(self, uri: str) -> bool:
         return any(self._by_uri.get(uri, {}).values())

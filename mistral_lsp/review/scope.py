@@ -63,7 +63,19 @@ def skip_reason(paths: Iterable[str], lines: Sequence[str], settings: Settings) 
             f"{len(lines)} lines, over mistral.reviewMaxFileLines "
             f"({settings.review_max_file_lines})"
         )
-    return _looks_generated_or_minified(lines)
+    return _looks_generated_or_minified(lines) or binary_reason("\n".join(lines))
+
+
+def binary_reason(text: str) -> str | None:
+    """Why `text` looks binary and must not be sent to the model, or None. A NUL is never in a
+    source file; U+FFFD is what an editor puts for bytes that are not UTF-8 (a binary file, or
+    one in another encoding): the model would be paid to read noise."""
+    for char, what in (("\x00", "a NUL character"), ("\ufffd", "invalid UTF-8 (U+FFFD replacement characters)")):
+        index = text.find(char)
+        if index >= 0:
+            line = text.count("\n", 0, index) + 1
+            return f"it holds {what} on line {line}, so it looks binary"
+    return None
 
 
 @lru_cache(maxsize=256)

@@ -44,9 +44,11 @@ def project_root(source: Path, workspace_roots: list[Path] | None = None) -> Pat
 
 def _pytest_testpaths(root: Path) -> list[str]:
     pyproject = root / "pyproject.toml"
-    # Python 3.10 has no TOML reader in the standard library: pytest.ini & co. still work.
-    if pyproject.exists() and sys.version_info >= (3, 11):
-        import tomllib
+    if pyproject.exists():
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # Python 3.10: the `tomli` backport (a dependency there), the same reader
+            import tomli as tomllib
 
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))

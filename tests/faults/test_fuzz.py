@@ -3,6 +3,10 @@
 Afterwards every well-formed request (a JSON object with `"jsonrpc": "2.0"`, an integer or
 string `id` and a string `method`) has been answered, no popup was shown, the documents the
 fuzz did not touch are unchanged, and the next action works. The figures are printed (`-s`).
+
+Then supersede storms: bursts of the same action on the same target (a double key press, a
+plugin's retry), with `mistral.cancel` and `$/cancelRequest` mixed in, on an open document with
+a model that answers. Every request is answered — superseded runs included.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import CART, FaultEditor, assert_no_key, expect_fix_works
+from mistral_lsp.testing.fake_api import Reply
+
+from .conftest import CART, FIXED_TOTAL, FaultEditor, assert_no_key, expect_fix_works, fenced
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -201,6 +207,81 @@ async def test_every_well_formed_request_is_answered_and_nothing_pops_up(ed: Fau
             assert len(error.message) <= 300 and "\n" not in error.message, error.message
     assert ed.texts[uri] == CART
     await expect_fix_works(ed, uri)
+
+
+STORMS = 60
+ACTIONS = ["mistral.fix", "mistral.explain", "mistral.review", "mistral.generateTests"]
+# Cursors inside `total` (lines 8–10): each one selects the same target.
+CURSORS = [(8, 4), (9, 8), (9, 20), (10, 8)]
+
+
+def storm_reply(body: Any) -> Reply:
+    """A model that answers each action sensibly, slowly enough to be superseded mid-stream."""
+    if body.get("response_format"):
+        return Reply(text='{"findings": []}', delay_per_chunk=0.005)
+    return Reply(text=fenced(FIXED_TOTAL), delay_per_chunk=0.005)
+
+
+async def test_supersede_storms_answer_every_request(ed: FaultEditor) -> None:
+    rng = random.Random(SEED + 1)
+    uri = await ed.open("storm.py", CART)
+    ed.fake.reset()
+    ed.fake.responder = storm_reply
+    expected: list[str] = []
+    runs_cancelled = 0
+    requests_cancelled: set[str] = set()
+
+    def request(msg_id: str, method: str, params: Any) -> bytes:
+        expected.append(msg_id)
+        body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}).encode()
+        return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+    try:
+        for storm in range(STORMS):
+            action = rng.choice(ACTIONS)
+            burst = []
+            for press in range(rng.randrange(2, 7)):
+                line, character = rng.choice(CURSORS)
+                cursor = {"line": line, "character": character}
+                argument = {"uri": uri, "range": {"start": cursor, "end": cursor}, "showResult": False}
+                if rng.random() < 0.5:
+                    argument["id"] = f"run-{storm}-{press}"
+                burst.append(request(f"storm-{storm}-{press}", "workspace/executeCommand",
+                                     {"command": action, "arguments": [argument]}))
+                kind = rng.randrange(8)
+                if kind == 0 and "id" in argument:  # the plugin's cancel of that run
+                    runs_cancelled += 1
+                    burst.append(request(f"cancel-{storm}-{press}", "workspace/executeCommand",
+                                         {"command": "mistral.cancel", "arguments": [{"id": argument["id"]}]}))
+                elif kind == 1:  # the client gives up on the request itself
+                    requests_cancelled.add(f"storm-{storm}-{press}")
+                    body = json.dumps({"jsonrpc": "2.0", "method": "$/cancelRequest",
+                                       "params": {"id": f"storm-{storm}-{press}"}}).encode()
+                    burst.append(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            await ed.send_raw(b"".join(burst), header=b"")
+            if storm % 10 == 9:  # now and then, let a storm's last run finish before the next
+                await ed.wait_until(lambda: set(expected) <= set(ed.raw_responses), timeout=60,
+                                    what="the storm's answers")
+        try:
+            await ed.wait_until(lambda: set(expected) <= set(ed.raw_responses), timeout=60,
+                                what=f"answers to {len(expected)} requests")
+        except AssertionError:
+            missing = sorted(set(expected) - set(ed.raw_responses))
+            print("MISSING", len(missing), missing[:20], "LOG", ed.log_file)
+            raise
+    finally:
+        ed.fake.responder = None
+    answered = [ed.raw_responses[msg_id] for msg_id in expected]
+    superseded = sum(1 for result, _ in answered if "superseded by run" in str(getattr(result, "message", "")))
+    errors = {msg_id: error for msg_id, (_, error) in zip(expected, answered, strict=True) if error is not None}
+    print(f"\nsupersede storms: {STORMS} storms, {len(expected)} requests sent, {len(answered)} answered "
+          f"({superseded} superseded, {runs_cancelled} mistral.cancel, {len(errors)} errors)")
+    assert len(answered) == len(expected) and superseded > 0
+    # The only errors: RequestCancelled, for the requests the client cancelled itself.
+    assert set(errors) <= requests_cancelled, sorted(set(errors) - requests_cancelled)
+    assert all(error.code == -32800 for error in errors.values()), errors
+    assert ed.fake.responder is None
+    await expect_fix_works(ed, await ed.open("after-storm.py", CART))
 
 
 async def test_the_key_never_appears_in_any_output(ed: FaultEditor) -> None:

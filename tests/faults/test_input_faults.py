@@ -46,9 +46,32 @@ async def test_a_50k_line_file(ed: FaultEditor) -> None:
     await expect_refused(ed, "big", [Reply(text=UNCLOSED)], r"never closed", text=text)
 
 
-async def test_binary_and_nul_content(ed: FaultEditor) -> None:
-    text = CART + "BLOB = '\x00\x01\x02\x7f\ufffd\x1b[31m'\n# \x00\x00\x00\n"
-    await expect_refused(ed, "binary", [Reply(text="")], r"answer was empty", text=text)
+BINARY_CASES = [
+    ("nul", CART + "BLOB = '\x00\x01\x02\x7f\x1b[31m'\n# \x00\x00\x00\n", r"NUL character on line 15"),
+    # What an editor holds for a file whose bytes are not UTF-8 (0xFF and the like).
+    ("invalid-utf8", CART + "BLOB = '\ufffd\ufffd'\n", r"invalid UTF-8 .* on line 15"),
+]
+
+
+@pytest.mark.parametrize("action", ["mistral.fix", "mistral.explain", "mistral.review", "mistral.generateTests"])
+@pytest.mark.parametrize(("kind", "text", "cause"), BINARY_CASES, ids=[c[0] for c in BINARY_CASES])
+async def test_binary_looking_text_is_refused_and_never_sent(
+    ed: FaultEditor, action: str, kind: str, text: str, cause: str
+) -> None:
+    uri = await ed.open(f"binary-{kind}-{action}.py", text)
+    ed.fake.reset()
+    ed.fake.enqueue(Reply(text=""))
+    shown, edits = len(ed.shown()), len(ed.applied_edits)
+
+    result, error = await ed.attempt(action, {"uri": uri, "range": IN_TOTAL})
+
+    assert error is not None, f"{action} ran on binary text: {result}"
+    assert error.code == REQUEST_FAILED  # the plugin shows the command's error, naming the cause
+    assert re.search(cause, error.message) and "looks binary" in error.message, error.message
+    assert ed.shown()[shown:] == []  # and only the plugin: not twice
+    assert not [r for r in ed.fake.requests if r.path.endswith("/chat/completions")]  # never sent
+    assert len(ed.applied_edits) == edits and ed.texts[uri] == text
+    await expect_fix_works(ed, await ed.open(f"after-binary-{kind}-{action}.py", CART))
 
 
 def _range(start_line: int, start_char: int, end_line: int, end_char: int) -> dict[str, Any]:
@@ -80,7 +103,7 @@ OTHER_CASES: list[tuple[str, str, Any, int, str]] = [
     ("accept-no-argument", "mistral.acceptFix", [], INVALID_PARAMS, r"argument"),
     ("accept-no-arguments-field", "mistral.acceptFix", None, INVALID_PARAMS, r"needs one argument object"),
     ("accept-never-issued-id", "mistral.acceptFix", [{"id": "never-made"}], INVALID_PARAMS, r"no preview has id"),
-    ("accept-id-missing", "mistral.acceptFix", [{}], INVALID_PARAMS, r"id: required field missing"),
+    ("accept-id-missing", "mistral.acceptFix", [{}], INVALID_PARAMS, r"id is missing"),
     ("accept-id-not-a-string", "mistral.acceptFix", [{"id": [1]}], INVALID_PARAMS, r"id"),
     ("reject-no-argument", "mistral.rejectFix", [], INVALID_PARAMS, r"argument"),
     ("reject-no-arguments-field", "mistral.rejectFix", None, INVALID_PARAMS, r"needs one argument object"),
@@ -90,7 +113,7 @@ OTHER_CASES: list[tuple[str, str, Any, int, str]] = [
      r"open document"),
     ("suggestion-no-arguments-field", "mistral.applySuggestion", None, INVALID_PARAMS, r"needs one argument object"),
     ("suggestion-diagnostic-missing", "mistral.applySuggestion", [{"uri": "file:///x.py"}], INVALID_PARAMS,
-     r"diagnostic: required field missing"),
+     r"diagnostic is missing"),
     ("suggestion-bad-range", "mistral.applySuggestion",
      [{"uri": "file:///x.py", "diagnostic": {"range": "x", "message": "x"}}], INVALID_PARAMS, r"diagnostic\.range"),
     ("unknown-command", "mistral.nope", [], INVALID_PARAMS, r"mistral\.nope"),

@@ -5,6 +5,8 @@ clients through what they declared they support (recorded eglot capabilities, an
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -171,6 +173,29 @@ async def test_tests_and_explanation_without_create_or_show_document(eglot: Edit
     markdown = Path(first.split(" in ", 1)[1])
     assert markdown.read_text(encoding="utf-8").endswith("Fifth.\n")
     assert rest == ["`total` takes off the discount.", "Second line.", "Third.", "Fourth.", "…"]
+
+
+@pytest.fixture
+async def eglot_umask_002(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
+    """eglot, with the server started under umask 002 (a group-writable setup)."""
+    previous = os.umask(0o002)
+    try:
+        async for editor in _session(fake_api, tmp_path, client_capabilities("emacs")):
+            yield editor
+    finally:
+        os.umask(previous)
+
+
+async def test_a_test_file_the_server_creates_honours_the_umask(eglot_umask_002: Editor) -> None:
+    eglot = eglot_umask_002
+    uri = await eglot.open("cart.py", CART)
+    eglot.fake.enqueue(Reply(text=fenced("def test_round_up():\n    assert round_up(1.2) == 2")))
+    await eglot.command("mistral.generateTests", {"uri": uri, "range": rng(13, 4, 13, 4)})
+    test_path = eglot.path("test_cart.py")
+    await eglot.wait_until(lambda: eglot.messages(), what="the tests notice")
+    assert eglot.applied_edits == []  # the server wrote the file itself
+    # As if the editor had written it: 0666 minus the umask, not a private 0600.
+    assert stat.S_IMODE(test_path.stat().st_mode) == 0o664
 
 
 async def test_changes_instead_of_document_changes(changes_only: Editor) -> None:

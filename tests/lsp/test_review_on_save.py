@@ -410,3 +410,31 @@ async def test_toggle_survives_configuration_rereads_until_the_setting_changes(f
     finally:
         await editor.client.shutdown_session()
         await editor.client.stop()
+
+
+async def test_the_review_command_seeds_the_baseline_of_review_on_save(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
+    """Review the file, turn review on save on, save: nothing is sent; change one function and
+    save: only it is sent. The command's findings come back once, not twice."""
+    s = Session(await start_editor(fake_api, tmp_path, "neovim", settings={"reviewDebounceMs": 50}))
+    try:
+        editor = s.editor
+        text = module_text().replace("    return total, 'body-20'", f"    return total / 10  {MARK}")
+        uri = await editor.open("module.py", text)
+        fake_api.responder = marker_responder(editor, uri)
+        reviewed = await editor.command("mistral.review", {"uri": uri, "range": None})
+        assert reviewed.diagnostics == 1 and len(chat_requests(fake_api)) == 1
+
+        assert (await editor.command("mistral.toggleReviewOnSave", {})).reviewOnSave is True
+        (finding,) = await s.save(uri)  # the command's finding, once
+        assert finding.message == "Suspicious arithmetic: The discount is a percentage."
+        assert len(chat_requests(fake_api)) == 1  # the unchanged file: nothing sent
+
+        line = text.split("\n").index("    return total, 'body-12'")
+        editor.edit(uri, [types.TextEdit(range=rng(line, 0, line, 100), new_text="    return total, 'body-12-changed'")])
+        await s.save(uri)
+        assert len(chat_requests(fake_api)) == 2
+        prompt = prompt_of(chat_requests(fake_api)[-1])
+        assert "body-12-changed" in prompt and "def function_12(value):" in prompt
+        assert [i for i in range(30) if f"'body-{i:02d}'" in prompt] == []  # no other definition
+    finally:
+        await s.stop()

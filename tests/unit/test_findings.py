@@ -88,7 +88,11 @@ def test_store_applies_changes_per_origin() -> None:
     store.set("u", "save", [finding(1)])
     new_lines = ["# new", *LINES]
     assert store.apply_changes("u", [change((0, 0), (0, 0), "# new\n")], new_lines)
-    assert [f.start_line for f in store.get("u")] == [2, 2]
+    assert [f.start_line for f in store.get("u", "review")] == [2]
+    assert [f.start_line for f in store.get("u", "save")] == [2]
+    # The same finding from two origins (review on save restoring what the Review command
+    # seeded) is published once.
+    assert [f.start_line for f in store.get("u")] == [2]
     store.clear("u")
     assert not store.has("u")
 
