@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from mistralai.client.models import ChatCompletionStreamRequest
 
 from mistral_lsp.lookup import TOOL_SCHEMAS
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
@@ -56,6 +57,20 @@ async def editor(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Edit
         await ed.client.stop()
 
 
+def assert_sdk_accepts(body: dict[str, Any]) -> None:
+    """The official SDK's request model reads `body` with every key known to it (the API
+    answers 422 to a key outside its schema; the SDK would silently drop it)."""
+    request = ChatCompletionStreamRequest.model_validate(body)
+    assert set(body) <= set(ChatCompletionStreamRequest.model_fields)
+    assert request.tool_choice == body.get("tool_choice") and request.parallel_tool_calls == body.get("parallel_tool_calls")
+    for sent, parsed in zip(body["messages"], request.messages, strict=True):
+        assert parsed.role == sent["role"]
+        assert set(sent) <= set(type(parsed).model_fields), (sent, type(parsed).__name__)
+    for sent_tool, parsed_tool in zip(body.get("tools") or [], request.tools or [], strict=True):
+        assert set(sent_tool["function"]) <= set(type(parsed_tool.function).model_fields)
+        assert parsed_tool.function.name == sent_tool["function"]["name"]
+
+
 def call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
     return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
@@ -84,6 +99,8 @@ async def test_parallel_tool_calls_streamed_in_pieces_get_exact_tool_messages(
         {"role": "tool", "tool_call_id": "refcall02", "name": "references",
          "content": "cart.py:13: def round_up(value):"},
     ]
+    assert_sdk_accepts(first)
+    assert_sdk_accepts(second)
     # The cached prefix holds across rounds: same tools, same key.
     assert second["tools"] == first["tools"] and second["prompt_cache_key"] == first["prompt_cache_key"]
     assert result.applied is True and editor.texts[uri] == EXPECTED_AFTER_FIX
@@ -110,6 +127,8 @@ async def test_a_fix_after_two_rounds_is_applied_and_the_last_round_offers_no_mo
         assert result.applied is True and editor.texts[uri] == EXPECTED_AFTER_FIX
         bodies = [r.json for r in editor.fake.requests[-3:]]
         assert [b["tool_choice"] for b in bodies] == ["auto", "auto", "none"]
+        for body in bodies:
+            assert_sdk_accepts(body)
         assert all(b["tools"] == TOOL_SCHEMAS for b in bodies)
         read, searched = bodies[1]["messages"][-1], bodies[2]["messages"][-1]
         assert bodies[1]["messages"][-2]["content"] == "Let me read it."
