@@ -47,7 +47,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 def schema_cost(targets: Targets) -> None:
-    from mistral_common.protocol.instruct.messages import AssistantMessage, SystemMessage, ToolMessage, UserMessage
+    from mistral_common.protocol.instruct.messages import (
+        AssistantMessage,
+        SystemMessage,
+        ToolMessage,
+        UserMessage,
+    )
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
     from mistral_common.protocol.instruct.tool_calls import Function, FunctionCall, Tool, ToolCall
     from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
