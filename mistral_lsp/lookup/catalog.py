@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 1_000_000
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
-TEXT_CACHE_BYTES = 24_000_000
+TEXT_CACHE_BYTES = 32_000_000
 
 
 class Catalog:
