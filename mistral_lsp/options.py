@@ -91,6 +91,41 @@ class CompletionSettings:
         return self.enabled and (not self.languages or language_id in self.languages)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ToolsSettings:
+    """Workspace tools the model may call during an action (function calling): read-only lookups
+    of definitions, references, file lines and text, confined to the workspace."""
+
+    enabled: bool | None = dataclasses.field(
+        default=None,
+        metadata={"description": "Offer the workspace tools to the model. `null`: on for fix, explain, ask and "
+                  "the review command, off for review on save and `mistral-lsp review`; `true`: on for those too; "
+                  "`false`: off everywhere. Inline completion never uses tools."},
+    )
+    max_rounds: int = dataclasses.field(
+        default=3,
+        metadata={"description": "Rounds of tool calls before the model must answer with what it has.", "minimum": 0},
+    )
+    max_result_tokens: int = dataclasses.field(
+        default=2000, metadata={"description": "Tokens of one tool result, at most (longer ones are cut).", "minimum": 1},
+    )
+    max_run_tokens: int = dataclasses.field(
+        default=8000, metadata={"description": "Tokens of all tool results of one run, at most.", "minimum": 1},
+    )
+    deny: list[str] = dataclasses.field(
+        default_factory=list,
+        metadata={"description": "Extra glob patterns of files the tools never read (secrets such as `.env*`, "
+                  "`*.pem`, `*.key`, `id_rsa*`, `.git/`, `*credentials*`, `*secret*` and ignored files are always denied)."},
+    )
+
+    def enabled_for(self, action: str, *, background: bool = False) -> bool:
+        """Whether `action` offers tools: `background` runs (review on save, the CLI) only when
+        `enabled` is true."""
+        if self.enabled is not None:
+            return self.enabled
+        return not background
+
+
 def _default_actions() -> dict[str, ActionSettings]:
     return {spec.name: ActionSettings(reasoning_effort=spec.reasoning_effort) for spec in ACTIONS}
 
@@ -217,6 +252,7 @@ class Settings:
     completion: CompletionSettings = dataclasses.field(
         default_factory=CompletionSettings, metadata={"order": 70}
     )
+    tools: ToolsSettings = dataclasses.field(default_factory=ToolsSettings, metadata={"order": 90})
     workspace_index_max_files: int = dataclasses.field(
         default=20000,
         metadata={"description": "Files of the workspace indexed for cross-file context; `0` turns the "
@@ -304,7 +340,14 @@ def _converter() -> cattrs.Converter:
         raise ValueError("expected true, false or a list of language ids")
 
     converter.register_structure_hook(bool | list[str], structure_review_on_save)
-    for cls in (ActionSettings, CompletionSettings, Settings):
+
+    def structure_optional_bool(value: Any, _: Any) -> bool | None:
+        if value is None or isinstance(value, bool):
+            return value
+        raise ValueError("expected true, false or null")
+
+    converter.register_structure_hook(bool | None, structure_optional_bool)
+    for cls in (ActionSettings, CompletionSettings, ToolsSettings, Settings):
         overrides = {
             f.name: override(rename=camel_case(f.name)) for f in dataclasses.fields(cls)
         }
@@ -392,6 +435,8 @@ def _describe(exc: BaseException) -> list[str]:
         literal = re.search(r"\((.*) not in literal typing\.Literal\[(.*)\]\)", text)
         if literal:
             text = f"{literal.group(1)!r} is not one of {literal.group(2)}"
+        elif "expected bool | None" in text:
+            text = "expected true, false or null"
         elif "expected bool | list[str]" in text:
             text = "expected true, false or a list of language ids"
         lines.append(f"{where}: {text}")
