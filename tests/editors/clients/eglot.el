@@ -27,18 +27,6 @@
     (mt-record (concat "offered:" want) (vconcat offered))
     chosen))
 
-(defun mt-ask-and-follow-up (pos)
-  "At POS, as the user: C-c m a with a question, then C-u C-c m a with a follow-up; each
-answer is awaited as its message."
-  (goto-char pos)
-  (dolist (step '(("Why is the discount divided by 10?" nil) ("How do I fix it?" (4))))
-    (let ((answers (length (mt-messages-matching "answer about")))
-          (current-prefix-arg (cadr step)))
-      (cl-letf (((symbol-function 'read-string) (lambda (&rest _) (car step))))
-        (mt-step "ask" (call-interactively (key-binding (kbd "C-c m a")))))
-      (mt-wait (lambda () (> (length (mt-messages-matching "answer about")) answers)) 20 "the answer")))
-  (mt-record "answers" (vconcat (mt-messages-matching "answer about"))))
-
 (let* ((file (mt-env "MT_FILE"))
        (test-file (mt-env "MT_TEST_FILE"))
        (buffer (find-file-noselect file)))
