@@ -54,10 +54,8 @@ class Turn:
 
     question: str | None
     answer: str
-
-    @property
-    def tokens(self) -> int:
-        return estimate_tokens(self.question or "") + estimate_tokens(self.answer)
+    tokens: int
+    """Estimated once, when recorded."""
 
 
 @dataclasses.dataclass
@@ -100,10 +98,11 @@ class ConversationStore:
 
     def record(self, conversation: Conversation, question: str | None, answer: str) -> None:
         """Add a turn, then drop the oldest turns until the history fits the budget."""
-        conversation.turns.append(Turn(question, answer))
         turns = conversation.turns
-        while len(turns) > 1 and sum(turn.tokens for turn in turns) > self._max_tokens:
-            turns.pop(0)
+        turns.append(Turn(question, answer, estimate_tokens(question or "") + estimate_tokens(answer)))
+        total = sum(turn.tokens for turn in turns)
+        while len(turns) > 1 and total > self._max_tokens:
+            total -= turns.pop(0).tokens
             conversation.dropped += 1
 
     def drop_document(self, uri: str) -> None:
