@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import attrs
 from lsprotocol import types
 
+from mistral_lsp.actions.conversations import checked_request
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer, toolbox_for
 from mistral_lsp.actions.target import covers_file, select, target_key
@@ -66,6 +67,7 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     binary = binary_reason(doc.text)
     if binary is not None:
         raise ActionError(f"{short_uri(doc.uri)} was not sent to the model: {binary}; Mistral works on text files only")
+    request = checked_request(editor.session, action, request)  # ask: a question, a live conversation
     range_ = _normalized(request.range)
     check_range(doc, range_)
     if action == "review" and covers_file(doc, range_):

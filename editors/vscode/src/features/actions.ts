@@ -60,9 +60,23 @@ export class Actions {
         return this.review(arg);
       case ServerCommands.generateTests:
         return this.generateTests(arg);
+      case ServerCommands.ask:
+        return this.askFromCodeAction(arg);
       default:
         return undefined;
     }
+  }
+
+  /**
+   * "Mistral: Ask" from a code action, which carries no question: ask for one first, and run
+   * nothing without it. The answer opens as the server's markdown (`showResult`).
+   */
+  private async askFromCodeAction(from: TargetArgs): Promise<CommandResult | undefined> {
+    const question = from.question?.trim() || (await api.showInputBox({ prompt: 'Ask Mistral about this code' }))?.trim();
+    if (!question) {
+      return undefined;
+    }
+    return this.execute('ask', ServerCommands.ask, { ...from, question, showResult: true });
   }
 
   async review(from?: TargetArgs): Promise<CommandResult | undefined> {
