@@ -979,6 +979,12 @@ FLOAT_TEXT = (
     "(function() local f = require('mistral.ui').explain_float\n"
     " return f and table.concat(vim.api.nvim_buf_get_lines(f.buf, 0, -1, false), '\\n') or '' end)()"
 )
+FOOTER = (
+    "(function() local f = require('mistral.ui').explain_float\n"
+    " local footer = f and vim.api.nvim_win_get_config(f.win).footer or ''\n"
+    " if type(footer) == 'table' then footer = table.concat(vim.tbl_map(function(c) return c[1] end, footer)) end\n"
+    " return vim.trim(footer) end)()"
+)
 
 
 def float_done(n: int = 1) -> str:
@@ -1023,9 +1029,8 @@ def test_ask_streams_the_answer_and_a_follow_up_sends_the_earlier_turn(
     assert "return a - b" in "\n".join(content(m) for m in request["messages"])
     shown = nv.lua(f"return {FLOAT_TEXT}")
     assert shown == f"> what does this do?\n\n{first}", shown
-    assert "a to follow up" in nv.lua("return require('mistral.ui').explain_footer()") or (
-        ":Mistral ask to follow up" in nv.lua("return require('mistral.ui').explain_footer()")
-    )
+    # The cursor is in the code: the footer says how to follow up from there.
+    assert ":Mistral ask to follow up" in nv.lua(f"return {FOOTER}")
 
     # While the float is open, `:Mistral ask` with no question prompts, then follows it up.
     fake.enqueue(Reply(text=second))
@@ -1057,7 +1062,7 @@ def test_explain_is_followed_up_with_a_in_the_float(
     nv.n.command("Mistral explain")
     nv.wait(float_done(1), what="the explanation")
     nv.n.command("Mistral enter")
-    assert nv.lua("return require('mistral.ui').explain_footer()").endswith("a to follow up · q to close")
+    assert nv.lua(f"return {FOOTER}").endswith("a to follow up · q to close")
     nv.n.input("a")
     type_into_prompt(nv, "how do I fix it?")
     nv.wait(float_done(2), what="the follow-up's answer")
@@ -1107,7 +1112,7 @@ def test_lookups_streamed_for_a_run_show_in_the_float_footer(
     inject = (
         "local f = require('mistral.ui').explain_float\n"
         "require('mistral.runs').on_stream(nil, { id = f.run_id, action = 'explain', uri = vim.uri_from_bufnr(0), lookup = ... })\n"
-        "return require('mistral.ui').explain_footer()"
+        f"return {FOOTER}"
     )
     bottom = (
         f"(function() local f = {FLOAT}\n"
@@ -1118,6 +1123,6 @@ def test_lookups_streamed_for_a_run_show_in_the_float_footer(
     footer = nv.lua(inject, "looking up `Decimal` — decimal.py")
     assert footer == "looking up `Decimal` — decimal.py · 2 lookups", footer
     nv.wait(float_done(1), what="the answer")
-    footer = nv.lua("return require('mistral.ui').explain_footer()")
+    footer = nv.lua(f"return {FOOTER}")
     assert footer.startswith("2 lookups · done"), footer
     nv.wait(f"screen_line({bottom}):find('2 lookups · done', 1, true)", what="the done footer drawn")

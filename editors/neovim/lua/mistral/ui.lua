@@ -192,23 +192,6 @@ function M.explain_lookup(f, line)
   draw_footer(f)
 end
 
---- The float's footer as drawn (for tests and status lines).
----@param f? mistral.ExplainFloat
----@return string
-function M.explain_footer(f)
-  f = f or M.explain_float
-  if not f or not float_valid(f) then
-    return ''
-  end
-  local footer = vim.api.nvim_win_get_config(f.win).footer or ''
-  if type(footer) == 'table' then
-    footer = table.concat(vim.tbl_map(function(chunk)
-      return chunk[1]
-    end, footer))
-  end
-  return vim.trim(footer)
-end
-
 --- Renders the float's buffer as markdown: the treesitter highlighter (bundled `markdown`
 --- parser, whose queries conceal backticks and emphasis markers), else the `markdown` syntax.
 ---@param buf integer
