@@ -1126,3 +1126,36 @@ def test_lookups_streamed_for_a_run_show_in_the_float_footer(
     footer = nv.lua(f"return {FOOTER}")
     assert footer.startswith("2 lookups · done"), footer
     nv.wait(f"screen_line({bottom}):find('2 lookups · done', 1, true)", what="the done footer drawn")
+
+
+def test_a_tool_call_shows_in_the_footer_and_is_listed_after_the_answer(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    """The fake scripts a `definition` tool call, then the answer: the server runs it, streams
+    its `lookup`, and lists it in the result's `context.lookups`."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    answer = "`add` subtracts; `mul` (looked up) multiplies."
+    pieces = [answer[i : i + 6] for i in range(0, len(answer), 6)]
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(
+        Reply(text="", tool_calls=[{"name": "definition", "arguments": {"name": "mul"}}]),
+        Reply(text=answer, chunks=pieces, delay_before_first_byte=0.5, delay_per_chunk=0.05),
+    )
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral explain")
+    # While the model answers after the lookup, the footer shows it.
+    nv.wait(
+        f"{FLOAT} ~= nil and not {FLOAT}.done and {FOOTER}:find('mul', 1, true) ~= nil",
+        what="the lookup in the footer while the answer streams",
+    )
+    nv.wait(float_done(1), what="the answer")
+    footer = nv.lua(f"return {FOOTER}")
+    assert footer.startswith("1 lookup · done"), footer
+    shown = nv.lua(f"return {FLOAT_TEXT}")
+    head, _, listed = shown.partition("\n\nLooked up:\n")
+    assert head == answer, shown
+    assert listed.startswith("- ") and "mul" in listed and "\n" not in listed, shown
+    second = chat_requests(fake)[1].json["messages"]
+    assert [m["role"] for m in second][-2:] == ["assistant", "tool"], second
