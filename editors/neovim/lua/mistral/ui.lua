@@ -175,6 +175,19 @@ local function draw_footer(f)
   vim.api.nvim_win_set_config(f.win, { footer = ' ' .. text .. ' ', footer_pos = 'right' })
 end
 
+--- The footer of a complete answer: the keys that work where the cursor is.
+---@param f mistral.ExplainFloat
+---@param inside boolean The cursor is in the float.
+---@return string
+local function done_status(f, inside)
+  if inside then
+    return 'done · ' .. (f.on_follow_up and 'a to follow up · ' or '') .. 'q to close'
+  end
+  return 'done · '
+    .. (f.on_follow_up and ':Mistral ask to follow up · ' or '')
+    .. ':Mistral enter to read'
+end
+
 --- Sets the state (a progress message) shown in the float's footer.
 ---@param f mistral.ExplainFloat
 ---@param status string
@@ -298,6 +311,16 @@ function M.open_explain(title, on_close)
   vim.keymap.set('n', 'q', function()
     M.close_explain(f)
   end, { buffer = buf, nowait = true, desc = 'Close the Mistral explanation' })
+  -- The keys of a complete answer's footer are those that work where the cursor is.
+  vim.api.nvim_create_autocmd({ 'WinEnter', 'WinLeave' }, {
+    buffer = buf,
+    callback = function(ev)
+      if f.done and vim.startswith(f.status, 'done') then
+        f.status = done_status(f, ev.event == 'WinEnter')
+        draw_footer(f)
+      end
+    end,
+  })
   -- The buffer is not modifiable, so `a` (append) has nothing else to do here.
   vim.keymap.set('n', 'a', function()
     if f.on_follow_up then
@@ -349,13 +372,7 @@ function M.explain_done(f, lookups)
     end
     M.explain_append(f, table.concat(lines, '\n'))
   end
-  local inside = vim.api.nvim_get_current_win() == f.win
-  local follow = f.on_follow_up and (inside and 'a to follow up · ' or ':Mistral ask to follow up, ')
-    or ''
-  M.explain_status(
-    f,
-    'done · ' .. follow .. (inside and 'q to close' or ':Mistral enter to read, q there to close')
-  )
+  M.explain_status(f, done_status(f, vim.api.nvim_get_current_win() == f.win))
 end
 
 --- Starts the next turn of a conversation in the same float: the question under the answers so
