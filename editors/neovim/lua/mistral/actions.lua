@@ -151,14 +151,7 @@ function M.explain(opts)
   if not client or not args then
     return nil
   end
-  return require('mistral.conversation').start(
-    'Mistral: Explain',
-    client,
-    bufnr,
-    'explain',
-    args,
-    opts.range
-  )
+  return require('mistral.conversation').start('Mistral: Explain', client, bufnr, 'explain', args)
 end
 
 --- Ask: a question about the range (or the code at the cursor), answered in the explanation
@@ -192,7 +185,7 @@ function M.ask(opts)
     end
     assert(client and args)
     args.question = question
-    conversation.start('Mistral: Ask', client, bufnr, 'ask', args, opts.range, question)
+    conversation.start('Mistral: Ask', client, bufnr, 'ask', args, question)
   end
   local question = opts.question or (args and args.question)
   if question and vim.trim(question) ~= '' then

@@ -10,7 +10,6 @@ local ui = require('mistral.ui')
 ---@field id? string The `conversationId` of the last answer; nil until one arrived.
 ---@field client_id integer
 ---@field bufnr integer The buffer of the code it is about.
----@field range? mistral.RangeSpec The code it is about (nil: the cursor).
 
 ---@param f mistral.ExplainFloat
 ---@return boolean
@@ -88,12 +87,11 @@ end
 ---@param bufnr integer
 ---@param action mistral.Action
 ---@param args table
----@param range? mistral.RangeSpec
 ---@param question? string Shown above the answer.
 ---@return mistral.Run?
-function M.start(title, client, bufnr, action, args, range, question)
+function M.start(title, client, bufnr, action, args, question)
   local f = ui.open_explain(title)
-  f.conversation = { client_id = client.id, bufnr = bufnr, range = range }
+  f.conversation = { client_id = client.id, bufnr = bufnr }
   if question then
     ui.explain_turn(f, question)
   end
@@ -111,9 +109,14 @@ function M.follow_up(f, question)
     ui.notify('the conversation ended with its server or buffer; ask again', vim.log.levels.WARN)
     return nil
   end
-  local args = require('mistral.actions').make_args(client, conv.bufnr, conv.range)
-  args.question = question
-  args.conversationId = conv.id
+  -- No range: the server asks about the conversation's code again, wherever the cursor is now.
+  local args = {
+    uri = vim.uri_from_bufnr(conv.bufnr),
+    range = vim.NIL,
+    version = vim.lsp.util.buf_versions[conv.bufnr],
+    question = question,
+    conversationId = conv.id,
+  }
   ui.explain_turn(f, question)
   return run_turn(f, client, 'ask', args)
 end
