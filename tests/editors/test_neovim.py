@@ -989,7 +989,11 @@ FOOTER = (
 
 def float_done(n: int = 1) -> str:
     """Lua: the float's `n`-th answer is complete (a follow-up resets `done`)."""
-    return f"(function() local f = {FLOAT}; return f and f.done and #vim.tbl_filter(function(e) return e.name == 'MistralRequestFinished' end, _G.events) >= {n} end)()"
+    return (
+        f"(function() local f = {FLOAT}; return f and f.done and #vim.tbl_filter("
+        "function(e) return e.name == 'MistralRequestFinished' end, _G.events) >= "
+        f"{n} end)()"
+    )
 
 
 def chat_requests(fake: Any) -> list[Any]:
@@ -1020,7 +1024,8 @@ def test_ask_streams_the_answer_and_a_follow_up_sends_the_earlier_turn(
     nv = start_nvim()
     nv.open(workspace / "calc.py")
     assert "ask" in nv.lua("return vim.fn.getcompletion('Mistral a', 'cmdline')")
-    fake.enqueue(Reply(text=first, chunks=[first[:12], first[12:30], first[30:]], delay_per_chunk=0.05))
+    pieces = [first[:12], first[12:30], first[30:]]
+    fake.enqueue(Reply(text=first, chunks=pieces, delay_per_chunk=0.05))
     nv.n.command("call cursor(2, 5)")
     nv.n.command("Mistral ask what does this do?")
     nv.wait(float_done(1), what="the answer")
@@ -1041,10 +1046,12 @@ def test_ask_streams_the_answer_and_a_follow_up_sends_the_earlier_turn(
     roles = [m["role"] for m in messages_sent]
     # The earlier turn went back to the model: the question, its answer, then the follow-up.
     assert any("what does this do?" in content(m) for m in messages_sent if m["role"] == "user")
-    assert any(content(m).strip() == first for m in messages_sent if m["role"] == "assistant"), roles
+    answers = [content(m).strip() for m in messages_sent if m["role"] == "assistant"]
+    assert first in answers, roles
     assert messages_sent[-1]["role"] == "user" and "and mul?" in content(messages_sent[-1])
     # The conversation stays in the float, each question above its answer.
-    assert nv.lua(f"return {FLOAT_TEXT}") == f"> what does this do?\n\n{first}\n\n> and mul?\n\n{second}"
+    conversation = f"> what does this do?\n\n{first}\n\n> and mul?\n\n{second}"
+    assert nv.lua(f"return {FLOAT_TEXT}") == conversation
     assert nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 2
 
 
@@ -1089,7 +1096,9 @@ def test_ask_about_a_selection_prompts_for_the_question(
     nv.wait(float_done(1), what="the answer")
     request = chat_requests(fake)[0].json
     assert "is this right?" in content(request["messages"][-1])
-    started = nv.lua("return vim.tbl_filter(function(e) return e.name == 'MistralRequestStarted' end, _G.events)")
+    started = nv.lua(
+        "return vim.tbl_filter(function(e) return e.name == 'MistralRequestStarted' end, _G.events)"
+    )
     assert [e["data"]["action"] for e in started] == ["ask"]
     assert nv.lua(f"return {FLOAT_TEXT}") == "> is this right?\n\nIt multiplies."
 
@@ -1119,13 +1128,16 @@ def test_lookups_streamed_for_a_run_show_in_the_float_footer(
         " return vim.api.nvim_win_get_position(f.win)[1] + vim.api.nvim_win_get_height(f.win) + 2 end)()"
     )
     assert nv.lua(inject, "looking up `mul` — calc.py") == "looking up `mul` — calc.py"
-    nv.wait(f"screen_line({bottom}):find('looking up `mul` — calc.py', 1, true)", what="the footer drawn")
+    nv.wait(
+        f"screen_line({bottom}):find('looking up `mul` — calc.py', 1, true)",
+        what="the footer drawn",
+    )
     footer = nv.lua(inject, "looking up `Decimal` — decimal.py")
     assert footer == "looking up `Decimal` — decimal.py · 2 lookups", footer
     nv.wait(float_done(1), what="the answer")
     footer = nv.lua(f"return {FOOTER}")
     assert footer.startswith("2 lookups · done"), footer
-    nv.wait(f"screen_line({bottom}):find('2 lookups · done', 1, true)", what="the done footer drawn")
+    nv.wait(f"screen_line({bottom}):find('2 lookups · done', 1, true)", what="the done footer")
 
 
 def test_a_tool_call_shows_in_the_footer_and_is_listed_after_the_answer(
