@@ -180,8 +180,10 @@ function M.ask(opts)
       return
     end
     if open then
-      conversation.follow_up(open, question)
-      return
+      if conversation.current() == open then
+        conversation.follow_up(open, question)
+      end
+      return -- closed while the question was typed: nothing to follow up
     end
     assert(client and args)
     args.question = question
