@@ -47,17 +47,21 @@ class Catalog:
         directory = str(PurePosixPath(near).parent)
         first: list[str] = [near] if near in self._set() else []
         same_dir = [p for p in self.index.in_dir(directory) if p != near]
-        importing: list[str] = []
-        if module_words:
-            words = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in module_words) + r")\b")
-            for path in self.paths:
-                entry = self.index.get(path)
-                if entry is not None and entry.imports and any(words.search(line) for line in entry.imports):
-                    importing.append(path)
+        importing = self._importing(module_words) if module_words else []
         seen = set(first) | set(same_dir)
         importing = [p for p in importing if p not in seen]
         seen.update(importing)
         return first + same_dir + importing + [p for p in self.paths if p not in seen]
+
+    def _importing(self, module_words: tuple[str, ...]) -> list[str]:
+        """Indexed files with an import line naming one of `module_words`."""
+        words = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in module_words) + r")\b")
+        found: list[str] = []
+        for path in self.paths:
+            entry = self.index.get(path)
+            if entry is not None and entry.imports and any(words.search(line) for line in entry.imports):
+                found.append(path)
+        return found
 
     def _set(self) -> frozenset[str]:
         cached = getattr(self, "_path_set", None)

@@ -126,8 +126,8 @@ class ToolBox:
             self.used_tokens = self.max_run_tokens
             return "error: the lookup budget of this run is used up; answer with what you have"
         if _tokens(text) > left:
-            keep = max(0, int(left * CHARS_PER_TOKEN) - 60)
-            text = text[:keep] + f"\n… cut at {left} tokens; ask for less (a smaller range or a precise name)"
+            note = f"\n… cut at {left} tokens; ask for less (a smaller range or a precise name)"
+            text = text[: max(0, int(left * CHARS_PER_TOKEN) - len(note))] + note
         self.used_tokens += _tokens(text)
         return text
 

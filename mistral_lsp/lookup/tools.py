@@ -163,7 +163,7 @@ def references(workspace: Workspace, arguments: dict[str, Any]) -> Found:
         raise ToolError(f"no uses of {name!r} found in the {scanned} files searched")
     more = "" if complete else f"\n(first {len(hits)} shown; more may exist)"
     files = {h.split(":", 1)[0] for h in hits}
-    return Found("\n".join(hits) + more, name, f"{len(hits)} uses in {len(files)} files")
+    return Found("\n".join(hits) + more, name, f"{_count(len(hits), 'use')} in {_count(len(files), 'file')}")
 
 
 def _module_words(path: str | None) -> tuple[str, ...]:
@@ -211,6 +211,10 @@ def _matching_lines(text: str, pattern: re.Pattern[str]) -> list[tuple[int, str]
         if not line.lstrip().startswith(_COMMENT_STARTS):
             out.append((text.count("\n", 0, start) + 1, line))
     return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("ch") else "s")
 
 
 def _clip(line: str) -> str:
@@ -261,7 +265,7 @@ def search(workspace: Workspace, arguments: dict[str, Any]) -> Found:
         searched = "every indexed file" if complete else f"the first {scanned} files"
         raise ToolError(f"no match for {raw[:60]!r} in {searched}")
     more = "" if complete else f"\n(first {len(hits)} shown; narrow the text for more)"
-    return Found("\n".join(hits) + more, raw[:40], f"{len(hits)} matches")
+    return Found("\n".join(hits) + more, raw[:40], _count(len(hits), "match"))
 
 
 TOOLS = {"definition": definition, "references": references, "read": read, "search": search}
