@@ -1171,3 +1171,30 @@ def test_a_tool_call_shows_in_the_footer_and_is_listed_after_the_answer(
     assert listed.startswith("- ") and "mul" in listed and "\n" not in listed, shown
     second = chat_requests(fake)[1].json["messages"]
     assert [m["role"] for m in second][-2:] == ["assistant", "tool"], second
+
+
+def test_a_failed_follow_up_keeps_the_conversation_in_the_float(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    first = "`add` subtracts."
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=first), Reply(status=400), Reply(text="Because of `-`."))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral ask what does this do?")
+    nv.wait(float_done(1), what="the answer")
+    nv.n.command("Mistral ask why?")
+    nv.wait(
+        "(function() local e = _G.events[#_G.events]; return #_G.events == 4 and e.data.error end)()",
+        what="the follow-up to fail",
+    )
+    # The earlier answer stays; the footer says what happened and how to ask again.
+    assert nv.lua(f"return {FLOAT_TEXT}") == f"> what does this do?\n\n{first}\n\n> why?\n\n"
+    assert nv.lua(f"return {FOOTER}") == "failed · :Mistral ask to ask again"
+    nv.n.command("Mistral ask why?")
+    nv.wait(float_done(3), what="the asked-again answer")
+    assert "Because of `-`." in nv.lua(f"return {FLOAT_TEXT}")
+    sent = chat_requests(fake)[-1].json["messages"]
+    assert any(content(m).strip() == first for m in sent if m["role"] == "assistant")

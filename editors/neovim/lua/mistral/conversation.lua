@@ -54,7 +54,12 @@ local function run_turn(f, client, action, args)
           M.prompt_follow_up(f)
         end
         ui.explain_done(f)
-        ui.explain_status(f, (err and 'failed' or 'stopped') .. ' · a to ask again · q to close')
+        local inside = vim.api.nvim_get_current_win() == f.win
+        ui.explain_status(
+          f,
+          (err and 'failed' or 'stopped')
+            .. (inside and ' · a to ask again · q to close' or ' · :Mistral ask to ask again')
+        )
         return
       end
       -- The result carries the whole answer; fill in if the stream was incomplete.
