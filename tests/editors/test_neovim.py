@@ -970,3 +970,231 @@ def test_ghost_text_is_visible_without_termguicolors(start_nvim: Callable[..., N
         assert hl["ctermfg"] is not None, hl  # a colour a 16/256-colour terminal shows
         assert hl["ctermfg"] != hl["normal_bg"], hl
         assert hl["fg"] is not None, hl
+
+
+# -- issue 21: Ask, follow-ups from the float, the model's lookups in the float's footer --------
+
+FLOAT = "require('mistral.ui').explain_float"
+FLOAT_TEXT = (
+    "(function() local f = require('mistral.ui').explain_float\n"
+    " return f and table.concat(vim.api.nvim_buf_get_lines(f.buf, 0, -1, false), '\\n') or '' end)()"
+)
+FOOTER = (
+    "(function() local f = require('mistral.ui').explain_float\n"
+    " local footer = f and vim.api.nvim_win_get_config(f.win).footer or ''\n"
+    " if type(footer) == 'table' then footer = table.concat(vim.tbl_map(function(c) return c[1] end, footer)) end\n"
+    " return vim.trim(footer) end)()"
+)
+
+
+def float_done(n: int = 1) -> str:
+    """Lua: the float's `n`-th answer is complete (a follow-up resets `done`)."""
+    return (
+        f"(function() local f = {FLOAT}; return f and f.done and #vim.tbl_filter("
+        "function(e) return e.name == 'MistralRequestFinished' end, _G.events) >= "
+        f"{n} end)()"
+    )
+
+
+def chat_requests(fake: Any) -> list[Any]:
+    return [r for r in fake.requests if r.path.endswith("/chat/completions")]
+
+
+def content(message: dict[str, Any]) -> str:
+    """A message's text, whether `content` is a string or a list of chunks."""
+    body = message.get("content") or ""
+    if isinstance(body, list):
+        return "".join(str(c.get("text", "")) for c in body if isinstance(c, dict))
+    return str(body)
+
+
+def type_into_prompt(nv: Nvim, text: str) -> None:
+    """Types `text` and Enter into the `vim.ui.input` prompt that is showing."""
+    nv.wait("vim.fn.mode() == 'c'", what="the vim.ui.input prompt")
+    nv.n.input(text.replace("<", "<lt>") + "<CR>")
+
+
+def test_ask_streams_the_answer_and_a_follow_up_sends_the_earlier_turn(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    first = "`add` returns **a - b**: a subtraction, despite its name."
+    second = "`mul` multiplies its arguments, as its name says."
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    assert "ask" in nv.lua("return vim.fn.getcompletion('Mistral a', 'cmdline')")
+    pieces = [first[:12], first[12:30], first[30:]]
+    fake.enqueue(Reply(text=first, chunks=pieces, delay_per_chunk=0.05))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral ask what does this do?")
+    nv.wait(float_done(1), what="the answer")
+    request = chat_requests(fake)[0].json
+    assert "what does this do?" in content(request["messages"][-1]), request["messages"]
+    assert "return a - b" in "\n".join(content(m) for m in request["messages"])
+    shown = nv.lua(f"return {FLOAT_TEXT}")
+    assert shown == f"> what does this do?\n\n{first}", shown
+    # The cursor is in the code: the footer says how to follow up from there.
+    assert ":Mistral ask to follow up" in nv.lua(f"return {FOOTER}")
+
+    # While the float is open, `:Mistral ask` with no question prompts, then follows it up.
+    fake.enqueue(Reply(text=second))
+    nv.n.input(":Mistral ask<CR>")
+    type_into_prompt(nv, "and mul?")
+    nv.wait(float_done(2), what="the follow-up's answer")
+    messages_sent = chat_requests(fake)[1].json["messages"]
+    roles = [m["role"] for m in messages_sent]
+    # The earlier turn went back to the model: the question, its answer, then the follow-up.
+    assert any("what does this do?" in content(m) for m in messages_sent if m["role"] == "user")
+    answers = [content(m).strip() for m in messages_sent if m["role"] == "assistant"]
+    assert first in answers, roles
+    assert messages_sent[-1]["role"] == "user" and "and mul?" in content(messages_sent[-1])
+    # The conversation stays in the float, each question above its answer.
+    conversation = f"> what does this do?\n\n{first}\n\n> and mul?\n\n{second}"
+    assert nv.lua(f"return {FLOAT_TEXT}") == conversation
+    assert nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 2
+
+
+def test_explain_is_followed_up_with_a_in_the_float(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    explanation = "`add` subtracts `b` from `a`."
+    answer = "Use `a + b` to add."
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=explanation), Reply(text=answer))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral explain")
+    nv.wait(float_done(1), what="the explanation")
+    nv.n.command("Mistral enter")
+    assert nv.lua(f"return {FOOTER}").endswith("a to follow up · q to close")
+    nv.n.input("a")
+    type_into_prompt(nv, "how do I fix it?")
+    nv.wait(float_done(2), what="the follow-up's answer")
+    assert finished(nv, "ask").get("error") is None
+    messages_sent = chat_requests(fake)[1].json["messages"]
+    assert any(content(m).strip() == explanation for m in messages_sent if m["role"] == "assistant")
+    assert messages_sent[-1]["role"] == "user" and "how do I fix it?" in content(messages_sent[-1])
+    assert nv.lua(f"return {FLOAT_TEXT}") == f"{explanation}\n\n> how do I fix it?\n\n{answer}"
+
+
+def test_ask_about_a_selection_prompts_for_the_question(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    """`<Plug>(mistral-ask)` in visual mode: the selection is the target, the question is typed."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    nv.n.command("xmap <buffer> <F5> <Plug>(mistral-ask)")
+    fake.enqueue(Reply(text="It multiplies."))
+    nv.n.command("call cursor(5, 1)")
+    nv.n.input("Vj<F5>")
+    type_into_prompt(nv, "is this right?")
+    nv.wait(float_done(1), what="the answer")
+    request = chat_requests(fake)[0].json
+    assert "is this right?" in content(request["messages"][-1])
+    started = nv.lua(
+        "return vim.tbl_filter(function(e) return e.name == 'MistralRequestStarted' end, _G.events)"
+    )
+    assert [e["data"]["action"] for e in started] == ["ask"]
+    assert nv.lua(f"return {FLOAT_TEXT}") == "> is this right?\n\nIt multiplies."
+
+
+def test_lookups_streamed_for_a_run_show_in_the_float_footer(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    """`mistral/stream` notifications with `lookup` (as the server sends them for each tool call)
+    fed to the plugin's handler during a real run: the footer shows the latest, then the count."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    pieces = [f"Sentence {i}. " for i in range(30)]
+    nv = start_nvim()
+    attach_screen(nv)
+    nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text="".join(pieces), chunks=pieces, delay_per_chunk=0.1))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral explain")
+    nv.wait(f"{FLOAT} ~= nil and {FLOAT}.run_id ~= nil", what="the float")
+    inject = (
+        "local f = require('mistral.ui').explain_float\n"
+        "require('mistral.runs').on_stream(nil, { id = f.run_id, action = 'explain', uri = vim.uri_from_bufnr(0), lookup = ... })\n"
+        f"return {FOOTER}"
+    )
+    bottom = (
+        f"(function() local f = {FLOAT}\n"
+        " return vim.api.nvim_win_get_position(f.win)[1] + vim.api.nvim_win_get_height(f.win) + 2 end)()"
+    )
+    assert nv.lua(inject, "looking up `mul` — calc.py") == "looking up `mul` — calc.py"
+    nv.wait(
+        f"screen_line({bottom}):find('looking up `mul` — calc.py', 1, true)",
+        what="the footer drawn",
+    )
+    footer = nv.lua(inject, "looking up `Decimal` — decimal.py")
+    assert footer == "looking up `Decimal` — decimal.py · 2 lookups", footer
+    nv.wait(float_done(1), what="the answer")
+    footer = nv.lua(f"return {FOOTER}")
+    assert footer.startswith("2 lookups · done"), footer
+    nv.wait(f"screen_line({bottom}):find('2 lookups · done', 1, true)", what="the done footer")
+
+
+def test_a_tool_call_shows_in_the_footer_and_is_listed_after_the_answer(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    """The fake scripts a `definition` tool call, then the answer: the server runs it, streams
+    its `lookup`, and lists it in the result's `context.lookups`."""
+    from mistral_lsp.testing.fake_api import Reply
+
+    answer = "`add` subtracts; `mul` (looked up) multiplies."
+    pieces = [answer[i : i + 6] for i in range(0, len(answer), 6)]
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(
+        Reply(text="", tool_calls=[{"name": "definition", "arguments": {"name": "mul"}}]),
+        Reply(text=answer, chunks=pieces, delay_before_first_byte=0.5, delay_per_chunk=0.05),
+    )
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral explain")
+    # While the model answers after the lookup, the footer shows it.
+    nv.wait(
+        f"{FLOAT} ~= nil and not {FLOAT}.done and {FOOTER}:find('mul', 1, true) ~= nil",
+        what="the lookup in the footer while the answer streams",
+    )
+    nv.wait(float_done(1), what="the answer")
+    footer = nv.lua(f"return {FOOTER}")
+    assert footer.startswith("1 lookup · done"), footer
+    shown = nv.lua(f"return {FLOAT_TEXT}")
+    head, _, listed = shown.partition("\n\nLooked up:\n")
+    assert head == answer, shown
+    assert listed.startswith("- ") and "mul" in listed and "\n" not in listed, shown
+    second = chat_requests(fake)[1].json["messages"]
+    assert [m["role"] for m in second][-2:] == ["assistant", "tool"], second
+
+
+def test_a_failed_follow_up_keeps_the_conversation_in_the_float(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    first = "`add` subtracts."
+    nv = start_nvim()
+    nv.open(workspace / "calc.py")
+    fake.enqueue(Reply(text=first), Reply(status=400), Reply(text="Because of `-`."))
+    nv.n.command("call cursor(2, 5)")
+    nv.n.command("Mistral ask what does this do?")
+    nv.wait(float_done(1), what="the answer")
+    nv.n.command("Mistral ask why?")
+    nv.wait(
+        "(function() local e = _G.events[#_G.events]; return #_G.events == 4 and e.data.error end)()",
+        what="the follow-up to fail",
+    )
+    # The earlier answer stays; the footer says what happened and how to ask again.
+    assert nv.lua(f"return {FLOAT_TEXT}") == f"> what does this do?\n\n{first}\n\n> why?\n\n"
+    assert nv.lua(f"return {FOOTER}") == "failed · :Mistral ask to ask again"
+    nv.n.command("Mistral ask why?")
+    nv.wait(float_done(3), what="the asked-again answer")
+    assert "Because of `-`." in nv.lua(f"return {FLOAT_TEXT}")
+    sent = chat_requests(fake)[-1].json["messages"]
+    assert any(content(m).strip() == first for m in sent if m["role"] == "assistant")

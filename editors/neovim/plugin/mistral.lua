@@ -1,4 +1,4 @@
--- :Mistral {review|explain|fix|tests|stop|toggle_review|accept|reject|log|restart}
+-- :Mistral {review|explain|ask|fix|tests|stop|toggle_review|accept|reject|log|restart}
 -- Only the user command lives here; every module is required when the command runs.
 if vim.g.loaded_mistral then
   return
@@ -20,7 +20,7 @@ vim.api.nvim_create_user_command('Mistral', function(args)
 end, {
   nargs = '+',
   range = true,
-  desc = 'Mistral: review, explain, fix, tests, stop, toggle_review, accept, reject, log, restart',
+  desc = 'Mistral: review, explain, ask, fix, tests, stop, toggle_review, accept, reject, log, restart',
   complete = function(arglead, cmdline, pos)
     return require('mistral.commands').complete(arglead, cmdline, pos)
   end,

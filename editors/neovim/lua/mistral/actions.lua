@@ -1,7 +1,7 @@
---- The four actions as the plugin runs them: explain streams into a float, fix shows a preview
---- (docs/protocol.md `preview = true`), review reports its count, tests open the test file in a
---- split. Each takes the argument object of the protocol, built here from a buffer and a range or
---- taken from a code action's command.
+--- The actions as the plugin runs them: explain and ask stream into a float (a conversation,
+--- mistral/conversation.lua), fix shows a preview (docs/protocol.md `preview = true`), review
+--- reports its count, tests open the test file in a split. Each takes the argument object of the
+--- protocol, built here from a buffer and a range or taken from a code action's command.
 local M = {}
 
 local config = require('mistral.config')
@@ -20,6 +20,7 @@ local ui = require('mistral.ui')
 ---@field range? mistral.RangeSpec nil: the cursor (the server picks the enclosing definition)
 ---@field args? table A ready argument object (from a code action); skips the range logic.
 ---@field client_id? integer
+---@field question? string Ask: the question (nil: asked with `vim.ui.input`).
 
 ---@param bufnr integer
 ---@param row0 integer
@@ -113,7 +114,7 @@ end
 ---@return vim.lsp.Client? client
 ---@return integer bufnr
 ---@return table? args
-local function prepare(opts)
+function M.prepare(opts)
   local bufnr = opts.bufnr and opts.bufnr ~= 0 and opts.bufnr or vim.api.nvim_get_current_buf()
   if opts.args and opts.args.uri then
     bufnr = vim.uri_to_bufnr(opts.args.uri)
@@ -140,58 +141,67 @@ local function prepare(opts)
   return client, bufnr, args
 end
 
---- Explain: a float filled as `mistral/stream` arrives; closing it (`q`) stops the run.
+--- Explain: a float filled as `mistral/stream` arrives; closing it (`q`) stops the run, `a` in it
+--- asks a follow-up.
 ---@param opts? mistral.RunOpts
 ---@return mistral.Run?
 function M.explain(opts)
-  local client, bufnr, args = prepare(opts or {})
+  opts = opts or {}
+  local client, bufnr, args = M.prepare(opts)
   if not client or not args then
     return nil
   end
-  args.showResult = false
-  local run ---@type mistral.Run?
-  local f = ui.open_explain('Mistral: Explain', function()
-    if run and not run.finished then
-      runs.cancel(run.id)
-    end
-  end)
-  run = runs.start(client, bufnr, 'explain', args, {
-    on_delta = function(_, delta)
-      ui.explain_append(f, delta)
-    end,
-    on_progress = function(_, message)
-      ui.explain_status(f, message)
-    end,
-    on_result = function(_, err, result)
-      if err or (result and result.cancelled) then
-        -- Nothing more will come: the float goes. The server's message says why it failed, once
-        -- (the float no longer repeats it).
-        ui.close_explain(f)
-        return
-      end
-      -- The result carries the whole answer; fill in if the stream was incomplete.
-      if
-        result
-        and type(result.text) == 'string'
-        and #result.text > #f.text
-        and result.text:sub(1, #f.text) == f.text
-      then
-        ui.explain_append(f, result.text:sub(#f.text + 1))
-      end
-      ui.explain_done(f)
-    end,
-  })
-  if run then
-    f.run_id = run.id
+  return require('mistral.conversation').start('Mistral: Explain', client, bufnr, 'explain', args)
+end
+
+--- Ask: a question about the range (or the code at the cursor), answered in the explanation
+--- float. Without a range, while a conversation's float is open, the question follows it up.
+--- Without a question, asks for one with `vim.ui.input`.
+---@param opts? mistral.RunOpts
+function M.ask(opts)
+  opts = opts or {}
+  local conversation = require('mistral.conversation')
+  local open = not opts.range and not opts.args and conversation.current() or nil
+  if open and not open.done then
+    ui.notify('the answer is still coming; ask once it is done (or :Mistral stop)')
+    return
   end
-  return run
+  local client, bufnr, args
+  if not (open and open.conversation.id) then
+    open = nil
+    client, bufnr, args = M.prepare(opts)
+    if not client or not args then
+      return
+    end
+  end
+  local function go(question)
+    question = question and vim.trim(question) or ''
+    if question == '' then
+      return
+    end
+    if open then
+      if conversation.current() == open then
+        conversation.follow_up(open, question)
+      end
+      return -- closed while the question was typed: nothing to follow up
+    end
+    assert(client and args)
+    args.question = question
+    conversation.start('Mistral: Ask', client, bufnr, 'ask', args, question)
+  end
+  local question = opts.question or (args and args.question)
+  if question and vim.trim(question) ~= '' then
+    go(question)
+  else
+    vim.ui.input({ prompt = open and 'Follow-up: ' or 'Ask Mistral: ' }, go)
+  end
 end
 
 --- Fix: computes the edit with `preview = true` and shows it; nothing changes until accepted.
 ---@param opts? mistral.RunOpts
 ---@return mistral.Run?
 function M.fix(opts)
-  local client, bufnr, args = prepare(opts or {})
+  local client, bufnr, args = M.prepare(opts or {})
   if not client or not args then
     return nil
   end
@@ -222,7 +232,7 @@ function M.review(opts)
   if not opts.range and not opts.args then
     opts = vim.tbl_extend('force', opts, { range = { whole = true } })
   end
-  local client, bufnr, args = prepare(opts)
+  local client, bufnr, args = M.prepare(opts)
   if not client or not args then
     return nil
   end
@@ -244,7 +254,7 @@ end
 ---@param opts? mistral.RunOpts
 ---@return mistral.Run?
 function M.tests(opts)
-  local client, bufnr, args = prepare(opts or {})
+  local client, bufnr, args = M.prepare(opts or {})
   if not client or not args then
     return nil
   end

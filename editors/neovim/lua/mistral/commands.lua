@@ -62,6 +62,17 @@ M.subcommands = {
     range = true,
     desc = 'explain the code under the cursor (or the range) in a float',
   },
+  ask = {
+    run = function(a)
+      local question = vim.trim((a.args:gsub('^%s*%S+', '', 1)))
+      require('mistral.actions').ask({
+        range = M.range_of(a),
+        question = question ~= '' and question or nil,
+      })
+    end,
+    range = true,
+    desc = 'ask about the code under the cursor (or the range); follows up an open answer',
+  },
   fix = { run = action_cmd('fix'), range = true, desc = 'propose a fix and preview it' },
   tests = {
     run = action_cmd('tests'),

@@ -10,6 +10,7 @@ M.name = 'mistral'
 ---@class mistral.Keymaps
 ---@field review? string|false
 ---@field explain? string|false
+---@field ask? string|false
 ---@field fix? string|false
 ---@field tests? string|false
 ---@field stop? string|false
@@ -59,6 +60,7 @@ M.defaults = {
 M.suggested_keymaps = {
   review = '<Leader>mr',
   explain = '<Leader>me',
+  ask = '<Leader>ma',
   fix = '<Leader>mf',
   tests = '<Leader>mt',
   stop = '<Leader>ms',

@@ -134,6 +134,12 @@ function M.explain(opts)
   return require('mistral.actions').explain(opts)
 end
 
+--- Asks `opts.question` (else asks for it) about the code; a follow-up while the float is open.
+---@param opts? mistral.RunOpts
+function M.ask(opts)
+  return require('mistral.actions').ask(opts)
+end
+
 ---@param opts? mistral.RunOpts
 function M.fix(opts)
   return require('mistral.actions').fix(opts)

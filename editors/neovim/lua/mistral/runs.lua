@@ -10,6 +10,7 @@ local protocol = require('mistral.protocol')
 ---@field on_delta? fun(run: mistral.Run, delta: string)
 ---@field on_stream_done? fun(run: mistral.Run, params: mistral.protocol.StreamNotification)
 ---@field on_progress? fun(run: mistral.Run, message: string)
+---@field on_lookup? fun(run: mistral.Run, line: string) A tool lookup the model made (stream `lookup`).
 ---@field on_result? fun(run: mistral.Run, err: lsp.ResponseError?, result: mistral.protocol.ActionResult?)
 
 ---@class mistral.Run
@@ -21,6 +22,7 @@ local protocol = require('mistral.protocol')
 ---@field request_id? integer
 ---@field text string Answer text streamed so far.
 ---@field status string Last progress message.
+---@field lookups string[] The tool lookups streamed so far (`mistral/stream` `lookup`).
 ---@field streaming boolean
 ---@field finished boolean
 ---@field handlers mistral.RunHandlers
@@ -116,6 +118,7 @@ function M.start(client, bufnr, action, args, handlers)
     client_id = client.id,
     text = '',
     status = 'starting',
+    lookups = {},
     streaming = true,
     finished = false,
     handlers = handlers or {},
@@ -143,6 +146,12 @@ function M.on_stream(_, params, _)
   local run = params and M.active[params.id]
   if not run then
     return
+  end
+  if type(params.lookup) == 'string' then
+    run.lookups[#run.lookups + 1] = params.lookup
+    if run.handlers.on_lookup then
+      run.handlers.on_lookup(run, params.lookup)
+    end
   end
   if params.delta then
     run.text = run.text .. params.delta

@@ -56,6 +56,10 @@ end
 ---@field source_win integer The window of the code it explains.
 ---@field anchor_line integer The line (1-based) it is anchored to.
 ---@field above? boolean Placed above the cursor line (no room below it).
+---@field status string The run's last progress message (the footer while it runs).
+---@field lookups string[] The tool lookups of the current answer, as `mistral/stream` sent them.
+---@field turn_start integer Length of `text` before the current answer (earlier turns).
+---@field on_follow_up? fun() What `a` in the float does (set once an answer can be followed up).
 
 --- Float of the current explanation, if open.
 ---@type mistral.ExplainFloat?
@@ -141,14 +145,64 @@ local function resize(f)
   end
 end
 
---- Sets the footer (progress / state) of the float.
+---@param n integer
+---@return string
+local function lookup_count(n)
+  return ('%d lookup%s'):format(n, n == 1 and '' or 's')
+end
+
+--- Draws the footer: the state, after the lookups made so far (the latest while it is the
+--- newest news, else their count); cut to the float's width.
 ---@param f mistral.ExplainFloat
----@param status string
-function M.explain_status(f, status)
+local function draw_footer(f)
   if not float_valid(f) then
     return
   end
-  vim.api.nvim_win_set_config(f.win, { footer = ' ' .. status .. ' ', footer_pos = 'right' })
+  local text = f.status
+  local n = #f.lookups
+  if n > 0 then
+    local latest = f.lookups[n]
+    if f.done or (f.status ~= latest and not f.status:find('looking up', 1, true)) then
+      text = lookup_count(n) .. ' · ' .. f.status
+    else
+      text = latest .. (n > 1 and (' · ' .. lookup_count(n)) or '')
+    end
+  end
+  local room = math.max(vim.api.nvim_win_get_width(f.win) - 4, 10)
+  if vim.fn.strdisplaywidth(text) > room then
+    text = vim.fn.strcharpart(text, 0, room - 1) .. '…'
+  end
+  vim.api.nvim_win_set_config(f.win, { footer = ' ' .. text .. ' ', footer_pos = 'right' })
+end
+
+--- The footer of a complete answer: the keys that work where the cursor is.
+---@param f mistral.ExplainFloat
+---@param inside boolean The cursor is in the float.
+---@return string
+local function done_status(f, inside)
+  if inside then
+    return 'done · ' .. (f.on_follow_up and 'a to follow up · ' or '') .. 'q to close'
+  end
+  return 'done · '
+    .. (f.on_follow_up and ':Mistral ask to follow up · ' or '')
+    .. ':Mistral enter to read'
+end
+
+--- Sets the state (a progress message) shown in the float's footer.
+---@param f mistral.ExplainFloat
+---@param status string
+function M.explain_status(f, status)
+  f.status = status
+  draw_footer(f)
+end
+
+--- A tool lookup of the running answer (`mistral/stream` `lookup`): the footer shows it.
+---@param f mistral.ExplainFloat
+---@param line string
+function M.explain_lookup(f, line)
+  f.lookups[#f.lookups + 1] = line
+  f.status = line
+  draw_footer(f)
 end
 
 --- Renders the float's buffer as markdown: the treesitter highlighter (bundled `markdown`
@@ -206,6 +260,9 @@ function M.open_explain(title, on_close)
     buf = buf,
     win = win,
     text = '',
+    status = 'waiting for the model',
+    lookups = {},
+    turn_start = 0,
     on_close = on_close,
     source_win = source_win,
     anchor_line = cursor[1],
@@ -254,6 +311,26 @@ function M.open_explain(title, on_close)
   vim.keymap.set('n', 'q', function()
     M.close_explain(f)
   end, { buffer = buf, nowait = true, desc = 'Close the Mistral explanation' })
+  -- The keys of a complete answer's footer are those that work where the cursor is.
+  vim.api.nvim_create_autocmd({ 'WinEnter', 'WinLeave' }, {
+    buffer = buf,
+    callback = function(ev)
+      if f.done and vim.startswith(f.status, 'done') then
+        f.status = done_status(f, ev.event == 'WinEnter')
+        draw_footer(f)
+      end
+    end,
+  })
+  -- The buffer is not modifiable, so `a` (append) has nothing else to do here.
+  vim.keymap.set('n', 'a', function()
+    if f.on_follow_up then
+      f.on_follow_up()
+    elseif not f.done then
+      M.notify('the answer is still coming; ask a follow-up once it is done')
+    else
+      M.notify('this answer has no conversation to follow up (update mistral-lsp)', vim.log.levels.WARN)
+    end
+  end, { buffer = buf, nowait = true, desc = 'Ask Mistral a follow-up question' })
   vim.api.nvim_create_autocmd('WinClosed', {
     pattern = tostring(win),
     once = true,
@@ -278,14 +355,50 @@ function M.enter_explain()
   return true
 end
 
---- The answer is complete: says so, and how to read or close it.
+--- The answer is complete: says so, and how to follow up, read or close it; the lookups the
+--- model made (the result's `context.lookups`) are listed after the answer.
 ---@param f mistral.ExplainFloat
-function M.explain_done(f)
+---@param lookups? string[]
+function M.explain_done(f, lookups)
   f.done = true
-  if float_valid(f) then
-    local inside = vim.api.nvim_get_current_win() == f.win
-    M.explain_status(f, inside and 'done · q to close' or 'done · :Mistral enter to read, q there to close')
+  if not float_valid(f) then
+    return
   end
+  if type(lookups) == 'table' and #lookups > 0 then
+    f.lookups = lookups
+    local lines = { '', '', 'Looked up:' }
+    for _, line in ipairs(lookups) do
+      lines[#lines + 1] = '- ' .. line
+    end
+    M.explain_append(f, table.concat(lines, '\n'))
+  end
+  M.explain_status(f, done_status(f, vim.api.nvim_get_current_win() == f.win))
+end
+
+--- Starts the next turn of a conversation in the same float: the question under the answers so
+--- far, then the new answer as it streams.
+---@param f mistral.ExplainFloat
+---@param question string
+function M.explain_turn(f, question)
+  f.done = false
+  f.on_follow_up = nil
+  f.lookups = {}
+  local quoted = {}
+  for _, line in ipairs(vim.split(question, '\n', { plain = true })) do
+    quoted[#quoted + 1] = '> ' .. line
+  end
+  local first = vim.api.nvim_buf_line_count(f.buf) + (f.text == '' and 0 or 2)
+  M.explain_append(f, (f.text == '' and '' or '\n\n') .. table.concat(quoted, '\n') .. '\n\n')
+  f.turn_start = #f.text
+  if float_valid(f) then
+    -- The new turn at the top of the float, the earlier ones above it (scroll up to read them).
+    local line = f.text == '' and 1 or math.min(first, vim.api.nvim_buf_line_count(f.buf))
+    pcall(vim.api.nvim_win_set_cursor, f.win, { line, 0 })
+    vim.api.nvim_win_call(f.win, function()
+      vim.cmd('normal! zt')
+    end)
+  end
+  M.explain_status(f, 'waiting for the model')
 end
 
 --- Appends streamed text to the float.
