@@ -107,6 +107,7 @@ export const window = {
   showWarningMessage: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
   showErrorMessage: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
   showQuickPick: vi.fn(async (..._args: unknown[]) => undefined as unknown),
+  showInputBox: vi.fn(async (..._args: unknown[]) => undefined as string | undefined),
   showTextDocument: vi.fn(async (document: unknown) => ({ document })),
   setStatusBarMessage: vi.fn(),
   visibleTextEditors: [] as unknown[],
