@@ -29,13 +29,13 @@ EXPERIMENTAL_CAPABILITY = "mistral"
 STREAM_NOTIFICATIONS_CAPABILITY = "streamNotifications"
 RESOLVE_ON_COMPLETION_CAPABILITY = "commandsResolveOnCompletion"
 
-ActionName = Literal["review", "explain", "fix", "tests"]
+ActionName = Literal["review", "explain", "fix", "tests", "ask"]
 ReasoningEffort = Literal["none", "high"]
 
 
 @attrs.frozen(kw_only=True)
 class ActionSpec:
-    """One of the four actions, with every name it goes by."""
+    """One of the five actions, with every name it goes by."""
 
     name: ActionName
     """The action's name: in results, `mistral/stream`, and the `actions.<name>` settings."""
@@ -61,6 +61,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                kind="refactor.mistral.review", reasoning_effort="high", label="Review"),
     ActionSpec(name="tests", command="mistral.generateTests", title="Mistral: Generate tests",
                kind="refactor.mistral.tests", reasoning_effort="high", label="Generate tests"),
+    # Ask needs the user's question: its code action is offered to our plugins only, which prompt
+    # for it; plain clients call `mistral.ask` with a `question` (docs/clients.md).
+    ActionSpec(name="ask", command="mistral.ask", title="Mistral: Ask",
+               kind="refactor.mistral.ask", reasoning_effort="none", label="Ask"),
 )
 ACTION_NAMES: tuple[ActionName, ...] = tuple(spec.name for spec in ACTIONS)
 
@@ -73,12 +77,12 @@ def action_spec(name: str) -> ActionSpec:
     raise KeyError(name)
 
 
-# Code action kinds beyond the four actions' own.
+# Code action kinds beyond the five actions' own.
 FIX_WITH_DIAGNOSTICS_KIND = "quickfix.mistral"
 SUGGESTION_KIND = "quickfix.mistral.suggestion"
 EXPLAIN_FINDING_KIND = "quickfix.mistral.explain"
 
-# The instant commands (the four actions' commands are in ACTIONS).
+# The instant commands (the five actions' commands are in ACTIONS).
 CANCEL = "mistral.cancel"
 ACCEPT_FIX = "mistral.acceptFix"
 REJECT_FIX = "mistral.rejectFix"
@@ -94,7 +98,7 @@ FINDING_CATEGORIES = ("bug", "security", "performance", "correctness", "style", 
 
 @attrs.frozen(kw_only=True)
 class ActionArguments:
-    """The one argument object of the four actions' commands."""
+    """The one argument object of the five actions' commands."""
 
     uri: str
     """The document, which must be open in the editor."""
@@ -112,6 +116,12 @@ class ActionArguments:
     """Explain opens its markdown and tests open the test file; plugins rendering the stream pass false."""
     instruction: str | None = None
     """Extra words for the model, appended to the task."""
+    question: str | None = None
+    """Ask: the user's free-form question about the target (required: a blank one is refused).
+    Explain with `conversationId`: a follow-up question, as with `mistral.ask`."""
+    conversation_id: str | None = None
+    """Ask (and explain): continue this conversation, from an earlier ask or explain result's
+    `conversationId`, with its earlier questions and answers; `range` defaults to its target."""
 
 
 @attrs.frozen(kw_only=True)
@@ -175,7 +185,7 @@ class ContextSummary:
 
 @attrs.define(kw_only=True)
 class ActionResult:
-    """What the four actions' commands resolve with when the run ends."""
+    """What the five actions' commands resolve with when the run ends."""
 
     id: str
     action: ActionName
@@ -205,16 +215,19 @@ class ActionResult:
     test_file_created: bool | None = None
     """Generate tests: true when the test file was created, false when the tests were appended."""
     explanation_uri: str | None = None
-    """Explain: the markdown file written, when one was."""
+    """Explain and ask: the markdown file written, when one was."""
     usage: Usage | None = None
     """Tokens, when the API reported them."""
     context: ContextSummary | None = None
     """The files and tokens of the prompt's context."""
+    conversation_id: str | None = None
+    """Ask and explain: the conversation this answer belongs to; pass it back to `mistral.ask`
+    with a `question` to follow up."""
 
 
 @attrs.frozen(kw_only=True)
 class RunStarted:
-    """What the four actions' commands answer at once to a client that did not opt in to
+    """What the five actions' commands answer at once to a client that did not opt in to
     `commandsResolveOnCompletion`: the run goes on, and its result reaches the editor through
     `workspace/applyEdit`, diagnostics, `window/showDocument` and `window/showMessage`."""
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 from lsprotocol import types
 
+from mistral_lsp.actions.conversations import conversations
 from mistral_lsp.prompting.prompts import build_messages
 
 # How much of an explanation a message shows when the client cannot open the file.
@@ -32,8 +33,19 @@ if TYPE_CHECKING:
 
 async def run(ctx: ActionContext) -> None:
     request, target = ctx.request, ctx.target
-    answer = await ctx.ask(build_messages("explain", ctx.prompt_context(), instruction=request.instruction))
+    if request.conversation_id:  # a follow-up question, as `mistral.ask` takes it
+        from mistral_lsp.actions import ask
+
+        await ask.run(ctx)
+        return
+    instruction = request.instruction or request.question
+    answer = await ctx.ask(build_messages("explain", ctx.prompt_context(), instruction=instruction))
     answer.require_text("explain")  # an empty or thinking-only answer is a message, not an empty document
+    # The explanation can be followed up with `mistral.ask` and this id.
+    store = conversations(ctx.editor.session)
+    conversation = store.start(ctx.doc.uri, request.range, instruction)
+    store.record(conversation, None, answer.text)
+    ctx.result.conversation_id = conversation.id
     if not request.show_result:
         return
     await present(ctx.editor, ctx.doc, target.name or f"line {target.start_line + 1}", answer.text, ctx.result)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from lsprotocol import types
 
+from mistral_lsp.actions.conversations import checked_request
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.actions.target import select, target_key
@@ -61,6 +62,7 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     doc = editor.documents.get(request.uri)
     if doc is None:
         raise ActionError(f"{short_uri(request.uri)} is not open in the editor; open it and run the action again")
+    request = checked_request(editor.session, action, request)  # ask: a question, a live conversation
     range_ = _normalized(request.range)
     check_range(doc, range_)
     target = select(action, doc, range_)

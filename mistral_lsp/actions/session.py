@@ -16,6 +16,7 @@ from mistral_lsp.actions.runs import RunRegistry
 
 if TYPE_CHECKING:
     # Types only: the session starts empty, and `state.py`'s dataclasses cost start-up time.
+    from mistral_lsp.actions.conversations import ConversationStore
     from mistral_lsp.actions.state import CompletionState, PendingFix, ReviewOnSaveState
     from mistral_lsp.options import Settings
 
@@ -41,6 +42,8 @@ class Session:
         self.review_on_save: ReviewOnSaveState | None = None
         # Inline completion's debounce, in-flight request, cache and last suggestion.
         self.completion: CompletionState | None = None
+        # Ask's and explain's conversations, for follow-ups (`conversations.py`; made on first use).
+        self.conversations: ConversationStore | None = None
 
     # -- previewed fixes -----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ A range that is empty (a cursor) selects the innermost enclosing function or met
 class, else top-level statement; a selection is widened to whole definitions. Review of a
 range covering the whole file, or of no range, reviews the file. Selected once per run.
 
-At a cursor, fix, explain and review of a definition too big to send whole (`syntax.narrow`:
+At a cursor, fix, explain, ask and review of a definition too big to send whole (`syntax.narrow`:
 over 150 lines, or over a tenth of a file over 1,000 lines) work on the part around the cursor,
 with the definition's header as context: a fix rewrites the few lines it changes, not hundreds,
 and the prompt stays a small share of the file. Generate tests does not narrow: a block inside
@@ -32,7 +32,7 @@ def covers_file(doc: Document, range_: types.Range | None) -> bool:
     )
 
 
-NARROWED_ACTIONS = frozenset({"fix", "explain", "review"})
+NARROWED_ACTIONS = frozenset({"fix", "explain", "review", "ask"})
 """The actions that work on the part of a too-big definition around the cursor."""
 
 

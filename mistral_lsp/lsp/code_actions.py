@@ -1,4 +1,8 @@
-"""`textDocument/codeAction`: the four Mistral actions and review suggestions, from memory.
+"""`textDocument/codeAction`: the Mistral actions and review suggestions, from memory.
+
+"Mistral: Ask" is offered only to clients that opted in (`experimental.mistral`): our plugins
+prompt for the question when it is chosen. A plain client cannot add a question to a code
+action's command, so it calls `mistral.ask` with `workspace/executeCommand` (docs/clients.md).
 
 No network and no parsing here: the actions only carry commands (the work happens when the
 editor executes one), and suggestions carry a ready, versioned edit built from the finding's
@@ -80,7 +84,10 @@ def code_action(
     for diagnostic in diagnostics:
         if diagnostic.source == SOURCE:
             actions += _finding_actions(ls, doc, diagnostic, arguments, only)
-    return actions + _mistral_actions(arguments, foreign, only)
+    features = ls.client_features
+    # Ask needs a question a code action cannot carry: only our plugins, which prompt for it, get it.
+    can_ask = features.stream_notifications or features.resolve_on_completion
+    return actions + _mistral_actions(arguments, foreign, only, can_ask=can_ask)
 
 
 def _arguments(
@@ -144,11 +151,14 @@ def _explain_finding(
 
 
 def _mistral_actions(
-    arguments: dict[str, Any], foreign: list[types.Diagnostic], only: list[str] | None
+    arguments: dict[str, Any], foreign: list[types.Diagnostic], only: list[str] | None, *, can_ask: bool
 ) -> list[types.CodeAction]:
-    """The four actions; with other tools' diagnostics in range, fix is the quick fix for them."""
+    """The actions; with other tools' diagnostics in range, fix is the quick fix for them. Ask
+    only when the client can prompt for its question (`can_ask`)."""
     actions: list[types.CodeAction] = []
     for spec in ACTIONS:
+        if spec.name == "ask" and not can_ask:
+            continue
         is_fix = spec.name == "fix"
         kind = FIX_WITH_DIAGNOSTICS_KIND if is_fix and foreign else spec.kind
         if not _wanted(kind, only):

@@ -1,6 +1,6 @@
 """Open documents and their syntax trees: `textDocument/didOpen`, `didChange`, `didClose`.
 
-Closing a document cancels the runs on it. Each change is applied to our own document (text + incremental tree-sitter tree) and to the
+Closing a document cancels the runs on it and drops its ask/explain conversations. Each change is applied to our own document (text + incremental tree-sitter tree) and to the
 review findings on it, which move with their code or go when their code is edited.
 """
 
@@ -63,6 +63,8 @@ def _cancel_runs_if_closed(ls: MistralLanguageServer, uri: str) -> None:
     nobody will see and then fail with "the document was closed"."""
     if ls.documents.get(uri) is not None:
         return
+    if ls.session.conversations is not None:  # nobody can follow them up any more (a reload keeps them)
+        ls.session.conversations.drop_document(uri)
     cancelled = ls.session.runs.cancel_document(uri)
     if cancelled:
         log.info("%s closed: cancelled %s", short_uri(uri), ", ".join(cancelled))

@@ -12,7 +12,9 @@ Output contracts, which `replies` parses:
 - tests: one fenced code block, the code to append to the test file;
 - review: JSON matching `REVIEW_SCHEMA` (enforced with `review_response_format()` when the
   backend supports structured outputs; described in the prompt for those that do not);
-- explain: markdown.
+- explain and ask: markdown. Ask's follow-ups (and explain's) are a conversation: the first
+  user message is built as for any action, from the current context, then the earlier answers
+  and questions alternate, the new question last (`build_conversation_messages`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from mistral_lsp.prompting.context import PromptContext, Section, header_text, n
 from mistral_lsp.prompting.sections import DEFAULT_LINE_ANCHORS, anchors_rule, enclosing_name
 from mistral_lsp.syntax.targets import Definition, Target
 
-Action = Literal["review", "explain", "fix", "tests"]
-ACTIONS: tuple[Action, ...] = ("review", "explain", "fix", "tests")
+Action = Literal["review", "explain", "fix", "tests", "ask"]
+ACTIONS: tuple[Action, ...] = ("review", "explain", "fix", "tests", "ask")
 
 _SYSTEM_PROMPT = """\
 You are Mistral, a senior software engineer working inside the user's code editor through a \
@@ -204,6 +206,17 @@ def _explain_task(ctx: PromptContext, instruction: str | None) -> str:
     )
 
 
+def _ask_task(ctx: PromptContext, question: str | None) -> str:
+    target = ctx.target
+    return (
+        f"The user has a question about the target ({_lines(target)}): {(question or '').strip()}\n\n"
+        "Answer it in Markdown, directly and briefly: the answer first, then only the explanation "
+        "it needs. Refer to code by quoting it briefly (`name`, a short expression), with its line "
+        "number when that helps; show code in fenced blocks only when the answer is code. When the "
+        "answer depends on code you cannot see, say what is missing."
+    )
+
+
 def _review_rules(lines: str) -> str:
     return (
         "Answer with JSON only, of this shape:\n"
@@ -290,6 +303,8 @@ def build_messages(
         task = _explain_task(ctx, instruction)
     elif action == "review":
         task = _review_task(ctx, instruction)
+    elif action == "ask":
+        task = _ask_task(ctx, instruction)
     else:
         task = _tests_task(ctx, instruction, test_file)
     specific.append(f"## Task\n{task}")
@@ -297,6 +312,27 @@ def build_messages(
         {"role": "system", "content": system_prompt(ctx.anchors)},
         {"role": "user", "content": "\n\n".join([*stable, *specific])},
     ]
+
+
+def build_conversation_messages(
+    ctx: PromptContext, turns: Sequence[tuple[str | None, str]], question: str, *, instruction: str | None = None,
+) -> list[dict[str, str]]:
+    """Ask, or a follow-up of ask or explain: the first message as `build_messages` makes it
+    (from the current context) with the conversation's first question — None is explain's own
+    task — then its earlier answers and questions in turn, and `question` last. Earlier turns
+    come before the new question, so follow-ups share a growing cached prefix."""
+    if not turns:
+        return build_messages("ask", ctx, instruction=question)
+    (first_question, first_answer), rest = turns[0], turns[1:]
+    if first_question is None:
+        messages = build_messages("explain", ctx, instruction=instruction)
+    else:
+        messages = build_messages("ask", ctx, instruction=first_question)
+    messages.append({"role": "assistant", "content": first_answer})
+    for earlier_question, answer in rest:
+        messages += [{"role": "user", "content": earlier_question or ""}, {"role": "assistant", "content": answer}]
+    messages.append({"role": "user", "content": question.strip()})
+    return messages
 
 
 def build_review_definitions_messages(

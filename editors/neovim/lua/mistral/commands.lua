@@ -168,12 +168,17 @@ end
 function M.plug_maps()
   for _, spec in ipairs(require('mistral.protocol').actions) do
     local action = spec.name
+    -- An action of the protocol the plugin has no flow for yet (ask needs a question prompt).
+    if not require('mistral.actions')[action] then
+      goto continue
+    end
     vim.keymap.set('n', ('<Plug>(mistral-%s)'):format(action), function()
       require('mistral.actions')[action]()
     end, { desc = 'Mistral: ' .. action })
     vim.keymap.set('x', ('<Plug>(mistral-%s)'):format(action), function()
       require('mistral.actions')[action]({ range = M.visual_range() })
     end, { desc = 'Mistral: ' .. action .. ' the selection' })
+    ::continue::
   end
   vim.keymap.set('n', '<Plug>(mistral-stop)', function()
     require('mistral').stop()
@@ -213,6 +218,10 @@ end
 --- server applying at once.
 function M.intercept_code_actions()
   for command, action in pairs(require('mistral.protocol').action_of_command) do
+    -- Only the actions the plugin has a flow for; any other goes to the server as it is.
+    if not require('mistral.actions')[action] then
+      goto continue
+    end
     vim.lsp.commands[command] = function(cmd, ctx)
       local args = cmd.arguments and cmd.arguments[1]
       require('mistral.actions')[action]({
@@ -221,6 +230,7 @@ function M.intercept_code_actions()
         client_id = ctx.client_id,
       })
     end
+    ::continue::
   end
 end
 

@@ -3,7 +3,7 @@
 
 local M = {}
 
----@class mistral.protocol.ActionArguments The one argument object of the four actions' commands.
+---@class mistral.protocol.ActionArguments The one argument object of the five actions' commands.
 ---@field uri string The document, which must be open in the editor.
 ---@field range? lsp.Range|vim.NIL The target; empty (a cursor) selects the innermost definition around it; null reviews the file.
 ---@field version? integer|vim.NIL The document version the editor saw.
@@ -12,10 +12,12 @@ local M = {}
 ---@field preview? boolean Fix only: compute the edit but leave it to `mistral.acceptFix` / `mistral.rejectFix`.
 ---@field showResult? boolean Explain opens its markdown and tests open the test file; plugins rendering the stream pass false.
 ---@field instruction? string|vim.NIL Extra words for the model, appended to the task.
+---@field question? string|vim.NIL Ask: the user's free-form question about the target (required: a blank one is refused). Explain with `conversationId`: a follow-up question, as with `mistral.ask`.
+---@field conversationId? string|vim.NIL Ask (and explain): continue this conversation, from an earlier ask or explain result's `conversationId`, with its earlier questions and answers; `range` defaults to its target.
 
----@alias mistral.protocol.ActionName 'review'|'explain'|'fix'|'tests'
+---@alias mistral.protocol.ActionName 'review'|'explain'|'fix'|'tests'|'ask'
 
----@class mistral.protocol.ActionResult What the four actions' commands resolve with when the run ends.
+---@class mistral.protocol.ActionResult What the five actions' commands resolve with when the run ends.
 ---@field id string
 ---@field action mistral.protocol.ActionName
 ---@field uri string
@@ -31,16 +33,17 @@ local M = {}
 ---@field findings? mistral.protocol.FindingData[] Review: the validated findings.
 ---@field testUri? string Generate tests: the test file.
 ---@field testFileCreated? boolean Generate tests: true when the test file was created, false when the tests were appended.
----@field explanationUri? string Explain: the markdown file written, when one was.
+---@field explanationUri? string Explain and ask: the markdown file written, when one was.
 ---@field usage? mistral.protocol.Usage Tokens, when the API reported them.
 ---@field context? mistral.protocol.ContextSummary The files and tokens of the prompt's context.
+---@field conversationId? string Ask and explain: the conversation this answer belongs to; pass it back to `mistral.ask` with a `question` to follow up.
 
 ---@class mistral.protocol.ActionSettings Per-action model parameters.
 ---@field reasoningEffort? mistral.protocol.ReasoningEffort Reasoning effort: `high` lets the model think before it answers.
 ---@field temperature? number|vim.NIL Sampling temperature (0–1.5); `null` for the model's default.
 ---@field maxTokens? integer|vim.NIL Maximum answer tokens; `null` for no limit.
 
----@class mistral.protocol.ActionSpec One of the four actions, with every name it goes by.
+---@class mistral.protocol.ActionSpec One of the five actions, with every name it goes by.
 ---@field name mistral.protocol.ActionName The action's name: in results, `mistral/stream`, and the `actions.<name>` settings.
 ---@field command string The `workspace/executeCommand` command that runs it.
 ---@field title string The code action's title, and the work-done progress title.
@@ -172,6 +175,14 @@ M.actions = {
     reasoningEffort = 'high',
     label = 'Generate tests',
   },
+  {
+    name = 'ask',
+    command = 'mistral.ask',
+    title = 'Mistral: Ask',
+    kind = 'refactor.mistral.ask',
+    reasoningEffort = 'none',
+    label = 'Ask',
+  },
 }
 
 --- The server's commands by short name (`fix`, `generateTests`, `acceptFix`, ...).
@@ -181,6 +192,7 @@ M.commands = {
   explain = 'mistral.explain',
   review = 'mistral.review',
   generateTests = 'mistral.generateTests',
+  ask = 'mistral.ask',
   cancel = 'mistral.cancel',
   acceptFix = 'mistral.acceptFix',
   rejectFix = 'mistral.rejectFix',

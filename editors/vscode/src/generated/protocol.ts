@@ -15,11 +15,11 @@ export type DiagnosticSeverity = 1 | 2 | 3 | 4;
  * @since 3.15.0
  */
 export type DiagnosticTag = 1 | 2;
-export type ActionName = 'review' | 'explain' | 'fix' | 'tests';
+export type ActionName = 'review' | 'explain' | 'fix' | 'tests' | 'ask';
 export type ReasoningEffort = 'none' | 'high';
 
 /**
- * The one argument object of the four actions' commands.
+ * The one argument object of the five actions' commands.
  */
 export interface ActionArguments {
   /**
@@ -54,6 +54,16 @@ export interface ActionArguments {
    * Extra words for the model, appended to the task.
    */
   instruction?: string | null;
+  /**
+   * Ask: the user's free-form question about the target (required: a blank one is refused).
+   * Explain with `conversationId`: a follow-up question, as with `mistral.ask`.
+   */
+  question?: string | null;
+  /**
+   * Ask (and explain): continue this conversation, from an earlier ask or explain result's
+   * `conversationId`, with its earlier questions and answers; `range` defaults to its target.
+   */
+  conversationId?: string | null;
 }
 /**
  * A range in a text document expressed as (zero-based) start and end positions.
@@ -215,7 +225,7 @@ export interface Location {
   range: Range;
 }
 /**
- * What the four actions' commands resolve with when the run ends.
+ * What the five actions' commands resolve with when the run ends.
  */
 export interface ActionResult {
   id: string;
@@ -270,7 +280,7 @@ export interface ActionResult {
    */
   testFileCreated?: boolean;
   /**
-   * Explain: the markdown file written, when one was.
+   * Explain and ask: the markdown file written, when one was.
    */
   explanationUri?: string;
   /**
@@ -281,6 +291,11 @@ export interface ActionResult {
    * The files and tokens of the prompt's context.
    */
   context?: ContextSummary;
+  /**
+   * Ask and explain: the conversation this answer belongs to; pass it back to `mistral.ask`
+   * with a `question` to follow up.
+   */
+  conversationId?: string;
 }
 /**
  * A workspace edit represents changes to many resources managed in the workspace. The edit
@@ -632,7 +647,7 @@ export interface ActionSettings {
   maxTokens?: number | null;
 }
 /**
- * One of the four actions, with every name it goes by.
+ * One of the five actions, with every name it goes by.
  */
 export interface ActionSpec {
   /**
@@ -754,6 +769,7 @@ export interface Settings {
     explain?: ActionSettings;
     review?: ActionSettings;
     tests?: ActionSettings;
+    ask?: ActionSettings;
   };
   /**
    * Token budget for the context around the target.
@@ -869,6 +885,14 @@ export const ACTIONS = [
     kind: 'refactor.mistral.tests',
     reasoningEffort: 'high',
     label: 'Generate tests'
+  },
+  {
+    name: 'ask',
+    command: 'mistral.ask',
+    title: 'Mistral: Ask',
+    kind: 'refactor.mistral.ask',
+    reasoningEffort: 'none',
+    label: 'Ask'
   }
 ] as const satisfies readonly ActionSpec[];
 
@@ -878,6 +902,7 @@ export const ServerCommands = {
   explain: 'mistral.explain',
   review: 'mistral.review',
   generateTests: 'mistral.generateTests',
+  ask: 'mistral.ask',
   cancel: 'mistral.cancel',
   acceptFix: 'mistral.acceptFix',
   rejectFix: 'mistral.rejectFix',
@@ -891,6 +916,7 @@ export const CODE_ACTION_KINDS = {
   explain: 'refactor.mistral.explain',
   review: 'refactor.mistral.review',
   tests: 'refactor.mistral.tests',
+  ask: 'refactor.mistral.ask',
   fixWithDiagnostics: 'quickfix.mistral',
   suggestion: 'quickfix.mistral.suggestion',
   explainFinding: 'quickfix.mistral.explain'
@@ -913,6 +939,9 @@ export const SERVER_SETTING_KEYS = [
   'actions.tests.reasoningEffort',
   'actions.tests.temperature',
   'actions.tests.maxTokens',
+  'actions.ask.reasoningEffort',
+  'actions.ask.temperature',
+  'actions.ask.maxTokens',
   'contextTokens',
   'timeoutSeconds',
   'maxRetries',
