@@ -89,6 +89,41 @@ class CompletionSettings:
         return self.enabled and (not self.languages or language_id in self.languages)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ToolsSettings:
+    """Workspace tools the model may call during an action (function calling): read-only lookups
+    of definitions, references, file lines and text, confined to the workspace."""
+
+    enabled: bool | None = dataclasses.field(
+        default=None,
+        metadata={"description": "Offer the workspace tools to the model. `null`: on for fix, explain, ask and "
+                  "the review command, off for review on save and `mistral-lsp review`; `true`: on for those too; "
+                  "`false`: off everywhere. Inline completion never uses tools."},
+    )
+    max_rounds: int = dataclasses.field(
+        default=3,
+        metadata={"description": "Rounds of tool calls before the model must answer with what it has.", "minimum": 0},
+    )
+    max_result_tokens: int = dataclasses.field(
+        default=2000, metadata={"description": "Tokens of one tool result, at most (longer ones are cut).", "minimum": 1},
+    )
+    max_run_tokens: int = dataclasses.field(
+        default=8000, metadata={"description": "Tokens of all tool results of one run, at most.", "minimum": 1},
+    )
+    deny: list[str] = dataclasses.field(
+        default_factory=list,
+        metadata={"description": "Extra glob patterns of files the tools never read (secrets such as `.env*`, "
+                  "`*.pem`, `*.key`, `id_rsa*`, `.git/`, `*credentials*`, `*secret*` and ignored files are always denied)."},
+    )
+
+    def enabled_for(self, action: str, *, background: bool = False) -> bool:
+        """Whether `action` offers tools: `background` runs (review on save, the CLI) only when
+        `enabled` is true."""
+        if self.enabled is not None:
+            return self.enabled
+        return not background
+
+
 def _default_actions() -> dict[str, ActionSettings]:
     return {spec.name: ActionSettings(reasoning_effort=spec.reasoning_effort) for spec in ACTIONS}
 
@@ -215,6 +250,7 @@ class Settings:
     completion: CompletionSettings = dataclasses.field(
         default_factory=CompletionSettings, metadata={"order": 70}
     )
+    tools: ToolsSettings = dataclasses.field(default_factory=ToolsSettings, metadata={"order": 90})
     workspace_index_max_files: int = dataclasses.field(
         default=20000,
         metadata={"description": "Files of the workspace indexed for cross-file context; `0` turns the "
@@ -307,7 +343,7 @@ def _converter() -> cattrs.Converter:
         raise ValueError("expected true, false or a list of language ids")
 
     converter.register_structure_hook(bool | list[str], structure_review_on_save)
-    for cls in (ActionSettings, CompletionSettings, Settings):
+    for cls in (ActionSettings, CompletionSettings, ToolsSettings, Settings):
         overrides = {
             f.name: override(rename=_to_camel(f.name)) for f in dataclasses.fields(cls)
         }
@@ -355,6 +391,10 @@ def _validate(settings: Settings) -> list[str]:
     need(completion.max_tokens >= 1, "completion.maxTokens", "must be at least 1")
     need(0 <= completion.debounce_ms <= 5000, "completion.debounceMs", "must be between 0 and 5000")
     need(bool(completion.model.strip()), "completion.model", "must not be empty")
+    tools = settings.tools
+    need(tools.max_rounds >= 0, "tools.maxRounds", "must be 0 or more")
+    need(tools.max_result_tokens >= 1, "tools.maxResultTokens", "must be at least 1")
+    need(tools.max_run_tokens >= 1, "tools.maxRunTokens", "must be at least 1")
     for name, action in settings.actions.items():
         need(name in ACTION_NAMES, f"actions.{name}", f"unknown action (use one of {', '.join(ACTION_NAMES)})")
         if action.temperature is not None:

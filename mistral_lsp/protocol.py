@@ -181,6 +181,9 @@ class ContextSummary:
     """Workspace-relative paths whose code is in the prompt (this file first)."""
     tokens: int
     """Estimated tokens of the prompt's context."""
+    lookups: list[str] | None = None
+    """One line per workspace tool call the model made, e.g. "definition parse_header —
+    email/_header_value_parser.py:1024"; absent when it made none."""
 
 
 @attrs.define(kw_only=True)
@@ -277,6 +280,9 @@ class StreamNotification:
     """With `done`: why the run failed."""
     cancelled: bool | None = None
     """With `done`: the run was cancelled or superseded."""
+    lookup: str | None = None
+    """The model is looking something up in the workspace (a tool call), e.g. "looking up
+    `parse_header` — email/_header_value_parser.py"; also a `$/progress` report."""
 
 
 @attrs.frozen(kw_only=True)

@@ -30,6 +30,10 @@ class Reporter(Protocol):
 
     def delta(self, text: str) -> None: ...
 
+    def lookup(self, line: str) -> None:
+        """The model called a workspace tool: one human line saying what it looked up."""
+        ...
+
     def end(self, message: str, *, error: str | None = None, cancelled: bool = False) -> None: ...
 
 

@@ -4,25 +4,38 @@ The answer's text streams to the editor through the run's `Reporter` as it arriv
 is counted, never shown as answer text; usage is logged (never the prompt or the key). The
 client raises when a stream ends without `[DONE]` or a finish_reason, so an `Answer` is whole;
 `require_code` / `require_text` refuse what is not usable (no closed block, nothing written).
+With a `ToolBox`, the call is a loop of rounds in which the model may look things up in the
+workspace (function calling; see `stream_answer`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import hashlib
 import logging
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from mistral_lsp.actions.errors import ActionError
-from mistral_lsp.mistral import ChatRequest, ConfigurationError, Finish, TextDelta, ThinkingDelta
+from mistral_lsp.mistral import (
+    ChatRequest,
+    ConfigurationError,
+    Finish,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+)
 from mistral_lsp.mistral import Usage as UsageEvent
 from mistral_lsp.prompting.replies import extract_code_block, missing_code_reason
 from mistral_lsp.protocol import Usage
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Editor, Reporter
+    from mistral_lsp.lookup import ToolBox
+    from mistral_lsp.mistral import MistralClient
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +49,17 @@ class Answer:
     finish_reason: str | None = None
     first_token_s: float | None = None
     thought: bool = False
+    rounds: int = 0
+    """Rounds of tool calls before the answer."""
+
+    def add_usage(self, event: UsageEvent) -> None:
+        """Count one request's usage (a run with tool rounds makes several)."""
+        old = self.usage or Usage(prompt_tokens=0, cached_tokens=0, completion_tokens=0)
+        self.usage = Usage(
+            prompt_tokens=old.prompt_tokens + event.prompt_tokens,
+            cached_tokens=old.cached_tokens + (event.cached_tokens or 0),
+            completion_tokens=old.completion_tokens + event.completion_tokens,
+        )
 
     def require_text(self, action: str) -> str:
         """The answer's text; `ActionError` when the model wrote none (empty, or only thinking)."""
@@ -81,15 +105,25 @@ async def stream_answer(
     *,
     response_format: dict[str, Any] | None = None,
     prediction: str | None = None,
+    tools: ToolBox | None = None,
 ) -> Answer:
-    """One model call with the action's settings, its text streamed through `reporter`."""
+    """The model's answer with the action's settings, its text streamed through `reporter`.
+
+    With `tools`, the model may call them: each round's complete tool calls run (parallel ones
+    at once), the `assistant` message with its `tool_calls` and one `tool` message per call are
+    appended, and the conversation goes on until an answer without calls. After
+    `tools.max_rounds` rounds, or once the run's result budget is spent, the last tool result
+    tells the model to answer with what it has and the request says `tool_choice: "none"`; the
+    tools themselves are sent identically in every request, so they stay in the cached prefix.
+    The answer is the last round's text; a cancel closes the stream of the round in flight.
+    """
     settings = editor.settings
     if not settings.resolved_api_key() and settings.backend == "mistral":
         raise ConfigurationError("no Mistral API key", editor.key_hint)
     client = editor.client()
     parameters = settings.action(action)
-    request = ChatRequest(
-        messages=messages,
+    base = ChatRequest(
+        messages=list(messages),
         model=await client.resolve_model(settings.model),
         temperature=parameters.temperature,
         max_tokens=parameters.max_tokens,
@@ -97,9 +131,40 @@ async def stream_answer(
         response_format=response_format,
         prediction=prediction,
         prompt_cache_key=prompt_cache_key(uri),
+        tools=tools.schemas if tools is not None else None,
+        parallel_tool_calls=True if tools is not None else None,
     )
     answer = Answer()
     started = time.perf_counter()
+    conversation = list(messages)
+    rounds = 0
+    while True:
+        offer = tools is not None and rounds < tools.max_rounds and not tools.exhausted
+        request = dataclasses.replace(
+            base, messages=list(conversation), tool_choice=None if tools is None else "auto" if offer else "none"
+        )
+        calls = await _stream_round(client, request, reporter, answer, started)
+        if not calls or not offer or tools is None:
+            break
+        rounds += 1
+        answer.rounds = rounds
+        conversation.extend(await _run_calls(tools, calls, answer.text, reporter))
+        answer.text = ""  # what the model wrote before its calls is not the answer
+        if rounds >= tools.max_rounds or tools.exhausted:
+            conversation[-1]["content"] += ANSWER_NOW
+    _log_answer(action, uri, answer)
+    return answer
+
+
+ANSWER_NOW = "\n\n(No more lookups: answer now with what you have.)"
+
+
+async def _stream_round(
+    client: MistralClient, request: ChatRequest, reporter: Reporter, answer: Answer, started: float
+) -> tuple[ToolCall, ...]:
+    """Stream one request into `answer`; the complete tool calls it ended with."""
+    calls: tuple[ToolCall, ...] = ()
+    usage: UsageEvent | None = None  # the last one of the stream counts (some servers repeat it)
     # aclosing: a cancelled run closes the HTTP stream now, not when the generator is collected.
     async with contextlib.aclosing(client.chat_stream(request)) as events:
         async for event in events:
@@ -112,22 +177,73 @@ async def stream_answer(
                 answer.thought = True
                 reporter.thinking()
             elif isinstance(event, UsageEvent):
-                answer.usage = Usage(
-                    prompt_tokens=event.prompt_tokens,
-                    cached_tokens=event.cached_tokens or 0,
-                    completion_tokens=event.completion_tokens,
-                )
+                usage = event
             elif isinstance(event, Finish):
                 answer.finish_reason = event.reason
+                calls = event.tool_calls
+    if usage is not None:
+        answer.add_usage(usage)
+    return calls
+
+
+async def _run_calls(tools: ToolBox, calls: tuple[ToolCall, ...], text: str, reporter: Reporter) -> list[dict[str, Any]]:
+    """The assistant message asking for `calls` and one tool message per call, in call order;
+    the calls run at once, each in a worker thread (they read files)."""
+    ids = [call.id or uuid.uuid4().hex[:9] for call in calls]
+    assistant = {
+        "role": "assistant",
+        "content": text,
+        "tool_calls": [
+            {"id": call_id, "type": "function", "function": {"name": call.name or "", "arguments": call.arguments}}
+            for call_id, call in zip(ids, calls, strict=True)
+        ],
+    }
+    found = await asyncio.gather(*(asyncio.to_thread(tools.answer, call.name, call.arguments) for call in calls))
+    replies: list[dict[str, Any]] = [assistant]
+    for call_id, call, one in zip(ids, calls, found, strict=True):
+        lookup = tools.account(call.name, one)
+        reporter.lookup(lookup.line)
+        replies.append({"role": "tool", "tool_call_id": call_id, "name": call.name or "", "content": lookup.content})
+    return replies
+
+
+def _log_answer(action: str, uri: str, answer: Answer) -> None:
     if answer.usage:
         log.info(
-            "%s on %s: %d prompt tokens (%d cached), %d completion tokens, first token after %.0f ms",
+            "%s on %s: %d prompt tokens (%d cached), %d completion tokens, %d tool rounds, first token after %.0f ms",
             action, uri, answer.usage.prompt_tokens, answer.usage.cached_tokens,
-            answer.usage.completion_tokens, 1000 * (answer.first_token_s or 0),
+            answer.usage.completion_tokens, answer.rounds, 1000 * (answer.first_token_s or 0),
         )
     if answer.finish_reason == "length":
         log.warning("%s answer was cut by maxTokens", action)
-    return answer
+
+
+def toolbox_for(editor: Editor, action: str, uri: str, *, background: bool = False) -> ToolBox | None:
+    """The tools `action` on `uri` offers under the settings (see `ToolsSettings.enabled_for`),
+    or None; `background`: review on save and the CLI, which use them only when asked to."""
+    tools = editor.settings.tools
+    if action not in TOOL_ACTIONS and tools.enabled is not True:
+        return None
+    if not tools.enabled_for(action, background=background):
+        return None
+    from mistral_lsp.lookup import PathGuard, ToolBox, Workspace
+    from mistral_lsp.text.uris import to_path
+
+    local = to_path(uri)
+    path = local.absolute().as_posix() if local is not None else None
+    index = editor.workspace_index
+    roots = index.roots if index is not None and index.roots else editor.workspace_roots()
+    guard = PathGuard(roots, tools.deny, indexed=(lambda p: index.get(p) is not None) if index is not None else None)
+    return ToolBox(
+        Workspace(index, guard, origin=path), max_rounds=tools.max_rounds,
+        max_result_tokens=tools.max_result_tokens, max_run_tokens=tools.max_run_tokens,
+        secrets=(editor.settings.resolved_api_key(),),
+    )
+
+
+# The actions whose commands offer tools by default (`tools.enabled` null); the others only
+# when it is true. Inline completion never calls `stream_answer`.
+TOOL_ACTIONS = frozenset({"fix", "explain", "review", "ask"})
 
 
 def prompt_cache_key(uri: str) -> str:

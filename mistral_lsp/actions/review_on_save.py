@@ -256,7 +256,7 @@ class ReviewOnSave(ReviewOnSaveState):
         self, doc: Document, snap: Snapshot, location: Location, changed: list[Unit],
         progress: Reporter,
     ) -> str:
-        from mistral_lsp.actions.model_call import stream_answer
+        from mistral_lsp.actions.model_call import stream_answer, toolbox_for
         from mistral_lsp.prompting.prompts import review_response_format
         from mistral_lsp.review.prompt import build_messages, outline_budget
 
@@ -265,7 +265,8 @@ class ReviewOnSave(ReviewOnSaveState):
             doc, snap, location.key, changed, outline_budget=outline_budget(settings), line_anchors=settings.line_anchors
         )
         answer = await stream_answer(
-            self.editor, "review", doc.uri, progress, messages, response_format=review_response_format()
+            self.editor, "review", doc.uri, progress, messages, response_format=review_response_format(),
+            tools=toolbox_for(self.editor, "review", doc.uri, background=True),
         )
         return answer.text
 

@@ -15,11 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import attrs
 from lsprotocol import types
 
 from mistral_lsp.actions.conversations import checked_request
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
-from mistral_lsp.actions.model_call import Answer, stream_answer
+from mistral_lsp.actions.model_call import Answer, stream_answer, toolbox_for
 from mistral_lsp.actions.target import select, target_key
 from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.mistral import MistralError
@@ -122,11 +123,16 @@ class ActionContext:
         response_format: dict[str, Any] | None = None,
         prediction: str | None = None,
     ) -> Answer:
-        """Stream the model's answer to the editor and return it whole."""
+        """Stream the model's answer to the editor and return it whole (with the workspace tools
+        the settings give this action)."""
+        tools = toolbox_for(self.editor, self.run.action, self.doc.uri)
         answer = await stream_answer(
             self.editor, self.run.action, self.doc.uri, self.reporter, messages,
-            response_format=response_format, prediction=prediction,
+            response_format=response_format, prediction=prediction, tools=tools,
         )
+        if tools is not None and tools.lookups:
+            context = self.result.context or ContextSummary(files=[], tokens=0)
+            self.result.context = attrs.evolve(context, lookups=list(tools.lookups))
         if answer.usage:
             self.result.usage = answer.usage
         self.result.text = answer.text

@@ -105,6 +105,11 @@ class RunReporter:
             self._notify(delta=text)
         self._report(f"writing… {self._chars} characters" if self._chars != 1 else "writing…")
 
+    def lookup(self, line: str) -> None:
+        if self._stream:
+            self._notify(lookup=line)
+        self._report(line, force=True)
+
     def end(self, message: str, *, error: str | None = None, cancelled: bool = False) -> None:
         if self._stream:
             self._notify(done=True, error=error, cancelled=cancelled or None)

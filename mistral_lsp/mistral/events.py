@@ -122,6 +122,7 @@ class ChatRequest:
     random_seed: int | None = None
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
     stop: str | list[str] | None = None
 
     def to_body(self, *, backend: Backend, model: str, stream: bool) -> dict[str, Any]:
@@ -134,6 +135,7 @@ class ChatRequest:
             "max_tokens": self.max_tokens,
             "response_format": self.response_format,
             "tools": self.tools,
+            "parallel_tool_calls": self.parallel_tool_calls if self.tools else None,
             "stop": self.stop,
         }
         if self.reasoning_effort in ("none", "high"):

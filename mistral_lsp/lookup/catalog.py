@@ -1,0 +1,136 @@
+"""What the lookup tools read: the workspace index's files and definitions, and file texts.
+
+`Catalog` derives, once per index generation, the sorted list of indexed files and a map from
+each top-level definition's name to where it is; texts come from the editor for open files
+(`WorkspaceIndex.text` asks it first) and from disk otherwise, through a small cache bounded in
+bytes. Candidate files for a scan are ranked so that bounded scans read the likely files first:
+the file asked about, its directory (its package), files whose imports name its module, then
+the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import OrderedDict
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mistral_lsp.syntax.workspace import Symbol, WorkspaceIndex
+
+MAX_FILE_BYTES = 1_000_000
+TEXT_CACHE_BYTES = 24_000_000
+
+
+class Catalog:
+    """See the module docstring. One per index (`catalog_of`), rebuilt when the index changes."""
+
+    def __init__(self, index: WorkspaceIndex) -> None:
+        self.index = index
+        self.generation = index.generation
+        self.paths = index.paths()
+        self.definitions: dict[str, list[tuple[str, Symbol]]] = {}
+        for path in self.paths:
+            entry = index.get(path)
+            if entry is None:
+                continue
+            for name, symbols in entry.symbols.items():
+                found = self.definitions.setdefault(name, [])
+                found.extend((path, symbol) for symbol in symbols)
+
+    def ranked(self, near: str | None, module_words: tuple[str, ...] = ()) -> list[str]:
+        """Indexed paths, those nearest `near` first (see the module docstring)."""
+        if near is None:
+            return self.paths
+        directory = str(PurePosixPath(near).parent)
+        first: list[str] = [near] if near in self._set() else []
+        same_dir = [p for p in self.index.in_dir(directory) if p != near]
+        importing: list[str] = []
+        if module_words:
+            words = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in module_words) + r")\b")
+            for path in self.paths:
+                entry = self.index.get(path)
+                if entry is not None and entry.imports and any(words.search(line) for line in entry.imports):
+                    importing.append(path)
+        seen = set(first) | set(same_dir)
+        importing = [p for p in importing if p not in seen]
+        seen.update(importing)
+        return first + same_dir + importing + [p for p in self.paths if p not in seen]
+
+    def _set(self) -> frozenset[str]:
+        cached = getattr(self, "_path_set", None)
+        if cached is None:
+            cached = frozenset(self.paths)
+            self._path_set = cached
+        return cached
+
+
+_catalogs: dict[int, Catalog] = {}
+_catalog_lock = threading.Lock()
+
+
+def catalog_of(index: WorkspaceIndex) -> Catalog:
+    """The index's catalog, built again when the index changed since."""
+    with _catalog_lock:
+        catalog = _catalogs.get(id(index))
+        if catalog is None or catalog.index is not index or catalog.generation != index.generation:
+            catalog = Catalog(index)
+            if len(_catalogs) > 4:
+                _catalogs.clear()
+            _catalogs[id(index)] = catalog
+        return catalog
+
+
+class Texts:
+    """File texts: the editor's for open files, else the disk's through a cache bounded in bytes."""
+
+    def __init__(self, index: WorkspaceIndex | None) -> None:
+        self.index = index
+
+    def get(self, path: str) -> str | None:
+        if self.index is not None and self.index.open_text is not None:
+            text = self.index.open_text(path)
+            if text is not None:
+                return text
+        return _disk_text(path)
+
+
+_cache: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
+_cache_bytes = 0
+_cache_lock = threading.Lock()
+
+
+def _disk_text(path: str) -> str | None:
+    global _cache_bytes
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    if stat.st_size > MAX_FILE_BYTES:
+        return None
+    key = (stat.st_size, stat.st_mtime_ns)
+    with _cache_lock:
+        hit = _cache.get(path)
+        if hit is not None and hit[0] == key:
+            _cache.move_to_end(path)
+            return hit[1]
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+    if b"\0" in data[:2048]:
+        return None
+    text = data.decode("utf-8", "replace")
+    with _cache_lock:
+        old = _cache.pop(path, None)
+        if old is not None:
+            _cache_bytes -= len(old[1])
+        _cache[path] = (key, text)
+        _cache_bytes += len(text)
+        while _cache_bytes > TEXT_CACHE_BYTES and _cache:
+            _, (_, dropped) = _cache.popitem(last=False)
+            _cache_bytes -= len(dropped)
+    return text

@@ -1,0 +1,267 @@
+"""The four read-only workspace tools: `definition`, `references`, `read` and `search`.
+
+Each takes the model's decoded arguments (untrusted: every type and size is checked) and answers
+text for the model plus one human line for the user, or raises `ToolError`. Scans are bounded
+in files and bytes (`MAX_SCAN_BYTES`), read the likely files first (`Catalog.ranked`) and stop
+at their hit limits, so a call costs milliseconds on a tree the size of Go's standard library.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from mistral_lsp.lookup.catalog import Catalog, Texts, catalog_of
+from mistral_lsp.lookup.guard import PathGuard, ToolError
+
+if TYPE_CHECKING:
+    from mistral_lsp.syntax.workspace import Symbol, WorkspaceIndex
+
+MAX_DEFINITION_LINES = 80
+MAX_REFERENCES = 30
+MAX_READ_LINES = 200
+MAX_SEARCH_HITS = 30
+MAX_LINE_CHARS = 200
+MAX_SCAN_BYTES = 4_000_000
+MAX_SCAN_FILES = 800
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_COMMENT_STARTS = ("#", "//", "/*", "* ", "--", ";;")
+
+
+@dataclasses.dataclass(frozen=True)
+class Found:
+    """A tool's answer: `text` for the model; what was looked up (`subject`) and `where` it was
+    found, for the user."""
+
+    text: str
+    subject: str
+    where: str
+
+
+@dataclasses.dataclass
+class Workspace:
+    """What the tools read: the index (None when it is off), the roots, and the action's file."""
+
+    index: WorkspaceIndex | None
+    guard: PathGuard
+    origin: str | None = None
+    """The absolute path of the document the action runs on (ranks what is near it first)."""
+
+    def __post_init__(self) -> None:
+        self.texts = Texts(self.index)
+
+    def catalog(self) -> Catalog:
+        if self.index is None:
+            raise ToolError("the workspace index is off (mistral.workspaceIndexMaxFiles is 0)")
+        return catalog_of(self.index)
+
+    def relative(self, path: str) -> str:
+        return self.index.relative(path) if self.index is not None else path
+
+    def allowed(self, path: str) -> bool:
+        """An indexed file the guard lets the model see (secrets and tools.deny never)."""
+        return not self.guard.denied(self.relative(path))
+
+
+def _name(arguments: dict[str, Any]) -> str:
+    raw = arguments.get("name")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ToolError("'name' must be a non-empty string")
+    name = raw.strip()
+    if len(name) > 200:
+        raise ToolError("'name' is too long")
+    last = re.split(r"\.|::|->|#", name)[-1]
+    if not _IDENTIFIER.fullmatch(last):
+        raise ToolError(f"'name' must be an identifier (got {name[:60]!r})")
+    return last
+
+
+def _near(workspace: Workspace, arguments: dict[str, Any]) -> str | None:
+    """The absolute path `path` names (checked), else the action's file."""
+    raw = arguments.get("path")
+    if raw is None or raw == "":
+        return workspace.origin
+    real, _ = workspace.guard.resolve(raw)
+    return real.as_posix()
+
+
+def definition(workspace: Workspace, arguments: dict[str, Any]) -> Found:
+    name = _name(arguments)
+    near = _near(workspace, arguments)
+    catalog = workspace.catalog()
+    candidates = [(p, s) for p, s in catalog.definitions.get(name, ()) if workspace.allowed(p)]
+    if not candidates:
+        return _member_definition(workspace, catalog, name, near)
+    candidates.sort(key=lambda found: _closeness(found[0], near))
+    path, symbol = candidates[0]
+    text = workspace.texts.get(path)
+    if text is None:
+        raise ToolError(f"{workspace.relative(path)} cannot be read")
+    return _show_definition(workspace, path, text, symbol.start_line, symbol.end_line, name, candidates[1:6])
+
+
+def _member_definition(workspace: Workspace, catalog: Catalog, name: str, near: str | None) -> Found:
+    """A method or member (the index keeps top-level names): parse the few likely files."""
+    from mistral_lsp.syntax.document import Document
+    from mistral_lsp.syntax.index import file_index
+
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    parsed = 0
+    for path in catalog.ranked(near)[:MAX_SCAN_FILES]:
+        text = workspace.texts.get(path)
+        if text is None or not word.search(text) or not workspace.allowed(path):
+            continue
+        doc = Document(Path(path).as_uri(), text)
+        for info in file_index(doc).by_name.get(name, ()):
+            return _show_definition(workspace, path, text, info.start_line, info.end_line, name, [])
+        parsed += 1
+        if parsed >= 4:
+            break
+    raise ToolError(f"no definition of {name!r} found in the workspace index")
+
+
+def _closeness(path: str, near: str | None) -> tuple[int, int, str]:
+    if near is None:
+        return (2, len(path), path)
+    if path == near:
+        return (0, 0, path)
+    same_dir = PurePosixPath(path).parent == PurePosixPath(near).parent
+    return (1 if same_dir else 2, len(path), path)
+
+
+def _show_definition(
+    workspace: Workspace, path: str, text: str, start: int, end: int, name: str,
+    others: list[tuple[str, Symbol]],
+) -> Found:
+    lines = text.splitlines()
+    body = lines[start : end + 1]
+    relative = workspace.relative(path)
+    if len(body) > MAX_DEFINITION_LINES:
+        kept = body[: MAX_DEFINITION_LINES - 20]
+        cut = len(body) - len(kept)
+        body = [*kept, f"… {cut} more lines cut; read({relative!r}, {start + len(kept) + 1}, {end + 1}) shows them"]
+    out = [f"{relative}:{start + 1}", *body]
+    if others:
+        out.append("also defined at: " + ", ".join(f"{workspace.relative(p)}:{s.start_line + 1}" for p, s in others))
+    return Found("\n".join(out), name, f"{relative}:{start + 1}")
+
+
+def references(workspace: Workspace, arguments: dict[str, Any]) -> Found:
+    name = _name(arguments)
+    near = _near(workspace, arguments)
+    catalog = workspace.catalog()
+    home = near
+    homes = sorted((p for p, _ in catalog.definitions.get(name, ())), key=lambda p: _closeness(p, near))
+    if homes and not arguments.get("path"):
+        home = homes[0]  # the defining file's package comes first
+    words = (*_module_words(home), name)
+    word = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+    hits, scanned, complete = _scan(workspace, catalog.ranked(home, words), word, MAX_REFERENCES)
+    if not hits:
+        raise ToolError(f"no uses of {name!r} found in the {scanned} files searched")
+    more = "" if complete else f"\n(first {len(hits)} shown; more may exist)"
+    files = {h.split(":", 1)[0] for h in hits}
+    return Found("\n".join(hits) + more, name, f"{len(hits)} uses in {len(files)} files")
+
+
+def _module_words(path: str | None) -> tuple[str, ...]:
+    """Words an import of `path`'s module would contain: its stem and its directory's name."""
+    if path is None:
+        return ()
+    pure = PurePosixPath(path)
+    words = {pure.stem, pure.parent.name}
+    return tuple(w for w in words if w and _IDENTIFIER.fullmatch(w) and w not in ("src", "lib", "index", "__init__"))
+
+
+def _scan(workspace: Workspace, paths: list[str], pattern: re.Pattern[str], limit: int) -> tuple[list[str], int, bool]:
+    """`path:line: text` for lines matching `pattern` (comments skipped), bounded; also the
+    files scanned, and whether the scan was complete."""
+    hits: list[str] = []
+    scanned = budget = 0
+    for path in paths:
+        if scanned >= MAX_SCAN_FILES or budget >= MAX_SCAN_BYTES:
+            return hits, scanned, False
+        text = workspace.texts.get(path)
+        scanned += 1
+        if text is None:
+            continue
+        budget += len(text)
+        if pattern.search(text) is None or not workspace.allowed(path):
+            continue
+        for number, line in _matching_lines(text, pattern):
+            hits.append(f"{workspace.relative(path)}:{number}: {_clip(line.strip())}")
+            if len(hits) >= limit:
+                return hits, scanned, False
+    return hits, scanned, True
+
+
+def _matching_lines(text: str, pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+    """(1-based number, line) of each line with a match outside a comment line, once per line."""
+    out: list[tuple[int, str]] = []
+    last_start = -1
+    for match in pattern.finditer(text):
+        start = text.rfind("\n", 0, match.start()) + 1
+        if start == last_start:
+            continue
+        last_start = start
+        end = text.find("\n", match.end())
+        line = text[start : end if end >= 0 else len(text)]
+        if not line.lstrip().startswith(_COMMENT_STARTS):
+            out.append((text.count("\n", 0, start) + 1, line))
+    return out
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= MAX_LINE_CHARS else line[: MAX_LINE_CHARS - 1] + "…"
+
+
+def _int(arguments: dict[str, Any], key: str) -> int:
+    value = arguments.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ToolError(f"'{key}' must be a line number (1-based)")
+    return int(value)
+
+
+def read(workspace: Workspace, arguments: dict[str, Any]) -> Found:
+    real, relative = workspace.guard.resolve(arguments.get("path"))
+    start = max(1, _int(arguments, "start"))
+    end = _int(arguments, "end") if arguments.get("end") is not None else start + MAX_READ_LINES - 1
+    if end < start:
+        raise ToolError("'end' must not be before 'start'")
+    end = min(end, start + MAX_READ_LINES - 1)
+    if not real.is_file():
+        raise ToolError(f"{relative} is not a file")
+    text = workspace.texts.get(real.as_posix())
+    if text is None:
+        raise ToolError(f"{relative} cannot be read (binary or over 1 MB)")
+    lines = text.splitlines()
+    if start > len(lines):
+        raise ToolError(f"{relative} has {len(lines)} lines")
+    end = min(end, len(lines))
+    shown = [_clip_long(line) for line in lines[start - 1 : end]]
+    return Found("\n".join([f"{relative}:{start}-{end} (of {len(lines)})", *shown]), relative, f"lines {start}-{end}")
+
+
+def _clip_long(line: str) -> str:
+    return line if len(line) <= 1000 else line[:999] + "…"
+
+
+def search(workspace: Workspace, arguments: dict[str, Any]) -> Found:
+    raw = arguments.get("text")
+    if not isinstance(raw, str) or len(raw.strip()) < 2:
+        raise ToolError("'text' must be a string of at least 2 characters")
+    if len(raw) > 200 or "\n" in raw:
+        raise ToolError("'text' must be one line of at most 200 characters")
+    catalog = workspace.catalog()
+    pattern = re.compile(re.escape(raw))
+    hits, scanned, complete = _scan(workspace, catalog.ranked(workspace.origin), pattern, MAX_SEARCH_HITS)
+    if not hits:
+        searched = "every indexed file" if complete else f"the first {scanned} files"
+        raise ToolError(f"no match for {raw[:60]!r} in {searched}")
+    more = "" if complete else f"\n(first {len(hits)} shown; narrow the text for more)"
+    return Found("\n".join(hits) + more, raw[:40], f"{len(hits)} matches")
+
+
+TOOLS = {"definition": definition, "references": references, "read": read, "search": search}
