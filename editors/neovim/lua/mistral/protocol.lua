@@ -68,6 +68,7 @@ local M = {}
 ---@class mistral.protocol.ContextSummary What went into the prompt besides the target.
 ---@field files string[] Workspace-relative paths whose code is in the prompt (this file first).
 ---@field tokens integer Estimated tokens of the prompt's context.
+---@field lookups? string[] One line per workspace tool call the model made, e.g. "definition parse_header — email/_header_value_parser.py:1024"; absent when it made none.
 
 ---@class mistral.protocol.FindingData A validated review finding, on 0-based inclusive lines.
 ---@field id string
@@ -112,6 +113,7 @@ local M = {}
 ---@field reviewMaxFileLines? integer Files longer than this are not reviewed on save.
 ---@field reviewExclude? string[] Globs of files never reviewed on save; a value replaces the default list of generated, vendored, lock and minified files.
 ---@field completion? mistral.protocol.CompletionSettings
+---@field tools? mistral.protocol.ToolsSettings
 ---@field workspaceIndexMaxFiles? integer Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, generated, binary and huge files are skipped.
 ---@field workspaceIndexCache? boolean Save the workspace index in the cache directory, so that a restart indexes again only the files changed since.
 ---@field lineAnchors? 'every'|'sparse' Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
@@ -124,6 +126,7 @@ local M = {}
 ---@field done? boolean
 ---@field error? string With `done`: why the run failed.
 ---@field cancelled? boolean With `done`: the run was cancelled or superseded.
+---@field lookup? string The model is looking something up in the workspace (a tool call), e.g. "looking up `parse_header` — email/_header_value_parser.py"; also a `$/progress` report.
 
 ---@class mistral.protocol.SuggestionArguments The argument of `mistral.applySuggestion`: a review finding's diagnostic.
 ---@field uri string
@@ -131,6 +134,13 @@ local M = {}
 
 ---@class mistral.protocol.ToggleResult
 ---@field reviewOnSave boolean|string[] The value of `reviewOnSave` now in force for this session.
+
+---@class mistral.protocol.ToolsSettings Workspace tools the model may call during an action (function calling): read-only lookups of definitions, references, file lines and text, confined to the workspace.
+---@field enabled? boolean Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for those too; `false`: off everywhere. Inline completion never uses tools.
+---@field maxRounds? integer Rounds of tool calls before the model must answer with what it has.
+---@field maxResultTokens? integer Tokens of one tool result, at most (longer ones are cut).
+---@field maxRunTokens? integer Tokens of all tool results of one run, at most.
+---@field deny? string[] Extra glob patterns of files the tools never read (secrets such as `.env*`, `*.pem`, `*.key`, `id_rsa*`, `.git/`, `*credentials*`, `*secret*` and ignored files are always denied).
 
 ---@class mistral.protocol.Usage Tokens the API reported for a run.
 ---@field promptTokens integer

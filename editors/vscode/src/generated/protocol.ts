@@ -628,6 +628,11 @@ export interface ContextSummary {
    * Estimated tokens of the prompt's context.
    */
   tokens: number;
+  /**
+   * One line per workspace tool call the model made, e.g. "definition parse_header —
+   * email/_header_value_parser.py:1024"; absent when it made none.
+   */
+  lookups?: string[];
 }
 /**
  * Per-action model parameters.
@@ -804,6 +809,7 @@ export interface Settings {
    */
   reviewExclude?: string[];
   completion?: CompletionSettings;
+  tools?: ToolsSettings;
   /**
    * Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, generated, binary and huge files are skipped.
    */
@@ -816,6 +822,32 @@ export interface Settings {
    * Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
    */
   lineAnchors?: 'every' | 'sparse';
+}
+/**
+ * Workspace tools the model may call during an action (function calling): read-only lookups
+ * of definitions, references, file lines and text, confined to the workspace.
+ */
+export interface ToolsSettings {
+  /**
+   * Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for those too; `false`: off everywhere. Inline completion never uses tools.
+   */
+  enabled?: boolean;
+  /**
+   * Rounds of tool calls before the model must answer with what it has.
+   */
+  maxRounds?: number;
+  /**
+   * Tokens of one tool result, at most (longer ones are cut).
+   */
+  maxResultTokens?: number;
+  /**
+   * Tokens of all tool results of one run, at most.
+   */
+  maxRunTokens?: number;
+  /**
+   * Extra glob patterns of files the tools never read (secrets such as `.env*`, `*.pem`, `*.key`, `id_rsa*`, `.git/`, `*credentials*`, `*secret*` and ignored files are always denied).
+   */
+  deny?: string[];
 }
 /**
  * `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).
@@ -834,6 +866,11 @@ export interface StreamNotification {
    * With `done`: the run was cancelled or superseded.
    */
   cancelled?: boolean;
+  /**
+   * The model is looking something up in the workspace (a tool call), e.g. "looking up
+   * `parse_header` — email/_header_value_parser.py"; also a `$/progress` report.
+   */
+  lookup?: string;
 }
 /**
  * The argument of `mistral.applySuggestion`: a review finding's diagnostic.
@@ -955,6 +992,11 @@ export const SERVER_SETTING_KEYS = [
   'completion.maxTokens',
   'completion.debounceMs',
   'completion.languages',
+  'tools.enabled',
+  'tools.maxRounds',
+  'tools.maxResultTokens',
+  'tools.maxRunTokens',
+  'tools.deny',
   'workspaceIndexMaxFiles',
   'workspaceIndexCache',
   'lineAnchors'
