@@ -43,10 +43,13 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-export function statusLine(state: Pick<StreamState, 'status' | 'error' | 'chunks'>): string {
+export function statusLine(state: Pick<StreamState, 'status' | 'error' | 'chunks' | 'lookups'>): string {
   switch (state.status) {
     case 'streaming':
-      return state.chunks ? 'Mistral is writing…' : 'Waiting for the model…';
+      if (state.chunks) {
+        return 'Mistral is writing…';
+      }
+      return state.lookups.length ? 'Mistral is looking things up in the workspace…' : 'Waiting for the model…';
     case 'done':
       return '';
     case 'cancelled':

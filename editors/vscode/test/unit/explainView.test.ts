@@ -135,7 +135,7 @@ describe('ExplainView', () => {
     await vi.waitFor(() =>
       expect(lastRender(panel)).toMatchObject({
         lookups: '<ul><li>looking up <code>parse_header</code> — email/_header_value_parser.py</li></ul>',
-        status: 'Waiting for the model…',
+        status: 'Mistral is looking things up in the workspace…',
       }),
     );
     router.handle(msg({ lookup: 'looking up `<b>` — x.py' }));
