@@ -14,7 +14,8 @@
   the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
   Explain (streamed view, coloured code, its Stop button, the follow-up field), Ask (the
   question's input box, a workspace lookup line while the answer streams, the looked-up list,
-  a follow-up typed into the view that sends the earlier turn), Generate Tests (which file, created,
+  a follow-up typed into the view that sends the earlier turn; the light bulb's Ask prompting too
+  and starting a new conversation), Generate Tests (which file, created,
   Open; nothing on disk before a save, nor after Don't Save), review on save
   (Problems), Restart Server (the toggle and the findings come back), a 401 during review on save
   (key rejected, review paused, in the status bar), inline completion
@@ -266,6 +267,9 @@ def _scenario() -> dict[str, object]:
             "followUp": "And what does add return?",
             "followUpReply": {"text": "It returns the sum of a and b."},
             "followUpWords": "returns the sum of a and b",
+            "codeActionQuestion": "Is average tested?",
+            "codeActionReply": {"text": "Not yet: no test calls average."},
+            "codeActionWords": "no test calls average",
         },
         "tests": {
             "file": "buggy.py",

@@ -549,7 +549,7 @@ try {
   const contentOf = (message) => (typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''));
 
   const ask = scenario.steps.ask;
-  await step('Mistral: Ask takes a question, shows the lookups and the streamed answer; a follow-up typed in the view sends the earlier turn', async () => {
+  await step('Mistral: Ask takes a question, shows the lookups and the streamed answer; a follow-up typed in the view sends the earlier turn; Ask from the light bulb prompts too', async () => {
     await runCommand('Notifications: Clear All Notifications');
     const before = (await chatRequests()).length;
     // The model looks `add` up first (a tool call), then answers in pieces.
@@ -615,6 +615,36 @@ try {
       throw new Error(`the follow-up request lacks the earlier answer: ${JSON.stringify(assistants).slice(0, 2000)}`);
     }
     await shot('20-ask-follow-up');
+    await statusItem('Mistral: idle').waitFor();
+
+    // The light bulb's Mistral: Ask (the server's code action) prompts the same way and starts a new conversation.
+    await fake('/_fake/replies', [ask.codeActionReply]);
+    // Back to the source's editor group (Quick Open would open the file beside, in the view's).
+    await runCommand('View: Focus First Editor Group');
+    await openFile(ask.file, ask.line);
+    const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Mistral: Ask' }).first();
+    await waitUntil(
+      'the code action menu with Mistral: Ask',
+      async () => {
+        await page.keyboard.press('Control+.');
+        return action.waitFor({ timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      20_000,
+      0,
+    );
+    await action.click();
+    await page.locator('.quick-input-widget', { hasText: `Mistral: Ask about ${ask.where}` }).waitFor();
+    await page.locator('.quick-input-widget .quick-input-box input').fill(ask.codeActionQuestion);
+    await page.keyboard.press('Enter');
+    const fresh = await waitUntil('the code action\'s answer in a new conversation', () =>
+      webviewText((text, finished) => finished && text.includes(ask.codeActionWords)),
+    30_000);
+    if (fresh.includes(ask.question) || !fresh.includes(ask.codeActionQuestion)) {
+      throw new Error(`the code action's Ask did not start a new conversation: ${JSON.stringify(fresh)}`);
+    }
     await statusItem('Mistral: idle').waitFor();
   });
 
