@@ -239,6 +239,8 @@ class RunStarted:
     started: bool
     """False when the run could not start; `message` says why (it was also shown)."""
     message: str | None = None
+    conversation_id: str | None = None
+    """Ask and explain: the conversation the answer will belong to, for a follow-up."""
 
 
 @attrs.frozen(kw_only=True)

@@ -30,14 +30,11 @@ async def run(ctx: ActionContext) -> None:
     request, doc = ctx.request, ctx.doc
     question = (request.question or "").strip()
     store = conversations(ctx.editor.session)
-    conversation = store.get(doc.uri, request.conversation_id) if request.conversation_id else None
-    turns = [(turn.question, turn.answer) for turn in conversation.turns] if conversation else []
-    instruction = conversation.instruction if conversation else None
-    messages = build_conversation_messages(ctx.prompt_context(), turns, question, instruction=instruction)
+    conversation = store.get(doc.uri, request.conversation_id or "")  # started or checked by `prepare`
+    turns = [(turn.question, turn.answer) for turn in conversation.turns]
+    messages = build_conversation_messages(ctx.prompt_context(), turns, question, instruction=conversation.instruction)
     answer = await ctx.ask(messages)
     text = answer.require_text(ctx.run.action)
-    if conversation is None:
-        conversation = store.start(doc.uri, request.range)
     store.record(conversation, question, text)
     ctx.result.conversation_id = conversation.id
     if request.show_result:

@@ -120,16 +120,21 @@ def conversations(session: Session) -> ConversationStore:
 
 
 def checked_request(session: Session, action: str, request: ActionArguments) -> ActionArguments:
-    """`request` checked for ask and follow-ups: a question, and a conversation that exists; a
-    follow-up without a range takes its conversation's. Other requests are returned as they are."""
+    """`request` ready for its conversation. Ask needs a question, and so does a follow-up
+    (`conversationId`), whose conversation must exist; a follow-up without a range takes its
+    conversation's. A new ask or explain starts its conversation here, before the run, so the
+    id is known at once (plain clients get it in `RunStarted`). Other actions: unchanged."""
+    if action not in ASK_ACTIONS:
+        return request
     follow_up = bool(request.conversation_id)
-    if action != "ask" and not (action in ASK_ACTIONS and follow_up):
-        return request
-    if not (request.question or "").strip():
+    if (action == "ask" or follow_up) and not (request.question or "").strip():
         raise ActionError("question is missing: mistral.ask needs a 'question' argument (the user's question)")
-    if not request.conversation_id:
+    store = conversations(session)
+    if request.conversation_id:
+        conversation = store.get(request.uri, request.conversation_id)
+        if request.range is None and conversation.range is not None:
+            return attrs.evolve(request, range=conversation.range)
         return request
-    conversation = conversations(session).get(request.uri, request.conversation_id)
-    if request.range is None and conversation.range is not None:
-        return attrs.evolve(request, range=conversation.range)
-    return request
+    instruction = (request.instruction or request.question) if action == "explain" else None
+    conversation = store.start(request.uri, request.range, instruction)
+    return attrs.evolve(request, conversation_id=conversation.id)

@@ -33,18 +33,18 @@ if TYPE_CHECKING:
 
 async def run(ctx: ActionContext) -> None:
     request, target = ctx.request, ctx.target
-    if request.conversation_id:  # a follow-up question, as `mistral.ask` takes it
+    # `prepare` started the conversation, or checked the one a follow-up names.
+    store = conversations(ctx.editor.session)
+    conversation = store.get(ctx.doc.uri, request.conversation_id or "")
+    if conversation.turns:  # a follow-up question, as `mistral.ask` takes it
         from mistral_lsp.actions import ask
 
         await ask.run(ctx)
         return
-    instruction = request.instruction or request.question
-    answer = await ctx.ask(build_messages("explain", ctx.prompt_context(), instruction=instruction))
+    messages = build_messages("explain", ctx.prompt_context(), instruction=conversation.instruction)
+    answer = await ctx.ask(messages)
     answer.require_text("explain")  # an empty or thinking-only answer is a message, not an empty document
-    # The explanation can be followed up with `mistral.ask` and this id.
-    store = conversations(ctx.editor.session)
-    conversation = store.start(ctx.doc.uri, request.range, instruction)
-    store.record(conversation, None, answer.text)
+    store.record(conversation, None, answer.text)  # followed up with `mistral.ask` and this id
     ctx.result.conversation_id = conversation.id
     if not request.show_result:
         return

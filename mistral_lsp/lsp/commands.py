@@ -157,7 +157,8 @@ async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionAr
     # run finishes, in the task's own `finally`.
     run.task = asyncio.get_running_loop().create_task(_perform_in_background(ls, spec, prepared, run))
     runs.start(run)
-    return ls.converter.unstructure(RunStarted(id=run.id, started=True))
+    started = RunStarted(id=run.id, started=True, conversation_id=prepared.request.conversation_id)
+    return ls.converter.unstructure(started)
 
 
 async def _perform(ls: MistralLanguageServer, spec: ActionSpec, prepared: Prepared, run: Run) -> Any:

@@ -12,7 +12,8 @@ to `experimental.mistral`, so every command answers at once and the results arri
 standard LSP only. Each driver goes through the client's own code action menu (answering its
 prompts as a user would) and writes a JSON report; this test checks what a user would see: the
 four actions, a fix that lands and is undone in one step, review diagnostics and an applied
-suggestion, a test file on disk that saves without a question, a visible explanation, an answer
+suggestion, a test file on disk that saves without a question, a visible explanation, (Emacs)
+an ask and its follow-up through the documented keybinding, an answer
 that takes 15 s (past Emacs' 10 s request timeouts), an API error shown once, and (ALE) a fix
 refused for unsaved changes, shown at a level ALE displays. One more test runs lsp-mode in a
 terminal Emacs (a pseudo-terminal, Emacs' own command loop and echo area) for what the doc says
@@ -24,6 +25,7 @@ With CI=true a missing prerequisite fails; elsewhere it skips.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import pty
@@ -76,6 +78,10 @@ SLOW_SECONDS = 15.0
 SLOW_CHUNKS = 16
 
 
+ASK_ANSWER = "A percentage must be divided by **100**; dividing by 10 takes ten times too much."
+FOLLOW_UP_ANSWER = "Write `subtotal * discount / 100`."
+
+
 def fenced(code: str) -> str:
     return f"Here it is:\n\n```python\n{code}\n```\n"
 
@@ -84,7 +90,7 @@ def replies(client: str) -> list[Reply]:
     """In the order the drivers run the actions."""
     slow_text = fenced(SLOW_FIXED_ROUND_UP)
     cuts = [len(slow_text) * i // SLOW_CHUNKS for i in range(SLOW_CHUNKS + 1)]
-    slow_chunks = [slow_text[a:b] for a, b in zip(cuts, cuts[1:])]
+    slow_chunks = [slow_text[a:b] for a, b in itertools.pairwise(cuts)]
     return [
         Reply(text=fenced(FIXED_TOTAL)),  # fix
         Reply(text=json.dumps(REVIEW)),  # review
@@ -94,6 +100,8 @@ def replies(client: str) -> list[Reply]:
         Reply(status=400),  # an API error
         # ALE: a fix on a buffer with unsaved changes, which the server refuses to write
         *([Reply(text=fenced(FIXED_TOTAL))] if client == "ale" else []),
+        # Emacs: the documented `C-c m a` asks, then `C-u C-c m a` follows up
+        *([Reply(text=ASK_ANSWER), Reply(text=FOLLOW_UP_ANSWER)] if client != "ale" else []),
     ]
 
 
@@ -230,6 +238,16 @@ def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None
     assert len(failures) == 1, messages
     assert API_KEY not in json.dumps(report)  # messages, and the server's stderr where the client keeps it
     assert len([r for r in fake.requests if r.path.endswith("/chat/completions")]) == len(replies(client))
+    if client != "ale":
+        # Ask through the documented keybinding: the answer is shown, and the follow-up sends
+        # the first question and answer back in the same conversation.
+        first, second = report["answers"]
+        assert "dividing by 10 takes ten times too much" in first and "Write `subtotal" in second
+        conversation = Path(second.split(" in ", 1)[1].split("\n", 1)[0]).read_text(encoding="utf-8")
+        assert ASK_ANSWER in conversation and FOLLOW_UP_ANSWER in conversation
+        chats = [r.json for r in fake.requests if r.path.endswith("/chat/completions")]
+        assert [m["content"] for m in chats[-1]["messages"][2:]] == [ASK_ANSWER, "How do I fix it?"]
+        assert "Why is the discount divided by 10?" in chats[-1]["messages"][1]["content"]
     if client == "eglot":
         # eglot 1.9 declares no window.workDoneProgress, so no progress is sent (docs/clients.md
         # says so: the message or the edit is the signal), judged on eglot's own event log.

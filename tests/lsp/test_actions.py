@@ -278,8 +278,10 @@ async def test_generate_tests_creates_conventional_file_then_appends(editor: Edi
 async def test_code_actions_from_memory(editor: Editor) -> None:
     uri = await editor.open("cart.py", CART)
     actions = await editor.code_actions(uri, rng(9, 0, 9, 0))
-    assert [a.title for a in actions] == ["Mistral: Fix", "Mistral: Explain", "Mistral: Review", "Mistral: Generate tests"]
-    assert [a.command.command for a in actions] == ["mistral.fix", "mistral.explain", "mistral.review", "mistral.generateTests"]
+    assert [a.title for a in actions] == ["Mistral: Fix", "Mistral: Explain", "Mistral: Review", "Mistral: Generate tests",
+                                          "Mistral: Ask"]
+    assert [a.command.command for a in actions] == ["mistral.fix", "mistral.explain", "mistral.review", "mistral.generateTests",
+                                                    "mistral.ask"]
     assert actions[0].kind == "refactor.rewrite.mistral"
     diagnostic = types.Diagnostic(range=rng(9, 8, 9, 20), message="possible bug", source="pyright")
     with_diag = await editor.code_actions(uri, rng(9, 0, 9, 0), [diagnostic])

@@ -105,4 +105,16 @@ takes 15 s lands (no request timeout), and an API error is shown."
   (mt-run-action "Mistral: Explain" (mt-line-pos 14))
   (mt-wait (lambda () (mt-messages-matching "failed")) 20 "the API error"))
 
+(defun mt-ask-and-follow-up (pos)
+  "At POS, as the user: C-c m a with a question, then C-u C-c m a with a follow-up; each
+answer is awaited as its message."
+  (goto-char pos)
+  (dolist (step '(("Why is the discount divided by 10?" nil) ("How do I fix it?" (4))))
+    (let ((answers (length (mt-messages-matching "answer about")))
+          (current-prefix-arg (cadr step)))
+      (cl-letf (((symbol-function 'read-string) (lambda (&rest _) (car step))))
+        (mt-step "ask" (call-interactively (key-binding (kbd "C-c m a")))))
+      (mt-wait (lambda () (> (length (mt-messages-matching "answer about")) answers)) 20 "the answer")))
+  (mt-record "answers" (vconcat (mt-messages-matching "answer about"))))
+
 (provide 'mt-common)

@@ -74,6 +74,8 @@
       (mt-tests-on-disk-then-save test-file)
       ;; 4-6. explain, an answer that takes 15 s, an API error
       (mt-explain-slow-fix-and-error)
+      ;; 7. ask, then a follow-up, with the documented `C-c m a' / `C-u C-c m a' (init.el)
+      (mt-ask-and-follow-up (mt-line-pos 10))
       ;; The shutdown's answer comes after everything the server sent before it.
       (set-buffer-modified-p nil)
       (mt-step "shutdown" (lsp-workspace-shutdown (car (lsp-workspaces)))))))
