@@ -343,6 +343,13 @@ def _converter() -> cattrs.Converter:
         raise ValueError("expected true, false or a list of language ids")
 
     converter.register_structure_hook(bool | list[str], structure_review_on_save)
+
+    def structure_optional_bool(value: Any, _: Any) -> bool | None:
+        if value is None or isinstance(value, bool):
+            return value
+        raise ValueError("expected true, false or null")
+
+    converter.register_structure_hook(bool | None, structure_optional_bool)
     for cls in (ActionSettings, CompletionSettings, ToolsSettings, Settings):
         overrides = {
             f.name: override(rename=_to_camel(f.name)) for f in dataclasses.fields(cls)
@@ -416,6 +423,8 @@ def _describe(exc: BaseException) -> list[str]:
         literal = re.search(r"\((.*) not in literal typing\.Literal\[(.*)\]\)", text)
         if literal:
             text = f"{literal.group(1)!r} is not one of {literal.group(2)}"
+        elif "expected bool | None" in text:
+            text = "expected true, false or null"
         elif "expected bool | list[str]" in text:
             text = "expected true, false or a list of language ids"
         lines.append(f"{where}: {text}")

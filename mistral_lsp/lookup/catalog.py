@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mistral_lsp.syntax.workspace import Symbol, WorkspaceIndex
 
 MAX_FILE_BYTES = 1_000_000
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 TEXT_CACHE_BYTES = 24_000_000
 
 
@@ -31,6 +32,8 @@ class Catalog:
         self.index = index
         self.generation = index.generation
         self.paths = index.paths()
+        self._import_words: dict[str, set[str]] | None = None
+        """Each word of an import line → the files importing with it (built on first use)."""
         self.definitions: dict[str, list[tuple[str, Symbol]]] = {}
         for path in self.paths:
             entry = index.get(path)
@@ -47,17 +50,25 @@ class Catalog:
         directory = str(PurePosixPath(near).parent)
         first: list[str] = [near] if near in self._set() else []
         same_dir = [p for p in self.index.in_dir(directory) if p != near]
-        importing: list[str] = []
-        if module_words:
-            words = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in module_words) + r")\b")
-            for path in self.paths:
-                entry = self.index.get(path)
-                if entry is not None and entry.imports and any(words.search(line) for line in entry.imports):
-                    importing.append(path)
+        importing = self._importing(module_words) if module_words else []
         seen = set(first) | set(same_dir)
         importing = [p for p in importing if p not in seen]
         seen.update(importing)
         return first + same_dir + importing + [p for p in self.paths if p not in seen]
+
+    def _importing(self, module_words: tuple[str, ...]) -> list[str]:
+        """Indexed files with an import line naming one of `module_words` (in path order)."""
+        if self._import_words is None:
+            self._import_words = {}
+            for path in self.paths:
+                entry = self.index.get(path)
+                for line in entry.imports if entry is not None else ():
+                    for word in _WORD.findall(line):
+                        self._import_words.setdefault(word, set()).add(path)
+        found: set[str] = set()
+        for word in module_words:
+            found |= self._import_words.get(word, set())
+        return sorted(found)
 
     def _set(self) -> frozenset[str]:
         cached = getattr(self, "_path_set", None)

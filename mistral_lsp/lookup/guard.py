@@ -32,21 +32,21 @@ class PathGuard:
     def __init__(self, roots: Sequence[Path], deny: Iterable[str] = (), indexed: Any = None) -> None:
         self.roots = [Path(root).resolve() for root in roots]
         self.deny = tuple(SECRET_GLOBS) + tuple(deny)
+        self._deny_lowered = tuple(pattern.lower() for pattern in self.deny)
         # `indexed(path) -> bool`: the file is in the workspace index (so not ignored).
         self._indexed = indexed
         self._ignore_specs: dict[Path, Any] = {}
 
     def denied(self, relative: str) -> bool:
         """A secret or `tools.deny` match, by any part of the workspace-relative path."""
-        parts = PurePosixPath(relative).parts
+        lowered = relative.lower()
+        parts = lowered.split("/")
         if ".git" in parts:
             return True
-        lowered = relative.lower()
-        for pattern in self.deny:
-            pattern_l = pattern.lower()
-            if fnmatch.fnmatch(lowered, pattern_l) or any(fnmatch.fnmatch(p.lower(), pattern_l) for p in parts):
-                return True
-        return False
+        return any(
+            fnmatch.fnmatchcase(lowered, pattern) or any(fnmatch.fnmatchcase(part, pattern) for part in parts)
+            for pattern in self._deny_lowered
+        )
 
     def resolve(self, raw: object) -> tuple[Path, str]:
         """The real file `raw` names and its workspace-relative label; `ToolError` when refused."""

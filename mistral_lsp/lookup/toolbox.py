@@ -35,15 +35,15 @@ def _tool(name: str, description: str, properties: dict[str, Any], required: lis
     }}
 
 
-_NAME = {"type": "string", "description": "identifier"}
-_PATH = {"type": "string", "description": "workspace-relative file"}
+_NAME = {"type": "string"}
+_PATH = {"type": "string"}
+_LINE = {"type": "integer"}
 TOOL_SCHEMAS: list[dict[str, Any]] = [
-    _tool("definition", "Source of a definition, as path:line.", {"name": _NAME, "path": _PATH}, ["name"]),
-    _tool("references", "Lines using a name (calls, imports, types), same package first.",
-          {"name": _NAME, "path": _PATH}, ["name"]),
-    _tool("read", "Lines start..end (1-based, at most 200) of a file.",
-          {"path": _PATH, "start": {"type": "integer"}, "end": {"type": "integer"}}, ["path", "start", "end"]),
-    _tool("search", "Literal text across workspace files.", {"text": {"type": "string"}}, ["text"]),
+    _tool("definition", "Source of a definition (path:line).", {"name": _NAME, "path": _PATH}, ["name"]),
+    _tool("references", "Lines using a name; same package first.", {"name": _NAME, "path": _PATH}, ["name"]),
+    _tool("read", "Lines start-end (max 200) of a workspace-relative path.", {"path": _PATH, "start": _LINE, "end": _LINE},
+          ["path", "start", "end"]),
+    _tool("search", "Literal text in workspace files.", {"text": _NAME}, ["text"]),
 ]
 TOOL_NAMES = tuple(TOOLS)
 
@@ -126,8 +126,8 @@ class ToolBox:
             self.used_tokens = self.max_run_tokens
             return "error: the lookup budget of this run is used up; answer with what you have"
         if _tokens(text) > left:
-            keep = max(0, int(left * CHARS_PER_TOKEN) - 60)
-            text = text[:keep] + f"\n… cut at {left} tokens; ask for less (a smaller range or a precise name)"
+            note = f"\n… cut at {left} tokens; ask for less (a smaller range or a precise name)"
+            text = text[: max(0, int(left * CHARS_PER_TOKEN) - len(note))] + note
         self.used_tokens += _tokens(text)
         return text
 

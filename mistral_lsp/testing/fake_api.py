@@ -22,7 +22,8 @@ CLI: `python -m mistral_lsp.testing.fake_api [--port N] [--api-key K] [--replies
 prints `READY http://127.0.0.1:PORT/v1` and serves until killed.
 
 Serves no LSP method: test, bench and demo support. This module is the server — routes,
-recording, timing and faults on the wire, the control API, the CLI; what each answer holds
+recording, timing and faults on the wire, the CLI; the control API is in `fake_control.py`;
+what each answer holds
 (`Reply` and its wire form, error bodies, validation errors, model cards) is built in
 `fake_replies.py`. `Reply` is re-exported here, so `from mistral_lsp.testing.fake_api import
 FakeMistralAPI, Reply` stays the one import a harness needs.
@@ -47,6 +48,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mistral_lsp.testing.fake_control import add_control_routes
 from mistral_lsp.testing.fake_replies import (
     CHAT_FIELDS,
     DEFAULT_MODELS,
@@ -168,11 +170,7 @@ class FakeMistralAPI:
         app.router.add_post("/v1/completions", self._text_completion)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/v1/models/{id}", self._one_model)
-        app.router.add_post("/_fake/replies", self._control_replies)
-        app.router.add_post("/_fake/default_reply", self._control_default)
-        app.router.add_get("/_fake/requests", self._control_requests)
-        app.router.add_get("/_fake/disconnects", self._control_disconnects)
-        app.router.add_post("/_fake/reset", self._control_reset)
+        add_control_routes(app, self)
         # handler_cancellation: a client closing the connection cancels the handler at once,
         # which is how disconnects are timed without waiting for the next write to fail.
         self._runner = web.AppRunner(
@@ -387,35 +385,6 @@ class FakeMistralAPI:
         transport.close()
         # aiohttp has nothing left to send on a closed transport; this response is never written.
         raise web.HTTPNoContent()
-
-    # -- control API ------------------------------------------------------------------------
-
-    async def _control_replies(self, request: web.Request) -> web.Response:
-        data = await request.json()
-        items = data if isinstance(data, list) else [data]
-        try:
-            replies = [Reply.from_dict(item) for item in items]
-        except (TypeError, ValueError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        self.enqueue(*replies)
-        return web.json_response({"queued": len(replies)})
-
-    async def _control_default(self, request: web.Request) -> web.Response:
-        try:
-            self.default_reply = Reply.from_dict(await request.json())
-        except (TypeError, ValueError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        return web.json_response({"ok": True})
-
-    async def _control_requests(self, request: web.Request) -> web.Response:
-        return web.json_response([r.to_dict() for r in self.requests])
-
-    async def _control_disconnects(self, request: web.Request) -> web.Response:
-        return web.json_response([d.to_dict() for d in self.disconnects])
-
-    async def _control_reset(self, request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"ok": True})
 
 
 def _drop(request: web.Request, *, reset: bool) -> None:

@@ -88,7 +88,8 @@ class Reply:
     Stream-only: `chunks` (default: `text` split in four), `delay_per_chunk`, `cut_after_chunks`
     (end the reply after that many thinking/text deltas, without the final chunk or [DONE]; 0
     cuts right after the role chunk) in the way `cut_style` says (see `CUT_STYLES`), `malformed_at` (the delta at that 0-based index
-    is replaced by a non-JSON data line), `incremental_tool_calls`. `thinking` is sent only when
+    is replaced by a non-JSON data line), `incremental_tool_calls` (each call streamed in pieces:
+    its id and name, then its arguments in three fragments) and `interleaved_tool_calls`. `thinking` is sent only when
     the request asks `reasoning_effort: "high"`, as a real reasoning model would.
     """
 
@@ -97,6 +98,9 @@ class Reply:
     chunks: list[str] | None = None
     tool_calls: list[dict[str, Any]] | None = None  # [{"name", "arguments": str|dict, "id"?}]
     incremental_tool_calls: bool = False
+    # With incremental_tool_calls: the fragments of parallel calls alternate (call 0, call 1,
+    # call 0…), as OpenAI-style servers may stream them; else each call is whole before the next.
+    interleaved_tool_calls: bool = False
     usage: dict[str, Any] | None = None
     status: int = 200
     body: Any = None
@@ -252,6 +256,13 @@ class Answer:
                 "model": self.model, "usage": self.usage,
                 "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason}]}
 
+    def _tool_call_fragments(self) -> list[dict[str, Any]]:
+        per_call = [_pieces_of_call(call) for call in self.calls]
+        if not self.reply.interleaved_tool_calls:
+            return [fragment for pieces in per_call for fragment in pieces]
+        rounds = itertools.zip_longest(*per_call)
+        return [fragment for row in rounds for fragment in row if fragment is not None]
+
     def _chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
         if self.text_completion:
             text = delta.get("content")
@@ -288,14 +299,8 @@ class Answer:
         for text in texts:
             yield self._chunk({"content": text}), True
         if self.calls and self.reply.incremental_tool_calls:
-            for call in self.calls:
-                name, arguments = call["function"]["name"], call["function"]["arguments"]
-                head = {**call, "function": {"name": name, "arguments": ""}}
-                yield self._chunk({"tool_calls": [head]}), False
-                for piece in _split(arguments, 3):
-                    fragment = {"type": "function", "index": call["index"],
-                                "function": {"name": "", "arguments": piece}}
-                    yield self._chunk({"tool_calls": [fragment]}), False
+            for fragment in self._tool_call_fragments():
+                yield self._chunk({"tool_calls": [fragment]}), False
             yield self._chunk({"content": ""}, self.finish_reason, usage=self.usage), False
         elif self.calls:
             whole = [{k: v for k, v in call.items() if k in ("id", "function")} for call in self.calls]
@@ -303,6 +308,15 @@ class Answer:
                               usage=self.usage), False
         else:
             yield self._chunk({"content": ""}, self.finish_reason, usage=self.usage), False
+
+
+def _pieces_of_call(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """One call as the incremental stream sends it: {id, type, function:{name, arguments:""},
+    index} first, then {type, function:{name:"", arguments:piece}, index} fragments."""
+    name, arguments = call["function"]["name"], call["function"]["arguments"]
+    head = {**call, "function": {"name": name, "arguments": ""}}
+    return [head, *({"type": "function", "index": call["index"], "function": {"name": "", "arguments": piece}}
+                    for piece in _split(arguments, 3))]
 
 
 def _until_stop(pieces: list[str], stop: Any) -> list[str]:
