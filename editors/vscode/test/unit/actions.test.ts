@@ -174,6 +174,18 @@ describe('Actions', () => {
     expect(explainView.complete).toHaveBeenLastCalledWith(arg.id, { text: '# Explanation', conversationId: 'conv-1' }, false);
   });
 
+  it('"Mistral: Ask" from a code action asks for the question first and runs nothing without one', async () => {
+    const { actions, server } = setup({ text: 'Because.' });
+    const fromCodeAction = { uri: URI, range: { start: { line: 1, character: 4 }, end: { line: 1, character: 4 } }, version: 7 };
+    mock.window.showInputBox!.mockResolvedValueOnce('  ');
+    await actions.route('mistral.ask', [fromCodeAction]);
+    expect(server.executeCommand).not.toHaveBeenCalled();
+    mock.window.showInputBox!.mockResolvedValueOnce('Why subtract?');
+    await actions.route('mistral.ask', [fromCodeAction]);
+    // The answer streams into the explain view (showResult: false), which can take follow-ups.
+    expect(server.executeCommand).toHaveBeenCalledWith('mistral.ask', expect.objectContaining({ ...fromCodeAction, question: 'Why subtract?', showResult: false }));
+  });
+
   it("routes the server's code-action commands through the same flows, keeping their arguments", async () => {
     const { actions, server } = setup({ text: 'x' });
     const fromCodeAction = { uri: URI, range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, version: 7, diagnostics: [] };
