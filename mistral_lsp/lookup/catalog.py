@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 1_000_000
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
-TEXT_CACHE_BYTES = 24_000_000
+TEXT_CACHE_BYTES = 32_000_000
 
 
 class Catalog:
@@ -45,8 +45,13 @@ class Catalog:
 
     def ranked(self, near: str | None, module_words: tuple[str, ...] = ()) -> list[str]:
         """Indexed paths, those nearest `near` first (see the module docstring)."""
+        nearest, rest = self.tiers(near, module_words)
+        return nearest + rest
+
+    def tiers(self, near: str | None, module_words: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+        """(`near`, its directory's files and the files importing it, in that order; the rest)."""
         if near is None:
-            return self.paths
+            return [], self.paths
         directory = str(PurePosixPath(near).parent)
         first: list[str] = [near] if near in self._set() else []
         same_dir = [p for p in self.index.in_dir(directory) if p != near]
@@ -54,7 +59,7 @@ class Catalog:
         seen = set(first) | set(same_dir)
         importing = [p for p in importing if p not in seen]
         seen.update(importing)
-        return first + same_dir + importing + [p for p in self.paths if p not in seen]
+        return first + same_dir + importing, [p for p in self.paths if p not in seen]
 
     def _importing(self, module_words: tuple[str, ...]) -> list[str]:
         """Indexed files with an import line naming one of `module_words` (in path order)."""

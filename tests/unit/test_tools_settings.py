@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mistral_lsp.actions.model_call import toolbox_for
-from mistral_lsp.options import SettingsError, Settings, parse_settings
+from mistral_lsp.options import Settings, SettingsError, parse_settings
 
 
 class StubEditor:
