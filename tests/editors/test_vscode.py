@@ -12,7 +12,10 @@
   source), a closed and a replaced preview (each said; the dead notification's Accept says so),
   Fix (diff preview with the model's explanation,
   the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
-  Explain (streamed view, coloured code, its Stop button), Generate Tests (which file, created,
+  Explain (streamed view, coloured code, its Stop button, the follow-up field), Ask (the
+  question's input box, a workspace lookup line while the answer streams, the looked-up list,
+  a follow-up typed into the view that sends the earlier turn; the light bulb's Ask prompting too
+  and starting a new conversation), Generate Tests (which file, created,
   Open; nothing on disk before a save, nor after Don't Save), review on save
   (Problems), Restart Server (the toggle and the findings come back), a 401 during review on save
   (key rejected, review paused, in the status bar), inline completion
@@ -145,6 +148,7 @@ def test_vsix_contents(vsix: Path) -> None:
     assert {
         "mistral-vscode.review",
         "mistral-vscode.explain",
+        "mistral-vscode.ask",
         "mistral-vscode.fix",
         "mistral-vscode.generateTests",
         "mistral-vscode.cancel",
@@ -243,6 +247,29 @@ def _scenario() -> dict[str, object]:
             "firstWords": "returns",
             "busyLabel": "Mistral: working",
             "neverSeen": "NEVER-SHOWN",
+        },
+        "ask": {
+            "file": "buggy.py",
+            "line": _line_of(BUGGY, "return sum(values)"),
+            "where": f"buggy.py:{_line_of(BUGGY, 'return sum(values)')}",
+            "question": "Does average use add?",
+            # The model looks `add` up (a workspace tool call), then answers.
+            "toolReply": {"text": "", "tool_calls": [{"name": "definition", "arguments": {"name": "add"}}]},
+            "reply": {
+                "chunks": ["No: ", "average ", "sums ", "with ", "the builtin ", "sum, ", "not ", "with add."],
+                "text": "",
+                "delay_per_chunk": 0.4,
+            },
+            "firstWords": "sums",
+            "lastWords": "not with add.",
+            "lookupLive": "looking up add — buggy.py",
+            "lookupFinal": "definition add — buggy.py",
+            "followUp": "And what does add return?",
+            "followUpReply": {"text": "It returns the sum of a and b."},
+            "followUpWords": "returns the sum of a and b",
+            "codeActionQuestion": "Is average tested?",
+            "codeActionReply": {"text": "Not yet: no test calls average."},
+            "codeActionWords": "no test calls average",
         },
         "tests": {
             "file": "buggy.py",
@@ -532,5 +559,9 @@ def test_end_to_end_in_code_server(
         "10b-tests-close-unsaved",
         "13b-review-on-save-paused",
         "16-server-stopped",
+        "17-ask-question",
+        "18-ask-streaming-lookup",
+        "19-ask-done",
+        "20-ask-follow-up",
     ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

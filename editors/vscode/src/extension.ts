@@ -1,7 +1,8 @@
 /**
  * Mistral for VS Code: starts the mistral-lsp server (common/server.ts) and adds the palette
  * commands, the editor context submenu, the status bar item, the fix preview and the explain
- * view on top of the server's code actions and commands (docs/protocol.md).
+ * view (explain and ask, with follow-ups) on top of the server's code actions and commands
+ * (docs/protocol.md).
  */
 import * as vscode from 'vscode';
 import { CONFIG_SECTION, Commands, ContextKeys, EXTENSION_ID, SECRET_API_KEY, SERVER_NAME } from './common/constants';
@@ -87,7 +88,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   server = mistral;
   const fixes = new FixPreview(mistral);
-  const explainView = new ExplainView(streams, (id) => actions?.cancelRun(id));
+  const explainView = new ExplainView(
+    streams,
+    (id) => actions?.cancelRun(id),
+    (question, conversationId) => void actions?.followUp(question, conversationId),
+  );
   actions = new Actions(
     mistral,
     status,
@@ -117,6 +122,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     { dispose: () => void mistral.dispose() },
     api.registerCommand(Commands.review, () => a.review()),
     api.registerCommand(Commands.explain, () => a.explain()),
+    api.registerCommand(Commands.ask, () => a.ask()),
     api.registerCommand(Commands.fix, () => a.fix()),
     api.registerCommand(Commands.generateTests, () => a.generateTests()),
     api.registerCommand(Commands.cancel, () => a.cancel()),

@@ -17,6 +17,7 @@ export { ServerCommands, STREAM_NOTIFICATION } from '../generated/protocol';
 export const Commands = {
   review: 'mistral-vscode.review',
   explain: 'mistral-vscode.explain',
+  ask: 'mistral-vscode.ask',
   fix: 'mistral-vscode.fix',
   generateTests: 'mistral-vscode.generateTests',
   cancel: 'mistral-vscode.cancel',

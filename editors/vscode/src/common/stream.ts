@@ -1,7 +1,8 @@
 /**
  * `mistral/stream` notifications (docs/protocol.md, "While a command runs"): pieces of answer
- * text per run id, then one `done` message. The router hands each run's accumulated state to
- * whoever subscribed to that id (the explain view); runs nobody watches are dropped.
+ * text per run id, a `lookup` line per workspace tool call the model makes, then one `done`
+ * message. The router hands each run's accumulated state to whoever subscribed to that id (the
+ * explain view); runs nobody watches are dropped.
  */
 
 export interface StreamMessage {
@@ -12,6 +13,8 @@ export interface StreamMessage {
   done?: boolean;
   error?: string;
   cancelled?: boolean;
+  /** The model looks something up (a tool call): "looking up `parse_header` — email/…". */
+  lookup?: string;
 }
 
 export function isStreamMessage(value: unknown): value is StreamMessage {
@@ -21,7 +24,8 @@ export function isStreamMessage(value: unknown): value is StreamMessage {
     v !== null &&
     typeof v.id === 'string' &&
     (v.delta === undefined || typeof v.delta === 'string') &&
-    (v.done === undefined || typeof v.done === 'boolean')
+    (v.done === undefined || typeof v.done === 'boolean') &&
+    (v.lookup === undefined || typeof v.lookup === 'string')
   );
 }
 
@@ -35,6 +39,8 @@ export class StreamState {
   status: StreamStatus = 'streaming';
   error: string | undefined;
   chunks = 0;
+  /** The tool calls announced so far, in order. */
+  readonly lookups: string[] = [];
 
   constructor(
     readonly id: string,
@@ -62,6 +68,9 @@ export class StreamState {
     }
     this.action ||= message.action;
     this.uri ||= message.uri;
+    if (message.lookup) {
+      this.lookups.push(message.lookup);
+    }
     if (message.delta) {
       this.pieces.push(message.delta);
       this.dirty = true;

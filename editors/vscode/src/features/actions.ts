@@ -1,7 +1,9 @@
 /**
- * The four actions and their companions, as the palette, the editor context menu and the
- * server's code actions invoke them: review, explain (streamed into the explain view), fix
- * (through the diff preview), generate tests, cancel and toggle review on save.
+ * The actions and their companions, as the palette, the editor context menu and the server's
+ * code actions invoke them: review, explain and ask (streamed into the explain view, which
+ * becomes a conversation: its follow-up field asks `mistral.ask` with the last result's
+ * `conversationId`), fix (through the diff preview), generate tests, cancel and toggle review
+ * on save.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -24,6 +26,12 @@ export type { ActionName };
 /** Each action's short label (`Generate tests`), from the generated action table. */
 const LABELS = Object.fromEntries(ACTIONS.map((spec) => [spec.name, spec.label])) as Record<ActionName, string>;
 
+/** The conversation the explain view shows: what its follow-ups are about. */
+interface Conversation {
+  args: TargetArgs;
+  action: 'explain' | 'ask';
+}
+
 interface Target {
   document: vscode.TextDocument;
   args: TargetArgs;
@@ -45,6 +53,8 @@ export class Actions {
     private readonly newFiles: { resolve(uri: vscode.Uri): vscode.Uri } = { resolve: (uri) => uri },
   ) {}
 
+  private conversation: Conversation | undefined;
+
   /** Routes the server's own command ids (from its code actions) through the extension's flows. */
   route(command: string, args: unknown[]): Promise<unknown> | undefined {
     const arg = args[0];
@@ -61,22 +71,10 @@ export class Actions {
       case ServerCommands.generateTests:
         return this.generateTests(arg);
       case ServerCommands.ask:
-        return this.askFromCodeAction(arg);
+        return this.ask(arg);
       default:
         return undefined;
     }
-  }
-
-  /**
-   * "Mistral: Ask" from a code action, which carries no question: ask for one first, and run
-   * nothing without it. The answer opens as the server's markdown (`showResult`).
-   */
-  private async askFromCodeAction(from: TargetArgs): Promise<CommandResult | undefined> {
-    const question = from.question?.trim() || (await api.showInputBox({ prompt: 'Ask Mistral about this code' }))?.trim();
-    if (!question) {
-      return undefined;
-    }
-    return this.execute('ask', ServerCommands.ask, { ...from, question, showResult: true });
   }
 
   async review(from?: TargetArgs): Promise<CommandResult | undefined> {
@@ -105,11 +103,60 @@ export class Actions {
       return undefined;
     }
     const id = from?.id ?? newRunId('explain');
-    const title = describeTarget(target);
-    this.explainView.start(id, title);
+    this.conversation = { args: target.args, action: 'explain' };
+    this.explainView.start(id, describeTarget(target));
+    return this.converse('explain', ServerCommands.explain, { ...target.args, id, showResult: false });
+  }
+
+  /**
+   * Mistral: Ask: a question about the selection or the code at the cursor (an input box, unless
+   * the arguments carry one), answered in the explain view, which can then take follow-ups.
+   */
+  async ask(from?: TargetArgs): Promise<CommandResult | undefined> {
+    const target = await this.target('ask', from);
+    if (!target) {
+      return undefined;
+    }
+    const where = describeTarget(target);
+    const question = from?.question?.trim() || (await this.askQuestion(where));
+    if (!question) {
+      return undefined;
+    }
+    const id = from?.id ?? newRunId('ask');
+    this.conversation = { args: target.args, action: 'ask' };
+    this.explainView.start(id, where, question, 'Ask');
+    return this.converse('ask', ServerCommands.ask, { ...target.args, id, question, showResult: false });
+  }
+
+  /** A follow-up typed into the explain view: `mistral.ask` continuing its conversation. */
+  async followUp(question: string, conversationId: string): Promise<CommandResult | undefined> {
+    const conversation = this.conversation;
+    if (!conversation) {
+      return undefined;
+    }
+    const id = newRunId('ask');
+    // The document may have changed since: the follow-up is about its current text.
+    const version = api.findTextDocument(conversation.args.uri)?.version ?? conversation.args.version;
+    this.explainView.continue(id, question);
+    return this.converse('ask', ServerCommands.ask, { ...conversation.args, version, id, question, conversationId, showResult: false });
+  }
+
+  private async askQuestion(where: string): Promise<string | undefined> {
+    const value = await api.showInputBox({
+      title: `Mistral: Ask about ${where}`,
+      prompt: 'A question about the selection, or the code at the cursor. The answer opens beside the editor, where you can ask follow-ups.',
+      placeHolder: 'What does this do? Who calls it? Why…',
+      ignoreFocusOut: true,
+    });
+    return value?.trim() || undefined;
+  }
+
+  /** Runs an explain or ask whose answer streams into the explain view. */
+  private async converse(action: 'explain' | 'ask', command: string, args: TargetArgs): Promise<CommandResult | undefined> {
+    const id = args.id ?? newRunId(action);
     try {
-      const result = await this.execute('explain', ServerCommands.explain, { ...target.args, id, showResult: false }, false);
-      this.explainView.complete(id, result?.text, result?.cancelled ?? false);
+      const result = await this.execute(action, command, args, false);
+      this.explainView.complete(id, result, result?.cancelled ?? false);
       return result;
     } catch (error) {
       this.explainView.fail(id, errorMessage(error));

@@ -460,6 +460,16 @@ try {
     if (colours.keyword === colours.text) {
       throw new Error(`code in the explain view is not coloured: ${JSON.stringify(colours)}`);
     }
+    // Explain's answer can be followed up: the field is there once it ended.
+    await waitUntil('the follow-up field under the explanation', async () => {
+      for (const frame of page.frames()) {
+        const shown = await frame.evaluate(() => document.getElementById('followup')?.hidden === false).catch(() => false);
+        if (shown) {
+          return true;
+        }
+      }
+      return false;
+    });
     await shot('07-explain-done');
   });
 
@@ -511,6 +521,130 @@ try {
     }
     await waitUntil('"Cancelled." in the explain view', () => webviewText((text) => text.includes('Cancelled.')), 10_000);
     await waitUntil('the HTTP stream closed', async () => (await fake('/_fake/disconnects')).length > before, 10_000);
+    await statusItem('Mistral: idle').waitFor();
+  });
+
+  /** Types `text` into the explain view's follow-up field and sends it with Enter. */
+  async function typeFollowUp(text) {
+    const frame = await waitUntil('the follow-up field in the explain view', async () => {
+      for (const candidate of page.frames()) {
+        const ready = await candidate
+          .evaluate(() => {
+            const field = document.getElementById('question');
+            return Boolean(field && !field.disabled && !document.getElementById('followup').hidden);
+          })
+          .catch(() => false);
+        if (ready) {
+          return candidate;
+        }
+      }
+      return undefined;
+    });
+    const field = frame.locator('#question');
+    await field.fill(text);
+    await field.press('Enter');
+  }
+
+  const chatRequests = async () => (await fake('/_fake/requests')).filter((r) => r.path.endsWith('/chat/completions'));
+  const contentOf = (message) => (typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''));
+
+  const ask = scenario.steps.ask;
+  await step('Mistral: Ask takes a question, shows the lookups and the streamed answer; a follow-up typed in the view sends the earlier turn; Ask from the light bulb prompts too', async () => {
+    await runCommand('Notifications: Clear All Notifications');
+    const before = (await chatRequests()).length;
+    // The model looks `add` up first (a tool call), then answers in pieces.
+    await fake('/_fake/replies', [ask.toolReply, ask.reply]);
+    await openFile(ask.file, ask.line);
+    await runCommand('Mistral: Ask');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await page.locator('.quick-input-widget', { hasText: `Mistral: Ask about ${ask.where}` }).waitFor();
+    await input.fill(ask.question);
+    await shot('17-ask-question');
+    await page.keyboard.press('Enter');
+    // The lookup line shows while the answer still streams.
+    const streaming = await waitUntil(
+      'the lookup line and the first words of the answer',
+      () => webviewText((text, done) => !done && normalize(text).includes(ask.lookupLive) && text.includes(ask.firstWords)),
+      30_000,
+      50,
+    );
+    log(`ask view mid-stream: ${JSON.stringify(streaming.slice(0, 200))}`);
+    await shot('18-ask-streaming-lookup');
+    const done = await waitUntil('the whole answer, with what was looked up', () =>
+      webviewText((text, finished) => finished && text.includes(ask.lastWords) && normalize(text).includes(ask.lookupFinal)),
+    30_000);
+    if (!done.includes(ask.question)) {
+      throw new Error(`the ask view does not show the question: ${JSON.stringify(done)}`);
+    }
+    const asked = (await chatRequests()).slice(before);
+    if (asked.length !== 2) {
+      throw new Error(`expected 2 model requests (the tool call, then the answer), got ${asked.length}`);
+    }
+    const [first, second] = asked.map((r) => r.json);
+    if (!first.tools?.length || !first.messages.some((m) => m.role === 'user' && contentOf(m).includes(ask.question))) {
+      throw new Error(`the first request lacks the tools or the question: ${JSON.stringify(first).slice(0, 2000)}`);
+    }
+    if (!second.messages.some((m) => m.role === 'tool')) {
+      throw new Error('the tool result did not go back to the model');
+    }
+    await shot('19-ask-done');
+
+    // The follow-up, typed into the view: the earlier question and answer go with it.
+    await fake('/_fake/replies', [ask.followUpReply]);
+    await typeFollowUp(ask.followUp);
+    const followed = await waitUntil('the follow-up answer under the first', () =>
+      webviewText((text, finished) => finished && text.includes(ask.followUpWords) && text.includes(ask.lastWords)),
+    30_000);
+    for (const needle of [ask.question, ask.followUp]) {
+      if (!followed.includes(needle)) {
+        throw new Error(`the conversation lacks ${JSON.stringify(needle)}: ${JSON.stringify(followed)}`);
+      }
+    }
+    const all = await chatRequests();
+    const third = all[all.length - 1].json;
+    if (all.length !== before + 3) {
+      throw new Error(`expected one more model request for the follow-up, got ${all.length - before - 2}`);
+    }
+    const users = third.messages.filter((m) => m.role === 'user').map(contentOf);
+    const assistants = third.messages.filter((m) => m.role === 'assistant').map(contentOf);
+    if (!users.some((c) => c.includes(ask.question)) || !users[users.length - 1].includes(ask.followUp)) {
+      throw new Error(`the follow-up request lacks the earlier or the new question: ${JSON.stringify(users).slice(0, 2000)}`);
+    }
+    if (!assistants.some((c) => c.includes(ask.lastWords))) {
+      throw new Error(`the follow-up request lacks the earlier answer: ${JSON.stringify(assistants).slice(0, 2000)}`);
+    }
+    await shot('20-ask-follow-up');
+    await statusItem('Mistral: idle').waitFor();
+
+    // The light bulb's Mistral: Ask (the server's code action) prompts the same way and starts a new conversation.
+    await fake('/_fake/replies', [ask.codeActionReply]);
+    // Back to the source's editor group (Quick Open would open the file beside, in the view's).
+    await runCommand('View: Focus First Editor Group');
+    await openFile(ask.file, ask.line);
+    const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Mistral: Ask' }).first();
+    await waitUntil(
+      'the code action menu with Mistral: Ask',
+      async () => {
+        await page.keyboard.press('Control+.');
+        return action.waitFor({ timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      20_000,
+      0,
+    );
+    await action.click();
+    await page.locator('.quick-input-widget', { hasText: `Mistral: Ask about ${ask.where}` }).waitFor();
+    await page.locator('.quick-input-widget .quick-input-box input').fill(ask.codeActionQuestion);
+    await page.keyboard.press('Enter');
+    const fresh = await waitUntil('the code action\'s answer in a new conversation', () =>
+      webviewText((text, finished) => finished && text.includes(ask.codeActionWords)),
+    30_000);
+    if (fresh.includes(ask.question) || !fresh.includes(ask.codeActionQuestion)) {
+      throw new Error(`the code action's Ask did not start a new conversation: ${JSON.stringify(fresh)}`);
+    }
     await statusItem('Mistral: idle').waitFor();
   });
 

@@ -21,7 +21,7 @@ import { StatusModel } from '../../src/common/status';
 import { Actions } from '../../src/features/actions';
 
 const mock = vscode as unknown as {
-  window: Record<string, ReturnType<typeof vi.fn>> & { activeTextEditor: unknown };
+  window: Record<string, ReturnType<typeof vi.fn>> & { activeTextEditor: unknown; showInputBox: ReturnType<typeof vi.fn> };
   languages: { getDiagnostics: ReturnType<typeof vi.fn> };
 };
 
@@ -66,7 +66,7 @@ function setup(result: unknown = {}, configured = false, state = memento()) {
   const status = new StatusModel();
   status.setServer('running');
   const fixes = { show: vi.fn(async () => undefined) };
-  const explainView = { start: vi.fn(), complete: vi.fn(), fail: vi.fn() };
+  const explainView = { start: vi.fn(), continue: vi.fn(), complete: vi.fn(), fail: vi.fn() };
   const toggle = new ReviewOnSaveToggle(state);
   const actions = new Actions(server as never, status, fixes as never, explainView as never, () => true, toggle, () => configured);
   return { actions, server, status, fixes, explainView, document, toggle, state };
@@ -128,7 +128,50 @@ describe('Actions', () => {
     const arg = server.executeCommand.mock.calls[0]![1] as { id: string; showResult: boolean };
     expect(arg.showResult).toBe(false);
     expect(explainView.start).toHaveBeenCalledWith(arg.id, 'buggy.py:2');
-    expect(explainView.complete).toHaveBeenCalledWith(arg.id, '# Explanation', false);
+    expect(explainView.complete).toHaveBeenCalledWith(arg.id, { text: '# Explanation', cancelled: false }, false);
+  });
+
+  it('Ask asks for the question in an input box, then sends mistral.ask with it into the explain view', async () => {
+    const { actions, server, explainView } = setup({ text: 'It adds.', conversationId: 'c1' });
+    mock.window.showInputBox.mockResolvedValueOnce('  Who calls add?  ');
+    await actions.ask();
+    expect(mock.window.showInputBox).toHaveBeenCalledWith(expect.objectContaining({ title: 'Mistral: Ask about buggy.py:2' }));
+    const [command, arg] = server.executeCommand.mock.calls[0]! as [string, { id: string; question: string; showResult: boolean; uri: string }];
+    expect(command).toBe('mistral.ask');
+    expect(arg).toMatchObject({ uri: URI, version: 7, question: 'Who calls add?', showResult: false });
+    expect(explainView.start).toHaveBeenCalledWith(arg.id, 'buggy.py:2', 'Who calls add?', 'Ask');
+    expect(explainView.complete).toHaveBeenCalledWith(arg.id, { text: 'It adds.', conversationId: 'c1' }, false);
+  });
+
+  it('Ask sends nothing when the input box is dismissed or left blank', async () => {
+    const { actions, server, explainView } = setup({ text: 'x' });
+    mock.window.showInputBox.mockResolvedValueOnce(undefined);
+    await actions.ask();
+    mock.window.showInputBox.mockResolvedValueOnce('   ');
+    await actions.ask();
+    expect(server.executeCommand).not.toHaveBeenCalled();
+    expect(explainView.start).not.toHaveBeenCalled();
+  });
+
+  it("the server's Ask code action prompts for the question and keeps the action's target", async () => {
+    const { actions, server } = setup({ text: 'x' });
+    mock.window.showInputBox.mockResolvedValueOnce('Why?');
+    const fromCodeAction = { uri: URI, range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, version: 7, diagnostics: [] };
+    await actions.route('mistral.ask', [fromCodeAction]);
+    expect(server.executeCommand.mock.calls[0]).toEqual(['mistral.ask', expect.objectContaining({ ...fromCodeAction, question: 'Why?', showResult: false })]);
+  });
+
+  it('a follow-up sends mistral.ask with the question, the conversation id and the first target, at the current version', async () => {
+    const { actions, server, explainView, document } = setup({ text: '# Explanation', conversationId: 'conv-1' });
+    await actions.explain();
+    const first = server.executeCommand.mock.calls[0]![1] as { range: unknown };
+    (document as { version: number }).version = 9;
+    await actions.followUp('And for an empty list?', 'conv-1');
+    const [command, arg] = server.executeCommand.mock.calls[1]! as [string, { id: string }];
+    expect(command).toBe('mistral.ask');
+    expect(arg).toMatchObject({ uri: URI, range: first.range, version: 9, question: 'And for an empty list?', conversationId: 'conv-1', showResult: false });
+    expect(explainView.continue).toHaveBeenCalledWith(arg.id, 'And for an empty list?');
+    expect(explainView.complete).toHaveBeenLastCalledWith(arg.id, { text: '# Explanation', conversationId: 'conv-1' }, false);
   });
 
   it('"Mistral: Ask" from a code action asks for the question first and runs nothing without one', async () => {
@@ -139,7 +182,8 @@ describe('Actions', () => {
     expect(server.executeCommand).not.toHaveBeenCalled();
     mock.window.showInputBox!.mockResolvedValueOnce('Why subtract?');
     await actions.route('mistral.ask', [fromCodeAction]);
-    expect(server.executeCommand).toHaveBeenCalledWith('mistral.ask', { ...fromCodeAction, question: 'Why subtract?', showResult: true });
+    // The answer streams into the explain view (showResult: false), which can take follow-ups.
+    expect(server.executeCommand).toHaveBeenCalledWith('mistral.ask', expect.objectContaining({ ...fromCodeAction, question: 'Why subtract?', showResult: false }));
   });
 
   it("routes the server's code-action commands through the same flows, keeping their arguments", async () => {
