@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from mistral_lsp.actions.answers import explanation_path, first_lines
 from mistral_lsp.actions.conversations import Conversation, conversations
-from mistral_lsp.actions.explain import explanation_path, first_lines
 from mistral_lsp.prompting.prompts import build_conversation_messages
 
 if TYPE_CHECKING:
