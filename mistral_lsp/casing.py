@@ -1,7 +1,7 @@
 """How a Python field name is spelled on the wire: `show_result` is `showResult`.
 
 The one camelCase helper, for the protocol's attrs classes (`lsp/converter.py`), the settings
-(`options.py`), error messages that name a field, and the schema generator (`tools/`). A
+(`options/`), error messages that name a field, and the schema generator (`tools/`). A
 trailing underscore, which only keeps a name off a Python keyword (`from_`), is dropped, as
 lsprotocol's converter does. A leaf: it imports nothing of the package.
 """

@@ -2,7 +2,7 @@
 
 - The committed generated files (`docs/protocol.schema.json`, the Neovim plugin's
   `lua/mistral/protocol.lua`, the VS Code `package.json` settings block) are what
-  `python -m tools.protocol_codegen` makes from `mistral_lsp/protocol.py` and `options.py` now.
+  `python -m tools.protocol_codegen` makes from `mistral_lsp/protocol.py` and `options/` now.
   (The extension's `src/generated/protocol.ts` is checked by its vitest suite, which
   tests/editors/test_vscode.py runs.)
 - The schema is valid JSON Schema 2020-12 and agrees with the server: its settings accept what

@@ -2,7 +2,7 @@
 
     python -m tools.protocol_codegen [--check]
 
-From `mistral_lsp/protocol.py` and `mistral_lsp/options.py`: `docs/protocol.schema.json`; from
+From `mistral_lsp/protocol.py` and `mistral_lsp/options/`: `docs/protocol.schema.json`; from
 that schema: the Neovim plugin's `lua/mistral/protocol.lua` and the settings block of the VS
 Code extension's `package.json`. The extension's TypeScript (`src/generated/protocol.ts`) is
 written from the schema by `npm run generate` in editors/vscode (json-schema-to-typescript);

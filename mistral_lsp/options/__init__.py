@@ -25,109 +25,26 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from mistral_lsp.casing import camel_case, camel_path
-from mistral_lsp.protocol import ACTION_NAMES, ACTIONS
+from mistral_lsp.options.sections import (
+    DEFAULT_COMPLETION_MODEL,
+    ActionSettings,
+    CompletionSettings,
+    ToolsSettings,
+    default_actions,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL", "DEFAULT_COMPLETION_MODEL", "DEFAULT_MODEL", "DEFAULT_REVIEW_EXCLUDE",
+    "ActionSettings", "CompletionSettings", "Settings", "SettingsError", "ToolsSettings",
+    "out_of_bounds", "parse_settings",
+]
+from mistral_lsp.protocol import ACTION_NAMES
 
 if TYPE_CHECKING:
     import cattrs
 
 DEFAULT_BASE_URL = "https://api.mistral.ai/v1"
 DEFAULT_MODEL = "mistral-medium-3.5"
-DEFAULT_COMPLETION_MODEL = "codestral-latest"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ActionSettings:
-    """Per-action model parameters."""
-
-    reasoning_effort: Literal["none", "high"] = dataclasses.field(
-        default="high",
-        metadata={"description": "Reasoning effort: `high` lets the model think before it answers."},
-    )
-    temperature: float | None = dataclasses.field(
-        default=None,
-        metadata={
-            "description": "Sampling temperature (0–1.5); `null` for the model's default.",
-            "minimum": 0,
-            "maximum": 1.5,
-        },
-    )
-    max_tokens: int | None = dataclasses.field(
-        default=None,
-        metadata={"description": "Maximum answer tokens; `null` for no limit.", "minimum": 1},
-    )
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class CompletionSettings:
-    """Inline completion (`textDocument/inlineCompletion`, fill-in-the-middle): off by default,
-    since every pause in typing costs an API call."""
-
-    enabled: bool = dataclasses.field(
-        default=False,
-        metadata={"description": "Inline completion: Codestral suggests the code at the cursor as ghost "
-                  "text (Tab accepts). Off by default, since each pause in typing calls the API."},
-    )
-    model: str = dataclasses.field(
-        default=DEFAULT_COMPLETION_MODEL,
-        metadata={"description": "The fill-in-the-middle model for inline completion, resolved against "
-                  "`/v1/models`."},
-    )
-    max_tokens: int = dataclasses.field(
-        default=128, metadata={"description": "Maximum tokens of one inline suggestion.", "minimum": 1}
-    )
-    # Measured by `python -m bench.bench_completion`: see docs/protocol.md "Inline completion".
-    debounce_ms: int = dataclasses.field(
-        default=150,
-        metadata={"description": "Pause in typing (ms) before the server asks for a suggestion; a newer "
-                  "keystroke cancels the older request.", "minimum": 0, "maximum": 5000},
-    )
-    languages: list[str] = dataclasses.field(
-        default_factory=list,
-        metadata={"description": "Language ids to complete in (for example `[\"python\", \"go\"]`); "
-                  "empty for every language."},
-    )
-
-    def enabled_for(self, language_id: str) -> bool:
-        return self.enabled and (not self.languages or language_id in self.languages)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ToolsSettings:
-    """Workspace tools the model may call during an action (function calling): read-only lookups
-    of definitions, references, file lines and text, confined to the workspace."""
-
-    enabled: bool | None = dataclasses.field(
-        default=None,
-        metadata={"description": "Offer the workspace tools to the model. `null`: on for fix, explain, ask and "
-                  "the review command, off for review on save and `mistral-lsp review`; `true`: on for those too; "
-                  "`false`: off everywhere. Inline completion never uses tools."},
-    )
-    max_rounds: int = dataclasses.field(
-        default=3,
-        metadata={"description": "Rounds of tool calls before the model must answer with what it has.", "minimum": 0},
-    )
-    max_result_tokens: int = dataclasses.field(
-        default=2000, metadata={"description": "Tokens of one tool result, at most (longer ones are cut).", "minimum": 1},
-    )
-    max_run_tokens: int = dataclasses.field(
-        default=8000, metadata={"description": "Tokens of all tool results of one run, at most.", "minimum": 1},
-    )
-    deny: list[str] = dataclasses.field(
-        default_factory=list,
-        metadata={"description": "Extra glob patterns of files the tools never read (secrets such as `.env*`, "
-                  "`*.pem`, `*.key`, `id_rsa*`, `.git/`, `*credentials*`, `*secret*` and ignored files are always denied)."},
-    )
-
-    def enabled_for(self, action: str, *, background: bool = False) -> bool:
-        """Whether `action` offers tools: `background` runs (review on save, the CLI) only when
-        `enabled` is true."""
-        if self.enabled is not None:
-            return self.enabled
-        return not background
-
-
-def _default_actions() -> dict[str, ActionSettings]:
-    return {spec.name: ActionSettings(reasoning_effort=spec.reasoning_effort) for spec in ACTIONS}
 
 
 DEFAULT_REVIEW_EXCLUDE: tuple[str, ...] = (
@@ -187,7 +104,7 @@ class Settings:
         },
     )
     actions: dict[str, ActionSettings] = dataclasses.field(
-        default_factory=_default_actions,
+        default_factory=default_actions,
         metadata={"description": "Model parameters per action.", "order": 100},
     )
     context_tokens: int = dataclasses.field(
@@ -275,7 +192,7 @@ class Settings:
     """Line numbers on every fifth line of the target (the default) or on each (see `sections.numbered`)."""
 
     def action(self, name: str) -> ActionSettings:
-        return self.actions.get(name) or _default_actions().get(name) or ActionSettings()
+        return self.actions.get(name) or default_actions().get(name) or ActionSettings()
 
     def resolved_api_key(self) -> str | None:
         return self.api_key or os.environ.get("MISTRAL_API_KEY") or None
@@ -446,7 +363,7 @@ def _describe(exc: BaseException) -> list[str]:
 def _merge_actions(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Per-action settings are merged onto the defaults, so `{"fix": {"maxTokens": 10}}` keeps fix's effort."""
     merged: dict[str, Any] = {}
-    defaults = _default_actions()
+    defaults = default_actions()
     for name, default in defaults.items():
         merged[name] = {
             "reasoningEffort": default.reasoning_effort,
