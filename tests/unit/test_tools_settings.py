@@ -44,7 +44,7 @@ def test_defaults() -> None:
 
 
 @pytest.mark.parametrize(("raw", "problem"), [
-    ({"maxRounds": -1}, "mistral.tools.maxRounds: must be 0 or more"),
+    ({"maxRounds": -1}, "mistral.tools.maxRounds: must be at least 0"),
     ({"maxResultTokens": 0}, "mistral.tools.maxResultTokens: must be at least 1"),
     ({"maxRunTokens": 0}, "mistral.tools.maxRunTokens: must be at least 1"),
     ({"maxRounds": "three"}, "mistral.tools.maxRounds: invalid value for type, expected int"),
