@@ -202,12 +202,20 @@ def run_client(client: str, tools: dict[str, str], tmp_path: Path) -> tuple[dict
     return data, fake
 
 
+def _what_was_asked(request: Any) -> str:
+    """A request in a line, to tell which action used which queued reply when a run goes wrong."""
+    body = request.json or {}
+    last = (body.get("messages") or [{}])[-1].get("content") or ""
+    return repr(str(last)[-70:])
+
+
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("client", ["eglot", "lsp-mode", "ale"])
 def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None:
     report, fake = run_client(client, tools, tmp_path)
     messages: list[str] = report["messages"]
-    assert report["errors"] == [], f"{client}: {report['errors']}\nmessages: {messages}"
+    asked = [_what_was_asked(request) for request in fake.requests if request.path.endswith("/chat/completions")]
+    assert report["errors"] == [], f"{client}: {report['errors']}\nmessages: {messages}\nrequests: {asked}"
     # The client found the git repository as the project, the way the documented config says.
     if client == "lsp-mode":  # the user answered `i' to lsp-mode's question
         assert any(f"initialized successfully in folders: ({tmp_path / 'project'})" in m for m in messages), messages
