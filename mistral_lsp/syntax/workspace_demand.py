@@ -42,7 +42,8 @@ class Budget:
     files: int = 24
     """Files parsed, at most."""
     bytes: int = 3_000_000
-    """Bytes read (candidates looked at, parsed or not), at most."""
+    """Bytes read (candidates looked at, parsed or not), at most: the file that would pass
+    it is not parsed."""
     seconds: float = 0.12
     """Wall time, at most (checked before each file: one file may overrun it)."""
 
@@ -77,13 +78,15 @@ def fill_on_demand(
     filled.candidates = len(candidates)
     spent = 0
     for candidate in candidates:
-        if filled.parsed >= budget.files or spent >= budget.bytes or time.perf_counter() - started > budget.seconds:
+        if filled.parsed >= budget.files or time.perf_counter() - started > budget.seconds:
             break
         data, stat = _read(index, candidate)
         if data is None:
             continue
-        spent += len(data)
         filled.read += 1
+        spent += len(data)
+        if spent > budget.bytes:
+            break
         if {name.encode() for name in wanted}.isdisjoint(_WORD.findall(data)):
             continue  # it cannot define a name it does not hold
         entry = _parse(candidate, data)
