@@ -789,7 +789,7 @@ export interface Settings {
   reviewExclude?: string[];
   completion?: CompletionSettings;
   /**
-   * Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, generated, binary and huge files are skipped.
+   * Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, minified, binary and huge files are skipped; generated files are indexed (not reviewed).
    */
   workspaceIndexMaxFiles?: number;
   /**
