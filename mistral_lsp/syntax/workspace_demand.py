@@ -28,11 +28,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from mistral_lsp.syntax.languages import language_for
-from mistral_lsp.syntax.resolvers import RESOLVERS, normal_path
+from mistral_lsp.syntax.resolvers import GO_IMPORT_PATH, RESOLVERS, normal_path
 from mistral_lsp.syntax.workspace import RACY_NANOSECONDS, FileEntry, WorkspaceIndex, analyse
 from mistral_lsp.syntax.workspace_files import MAX_FILE_BYTES, SKIPPED_DIRS, is_indexable
 
+_DEFINED = re.compile(
+    rb"(?m)(?:\b(?:func|type|var|const|def|class|fn|struct|enum|trait|interface|function|let|define|mod)"
+    rb"[ \t]+\*?|^[ \t]*)([A-Za-z_$][\w$]*)"
+)
+"""Where a definition may name something: a line's first word, or the word after a keyword."""
 _WORD = re.compile(rb"[A-Za-z_$][\w$]*")
+_GO_ALIAS = re.compile(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*)\s+"[^"]+"')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,15 +76,42 @@ def fill_on_demand(
     started = time.perf_counter()
     filled = Filled()
     resolver = RESOLVERS.get(language)
-    wanted = set(used) - set(defined)
+    wanted = set(used) - set(defined) - _qualifiers(language, imports)
     if resolver is None or not wanted:
         return filled
     wanted |= _aliased(imports, wanted)
     candidates = _unindexed(index, path, resolver(_DiskView(index), path, imports))
     filled.candidates = len(candidates)
+    held = _read_candidates(index, candidates, {name.encode() for name in wanted}, budget, started, filled)
+    # Parsing is what costs: the files that may define the most wanted names first.
+    while held and filled.parsed < budget.files and time.perf_counter() - started <= budget.seconds:
+        best = max(held, key=lambda item: (len(item[3] & wanted), len(item[4] & wanted)))
+        held.remove(best)
+        candidate, data, stat, _, names = best
+        if not names & wanted:
+            break
+        entry = _parse(candidate, data)
+        index.put(candidate, entry, stat if entry is not None else None)
+        filled.parsed += 1
+        wanted -= set(entry.symbols) if entry is not None else set()
+    filled.seconds = time.perf_counter() - started
+    return filled
+
+
+_Held = tuple[str, bytes, "tuple[int, int] | None", set[str], set[str]]
+"""A candidate read: path, bytes, stat, the wanted names it holds where a definition names
+something, and those it holds anywhere."""
+
+
+def _read_candidates(
+    index: WorkspaceIndex, candidates: list[str], wanted: set[bytes], budget: Budget, started: float, filled: Filled
+) -> list[_Held]:
+    """The candidates (read within the budget) that may define a wanted name: that hold it —
+    ranked by those they hold where a definition names something (`_DEFINED`)."""
+    held: list[_Held] = []
     spent = 0
     for candidate in candidates:
-        if filled.parsed >= budget.files or time.perf_counter() - started > budget.seconds:
+        if time.perf_counter() - started > budget.seconds / 2:
             break
         data, stat = _read(index, candidate)
         if data is None:
@@ -87,17 +120,23 @@ def fill_on_demand(
         spent += len(data)
         if spent > budget.bytes:
             break
-        if {name.encode() for name in wanted}.isdisjoint(_WORD.findall(data)):
-            continue  # it cannot define a name it does not hold
-        entry = _parse(candidate, data)
-        index.put(candidate, entry, stat if entry is not None else None)
-        filled.parsed += 1
-        if entry is not None:
-            wanted -= set(entry.symbols)
-            if not wanted:
-                break
-    filled.seconds = time.perf_counter() - started
-    return filled
+        anywhere = wanted.intersection(_WORD.findall(data))
+        if anywhere:
+            defining = anywhere.intersection(_DEFINED.findall(data))
+            held.append((candidate, data, stat, _decoded(defining), _decoded(anywhere)))
+    return held
+
+
+def _decoded(names: set[bytes]) -> set[str]:
+    return {name.decode() for name in names}
+
+
+def _qualifiers(language: str, imports: Sequence[str]) -> set[str]:
+    """Go's package names (`strings.Builder`): every file of the package holds them."""
+    if language != "go":
+        return set()
+    text = "\n".join(imports)
+    return {p.rpartition("/")[2] for p in GO_IMPORT_PATH.findall(text)} | set(_GO_ALIAS.findall(text))
 
 
 def _aliased(imports: Sequence[str], wanted: set[str]) -> set[str]:
