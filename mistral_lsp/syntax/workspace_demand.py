@@ -45,12 +45,12 @@ _GO_ALIAS = re.compile(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*)\s+"[^"]+"')
 class Budget:
     """What one action may spend resolving its imports on demand."""
 
-    files: int = 24
+    files: int = 32
     """Files parsed, at most."""
     bytes: int = 3_000_000
     """Bytes read (candidates looked at, parsed or not), at most: the file that would pass
     it is not parsed."""
-    seconds: float = 0.12
+    seconds: float = 0.25
     """Wall time, at most (checked before each file: one file may overrun it)."""
 
 
