@@ -16,6 +16,7 @@ from bench.targets import TargetMissed
 BENCHMARKS = [
     "bench.bench_context", "bench.bench_server", "bench.bench_completion", "bench.bench_review",
     "bench.bench_review_cli", "bench.bench_recall", "bench.bench_workspace", "bench.bench_tools",
+    "bench.bench_first_second",
 ]
 
 

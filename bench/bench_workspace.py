@@ -40,7 +40,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from lsprotocol import types
@@ -231,63 +231,105 @@ def _functions(path: Path, language: str) -> list[tuple[str, int, int]]:
     return [(t.name, t.line, t.end) for t in ctags(path, language) if t.kind in ("func", "function", "method") and t.end > t.line]
 
 
+Sample = tuple[Path, int, str, frozenset[Expected]]
+"""A function (its file, 0-based first line, name) and the uses it makes of other files."""
+
+
 def ctags_recall(language: str, rng: random.Random, quick: bool, misses: list[str]) -> tuple[int, int, int]:
-    if language == "go":
-        roots = [Path(p) for p in glob.glob("/usr/share/go-*/src")]
-        dirs = sorted({p.parent for p in corpus.files("go")})
-    elif language == "java":
-        corpus.files("java")
-        roots = [corpus.CACHE / "java.base"]
-        dirs = [corpus.CACHE / "java.base/java/util"]
-    elif language == "typescript":
-        roots = [corpus.CACHE / "package/src"]
-        dirs = sorted({p.parent for p in corpus.files("typescript")})
-    else:  # rust
-        roots = [Path(p) for p in glob.glob("/usr/share/cargo/registry/regex-1*")]
-        dirs = sorted({p.parent for p in corpus.files("rust") if "/regex-1" in str(p)})
-    if not roots or not roots[0].exists():
+    index, samples = ctags_samples(language, rng, quick)
+    if index is None:
         return 0, 0, 0
-    index = WorkspaceIndex(roots[:1])
-    extension = {"go": ".go", "java": ".java", "typescript": ".ts", "rust": ".rs"}[language]
-    for directory in dirs:
-        for path in directory.glob(f"*{extension}"):
-            index.update(path)
-    if language == "go":  # the whole standard library, as a workspace would be
-        for path in list_files(roots[0], 40_000):
-            index.update(path)
-    if language == "rust":
-        for path in roots[0].glob("src/**/*.rs"):
-            index.update(path)
-    files = sorted(p for d in dirs for p in d.glob(f"*{extension}") if not p.name.endswith("_test.go"))
+    return score(samples, lambda path, line, name: context_at(index, path, line, name), misses)
+
+
+def score(
+    samples: Iterable[Sample], shown_of: Callable[[Path, int, str], str | None], misses: list[str]
+) -> tuple[int, int, int]:
+    """Uses found, uses expected and functions, with `shown_of(path, line, name)` the context."""
     found = total = sampled = 0
+    for path, start, name, expected in samples:
+        sampled += 1
+        f, t = hits(expected, shown_of(path, start, name), misses, f"{path.name}:{name}")
+        found, total = found + f, total + t
+    return found, total, sampled
+
+
+EXTENSIONS = {"go": ".go", "java": ".java", "typescript": ".ts", "rust": ".rs"}
+
+
+def ctags_samples(language: str, rng: random.Random, quick: bool) -> tuple[WorkspaceIndex | None, list[Sample]]:
+    """The index of the language's corpus (built) and the functions sampled from it."""
+    roots, dirs = corpus_layout(language)
+    if not roots or not roots[0].exists():
+        return None, []
+    index = _corpus_index(language, roots[0], dirs)
+    extension = EXTENSIONS[language]
+    files = sorted(p for d in dirs for p in d.glob(f"*{extension}") if not p.name.endswith("_test.go"))
+    samples: list[Sample] = []
     for path in rng.sample(files, min(len(files), 40 if quick else 100)):
         text = path.read_text(errors="replace")
         lines = text.split("\n")
         providers = _providers(language, path, text, roots[0])
         for name, start, end in rng.sample(_functions(path, language), min(3, len(_functions(path, language)))):
             body = code_only("\n".join(lines[start : end + 1]), language)
-            expected: set[Expected] = set()
-            own = _top_level_tags(path, language)
-            wanted: list[tuple[str, list[Path]]] = []
-            if language in ("go", "java"):
-                wanted += [(used, providers.get("", [])) for used in set(IDENT.findall(body)) - set(own) - {name}]
-            if language == "go":
-                wanted += [(used, providers.get(package, [])) for package, used in set(QUALIFIED.findall(body))]
-            if language in ("typescript", "rust"):
-                wanted += [(used, providers[used]) for used in set(IDENT.findall(body)) & set(providers)]
-            for used, others in wanted:
-                places = tuple(
-                    (other, line) for other in others if (line := _top_level_tags(other, language).get(used)) is not None
-                )
-                if places:
-                    expected.add((used, places))
-            if not expected:
-                continue
-            shown = context_at(index, path, start, name)
-            sampled += 1
-            f, t = hits(expected, shown, misses, f"{path.name}:{name}")
-            found, total = found + f, total + t
-    return found, total, sampled
+            expected = _expected(language, _wanted(language, body, path, name, providers))
+            if expected:
+                samples.append((path, start, name, frozenset(expected)))
+    return index, samples
+
+
+def corpus_layout(language: str) -> tuple[list[Path], list[Path]]:
+    """The language's corpus: its workspace roots and the folders functions are sampled from."""
+    if language == "go":
+        return [Path(p) for p in glob.glob("/usr/share/go-*/src")], sorted({p.parent for p in corpus.files("go")})
+    if language == "java":
+        corpus.files("java")
+        return [corpus.CACHE / "java.base"], [corpus.CACHE / "java.base/java/util"]
+    if language == "typescript":
+        return [corpus.CACHE / "package/src"], sorted({p.parent for p in corpus.files("typescript")})
+    roots = [Path(p) for p in glob.glob("/usr/share/cargo/registry/regex-1*")]
+    return roots, sorted({p.parent for p in corpus.files("rust") if "/regex-1" in str(p)})
+
+
+def _corpus_index(language: str, root: Path, dirs: list[Path]) -> WorkspaceIndex:
+    index = WorkspaceIndex([root])
+    for directory in dirs:
+        for path in directory.glob(f"*{EXTENSIONS[language]}"):
+            index.update(path)
+    if language == "go":  # the whole standard library, as a workspace would be
+        for path in list_files(root, 40_000):
+            index.update(path)
+    if language == "rust":
+        for path in root.glob("src/**/*.rs"):
+            index.update(path)
+    return index
+
+
+def _wanted(
+    language: str, body: str, path: Path, name: str, providers: dict[str, list[Path]]
+) -> list[tuple[str, list[Path]]]:
+    """The names the function's body uses, each with the files that may define it."""
+    own = _top_level_tags(path, language)
+    wanted: list[tuple[str, list[Path]]] = []
+    if language in ("go", "java"):
+        wanted += [(used, providers.get("", [])) for used in set(IDENT.findall(body)) - set(own) - {name}]
+    if language == "go":
+        wanted += [(used, providers.get(package, [])) for package, used in set(QUALIFIED.findall(body))]
+    if language in ("typescript", "rust"):
+        wanted += [(used, providers[used]) for used in set(IDENT.findall(body)) & set(providers)]
+    return wanted
+
+
+def _expected(language: str, wanted: list[tuple[str, list[Path]]]) -> set[Expected]:
+    """The uses defined at the top level of one of their files (by ctags)."""
+    expected: set[Expected] = set()
+    for used, others in wanted:
+        places = tuple(
+            (other, line) for other in others if (line := _top_level_tags(other, language).get(used)) is not None
+        )
+        if places:
+            expected.add((used, places))
+    return expected
 
 
 def _providers(language: str, path: Path, text: str, root: Path) -> dict[str, list[Path]]:

@@ -3,7 +3,8 @@ and hooks called on `initialized` and on document open / change / save / close.
 
 The index (`syntax.workspace.WorkspaceIndex`) is built in a worker thread after `initialized`,
 with work-done progress ("Indexing 1,234 files"); actions never wait for it — one run before
-it finishes uses what is indexed so far. It then follows the workspace:
+it finishes uses what is indexed so far, and the files its target's imports bring in, indexed
+on demand (`index.building`; `syntax.workspace_demand`). It then follows the workspace:
 
 - files changed on disk, created or deleted: `didChangeWatchedFiles` (the watchers are
   registered dynamically when the client supports it; otherwise clients send what they watch);
@@ -95,6 +96,7 @@ async def start(ls: MistralLanguageServer) -> None:
         return
     index = WorkspaceIndex(roots)
     index.open_text = lambda path: _open_text(ls, path)
+    index.building = True  # from now: an action before the build's first file resolves on demand
     ls.workspace_index = index
     await _register_watchers(ls)
     lifecycle = _lifecycle(ls)
@@ -120,6 +122,7 @@ async def _build(ls: MistralLanguageServer, roots: list[Path], max_files: int) -
     lifecycle = _lifecycle(ls)
     loop = asyncio.get_running_loop()
     token: str | None = None
+    index.building = True
     try:
         # Loading and listing run in the worker, never on the event loop.
         saved = await asyncio.to_thread(_load, roots) if ls.settings.workspace_index_cache else {}
@@ -149,6 +152,7 @@ async def _build(ls: MistralLanguageServer, roots: list[Path], max_files: int) -
         log.exception("building the workspace index failed; cross-file context is off")
         _end_progress(ls, token, "Indexing failed")
     finally:
+        index.building = False
         lifecycle.built.set()
 
 

@@ -173,7 +173,7 @@ class Settings:
     workspace_index_max_files: int = dataclasses.field(
         default=20000,
         metadata={"description": "Files of the workspace indexed for cross-file context; `0` turns the "
-                  "workspace index off. Ignored, vendored, generated, binary and huge files are skipped.",
+                  "workspace index off. Ignored, vendored, minified, binary and huge files are skipped; generated files are indexed (not reviewed).",
                   "minimum": 0, "order": 80},
     )
     """Workspace files indexed for cross-file context, at most (0: no workspace index)."""

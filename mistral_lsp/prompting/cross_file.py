@@ -5,6 +5,9 @@ The workspace index (`syntax.workspace`) knows each file's top-level definitions
 whose names the target uses become prompt parts, each labelled with its workspace-relative
 path: signatures (the defining line) first, then whole definitions while the budget lasts —
 the same ranking as same-file definitions, from the same budget.
+
+While the index is still being built, the files the imports bring in that it has not reached
+yet are indexed on demand first (`syntax.workspace_demand`, bounded in files, bytes and time).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Sequence
 
 from mistral_lsp.syntax.resolve import cross_file_symbols
 from mistral_lsp.syntax.workspace import Symbol, WorkspaceIndex
+from mistral_lsp.syntax.workspace_demand import fill_on_demand
 
 MAX_WHOLE_LINES = 60
 """A definition from another file longer than this is sent as its defining line."""
@@ -36,6 +40,11 @@ def cross_file_parts(
     """The parts for the definitions of other files the target uses, in order of first use."""
     workspace.flush()
     found = cross_file_symbols(workspace, path, language, imports, used)
+    if workspace.building:
+        # The build has not reached every file yet: index what the imports bring in now.
+        filled = fill_on_demand(workspace, path, language, imports, used, [s.name for _, s in found])
+        if filled.parsed:
+            found = cross_file_symbols(workspace, path, language, imports, used)
     lines_of: dict[str, list[str] | None] = {}
     parts: list[CrossFilePart] = []
     for file, symbol in found:

@@ -135,6 +135,9 @@ class WorkspaceIndex:
         self._lock = threading.Lock()
         self.ready = False
         """The first full build finished (actions before then use what is there)."""
+        self.building = False
+        """A build runs in the background: context resolves what it has not reached yet on
+        demand (`workspace_demand`)."""
         self._deferred: dict[str, Callable[[], object]] = {}
         self.generation = 0
         """Bumped by every change: a key for what is derived from the index (resolved imports)."""
@@ -185,6 +188,13 @@ class WorkspaceIndex:
         self._texts[path] = (mtime, text)
         return text
 
+    def read_since(self, path: str | Path) -> bool:
+        """The file's entry was read from the disk file as it is now (same size and mtime)."""
+        key = _key(path)
+        with self._lock:
+            known = self._stats.get(key)
+        return known is not None and known == stat_of(key)
+
     def stated_entries(self) -> list[tuple[str, Stat, FileEntry]]:
         """The entries read from disk files, with the files' stat then (what may be persisted)."""
         with self._lock:
@@ -231,10 +241,10 @@ class WorkspaceIndex:
         for key in keys:  # once each: an update that cannot run now defers itself again
             self.run_deferred(key)
 
-    def update(self, path: str | Path, text: str | None = None, language_id: str = "") -> bool:
-        """Index (again) one file, from `text` or from disk; False when it is not indexable."""
+    def update(self, path: str | Path, text: str | None = None, language_id: str = "", stat: Stat | None = None) -> bool:
+        """Index (again) one file, from `text` or from disk; False when it is not indexable.
+        `stat`: that of the disk file `text` was read from, if it was."""
         key = _key(path)
-        stat: Stat | None = None
         if text is None:
             file = Path(key)
             if not is_indexable(file, root=self.root_of(key)):
@@ -340,6 +350,8 @@ class WorkspaceIndex:
             if text is None and saved and self.reuse(path, saved):
                 counts.indexed += 1
                 counts.reused += 1
+            elif text is None and self.read_since(path):
+                counts.indexed += 1  # an action resolved it on demand meanwhile
             elif self.update(path, text):
                 counts.indexed += 1
             if progress is not None:

@@ -256,3 +256,35 @@ async def test_with_the_cache_setting_off_nothing_is_saved_or_loaded(fake_api: F
         saved.unlink()
     await stop(editor)
     assert saved_indexes(tmp_path) == []  # nor saved on shutdown
+
+
+# -- the first second: an action while the index is still being built -------------------------
+
+SLOW_BUILD_FILES = 2000
+"""Enough files, listed before the project's, that the build is still running when an action
+sent right after `initialize` builds its context (the test checks it was)."""
+
+
+async def test_an_action_before_the_index_is_built_gets_the_definitions_its_imports_bring_in(
+    fake_api: FakeMistralAPI, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(PROJECT, workspace)
+    filler = workspace / "src" / "aaa_filler"  # walked before src/shop
+    filler.mkdir()
+    for i in range(SLOW_BUILD_FILES):
+        (filler / f"module_{i}.py").write_text(f"def filler_{i}():\n    return {i}\n")
+    editor = await start_editor(fake_api, tmp_path, "visual_studio_code")
+    try:
+        cart = editor.path("src/shop/cart.py")
+        uri = await editor.open("src/shop/cart.py", cart.read_text(), write=False)
+        context, prompt = await explain(editor, uri, 4)
+        assert not [m for m in progress_ends(editor) if m.startswith("Indexed")], "the build ended first"
+        assert "def apply_vat(amount: float) -> float:" in prompt
+        assert "src/shop/pricing/rates.py:6" in prompt
+        assert 'CURRENCY_SYMBOL = \\"EUR\\"' in prompt
+        assert context["files"] == [
+            "src/shop/cart.py", "src/shop/pricing/rates.py", "src/shop/pricing/currency.py"
+        ]
+    finally:
+        await stop(editor)

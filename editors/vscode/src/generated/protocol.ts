@@ -811,7 +811,7 @@ export interface Settings {
   completion?: CompletionSettings;
   tools?: ToolsSettings;
   /**
-   * Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, generated, binary and huge files are skipped.
+   * Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, minified, binary and huge files are skipped; generated files are indexed (not reviewed).
    */
   workspaceIndexMaxFiles?: number;
   /**

@@ -1,0 +1,225 @@
+"""Context from the first second: while the workspace index is still being built, the files a
+target's imports bring in are found on disk and indexed on demand.
+
+A cold build of a large workspace takes many seconds (Go's standard library: about 25 s); an
+action in that time would see only the files the build has reached. Here, for one action:
+
+1. the language's resolver (`resolvers.RESOLVERS`) runs against a view of the index that also
+   sees the disk (`_DiskView`: a file that exists counts as indexed, a directory lists its
+   files), so it proposes the files the imports name, nearest first;
+2. of those not indexed yet, a file is read (never a vendored, minified, binary or huge one)
+   and parsed only if its text holds a name the target uses that no indexed file defines —
+   a file without the name cannot define it;
+3. its entry goes into the index, with the file's stat, so the build that reaches it later
+   takes it as it is (`WorkspaceIndex.read_since`), and the context build then finds it.
+
+It is bounded — `Budget`: files parsed, bytes read and wall time — so an action is never
+delayed much; what it leaves, the build indexes anyway. Pure: no pygls (`prompting.cross_file`
+calls it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from mistral_lsp.syntax.languages import language_for
+from mistral_lsp.syntax.resolvers import GO_IMPORT_PATH, RESOLVERS, normal_path
+from mistral_lsp.syntax.workspace import RACY_NANOSECONDS, FileEntry, WorkspaceIndex, analyse
+from mistral_lsp.syntax.workspace_files import MAX_FILE_BYTES, SKIPPED_DIRS, is_indexable
+
+_DEFINED = re.compile(
+    rb"(?m)(?:\b(?:func|type|var|const|def|class|fn|struct|enum|trait|interface|function|let|define|mod)"
+    rb"[ \t]+\*?|^[ \t]*)([A-Za-z_$][\w$]*)"
+)
+"""Where a definition may name something: a line's first word, or the word after a keyword."""
+_WORD = re.compile(rb"[A-Za-z_$][\w$]*")
+_GO_ALIAS = re.compile(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*)\s+"[^"]+"')
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """What one action may spend resolving its imports on demand."""
+
+    files: int = 32
+    """Files parsed, at most."""
+    bytes: int = 3_000_000
+    """Bytes read (candidates looked at, parsed or not), at most: the file that would pass
+    it is not parsed."""
+    seconds: float = 0.25
+    """Wall time, at most (checked before each file: one file may overrun it)."""
+
+
+DEFAULT_BUDGET = Budget()
+
+
+@dataclasses.dataclass
+class Filled:
+    """What one on-demand resolution did (the bench reports it)."""
+
+    candidates: int = 0
+    read: int = 0
+    parsed: int = 0
+    seconds: float = 0.0
+
+
+def fill_on_demand(
+    index: WorkspaceIndex, path: str, language: str, imports: Sequence[str], used: Iterable[str],
+    defined: Iterable[str] = (), budget: Budget = DEFAULT_BUDGET,
+) -> Filled:
+    """Index the not-yet-indexed files `path`'s imports bring in that may define a name of
+    `used` not in `defined` (the names the index already resolves), within `budget`."""
+    started = time.perf_counter()
+    filled = Filled()
+    resolver = RESOLVERS.get(language)
+    wanted = set(used) - set(defined) - _qualifiers(language, imports)
+    if resolver is None or not wanted:
+        return filled
+    wanted |= _aliased(imports, wanted)
+    candidates = _unindexed(index, path, resolver(_DiskView(index), path, imports))
+    filled.candidates = len(candidates)
+    held = _read_candidates(index, candidates, {name.encode() for name in wanted}, budget, started, filled)
+    # Parsing is what costs: the files that may define the most wanted names first.
+    while held and filled.parsed < budget.files and time.perf_counter() - started <= budget.seconds:
+        best = max(held, key=lambda item: (len(item[3] & wanted), len(item[4] & wanted)))
+        held.remove(best)
+        candidate, data, stat, _, names = best
+        if not names & wanted:
+            break
+        entry = _parse(candidate, data)
+        index.put(candidate, entry, stat if entry is not None else None)
+        filled.parsed += 1
+        wanted -= set(entry.symbols) if entry is not None else set()
+    filled.seconds = time.perf_counter() - started
+    return filled
+
+
+_Held = tuple[str, bytes, "tuple[int, int] | None", set[str], set[str]]
+"""A candidate read: path, bytes, stat, the wanted names it holds where a definition names
+something, and those it holds anywhere."""
+
+
+def _read_candidates(
+    index: WorkspaceIndex, candidates: list[str], wanted: set[bytes], budget: Budget, started: float, filled: Filled
+) -> list[_Held]:
+    """The candidates (read within the budget) that may define a wanted name: that hold it —
+    ranked by those they hold where a definition names something (`_DEFINED`)."""
+    held: list[_Held] = []
+    spent = 0
+    for candidate in candidates:
+        if time.perf_counter() - started > budget.seconds / 2:
+            break
+        data, stat = _read(index, candidate)
+        if data is None:
+            continue
+        filled.read += 1
+        spent += len(data)
+        if spent > budget.bytes:
+            break
+        anywhere = wanted.intersection(_WORD.findall(data))
+        if anywhere:
+            defining = anywhere.intersection(_DEFINED.findall(data))
+            held.append((candidate, data, stat, _decoded(defining), _decoded(anywhere)))
+    return held
+
+
+def _decoded(names: set[bytes]) -> set[str]:
+    return {name.decode() for name in names}
+
+
+def _qualifiers(language: str, imports: Sequence[str]) -> set[str]:
+    """Go's package names (`strings.Builder`): every file of the package holds them."""
+    if language != "go":
+        return set()
+    text = "\n".join(imports)
+    return {p.rpartition("/")[2] for p in GO_IMPORT_PATH.findall(text)} | set(_GO_ALIAS.findall(text))
+
+
+def _aliased(imports: Sequence[str], wanted: set[str]) -> set[str]:
+    """The imported names behind aliases the target uses (`from m import name as alias`)."""
+    text = "\n".join(imports)
+    return {name for name, alias in re.findall(r"\b([A-Za-z_$][\w$]*)\s+as\s+([A-Za-z_$][\w$]*)", text) if alias in wanted}
+
+
+def _unindexed(index: WorkspaceIndex, path: str, proposed: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    seen = {path}
+    for candidate in proposed:
+        candidate = normal_path(candidate)
+        if candidate not in seen and index.get(candidate) is None:
+            out.append(candidate)
+        seen.add(candidate)
+    return out
+
+
+def _read(index: WorkspaceIndex, path: str) -> tuple[bytes | None, tuple[int, int] | None]:
+    """The file's bytes and stat, or None when the index would not keep it."""
+    file = Path(path)
+    if not is_indexable(file, root=index.root_of(path)):
+        return None, None
+    try:
+        found = os.stat(path)
+        data = file.read_bytes()
+    except OSError:
+        return None, None
+    racy = time.time_ns() - found.st_mtime_ns <= RACY_NANOSECONDS
+    return data, None if racy else (found.st_size, found.st_mtime_ns)
+
+
+def _parse(path: str, data: bytes) -> FileEntry | None:
+    try:
+        return analyse(path, data.decode("utf-8", "replace"))
+    except Exception:  # a grammar surprise costs this file, not the action
+        return None
+
+
+class _DiskView(WorkspaceIndex):
+    """The index as the resolvers see it, with the disk behind it: a workspace file of a known
+    language that exists counts as indexed, a directory lists its files. Lookups over the
+    whole tree (by file name, every path) see only what is indexed: no walk on demand."""
+
+    def __init__(self, index: WorkspaceIndex) -> None:
+        super().__init__()
+        self.roots = index.roots
+        self._index = index
+
+    def get(self, path: str) -> FileEntry | None:
+        found = self._index.get(path)
+        if found is not None or not self._is_source(path):
+            return found
+        return FileEntry(path, "", {}, ())  # a placeholder: the resolver only asks whether it is there
+
+    def in_dir(self, directory: str) -> list[str]:
+        indexed = set(self._index.in_dir(directory))
+        if _skipped(self._index, directory + "/x"):
+            return sorted(indexed)
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return sorted(indexed)
+        return sorted(indexed | {f"{directory}/{name}" for name in names if language_for(uri=name) is not None})
+
+    def with_name(self, file_name: str) -> list[str]:
+        return self._index.with_name(file_name)
+
+    def paths(self) -> list[str]:
+        return self._index.paths()
+
+    def _is_source(self, path: str) -> bool:
+        return (
+            language_for(uri=path) is not None and not _skipped(self._index, path)
+            and os.path.isfile(path) and os.path.getsize(path) <= MAX_FILE_BYTES
+        )
+
+
+def _skipped(index: WorkspaceIndex, path: str) -> bool:
+    """Outside the workspace, or in a folder the index skips (counted from the root)."""
+    root = index.root_of(path)
+    if root is None:
+        return True
+    folders = path[len(root.as_posix()) :].split("/")[:-1]
+    return any(part in SKIPPED_DIRS for part in folders)
