@@ -35,12 +35,16 @@ class CrossFilePart:
 
 
 def cross_file_parts(
-    workspace: WorkspaceIndex, path: str, language: str, imports: Sequence[str], used: Sequence[str], comment: str
+    workspace: WorkspaceIndex, path: str, language: str, imports: Sequence[str], used: Sequence[str], comment: str,
+    *, on_demand: bool = True,
 ) -> list[CrossFilePart]:
-    """The parts for the definitions of other files the target uses, in order of first use."""
+    """The parts for the definitions of other files the target uses, in order of first use.
+
+    `on_demand`: while the index is built, parse what the imports bring in (up to ~0.25 s);
+    inline completion says no, since a keystroke's suggestion cannot wait that long."""
     workspace.flush()
     found = cross_file_symbols(workspace, path, language, imports, used)
-    if workspace.building:
+    if on_demand and workspace.building:
         # The build has not reached every file yet: index what the imports bring in now.
         filled = fill_on_demand(workspace, path, language, imports, used, [s.name for _, s in found])
         if filled.parsed:

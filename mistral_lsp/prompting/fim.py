@@ -227,7 +227,7 @@ def _other_files(
     path = Path(display_path(doc.uri)).absolute().as_posix()
     language = doc.language.name if doc.language else ""
     out: list[str] = []
-    for part in cross_file_parts(workspace, path, language, imports, used, comment)[:MAX_HEADER_DEFINITIONS]:
+    for part in cross_file_parts(workspace, path, language, imports, used, comment, on_demand=False)[:MAX_HEADER_DEFINITIONS]:
         first = part.signature.split("\n", 1)[-1].removesuffix(f" {comment} …").strip()
         entry = f"{comment} {part.path}: {' '.join(first.split())}"
         cost = estimate_tokens(entry) + 1
