@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long a run waits for the client to accept its progress token before it works without one:
+# a client that never answers must not hold the run (and the user) forever.
+PROGRESS_CREATE_TIMEOUT = 3.0
+
 # The `workDoneToken` of the executeCommand request being dispatched; set by the protocol and
 # inherited by the task running the command (pygls passes commands their arguments only).
 current_work_done_token: contextvars.ContextVar[types.ProgressToken | None] = contextvars.ContextVar(
@@ -67,7 +71,13 @@ class RunReporter:
             try:
                 # Shielded: a run superseded meanwhile must not cancel the request's future, or
                 # the client's answer would land on a cancelled future ("malformed message").
-                await asyncio.shield(server.work_done_progress.create_async(token))
+                await asyncio.wait_for(
+                    asyncio.shield(server.work_done_progress.create_async(token)), PROGRESS_CREATE_TIMEOUT
+                )
+            except asyncio.TimeoutError:  # never answered (lsp-mode 8.0, now and then): work on
+                log.info("no answer to window/workDoneProgress/create after %.0f s; the run goes on "
+                         "without progress", PROGRESS_CREATE_TIMEOUT)
+                token = None
             except Exception as exc:  # a client may refuse; the run goes on without progress
                 log.info("client refused a progress token: %s", exc)
                 token = None

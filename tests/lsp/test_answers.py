@@ -91,6 +91,19 @@ async def test_mistral_cancel_before_the_run_streams_is_answered(editor: Editor)
     assert editor.texts[uri] == CART and _chats(editor) == []
 
 
+async def test_a_client_that_never_accepts_the_progress_token_still_gets_the_fix(editor: Editor) -> None:
+    # lsp-mode 8.0 now and then leaves window/workDoneProgress/create unanswered: the run must
+    # not wait for it forever.
+    uri = await editor.open("cart.py", CART)
+    asked, release = hold_progress_creation(editor)
+    editor.fake.enqueue(Reply(text=fenced(FIXED_TOTAL_DEDENTED)))
+    (answer,) = await _answers(editor.run_command("mistral.fix", {"uri": uri, "range": IN_TOTAL, "id": "no-token"}))
+    assert asked and not release.is_set()  # answered while the client still held the token
+    assert answer.applied is True
+    assert editor.texts[uri] == EXPECTED_AFTER_FIX
+    release.set()
+
+
 # -- plain clients: answered at once, the newer run's result lands --------------------------------
 
 
