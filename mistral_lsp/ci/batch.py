@@ -30,8 +30,9 @@ from pathlib import Path
 
 from mistral_lsp.actions.model_call import prompt_cache_key
 from mistral_lsp.logs import redactor
-from mistral_lsp.mistral import ChatRequest, MistralClient, MistralError
+from mistral_lsp.mistral import ChatRequest, ConfigurationError, MistralClient, MistralError
 from mistral_lsp.options import Settings
+from mistral_lsp.prompting.prompts import review_response_format
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.review.cache import ReviewCache, cache_path_for_workspace
 from mistral_lsp.review.findings import Finding
@@ -156,8 +157,6 @@ class BatchReview:
         self.on_total(len(plans))
         if plans:
             if self.settings.backend == "mistral" and not self.settings.resolved_api_key():
-                from mistral_lsp.mistral import ConfigurationError
-
                 raise ConfigurationError(
                     f"no API key, and {sum(len(p.changed) for p in plans)} definitions are not in "
                     "the review cache", "set the MISTRAL_API_KEY environment variable",
@@ -238,8 +237,6 @@ class BatchReview:
             await asyncio.gather(*running)
 
     async def _send(self, client: MistralClient, plan: _Plan) -> None:
-        from mistral_lsp.prompting.prompts import review_response_format
-
         parameters = self.settings.action("review")
         request = ChatRequest(
             messages=plan.messages,

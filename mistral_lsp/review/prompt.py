@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from mistral_lsp.prompting.prompts import build_review_definitions_messages
+from mistral_lsp.prompting.replies import parse_json_object
+from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.review.findings import findings_from_reply
 from mistral_lsp.review.units import Snapshot, StoredFinding, Unit, owner_of, to_stored
+from mistral_lsp.syntax.targets import Definition
 
 if TYPE_CHECKING:
     from mistral_lsp.options import Settings
     from mistral_lsp.syntax.document import Document
-    from mistral_lsp.syntax.targets import Definition
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +49,6 @@ def findings_by_unit(
 ) -> dict[str, list[StoredFinding]]:
     """The reply's findings relative to the changed unit owning each, by unit hash (every
     changed unit has an entry: an empty list records it as reviewed and clean)."""
-    from mistral_lsp.prompting.replies import parse_json_object
-
     payload = parse_json_object(text)
     if payload is None:
         raise ReplyError("the model's review was not valid JSON; save again to retry")
@@ -70,8 +72,6 @@ def build_messages(
 ) -> list[dict[str, str]]:
     """The review request: the file's outline as context, then the changed units' code, its
     lines numbered as the `lineAnchors` setting says."""
-    from mistral_lsp.prompting.prompts import build_review_definitions_messages
-
     language = doc.language.name if doc.language is not None else (doc.language_id or "text")
     return build_review_definitions_messages(
         path, language, outline_for(snap, changed, outline_budget), blocks(snap, changed), line_anchors
@@ -107,8 +107,6 @@ def _runs(doc_lines: Sequence[str], lines: Sequence[int]) -> list[tuple[int, int
 
 def _block(snap: Snapshot, start: int, end: int, inside: Sequence[Unit]) -> Definition:
     """Lines `start`-`end`, holding the units `inside`, as one block of the prompt."""
-    from mistral_lsp.syntax.targets import Definition
-
     definition: Definition | None = next(
         (
             unit.definition for unit in inside
@@ -145,8 +143,6 @@ def _block_name(definition: Definition | None, inside: Sequence[Unit]) -> tuple[
 
 def lines_between(lines: Sequence[int], start: int, end: int) -> Sequence[int]:
     """The items of the sorted `lines` within `start..end`."""
-    from bisect import bisect_left, bisect_right
-
     return lines[bisect_left(lines, start) : bisect_right(lines, end)]
 
 
@@ -155,8 +151,6 @@ def outline_for(snap: Snapshot, changed: Sequence[Unit], budget_tokens: int) -> 
     the API); else, leaving out the changed definitions (shown whole anyway), the entries that
     matter most to the changed code — the classes around it, the names it uses, then its nearest
     neighbours — in file order, with `…` where entries were left out."""
-    from mistral_lsp.prompting.tokens import estimate_tokens
-
     outline = snap.outline
     if not outline or estimate_tokens(outline) <= budget_tokens:
         return outline
@@ -197,8 +191,6 @@ def _chosen_rows(
     rows: Sequence[str], candidates: Sequence[int], priority: Callable[[int], tuple[int, int]], budget_tokens: int
 ) -> set[int]:
     """The rows that fit `budget_tokens`, by priority; the classes around the changed code always."""
-    from mistral_lsp.prompting.tokens import estimate_tokens
-
     chosen: set[int] = set()
     spent = 0
     for index in sorted(candidates, key=priority):
