@@ -67,9 +67,10 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     binary = binary_reason(doc.text)
     if binary is not None:
         raise ActionError(f"{short_uri(doc.uri)} was not sent to the model: {binary}; Mistral works on text files only")
+    check_range(doc, _normalized(request.range))  # what the client sent, before ask's own checks
     request = checked_request(editor.session, action, request)  # ask: a question, a live conversation
     range_ = _normalized(request.range)
-    check_range(doc, range_)
+    check_range(doc, range_)  # a follow-up's range is its conversation's, which may have moved
     if action == "review" and covers_file(doc, range_):
         check_whole_file_review(doc, editor.settings.review_max_file_lines)
     target = select(action, doc, range_)
