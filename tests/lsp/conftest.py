@@ -308,14 +308,35 @@ async def start_editor(
     return editor
 
 
-@pytest.fixture(params=CLIENTS)
-async def editor(request: pytest.FixtureRequest, fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
-    ed = await start_editor(fake_api, tmp_path, request.param)
+async def editor_session(fake: FakeMistralAPI, tmp_path: Path, *args: Any, **kwargs: Any) -> AsyncIterator[Editor]:
+    """A session started with `start_editor(fake, tmp_path, *args, **kwargs)`, shut down after."""
+    ed = await start_editor(fake, tmp_path, *args, **kwargs)
     try:
         yield ed
     finally:
         await ed.client.shutdown_session()
         await ed.client.stop()
+
+
+@pytest.fixture(params=CLIENTS)
+async def editor(request: pytest.FixtureRequest, fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
+    async for ed in editor_session(fake_api, tmp_path, request.param):
+        yield ed
+
+
+@pytest.fixture
+async def eglot(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
+    """A plain client (no `experimental.mistral`) with Emacs eglot's capabilities."""
+    async for ed in editor_session(fake_api, tmp_path, opt_in=False, capabilities=client_capabilities("emacs")):
+        yield ed
+
+
+@pytest.fixture
+async def vscode_plain(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
+    """A plain client with VS Code's capabilities (window/showDocument among them)."""
+    async for ed in editor_session(fake_api, tmp_path, opt_in=False,
+                                   capabilities=client_capabilities("visual_studio_code")):
+        yield ed
 
 
 @pytest.fixture(scope="session", autouse=True)

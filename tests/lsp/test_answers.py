@@ -5,19 +5,16 @@ naming the argument, never with a Python value."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import client_capabilities
 
-from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
+from mistral_lsp.testing.fake_api import Reply
 
 from ..samples import CART, EXPECTED_AFTER_FIX, FIXED_TOTAL_DEDENTED
-from .conftest import Editor, rng, start_editor
+from .conftest import Editor, rng
 from .test_actions import fenced
 
 IN_TOTAL = rng(9, 0, 9, 0)
@@ -107,14 +104,6 @@ async def test_a_client_that_never_accepts_the_progress_token_still_gets_the_fix
 # -- plain clients: answered at once, the newer run's result lands --------------------------------
 
 
-@pytest.fixture
-async def eglot(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
-    editor = await start_editor(fake_api, tmp_path, opt_in=False, capabilities=client_capabilities("emacs"))
-    try:
-        yield editor
-    finally:
-        await editor.client.shutdown_session()
-        await editor.client.stop()
 
 
 async def test_a_plain_client_double_press_is_answered_at_once_and_the_newer_run_lands(eglot: Editor) -> None:

@@ -3,21 +3,19 @@ capabilities (opted in, like our plugins), a plain eglot client, the loopback fa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import client_capabilities
 
 from mistral_lsp.actions.conversations import MAX_HISTORY_TOKENS
 from mistral_lsp.prompting.tokens import estimate_tokens
-from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
+from mistral_lsp.testing.fake_api import Reply
 
 from ..samples import CART
-from .conftest import Editor, rng, start_editor
+from .conftest import Editor, rng
 
 QUESTION = "Why is the discount divided by 10?"
 ANSWER = "It **should** be divided by 100: `discount` is a percentage, so line 10 takes ten times too much."
@@ -152,25 +150,8 @@ async def test_ask_code_action_only_for_clients_that_prompt(editor: Editor) -> N
 # -- plain clients (no experimental.mistral) --------------------------------------------------
 
 
-@pytest.fixture
-async def eglot(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
-    editor = await start_editor(fake_api, tmp_path, opt_in=False, capabilities=client_capabilities("emacs"))
-    try:
-        yield editor
-    finally:
-        await editor.client.shutdown_session()
-        await editor.client.stop()
 
 
-@pytest.fixture
-async def vscode_plain(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
-    """A client with window/showDocument that did not opt in."""
-    editor = await start_editor(fake_api, tmp_path, opt_in=False, capabilities=client_capabilities("visual_studio_code"))
-    try:
-        yield editor
-    finally:
-        await editor.client.shutdown_session()
-        await editor.client.stop()
 
 
 async def test_plain_client_gets_run_started_then_the_conversation_shown(vscode_plain: Editor) -> None:

@@ -17,7 +17,7 @@ from pytest_lsp import client_capabilities
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
 from ..samples import CART, EXPECTED_AFTER_FIX, FIXED_TOTAL_DEDENTED
-from .conftest import Editor, rng, start_editor
+from .conftest import Editor, editor_session, rng
 from .test_actions import fenced
 
 # What ALE 3.3 declares (autoload/ale/lsp.vim): no applyEdit, no workspaceEdit, no window, no clientInfo.
@@ -39,24 +39,13 @@ REVIEW = {"findings": [{
 }]}
 
 
-async def _session(fake: FakeMistralAPI, tmp_path: Path, capabilities: types.ClientCapabilities) -> AsyncIterator[Editor]:
-    editor = await start_editor(fake, tmp_path, opt_in=False, capabilities=capabilities)
-    try:
-        yield editor
-    finally:
-        await editor.client.shutdown_session()
-        await editor.client.stop()
 
 
-@pytest.fixture
-async def eglot(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
-    async for editor in _session(fake_api, tmp_path, client_capabilities("emacs")):
-        yield editor
 
 
 @pytest.fixture
 async def ale(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
-    async for editor in _session(fake_api, tmp_path, ALE_CAPABILITIES):
+    async for editor in editor_session(fake_api, tmp_path, opt_in=False, capabilities=ALE_CAPABILITIES):
         yield editor
 
 
@@ -90,10 +79,6 @@ async def test_a_background_run_is_cancelled_by_mistral_cancel(eglot: Editor) ->
     assert eglot.texts[uri] == CART and eglot.applied_edits == []
 
 
-@pytest.fixture
-async def vscode_plain(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
-    async for editor in _session(fake_api, tmp_path, client_capabilities("visual_studio_code")):
-        yield editor
 
 
 @pytest.fixture
@@ -102,7 +87,7 @@ async def changes_only(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterato
     capabilities = types.ClientCapabilities(
         workspace=types.WorkspaceClientCapabilities(apply_edit=True), window=types.WindowClientCapabilities(),
     )
-    async for editor in _session(fake_api, tmp_path, capabilities):
+    async for editor in editor_session(fake_api, tmp_path, opt_in=False, capabilities=capabilities):
         yield editor
 
 
@@ -180,7 +165,7 @@ async def eglot_umask_002(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIter
     """eglot, with the server started under umask 002 (a group-writable setup)."""
     previous = os.umask(0o002)
     try:
-        async for editor in _session(fake_api, tmp_path, client_capabilities("emacs")):
+        async for editor in editor_session(fake_api, tmp_path, opt_in=False, capabilities=client_capabilities("emacs")):
             yield editor
     finally:
         os.umask(previous)

@@ -14,7 +14,7 @@ from pygls.exceptions import JsonRpcException
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
-from .conftest import Editor, rng, start_editor
+from .conftest import Editor, editor_session, rng
 
 DEFINITIONS = 2_100  # 3 lines each: 6,300 lines, over the default reviewMaxFileLines (5,000)
 BIG = "".join(f"def helper_{n}(value):\n    return value + {n}\n\n" for n in range(DEFINITIONS))
@@ -25,18 +25,9 @@ def _chats(editor: Editor) -> list[Any]:
     return [r for r in editor.fake.requests if r.path.endswith("/chat/completions")]
 
 
-async def _session(fake: FakeMistralAPI, tmp_path: Path, **settings: Any) -> AsyncIterator[Editor]:
-    editor = await start_editor(fake, tmp_path, "neovim", settings=settings)
-    try:
-        yield editor
-    finally:
-        await editor.client.shutdown_session()
-        await editor.client.stop()
-
-
 @pytest.fixture
 async def editor(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
-    async for ed in _session(fake_api, tmp_path):
+    async for ed in editor_session(fake_api, tmp_path, "neovim"):
         yield ed
 
 
@@ -65,7 +56,7 @@ async def test_a_cursor_in_a_big_file_reviews_only_the_definition_there(editor: 
 
 
 async def test_a_raised_limit_reviews_the_whole_file(fake_api: FakeMistralAPI, tmp_path: Path) -> None:
-    async for editor in _session(fake_api, tmp_path, reviewMaxFileLines=10_000):
+    async for editor in editor_session(fake_api, tmp_path, "neovim", settings={"reviewMaxFileLines": 10_000}):
         uri = await editor.open("big.py", BIG)
         editor.fake.enqueue(NO_FINDINGS)
         result = await editor.command("mistral.review", {"uri": uri, "range": None})
