@@ -97,7 +97,7 @@ and save it (C-x C-s), recording every question Emacs asks on the way."
   "Steps every client driver shares, in the current buffer: explain is visible, an answer that
 takes 15 s lands (no request timeout), and an API error is shown."
   (mt-run-action "Mistral: Explain" (mt-line-pos 9))
-  (mt-wait (lambda () (mt-messages-matching "explanation of")) 20 "the explanation")
+  (mt-wait (lambda () (mt-messages-matching "explanation of")) 60 "the explanation")
   (let ((before (buffer-string)))
     (mt-run-action "Mistral: Fix" (mt-line-pos 14))
     (mt-wait (lambda () (not (equal (buffer-string) before))) 40 "the slow fix")
