@@ -16,7 +16,14 @@ from mistral_lsp.review.scope import skip_reason
 from mistral_lsp.syntax.workspace import WorkspaceIndex, list_files
 from mistral_lsp.syntax.workspace_demand import Budget, fill_on_demand
 
-from .test_workspace_index import PROJECT_CASES, Project, context_of, copy_project, other_files_text
+from .test_workspace_index import (
+    PROJECT_CASES,
+    Project,
+    assert_uses_and_nothing_unrelated,
+    context_of,
+    copy_project,
+    other_files_text,
+)
 
 ON_DEMAND = [case for case in PROJECT_CASES if case.language not in ("java", "c")]
 """Java's imports and C's includes not beside the file name files anywhere in the tree (by path
@@ -38,12 +45,7 @@ def test_before_the_build_reaches_them_the_files_the_imports_bring_in_are_indexe
     root = copy_project(project.language, tmp_path)
     index = building(root)
     ctx = context_of(root, project.file, project.function, index)
-    shown = other_files_text(ctx)
-    for line in project.used:
-        assert line in shown, (line, shown)
-    prompt = "\n".join(section.text for section in ctx.sections)
-    for name in project.unrelated:
-        assert name not in prompt
+    assert_uses_and_nothing_unrelated(ctx, project)
     # Only files that may define a used name were parsed: never the whole workspace.
     assert 0 < len(index) < len(list_files(root))
 

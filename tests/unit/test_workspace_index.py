@@ -73,6 +73,16 @@ def other_files_text(ctx: PromptContext) -> str:
     return section.text if section is not None else ""
 
 
+def assert_uses_and_nothing_unrelated(ctx: PromptContext, project: Project) -> None:
+    """The other files' definitions the target uses are shown; the unrelated ones nowhere."""
+    shown = other_files_text(ctx)
+    for line in project.used:
+        assert line in shown, (line, shown)
+    prompt = "\n".join(section.text for section in ctx.sections)
+    for name in project.unrelated:
+        assert name not in prompt
+
+
 @pytest.mark.parametrize("project", PROJECT_CASES, ids=str)
 def test_the_definitions_of_other_files_the_target_uses_are_in_the_prompt_and_no_others(
     project: Project, tmp_path: Path
@@ -81,12 +91,8 @@ def test_the_definitions_of_other_files_the_target_uses_are_in_the_prompt_and_no
     index = WorkspaceIndex([root])
     index.build()
     ctx = context_of(root, project.file, project.function, index)
+    assert_uses_and_nothing_unrelated(ctx, project)
     shown = other_files_text(ctx)
-    for line in project.used:
-        assert line in shown, (line, shown)
-    prompt = "\n".join(section.text for section in ctx.sections)
-    for name in project.unrelated:
-        assert name not in prompt
     # Each one labelled with its workspace-relative path, and listed in the result's files.
     assert ctx.files[0] == project.file
     assert len(ctx.files) > 1
