@@ -16,7 +16,7 @@ tests, async tests (whatever their loop), subprocess servers and the offline dem
   gone (the handler is cancelled as soon as the connection drops), timed with `time.monotonic`.
 - An HTTP control API under `/_fake/` lets non-Python harnesses do the same:
   `POST /_fake/replies` (a Reply dict or a list), `POST /_fake/default_reply`,
-  `GET /_fake/requests`, `GET /_fake/disconnects`, `POST /_fake/reset`.
+  `GET /_fake/requests`, `GET /_fake/disconnects`, `POST /_fake/reset`, `POST /_fake/release`.
 
 CLI: `python -m mistral_lsp.testing.fake_api [--port N] [--api-key K] [--replies file.json]`
 prints `READY http://127.0.0.1:PORT/v1` and serves until killed.
@@ -110,6 +110,7 @@ class FakeMistralAPI:
         self._requests: list[RecordedRequest] = []
         self._disconnects: list[Disconnect] = []
         self._changed = threading.Condition()
+        self._released = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -187,7 +188,14 @@ class FakeMistralAPI:
         with self._changed:
             self._queue.extend(replies)
 
+    def release(self) -> None:
+        """Lets every stream paused by `Reply.hold_after_chunks` go on (now and from then on)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._released.set)
+
     def reset(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._released.clear)
         with self._changed:
             self._queue.clear()
             self._requests.clear()
@@ -348,6 +356,8 @@ class FakeMistralAPI:
                     else:
                         _drop(request, reset=reply.cut_style == "reset")
                     return response
+                if carries_content and sent == reply.hold_after_chunks:
+                    await self._released.wait()
                 if carries_content and sent and reply.delay_per_chunk:
                     await asyncio.sleep(reply.delay_per_chunk)
                 await response.write(data)

@@ -2,7 +2,7 @@
 
 Serves no LSP method: test support. Routes under `/_fake/`: `POST /_fake/replies` (a Reply dict
 or a list, queued), `POST /_fake/default_reply`, `GET /_fake/requests`, `GET /_fake/disconnects`,
-`POST /_fake/reset`. Split from `fake_api.py`, which keeps the API itself.
+`POST /_fake/reset`, `POST /_fake/release` (held streams go on). Split from `fake_api.py`, which keeps the API itself.
 """
 
 from __future__ import annotations
@@ -47,7 +47,12 @@ def add_control_routes(app: web.Application, fake: FakeMistralAPI) -> None:
         fake.reset()
         return web.json_response({"ok": True})
 
+    async def release(request: web.Request) -> web.Response:
+        fake.release()
+        return web.json_response({"ok": True})
+
     app.router.add_post("/_fake/replies", replies)
+    app.router.add_post("/_fake/release", release)
     app.router.add_post("/_fake/default_reply", default_reply)
     app.router.add_get("/_fake/requests", requests)
     app.router.add_get("/_fake/disconnects", disconnects)

@@ -89,7 +89,9 @@ class Reply:
     (end the reply after that many thinking/text deltas, without the final chunk or [DONE]; 0
     cuts right after the role chunk) in the way `cut_style` says (see `CUT_STYLES`), `malformed_at` (the delta at that 0-based index
     is replaced by a non-JSON data line), `incremental_tool_calls` (each call streamed in pieces:
-    its id and name, then its arguments in three fragments) and `interleaved_tool_calls`. `thinking` is sent only when
+    its id and name, then its arguments in three fragments) and `interleaved_tool_calls`, `hold_after_chunks` (the stream pauses after that many text deltas
+    until `FakeMistralAPI.release()`, so a test can look at a run mid-stream without racing its
+    end). `thinking` is sent only when
     the request asks `reasoning_effort: "high"`, as a real reasoning model would.
     """
 
@@ -108,6 +110,7 @@ class Reply:
     retry_after: float | str | None = None
     delay_before_first_byte: float = 0.0
     delay_per_chunk: float = 0.0
+    hold_after_chunks: int | None = None
     cut_after_chunks: int | None = None
     cut_style: str = "abort"
     malformed_at: int | None = None

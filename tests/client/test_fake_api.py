@@ -92,6 +92,28 @@ def test_the_control_api_scripts_replies_and_reports_requests(
     assert fake.requests == []
 
 
+def test_a_held_stream_pauses_mid_answer_until_released(
+    fake: FakeMistralAPI, http: httpx.Client
+) -> None:
+    """What editor tests use to look at a run mid-stream: the first deltas arrive, the rest waits
+    for `/_fake/release`, then the whole answer and [DONE] follow."""
+    http.post("/_fake/replies", json={"text": "one two three", "chunks": ["one ", "two ", "three"],
+                                      "hold_after_chunks": 2})
+    with http.stream("POST", "/v1/chat/completions", headers=AUTH,
+                     json={"model": "mistral-medium-3-5", "messages": USER, "stream": True}) as response:
+        lines = response.iter_lines()
+        deltas: list[str] = []
+        while len(deltas) < 2:
+            line = next(lines)
+            if line.startswith("data: {"):
+                delta = json.loads(line[6:])["choices"][0]["delta"].get("content")
+                deltas += [delta] if delta else []
+        assert deltas == ["one ", "two "]
+        assert http.post("/_fake/release").json() == {"ok": True}
+        rest = [line for line in lines if line.startswith("data: ")]
+    assert "three" in "".join(rest) and rest[-1] == "data: [DONE]"
+
+
 def test_a_responder_answers_from_the_request(fake: FakeMistralAPI, http: httpx.Client) -> None:
     fake.responder = lambda body: Reply(text=f"you said {body['messages'][-1]['content']}")
     assert chat(http).json()["choices"][0]["message"]["content"] == "you said hi"

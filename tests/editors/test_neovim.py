@@ -1114,7 +1114,9 @@ def test_lookups_streamed_for_a_run_show_in_the_float_footer(
     nv = start_nvim()
     attach_screen(nv)
     nv.open(workspace / "calc.py")
-    fake.enqueue(Reply(text="".join(pieces), chunks=pieces, delay_per_chunk=0.1))
+    # The stream pauses after five sentences until released: the footer is looked at while the
+    # run is surely still streaming, however slow the machine.
+    fake.enqueue(Reply(text="".join(pieces), chunks=pieces, hold_after_chunks=5))
     nv.n.command("call cursor(2, 5)")
     nv.n.command("Mistral explain")
     nv.wait(f"{FLOAT} ~= nil and {FLOAT}.run_id ~= nil", what="the float")
@@ -1134,6 +1136,7 @@ def test_lookups_streamed_for_a_run_show_in_the_float_footer(
     )
     footer = nv.lua(inject, "looking up `Decimal` — decimal.py")
     assert footer == "looking up `Decimal` — decimal.py · 2 lookups", footer
+    fake.release()
     nv.wait(float_done(1), what="the answer")
     footer = nv.lua(f"return {FOOTER}")
     assert footer.startswith("2 lookups · done"), footer
@@ -1153,7 +1156,7 @@ def test_a_tool_call_shows_in_the_footer_and_is_listed_after_the_answer(
     nv.open(workspace / "calc.py")
     fake.enqueue(
         Reply(text="", tool_calls=[{"name": "definition", "arguments": {"name": "mul"}}]),
-        Reply(text=answer, chunks=pieces, delay_before_first_byte=0.5, delay_per_chunk=0.05),
+        Reply(text=answer, chunks=pieces, hold_after_chunks=1),
     )
     nv.n.command("call cursor(2, 5)")
     nv.n.command("Mistral explain")
@@ -1162,6 +1165,7 @@ def test_a_tool_call_shows_in_the_footer_and_is_listed_after_the_answer(
         f"{FLOAT} ~= nil and not {FLOAT}.done and {FOOTER}:find('mul', 1, true) ~= nil",
         what="the lookup in the footer while the answer streams",
     )
+    fake.release()
     nv.wait(float_done(1), what="the answer")
     footer = nv.lua(f"return {FOOTER}")
     assert footer.startswith("1 lookup · done"), footer
