@@ -215,21 +215,25 @@ class BatchJobReview(BatchReview):
                 continue  # not ours, or its units are in the cache by now
             if text_sha256(plan.file.text) != request.text_sha256:
                 stale.add(plan.file.key)
-                continue
-            units = [u for u in plan.changed if u.digest in request.units]
-            if self._fold_one(plan, output, units):
-                answered.setdefault(plan.file.key, set()).update(u.digest for u in units)
+            elif units := self._fold_one(plan, output, request):
+                answered.setdefault(plan.file.key, set()).update(units)
+        self._leftovers(plans, answered, stale, record.job_id)
+
+    def _leftovers(self, plans: list[_Plan], answered: dict[str, set[str]], stale: set[str], job_id: str) -> None:
+        """Units without an answer are unreviewed; files edited since the job are an error."""
         for plan in plans:
             left = [u.name for u in plan.changed if u.digest not in answered.get(plan.file.key, set())]
             if left:
                 self.result.unreviewed.append((plan.file.key, left))
         if stale and self.result.error is None:
             self.result.error = (
-                f"{len(stale)} file{'s' if len(stale) != 1 else ''} changed since batch job {record.job_id} "
+                f"{len(stale)} file{'s' if len(stale) != 1 else ''} changed since batch job {job_id} "
                 f"was created ({', '.join(sorted(stale))}); review {'them' if len(stale) != 1 else 'it'} again"
             )
 
-    def _fold_one(self, plan: _Plan, output: BatchOutput, units: list[Any]) -> bool:
+    def _fold_one(self, plan: _Plan, output: BatchOutput, request: Request) -> set[str]:
+        """Folds one answer in as a live one is; the digests of the units it reviewed."""
+        units = [u for u in plan.changed if u.digest in request.units]
         usage = self.result.usage
         try:
             if output.result is None:
@@ -238,7 +242,7 @@ class BatchJobReview(BatchReview):
         except (MistralError, ReplyError) as exc:
             if self.result.error is None:
                 self.result.error = f"{plan.file.key}: {redactor.redact(str(exc))}"
-            return False
+            return set()
         if output.result.usage is not None:
             usage.prompt_tokens += output.result.usage.prompt_tokens
             usage.cached_tokens += output.result.usage.cached_tokens
@@ -247,7 +251,7 @@ class BatchJobReview(BatchReview):
         self.cache.record(plan.file.key, results)
         for unit in units:
             self._report(plan.file, plan.snap, unit, place(unit, results[unit.digest], plan.snap.lines))
-        return True
+        return {unit.digest for unit in units}
 
 
 def _ended(job: BatchJob) -> str:

@@ -26,6 +26,7 @@ from mistral_lsp.logs import redactor
 
 if TYPE_CHECKING:
     from mistral_lsp.ci.batch import SourceFile
+    from mistral_lsp.ci.batch_run import JobRecord
 
 # Only the standard library at import: `cli.py` builds this parser when the server starts.
 FORMATS = ("text", "json", "sarif", "github")
@@ -92,16 +93,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
-    cwd = Path.cwd()
-    if args.resume:
-        from mistral_lsp.ci.batch_command import resume_target
-
-        if args.paths or args.batch:
-            raise UsageError("--resume takes no paths and implies --batch: the job's record says what it reviews")
-        root, files, record = resume_target(args.resume, lambda path: _decode(_read(path)))
-    else:
-        root, files = _collect(args, cwd)
-        record = None
+    root, files, record = _target(args, Path.cwd())
     settings, _source = load_settings(root, jobs=args.jobs)
     redactor.add_secret(settings.resolved_api_key())
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
@@ -133,6 +125,17 @@ def _run(args: argparse.Namespace) -> int:
     return exit_code(result, args.fail_on)
 
 
+def _target(args: argparse.Namespace, cwd: Path) -> tuple[Path, list[SourceFile], JobRecord | None]:
+    """The root, the files, and with `--resume` the batch job's record."""
+    if not args.resume:
+        return (*_collect(args, cwd), None)
+    from mistral_lsp.ci.batch_command import resume_target
+
+    if args.paths or args.batch:
+        raise UsageError("--resume takes no paths and implies --batch: the job's record says what it reviews")
+    return resume_target(args.resume, lambda path: _decode(_read(path)))
+
+
 def _collect(args: argparse.Namespace, cwd: Path) -> tuple[Path, list[SourceFile]]:
     """The workspace root and the files to review (`batch.SourceFile`s)."""
     from mistral_lsp.ci.batch import SourceFile
@@ -152,11 +155,7 @@ def _collect(args: argparse.Namespace, cwd: Path) -> tuple[Path, list[SourceFile
             if text is not None:
                 files.append(SourceFile(change.path, text, change.lines, change.deleted_after))
         return root, files
-    if args.all and args.paths:
-        raise UsageError("--all reviews the whole repository; name no paths with it")
-    if not args.paths and not args.all:
-        raise UsageError("name the files to review, or use --all, --diff BASE or --staged")
-    names, missing = expand_paths(root, [str(root)] if args.all else args.paths, cwd)
+    names, missing = expand_paths(root, _named(args, root), cwd)
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(missing)}")
     for name in names:
@@ -164,6 +163,15 @@ def _collect(args: argparse.Namespace, cwd: Path) -> tuple[Path, list[SourceFile
         if text is not None:
             files.append(SourceFile(name, text))
     return root, files
+
+
+def _named(args: argparse.Namespace, root: Path) -> list[str]:
+    """The paths to review whole: those named, or with `--all` the repository."""
+    if args.all and args.paths:
+        raise UsageError("--all reviews the whole repository; name no paths with it")
+    if not args.paths and not args.all:
+        raise UsageError("name the files to review, or use --all, --diff BASE or --staged")
+    return [str(root)] if args.all else list(args.paths)
 
 
 def _relative_to(root: Path, path: Path) -> str:

@@ -119,7 +119,7 @@ def parse_outputs(content: bytes) -> list[BatchOutput]:
 
 def _output(line: dict[str, Any]) -> BatchOutput:
     custom_id = str(line["custom_id"])
-    response = line.get("response") if isinstance(line.get("response"), dict) else {}
+    response: dict[str, Any] = line["response"] if isinstance(line.get("response"), dict) else {}
     status = response.get("status_code", 200)
     body = response.get("body")
     if line.get("error") or status != 200 or not isinstance(body, dict):

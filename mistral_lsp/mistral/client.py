@@ -257,7 +257,8 @@ class MistralClient:
                 headers={**self._headers(stream=stream),
                          **({} if body is None else {"Content-Type": "application/json"})},
                 timeout=httpx.Timeout(remaining),
-                **({} if multipart is None else {"files": multipart[0], "data": multipart[1]}),
+                files=None if multipart is None else multipart[0],
+                data=None if multipart is None else multipart[1],
             )
             started = time.monotonic()
             try:

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from mistral_lsp.testing.fake_replies import CHAT_FIELDS, ERROR_BODIES, Answer, api_error, invalid_request
+from mistral_lsp.testing.fake_replies import (
+    CHAT_FIELDS,
+    ERROR_BODIES,
+    Answer,
+    api_error,
+    invalid_request,
+)
 
 if TYPE_CHECKING:
     from mistral_lsp.testing.fake_api import FakeMistralAPI
@@ -222,7 +228,8 @@ class FakeBatches:
                 break
             if job.status == "QUEUED":
                 job.status, job.started_at = "RUNNING", int(time.time())
-            while not self._held.is_set():  # held by a test: the job stays RUNNING
+            # Held by a test, from its own thread (a threading.Event): the job stays RUNNING.
+            while not self._held.is_set():  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
             status, reply = self._answer(job, line)
             record = {"id": f"batch-{uuid.uuid4().hex[:8]}", "custom_id": line.get("custom_id"),
