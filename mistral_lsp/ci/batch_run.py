@@ -134,6 +134,16 @@ class BatchJobReview(BatchReview):
         self.job_id: str | None = resume.job_id if resume else None
 
     async def _dispatch(self, client: MistralClient, plans: list[_Plan]) -> None:
+        try:
+            await self._through_job(client, plans)
+        except MistralError as exc:  # before anything was folded: nothing of `plans` is reviewed
+            message = redactor.redact(str(exc))
+            if self.job_id is not None:
+                message += f"; the job may still run: resume with --resume {self.job_id}"
+            self.result.error = f"batch: {message}"
+            self.result.unreviewed += [(p.file.key, [u.name for u in p.changed]) for p in plans]
+
+    async def _through_job(self, client: MistralClient, plans: list[_Plan]) -> None:
         record = self.resume or await self._submit(client, self._within_cap(plans))
         if record is None:
             return

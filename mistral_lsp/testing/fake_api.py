@@ -167,7 +167,7 @@ class FakeMistralAPI:
         return f"http://127.0.0.1:{self._port}/v1"
 
     async def _start_site(self) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=512 * 1024 * 1024)  # batch files are large
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/fim/completions", self._fim)
         app.router.add_post("/v1/completions", self._text_completion)

@@ -173,3 +173,15 @@ def test_resume_of_an_unknown_job_is_a_usage_error(repo: Repo) -> None:
     done = repo.review("--resume", "0b8f0c7e-unknown")
     assert done.returncode == 2
     assert "no record of batch job 0b8f0c7e-unknown" in done.stderr
+
+
+def test_an_api_refusal_before_the_job_is_a_clear_error_with_exit_3(repo: Repo, fake: FakeMistralAPI) -> None:
+    project(repo)
+
+    report, done = repo.review_json("--all", "--batch", MISTRAL_API_KEY="sk-wrong-key-0000", **POLL)
+
+    assert done.returncode == 3
+    assert report["error"].startswith("batch: ") and "401" in report["error"]
+    assert "Traceback" not in done.stderr
+    assert not fake.batches.jobs
+    assert {u["path"] for u in report["unreviewed"]} == {"app/models.py", "app/views.py"}
