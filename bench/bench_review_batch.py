@@ -115,8 +115,12 @@ def main() -> None:
         print(row("--all live", len(live_calls), len(live_calls), [r.json for r in live_calls], live["usage"], False))
         print(row("--all --batch", len(lines), len(batch_calls), [json.loads(x)["body"] for x in lines], batch["usage"], True))
         print(row("--all after batch", len(rerun_calls), len(rerun_calls), [r.json for r in rerun_calls], again["usage"], False))
-        print("batch polls:", sum(1 for r in batch_calls if r.method == "GET" and "/batch/jobs/" in r.path))
-        print("the command's own lines:", *(line for line in stderr.splitlines() if "batch" in line), sep="\n  ")
+        print_command_lines(batch_calls, stderr)
+
+
+def print_command_lines(calls: list[Any], stderr: str) -> None:
+    print("batch polls:", sum(1 for r in calls if r.method == "GET" and "/batch/jobs/" in r.path))
+    print("the command's own lines:", *(line for line in stderr.splitlines() if "batch" in line), sep="\n  ")
 
 
 if __name__ == "__main__":
