@@ -78,7 +78,7 @@ def test_all_batch_uploads_one_jsonl_runs_the_job_and_reports_like_live(repo: Re
 def test_batch_sarif_matches_the_live_review_sarif(repo: Repo, fake: FakeMistralAPI, tmp_path: Path) -> None:
     project(repo)
     # As docs/ci.md shows it.
-    done = repo.review(*"--all --batch --format sarif -o review.sarif".split(), **POLL)
+    done = repo.review("--all", "--batch", "--format", "sarif", "-o", "review.sarif", **POLL)
     assert done.returncode == 1, done.stderr
     batch = validated((repo.root / "review.sarif").read_text(encoding="utf-8"))
     live = validated(repo.review("--all", "--format", "sarif", MISTRAL_LSP_CACHE_DIR=str(tmp_path / "other")).stdout)
