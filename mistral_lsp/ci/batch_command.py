@@ -22,6 +22,7 @@ from pathlib import Path
 from mistral_lsp.ci.batch import BatchResult, SourceFile
 from mistral_lsp.ci.batch_run import DEFAULT_POLL_SECONDS, BatchJobReview, JobRecord, load_record
 from mistral_lsp.logs import redactor
+from mistral_lsp.mistral import ConfigurationError
 from mistral_lsp.mistral.batch_api import BatchJob
 from mistral_lsp.options import Settings
 
@@ -49,6 +50,12 @@ def run_batch(
     root: Path, settings: Settings, files: Sequence[SourceFile], *, max_tokens: int | None, resume: JobRecord | None
 ) -> BatchResult:
     """The review through a batch job; on Ctrl-C, the resume hint and SystemExit(130)."""
+    if settings.backend != "mistral":
+        raise ConfigurationError(
+            f"--batch needs Mistral's Batch API, and the backend is {settings.backend!r}",
+            "drop --batch, or review against https://api.mistral.ai/v1 with backend \"mistral\"",
+        )
+
     def say(line: str) -> None:
         print(f"mistral-lsp review: {redactor.redact(line)}", file=sys.stderr, flush=True)
 

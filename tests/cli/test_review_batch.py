@@ -188,3 +188,14 @@ def test_an_api_refusal_before_the_job_is_a_clear_error_with_exit_3(repo: Repo, 
     assert "Traceback" not in done.stderr
     assert not fake.batches.jobs
     assert {u["path"] for u in report["unreviewed"]} == {"app/models.py", "app/views.py"}
+
+
+def test_batch_against_an_openai_style_server_is_refused_before_any_request(repo: Repo, fake: FakeMistralAPI) -> None:
+    project(repo)
+    repo.write("mistral-lsp.toml", 'backend = "openai"\n')
+
+    done = repo.review("--all", "--batch")
+
+    assert done.returncode == 2
+    assert "--batch needs Mistral's Batch API, and the backend is 'openai'" in done.stderr
+    assert not fake.requests
