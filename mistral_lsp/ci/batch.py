@@ -236,9 +236,10 @@ class BatchReview:
         if running:
             await asyncio.gather(*running)
 
-    async def _send(self, client: MistralClient, plan: _Plan) -> None:
+    def request_for(self, plan: _Plan) -> ChatRequest:
+        """The review request of `plan`, live or in a batch job (`batch_run.py`)."""
         parameters = self.settings.action("review")
-        request = ChatRequest(
+        return ChatRequest(
             messages=plan.messages,
             model=self.settings.model,
             temperature=parameters.temperature,
@@ -247,6 +248,9 @@ class BatchReview:
             response_format=review_response_format(),
             prompt_cache_key=prompt_cache_key(plan.doc.uri),
         )
+
+    async def _send(self, client: MistralClient, plan: _Plan) -> None:
+        request = self.request_for(plan)
         usage = self.result.usage
         try:
             usage.requests += 1

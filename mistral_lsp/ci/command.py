@@ -1,11 +1,12 @@
 """`mistral-lsp review`: review on save's engine over files or a git diff, for pre-commit and CI.
 
-    mistral-lsp review [PATH ...] [--diff BASE | --staged] [--format text|json|sarif|github]
+    mistral-lsp review [PATH ... | --all] [--diff BASE | --staged] [--batch | --resume JOB_ID]
+                       [--format text|json|sarif|github]
                        [--output FILE] [--fail-on error|warning|never] [--max-tokens N] [--jobs N]
 
 Serves no LSP method and loads no pygls: `cli.py` hands it the parsed arguments. It finds the
 repository (`diff.py`), reads the settings (`config.py`), runs the review
-(`batch.py`) with a progress bar on stderr (rich, on a terminal), and writes the report
+(`batch.py`; `--batch`: one Batch API job, `batch_command.py`) with a progress bar on stderr (rich, on a terminal), and writes the report
 (`report.py`, `sarif.py`). Exit codes: 0 clean, 1 findings at or above `--fail-on`,
 2 usage or configuration error, 3 API failure (docs/ci.md).
 """
@@ -25,6 +26,7 @@ from mistral_lsp.logs import redactor
 
 if TYPE_CHECKING:
     from mistral_lsp.ci.batch import SourceFile
+    from mistral_lsp.ci.batch_run import JobRecord
 
 # Only the standard library at import: `cli.py` builds this parser when the server starts.
 FORMATS = ("text", "json", "sarif", "github")
@@ -50,6 +52,9 @@ def add_arguments(review: argparse.ArgumentParser) -> None:
     which = review.add_mutually_exclusive_group()
     which.add_argument("--diff", metavar="BASE", help="review only the definitions changed since the git revision BASE")
     which.add_argument("--staged", action="store_true", help="review only the definitions changed in the git index (pre-commit)")
+    which.add_argument("--all", action="store_true", help="review every file of the repository (git ls-files), as if named")
+    which.add_argument("--resume", metavar="JOB_ID", help="fold in the results of a --batch job that was interrupted")
+    review.add_argument("--batch", action="store_true", help="send the requests as one Batch API job: half the price, answers within hours")
     review.add_argument("--format", choices=FORMATS, help="output format (default: text; github under GitHub Actions)")
     review.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
     review.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="error", help="exit 1 when a finding is this severe or more (default: error)")
@@ -61,13 +66,14 @@ def add_arguments(review: argparse.ArgumentParser) -> None:
 
 def run_review(args: argparse.Namespace) -> int:
     """The whole command; the exit code."""
+    from mistral_lsp.ci.batch_run import RecordError
     from mistral_lsp.ci.config import ConfigError
     from mistral_lsp.ci.diff import GitError
     from mistral_lsp.mistral import ConfigurationError
 
     try:
         return _run(args)
-    except (UsageError, ConfigError, GitError, ConfigurationError) as exc:
+    except (UsageError, ConfigError, GitError, ConfigurationError, RecordError) as exc:
         print(f"mistral-lsp review: {redactor.redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -87,16 +93,20 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError("--max-tokens must be at least 1")
-    cwd = Path.cwd()
-    root, files = _collect(args, cwd)
+    root, files, record = _target(args, Path.cwd())
     settings, _source = load_settings(root, jobs=args.jobs)
     redactor.add_secret(settings.resolved_api_key())
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    with _progress() as (on_total, on_advance):
-        batch = BatchReview(
-            root, settings, files, max_tokens=args.max_tokens, on_total=on_total, on_advance=on_advance
-        )
-        result = asyncio.run(batch.run())
+    if args.batch or record is not None:
+        from mistral_lsp.ci.batch_command import run_batch
+
+        result = run_batch(root, settings, files, max_tokens=args.max_tokens, resume=record)
+    else:
+        with _progress() as (on_total, on_advance):
+            batch = BatchReview(
+                root, settings, files, max_tokens=args.max_tokens, on_total=on_total, on_advance=on_advance
+            )
+            result = asyncio.run(batch.run())
     left = notes(result, args.max_tokens)
     if fmt == "text":
         report = render_text(result) + "".join(line + "\n" for line in left) + usage_line(result.usage) + "\n"
@@ -113,6 +123,17 @@ def _run(args: argparse.Namespace) -> int:
     if fmt != "text":
         print(usage_line(result.usage), file=sys.stderr)
     return exit_code(result, args.fail_on)
+
+
+def _target(args: argparse.Namespace, cwd: Path) -> tuple[Path, list[SourceFile], JobRecord | None]:
+    """The root, the files, and with `--resume` the batch job's record."""
+    if not args.resume:
+        return (*_collect(args, cwd), None)
+    from mistral_lsp.ci.batch_command import resume_target
+
+    if args.paths or args.batch:
+        raise UsageError("--resume takes no paths and implies --batch: the job's record says what it reviews")
+    return resume_target(args.resume, lambda path: _decode(_read(path)))
 
 
 def _collect(args: argparse.Namespace, cwd: Path) -> tuple[Path, list[SourceFile]]:
@@ -134,9 +155,7 @@ def _collect(args: argparse.Namespace, cwd: Path) -> tuple[Path, list[SourceFile
             if text is not None:
                 files.append(SourceFile(change.path, text, change.lines, change.deleted_after))
         return root, files
-    if not args.paths:
-        raise UsageError("name the files to review, or use --diff BASE or --staged")
-    names, missing = expand_paths(root, args.paths, cwd)
+    names, missing = expand_paths(root, _named(args, root), cwd)
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(missing)}")
     for name in names:
@@ -144,6 +163,15 @@ def _collect(args: argparse.Namespace, cwd: Path) -> tuple[Path, list[SourceFile
         if text is not None:
             files.append(SourceFile(name, text))
     return root, files
+
+
+def _named(args: argparse.Namespace, root: Path) -> list[str]:
+    """The paths to review whole: those named, or with `--all` the repository."""
+    if args.all and args.paths:
+        raise UsageError("--all reviews the whole repository; name no paths with it")
+    if not args.paths and not args.all:
+        raise UsageError("name the files to review, or use --all, --diff BASE or --staged")
+    return [str(root)] if args.all else list(args.paths)
 
 
 def _relative_to(root: Path, path: Path) -> str:

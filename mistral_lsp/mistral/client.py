@@ -40,6 +40,9 @@ from mistral_lsp.mistral.sse import iter_events, parse_completion
 
 logger = logging.getLogger(__name__)
 
+# A multipart/form-data body: httpx's `files` (name -> (filename, bytes, type)) and `data` fields.
+Multipart = tuple[dict[str, tuple[str, bytes, str]], dict[str, str]]
+
 # Statuses meaning "this server has no such endpoint": /models is optional on OpenAI-style servers.
 _NO_ENDPOINT = frozenset({404, 405, 501})
 
@@ -144,6 +147,12 @@ class MistralClient:
             async for event in events:
                 yield event
 
+    async def fetch(self, method: str, path: str, body: Any = None, *, multipart: Multipart | None = None) -> bytes:
+        """Any other endpoint's whole response (`path` relative to the base URL), with the same
+        key check, retries and errors as chat: the Files and Batch APIs (`batch_api.py`)."""
+        self._require_key()
+        return await self._fetch(method, path, body, multipart)
+
     async def models(self) -> list[ModelCard]:
         self._require_key()
         return parse_models(await self._fetch("GET", "models", None))
@@ -232,7 +241,9 @@ class MistralClient:
         await self._sleep(delay)
         return True
 
-    async def _open(self, method: str, path: str, body: Any, backoff: Backoff) -> httpx.Response:
+    async def _open(
+        self, method: str, path: str, body: Any, backoff: Backoff, multipart: Multipart | None = None
+    ) -> httpx.Response:
         """Sends until a 2xx response arrives (returned open, body unread) or retries run out."""
         stream = bool(body and body.get("stream"))
         while True:
@@ -246,6 +257,8 @@ class MistralClient:
                 headers={**self._headers(stream=stream),
                          **({} if body is None else {"Content-Type": "application/json"})},
                 timeout=httpx.Timeout(remaining),
+                files=None if multipart is None else multipart[0],
+                data=None if multipart is None else multipart[1],
             )
             started = time.monotonic()
             try:
@@ -280,12 +293,12 @@ class MistralClient:
                     continue
             raise error
 
-    async def _fetch(self, method: str, path: str, body: Any) -> bytes:
+    async def _fetch(self, method: str, path: str, body: Any, multipart: Multipart | None = None) -> bytes:
         """A whole response body, retried like `_open` and also when the body is cut."""
         async with self._slots:
             backoff = self._backoff()
             while True:
-                response = await self._open(method, path, body, backoff)
+                response = await self._open(method, path, body, backoff, multipart)
                 try:
                     return await response.aread()
                 except httpx.TimeoutException as exc:

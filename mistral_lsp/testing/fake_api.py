@@ -4,6 +4,7 @@ A real aiohttp server on 127.0.0.1 running its own event loop in a background th
 tests, async tests (whatever their loop), subprocess servers and the offline demo can all use it.
 
 - `POST /v1/chat/completions`, `POST /v1/fim/completions` (streamed or not), `GET /v1/models`;
+  files and batch jobs (`/v1/files`, `/v1/batch/jobs`) in `fake_batch.py` (`fake.batches`);
   `POST /v1/completions` (`choices[].text`), the OpenAI-style FIM of Ollama and llama.cpp.
   Generation ends at a request's `stop` string, which is not returned, as on the real API.
 - Requests are validated like the real API: unknown keys → 422 `extra_forbidden`, unknown model →
@@ -48,6 +49,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mistral_lsp.testing.fake_batch import FakeBatches, add_batch_routes
 from mistral_lsp.testing.fake_control import add_control_routes
 from mistral_lsp.testing.fake_replies import (
     CHAT_FIELDS,
@@ -114,6 +116,7 @@ class FakeMistralAPI:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
+        self.batches = FakeBatches(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -165,12 +168,13 @@ class FakeMistralAPI:
         return f"http://127.0.0.1:{self._port}/v1"
 
     async def _start_site(self) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=512 * 1024 * 1024)  # batch files are large
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/fim/completions", self._fim)
         app.router.add_post("/v1/completions", self._text_completion)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/v1/models/{id}", self._one_model)
+        add_batch_routes(app, self)  # /v1/files and /v1/batch/jobs: fake_batch.py
         add_control_routes(app, self)
         # handler_cancellation: a client closing the connection cancels the handler at once,
         # which is how disconnects are timed without waiting for the next write to fail.
