@@ -12,9 +12,11 @@ import re
 import sys
 from collections.abc import Iterable
 
-_KEY_FIELD = re.compile(r"""(["']?(?:apiKey|api[_-]key|Authorization)["']?\s*[:=]\s*["']?)(Bearer\s+)?(?!\()[^"',;\s}]+""", re.IGNORECASE)
+# Neither pattern takes a backslash into what it masks: reports are redacted as JSON text, where
+# `\"` ends a string, and masking the backslash alone would leave a bare quote (broken JSON).
+_KEY_FIELD = re.compile(r"""(["']?(?:apiKey|api[_-]key|Authorization)["']?\s*[:=]\s*["']?)(Bearer\s+)?(?!\()[^"',;\s}\\]+""", re.IGNORECASE)
 # A bearer token anywhere (a proxy may echo one we do not know).
-_BEARER = re.compile(r"(?i)(bearer\s+)(?!\*\*\*)[^\s\"',;]+")
+_BEARER = re.compile(r"(?i)(bearer\s+)(?!\*\*\*)[^\s\"',;\\]+")
 # Shorter "keys" (local servers accept anything, e.g. "x") cannot be secret, and masking every
 # occurrence of them would garble ordinary words.
 MIN_SECRET_LENGTH = 6

@@ -181,3 +181,18 @@ def test_hierarchy() -> None:
                  ModelNotFoundError, ServerError, TransportError, StreamError):
         assert issubclass(kind, MistralError)
     assert issubclass(ContextTooLongError, BadRequestError)
+
+
+def test_a_report_quoting_code_with_a_bearer_header_stays_valid_json() -> None:
+    """`mistral-lsp review` redacts its JSON/SARIF report as text: a finding quoting code such as
+    `headers={"Authorization": f"Bearer {token}"}` must come out masked and still parse."""
+    import json
+
+    from mistral_lsp.logs import redactor
+
+    code = 'headers={"Authorization": f"Bearer {token}"}, auth={"apiKey": "abcdef123456"}'
+    report = json.dumps({"results": [{"snippet": code}, {"snippet": "Authorization: Bearer sk-live-0123456"}]})
+    redacted = redactor.redact(report)
+    snippets = [r["snippet"] for r in json.loads(redacted)["results"]]
+    assert "sk-live-0123456" not in redacted and snippets[1] == "Authorization: Bearer ***"
+    assert snippets[0].startswith('headers={"Authorization": f"Bearer ***"}')
