@@ -27,6 +27,7 @@ from tests.wheelhouse import offline_pip_env, wheelhouse
 pytestmark = [pytest.mark.editors, pytest.mark.timeout(600)]
 
 README = PLUGIN / "README.md"
+HELP = PLUGIN / "doc" / "mistral.txt"
 
 
 def doc_block(name: str) -> str:
@@ -36,6 +37,15 @@ def doc_block(name: str) -> str:
     )
     assert match, f"{README} has no fenced block marked <!-- test: {name} -->"
     return match.group(1).replace("/path/to/mistral-lsp", str(REPO))
+
+
+def help_block(lang: str, index: int) -> str:
+    """The `index`-th `>lang` block after `*mistral-install*` in :help mistral, dedented, with
+    its line continuations joined."""
+    section = HELP.read_text().split("*mistral-install*", 1)[1]
+    blocks = re.findall(rf">{lang}\n(.*?)\n<", section, re.DOTALL)
+    text = "\n".join(line.strip() for line in blocks[index].splitlines())
+    return re.sub(r"\s*\\\n\s*", " ", text).replace("/path/to/mistral-lsp", str(REPO))
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +280,13 @@ def test_lazy_nvim_spec_puts_the_plugin_on_the_runtimepath_and_builds_with_mistr
     assert nv.lua("return vim.fn.exists(':' .. ...)", spec["build"][1:]) == 2
     assert nv.lua("return require('mistral.config').options.keymaps") is True
     assert nv.lua("return require('mistral.install').repo_root()") == str(REPO)
+    # :help mistral-install gives the same spec.
+    help_spec = nv.lua("return assert(load('return ' .. ...))()", help_block("lua", 0))
+    assert {k: help_spec[k] for k in ("dir", "name", "build")} == {
+        k: spec[k] for k in ("dir", "name", "build")
+    }
+
+
+def test_help_gives_the_readme_pack_commands() -> None:
+    """:help mistral-install's package snippet is the README's (which the install test runs)."""
+    assert help_block("sh", 0).split() == doc_block("pack").split()
