@@ -177,7 +177,8 @@ end
 
 --- How to install the server, in the words of every message that says it is missing: it is
 --- not on PyPI, so `:MistralInstall` installs it from the checkout the plugin lives in.
-M.install_hint = ':MistralInstall (installs it from this checkout), or pipx install <your mistral-lsp checkout>'
+M.install_hint =
+  ':MistralInstall (installs it from this checkout), or pipx install <your mistral-lsp checkout>'
 
 ---@type table<string, true>
 local missing_said = {}

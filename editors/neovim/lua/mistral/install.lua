@@ -70,7 +70,8 @@ function M.repo_root()
   if not named or vim.fn.isdirectory(vim.fs.joinpath(root, 'mistral_lsp')) == 0 then
     return nil,
       (
-        'the plugin at %s is not inside a mistral-lsp checkout (no mistral-lsp pyproject.toml at %s): '
+        'the plugin at %s is not inside a mistral-lsp checkout '
+        .. '(no mistral-lsp pyproject.toml at %s): '
         .. 'clone the repository and use its editors/neovim, or install the server yourself '
         .. '(pipx install <your checkout>) and it is found on $PATH'
       ):format(plugin, root)
@@ -132,7 +133,8 @@ local function find_python(candidates, on_found)
       then
         return on_found(exe, ('%d.%d'):format(major, minor))
       end
-      tried[#tried + 1] = ('%s (%s)'):format(exe, major and (major .. '.' .. minor) or last_line(res))
+      local found = major and (major .. '.' .. minor) or last_line(res)
+      tried[#tried + 1] = ('%s (%s)'):format(exe, found)
       try(i + 1)
     end)
   end
@@ -152,7 +154,10 @@ end
 local function finish(ok, data)
   running = false
   data.ok = ok
-  vim.api.nvim_exec_autocmds('User', { pattern = 'MistralInstalled', data = data, modeline = false })
+  vim.api.nvim_exec_autocmds(
+    'User',
+    { pattern = 'MistralInstalled', data = data, modeline = false }
+  )
 end
 
 ---@param err string
@@ -267,7 +272,8 @@ function M.start(opts)
   if not root then
     return fail(err --[[@as string]])
   end
-  local configured = vim.tbl_extend('force', require('mistral.config').options.install or {}, opts or {})
+  local defaults = require('mistral.config').options.install or {}
+  local configured = vim.tbl_extend('force', defaults, opts or {})
   running = true
   local candidates = configured.python and { configured.python }
     or { 'python3', 'python3.13', 'python3.12', 'python3.11', 'python3.10', 'python' }
