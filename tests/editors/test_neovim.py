@@ -755,7 +755,7 @@ def test_a_missing_server_is_one_line_that_says_how_to_install_it(
     nv.wait("vim.bo.filetype == 'python'", what="calc.py to open")
     shown = [line for line in messages(nv).splitlines() if line.strip()]
     assert len(shown) == 1, shown
-    assert "mistral-lsp not found" in shown[0] and "pipx install" in shown[0], shown
+    assert "mistral-lsp not found; install it with :MistralInstall" in shown[0], shown
     assert "pip install mistral-lsp" not in shown[0], shown
     assert nv.lua("return vim.fn.strdisplaywidth(...)", shown[0]) < nv.lua("return vim.o.columns")
     assert nv.lua("return vim.api.nvim_get_mode().blocking") is False
@@ -766,8 +766,8 @@ def test_a_missing_server_is_one_line_that_says_how_to_install_it(
     assert len([line for line in messages(nv).splitlines() if line.strip()]) == 1
     # The health check's advice installs from the checkout, not from PyPI.
     report = _health(nv)
-    assert "ERROR server command \"mistral-lsp\" not found" in report, report
-    assert "pipx install /path/to/mistral-lsp" in report and "pip install mistral-lsp" not in report, report
+    assert "ERROR server command \"mistral-lsp\" not found (from $PATH)" in report, report
+    assert "Run :MistralInstall" in report and "pip install mistral-lsp" not in report, report
 
 
 def test_mistral_command_without_setup_says_setup_is_needed_then_works_after_restart(

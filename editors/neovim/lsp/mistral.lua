@@ -5,10 +5,23 @@
 -- Without `setup()`, code actions from `vim.lsp.buf.code_action()` run on the server, which
 -- applies fixes through `workspace/applyEdit` and opens results with `window/showDocument`.
 -- The API key reaches the server through the environment (`MISTRAL_API_KEY`).
+--
+-- The command is resolved when the server starts: the server `:MistralInstall` put under
+-- stdpath('data'), else `mistral-lsp` on $PATH. A `cmd` list of yours
+-- (`vim.lsp.config('mistral', { cmd = { ... } })`) wins.
 
 ---@type vim.lsp.Config
 return {
-  cmd = { 'mistral-lsp' },
+  cmd = function(dispatchers, config)
+    -- This file also works copied alone into your config's lsp/ folder (no plugin to ask).
+    local ok, plugin = pcall(require, 'mistral.config')
+    local argv = ok and plugin.server_cmd() or { 'mistral-lsp' }
+    return vim.lsp.rpc.start(argv, dispatchers, {
+      cwd = config.cmd_cwd,
+      env = config.cmd_env,
+      detached = config.detached,
+    })
+  end,
   filetypes = {
     'python',
     'javascript',

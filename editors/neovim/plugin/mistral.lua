@@ -1,4 +1,5 @@
 -- :Mistral {review|explain|ask|fix|tests|stop|toggle_review|accept|reject|log|restart}
+-- :MistralInstall installs the server from this checkout (lua/mistral/install.lua).
 -- Only the user command lives here; every module is required when the command runs.
 if vim.g.loaded_mistral then
   return
@@ -24,4 +25,11 @@ end, {
   complete = function(arglead, cmdline, pos)
     return require('mistral.commands').complete(arglead, cmdline, pos)
   end,
+})
+
+vim.api.nvim_create_user_command('MistralInstall', function()
+  require('mistral').install()
+end, {
+  nargs = 0,
+  desc = "Mistral: install or update the server from this plugin's checkout, under stdpath('data')",
 })

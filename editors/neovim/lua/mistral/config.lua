@@ -23,7 +23,8 @@ M.name = 'mistral'
 ---@field reject_all string
 
 ---@class mistral.Options
----@field cmd? string[] Server command (default `{ 'mistral-lsp' }` from lsp/mistral.lua).
+---@field cmd? string[] Server command (default: the one `:MistralInstall` installed, else `mistral-lsp` on $PATH).
+---@field install? mistral.InstallOptions How `:MistralInstall` installs the server.
 ---@field filetypes? string[] Filetypes to attach to (default: lsp/mistral.lua's list).
 ---@field settings? mistral.protocol.Settings Section `mistral` answered to `workspace/configuration` (camelCase keys, see docs/protocol.md).
 ---@field api_key_cmd? string|string[] Command printing the API key; wins over env MISTRAL_API_KEY.
@@ -38,6 +39,7 @@ M.name = 'mistral'
 ---@type mistral.Options
 M.defaults = {
   cmd = nil,
+  install = { python = nil, pip_args = {} },
   filetypes = nil,
   settings = {},
   api_key_cmd = nil,
@@ -85,19 +87,26 @@ function M.set(opts)
   end
 end
 
---- The server command: setup's `cmd`, else the one of `vim.lsp.config.mistral` when it is a list.
----@return string[]
+--- The server command and where it comes from: setup's `cmd`, else the one of
+--- `vim.lsp.config.mistral` when it is a list (yours: lsp/mistral.lua's is a function), else the
+--- server `:MistralInstall` put in its venv, else `mistral-lsp` on $PATH.
+---@return string[] argv
+---@return string source "setup({ cmd })" | "vim.lsp.config cmd" | ":MistralInstall" | "$PATH"
 function M.server_cmd()
   if M.options.cmd then
-    return M.options.cmd
+    return M.options.cmd, 'setup({ cmd })'
   end
   local ok, resolved = pcall(function()
     return vim.lsp.config[M.name]
   end)
   if ok and resolved and type(resolved.cmd) == 'table' then
-    return resolved.cmd --[[@as string[] ]]
+    return resolved.cmd --[[@as string[] ]], 'vim.lsp.config cmd'
   end
-  return { 'mistral-lsp' }
+  local installed = require('mistral.install').installed_server()
+  if installed then
+    return { installed }, ':MistralInstall'
+  end
+  return { 'mistral-lsp' }, '$PATH'
 end
 
 ---@type {key: string?, source: string?}?
@@ -167,8 +176,9 @@ function M.server_settings()
 end
 
 --- How to install the server, in the words of every message that says it is missing: it is
---- not on PyPI, so it is installed from the repository checkout.
-M.install_hint = 'pipx install /path/to/mistral-lsp (your checkout), or pip install . inside it'
+--- not on PyPI, so `:MistralInstall` installs it from the checkout the plugin lives in.
+M.install_hint =
+  ':MistralInstall (installs it from this checkout), or pipx install <your mistral-lsp checkout>'
 
 ---@type table<string, true>
 local missing_said = {}
@@ -192,7 +202,7 @@ function M.server_found()
     vim.schedule(function()
       vim.notify(
         require('mistral.ui').one_line(
-          ('mistral: %s not found; pipx install <your mistral-lsp checkout>; %s'):format(
+          ('mistral: %s not found; install it with :MistralInstall; %s'):format(
             exe,
             ':checkhealth mistral'
           )

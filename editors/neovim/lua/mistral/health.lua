@@ -20,14 +20,21 @@ end
 
 local function check_server()
   vim.health.start('mistral-lsp server')
-  local argv = config.server_cmd()
+  local argv, source = config.server_cmd()
+  local install = require('mistral.install')
   local exe = vim.fn.exepath(argv[1])
   if exe == '' then
-    vim.health.error(('server command %q not found'):format(argv[1]), {
-      'Install the server from your checkout of the mistral-lsp repository (it is not on PyPI): '
+    local advice = {
+      'Run :MistralInstall: it installs the server from the checkout this plugin lives in, into '
+        .. install.venv_dir()
+        .. ' (it is not on PyPI); or '
         .. config.install_hint,
-      "Or point the plugin at it: require('mistral').setup({ cmd = { '/path/to/mistral-lsp' } })",
-    })
+      "Or point the plugin at one: require('mistral').setup({ cmd = { '/path/to/mistral-lsp' } })",
+    }
+    if install.running() then
+      table.insert(advice, 1, ':MistralInstall is running: see its messages')
+    end
+    vim.health.error(('server command %q not found (from %s)'):format(argv[1], source), advice)
     return
   end
   local cmd = vim.list_extend(vim.deepcopy(argv), { '--version' })
@@ -36,7 +43,11 @@ local function check_server()
   local res = ok and proc:wait(10000) or nil
   if res and res.code == 0 then
     vim.health.ok(
-      ('found %s: %s'):format(exe, vim.trim(res.stdout ~= '' and res.stdout or res.stderr or ''))
+      ('found %s (from %s): %s'):format(
+        exe,
+        source,
+        vim.trim(res.stdout ~= '' and res.stdout or res.stderr or '')
+      )
     )
   else
     vim.health.error(
@@ -44,7 +55,14 @@ local function check_server()
         table.concat(argv, ' '),
         res and vim.trim(res.stderr or '') or tostring(proc)
       ),
-      { 'Run the command in a shell to see why; reinstall mistral-lsp' }
+      {
+        'Run the command in a shell to see why; reinstall the server with :MistralInstall',
+      }
+    )
+  end
+  if source ~= ':MistralInstall' and install.installed_server() then
+    vim.health.info(
+      ('%s wins over the server :MistralInstall put in %s'):format(source, install.venv_dir())
     )
   end
 end

@@ -215,6 +215,13 @@ function M.log()
   vim.cmd('normal! G')
 end
 
+--- Installs (or updates) the server from the checkout the plugin lives in, under
+--- stdpath('data') (`:MistralInstall`; see lua/mistral/install.lua). Returns at once.
+---@param opts? mistral.InstallOptions
+function M.install(opts)
+  require('mistral.install').install(opts)
+end
+
 --- Restarts mistral-lsp: stops its clients, then starts them again for the open buffers
 --- (re-running `api_key_cmd`). Pending previews are dropped.
 function M.restart()
