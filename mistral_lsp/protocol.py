@@ -171,6 +171,8 @@ class FindingData:
     message: str
     snippet: str
     replacement: str | None = None
+    rule: str | None = None
+    """The id of the project review rule (`.mistral/rules/`) the finding reports, if any."""
 
 
 @attrs.frozen(kw_only=True)
@@ -184,6 +186,9 @@ class ContextSummary:
     lookups: list[str] | None = None
     """One line per workspace tool call the model made, e.g. "definition parse_header —
     email/_header_value_parser.py:1024"; absent when it made none."""
+    instructions: list[str] | None = None
+    """The project's instructions files sent (`AGENTS.md`, `.mistral/instructions.md`), relative
+    to the workspace root, with " (cut)" when cut at `instructionsTokens`; absent when none."""
 
 
 @attrs.define(kw_only=True)

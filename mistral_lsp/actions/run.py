@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
@@ -21,11 +21,14 @@ from lsprotocol import types
 from mistral_lsp.actions.conversations import checked_request
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer, toolbox_for
+from mistral_lsp.actions.project import instructions_for
 from mistral_lsp.actions.target import covers_file, select, target_key
 from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.mistral import MistralError
 from mistral_lsp.mistral.errors import KEY_HINT
+from mistral_lsp.project.rules import Rule, review_section
 from mistral_lsp.prompting.context import build_context
+from mistral_lsp.prompting.instructions import with_project
 from mistral_lsp.protocol import ActionArguments, ActionResult, ContextSummary
 from mistral_lsp.review.scope import binary_reason
 from mistral_lsp.text.edits import RebaseError
@@ -142,9 +145,11 @@ class ActionContext:
         *,
         response_format: dict[str, Any] | None = None,
         prediction: str | None = None,
+        rules: Sequence[Rule] = (),
     ) -> Answer:
         """Stream the model's answer to the editor and return it whole (with the workspace tools
-        the settings give this action)."""
+        the settings give this action), the project's instructions and `rules` in its prefix."""
+        messages = self._with_project(messages, rules)
         tools = toolbox_for(self.editor, self.run.action, self.doc.uri)
         answer = await stream_answer(
             self.editor, self.run.action, self.doc.uri, self.reporter, messages,
@@ -157,6 +162,15 @@ class ActionContext:
             self.result.usage = answer.usage
         self.result.text = answer.text
         return answer
+
+
+    def _with_project(self, messages: list[dict[str, Any]], rules: Sequence[Rule]) -> list[dict[str, Any]]:
+        """`messages` with the project's instructions and review rules; `context` names the files."""
+        block = instructions_for(self.editor, self.doc.uri)
+        if block.files:
+            context = self.result.context or ContextSummary(files=[], tokens=0)
+            self.result.context = attrs.evolve(context, instructions=list(block.files))
+        return with_project(messages, block.text, review_section(rules))
 
 
 ActionBody = Callable[[ActionContext], Awaitable[None]]
