@@ -69,6 +69,7 @@ local M = {}
 ---@field files string[] Workspace-relative paths whose code is in the prompt (this file first).
 ---@field tokens integer Estimated tokens of the prompt's context.
 ---@field lookups? string[] One line per workspace tool call the model made, e.g. "definition parse_header — email/_header_value_parser.py:1024"; absent when it made none.
+---@field instructions? string[] The project's instructions files sent (`AGENTS.md`, `.mistral/instructions.md`), relative to the workspace root, with " (cut)" when cut at `instructionsTokens`; absent when none.
 
 ---@class mistral.protocol.FindingData A validated review finding, on 0-based inclusive lines.
 ---@field id string
@@ -80,6 +81,7 @@ local M = {}
 ---@field message string
 ---@field snippet string
 ---@field replacement? string
+---@field rule? string The id of the project review rule (`.mistral/rules/`) the finding reports, if any.
 
 ---@class mistral.protocol.FindingDiagnosticData The `data` of a review finding's diagnostic (source `mistral`, code `mistral/<category>`).
 ---@field findingId string
@@ -117,6 +119,8 @@ local M = {}
 ---@field workspaceIndexMaxFiles? integer Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, minified, binary and huge files are skipped; generated files are indexed (not reviewed).
 ---@field workspaceIndexCache? boolean Save the workspace index in the cache directory, so that a restart indexes again only the files changed since.
 ---@field lineAnchors? 'every'|'sparse' Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
+---@field projectInstructions? boolean Send the project's `AGENTS.md` (or `.mistral/instructions.md`) at the workspace root with every action and review, as its conventions (docs/rules.md).
+---@field instructionsTokens? integer Tokens of project instructions sent at most; longer instructions are cut at a line, and the prompt and `context` say so.
 
 ---@class mistral.protocol.StreamNotification `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).
 ---@field id string

@@ -607,6 +607,10 @@ export interface FindingData {
   message: string;
   snippet: string;
   replacement?: string;
+  /**
+   * The id of the project review rule (`.mistral/rules/`) the finding reports, if any.
+   */
+  rule?: string;
 }
 /**
  * Tokens the API reported for a run.
@@ -633,6 +637,11 @@ export interface ContextSummary {
    * email/_header_value_parser.py:1024"; absent when it made none.
    */
   lookups?: string[];
+  /**
+   * The project's instructions files sent (`AGENTS.md`, `.mistral/instructions.md`), relative
+   * to the workspace root, with " (cut)" when cut at `instructionsTokens`; absent when none.
+   */
+  instructions?: string[];
 }
 /**
  * Per-action model parameters.
@@ -822,6 +831,14 @@ export interface Settings {
    * Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
    */
   lineAnchors?: 'every' | 'sparse';
+  /**
+   * Send the project's `AGENTS.md` (or `.mistral/instructions.md`) at the workspace root with every action and review, as its conventions (docs/rules.md).
+   */
+  projectInstructions?: boolean;
+  /**
+   * Tokens of project instructions sent at most; longer instructions are cut at a line, and the prompt and `context` say so.
+   */
+  instructionsTokens?: number;
 }
 /**
  * Workspace tools the model may call during an action (function calling): read-only lookups
@@ -999,5 +1016,7 @@ export const SERVER_SETTING_KEYS = [
   'tools.deny',
   'workspaceIndexMaxFiles',
   'workspaceIndexCache',
-  'lineAnchors'
+  'lineAnchors',
+  'projectInstructions',
+  'instructionsTokens'
 ] as const;
