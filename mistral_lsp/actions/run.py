@@ -19,6 +19,7 @@ import attrs
 from lsprotocol import types
 
 from mistral_lsp.actions.conversations import checked_request
+from mistral_lsp.actions.custom_actions import custom_action, like_action
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer, toolbox_for
 from mistral_lsp.actions.project import instructions_for
@@ -74,10 +75,12 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     request = checked_request(editor.session, action, request)  # ask: a question, a live conversation
     range_ = _normalized(request.range)
     check_range(doc, range_)  # a follow-up's range is its conversation's, which may have moved
-    if action == "review" and covers_file(doc, range_):
+    # A custom action selects its target as the action of its kind does.
+    like = like_action(custom_action(editor, doc, request)) if action == "custom" else action
+    if like == "review" and covers_file(doc, range_):
         check_whole_file_review(doc, editor.settings.review_max_file_lines)
-    target = select(action, doc, range_)
-    return Prepared(action, request, doc, target, target_key(doc, target))
+    target = select(like, doc, range_)
+    return Prepared(action, request, doc, target, (*target_key(doc, target), request.action_id))
 
 
 def _normalized(range_: types.Range | None) -> types.Range | None:
@@ -186,7 +189,8 @@ def body_of(action: str) -> ActionBody:
 async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Reporter) -> ActionResult:
     """Run `prepared` as `run`; see the module docstring."""
     action = prepared.action
-    result = ActionResult(id=run.id, action=action, uri=prepared.doc.uri)  # type: ignore[arg-type]
+    result = ActionResult(id=run.id, action=action, uri=prepared.doc.uri,  # type: ignore[arg-type]
+                          action_id=prepared.request.action_id)
     context = ActionContext(editor, prepared.request, prepared.doc, prepared.target, run, reporter, result)
     try:
         await body_of(action)(context)

@@ -14,8 +14,9 @@ local M = {}
 ---@field instruction? string|vim.NIL Extra words for the model, appended to the task.
 ---@field question? string|vim.NIL Ask: the user's free-form question about the target (required: a blank one is refused). Explain with `conversationId`: a follow-up question, as with `mistral.ask`.
 ---@field conversationId? string|vim.NIL Ask (and explain): continue this conversation, from an earlier ask or explain result's `conversationId`, with its earlier questions and answers; `range` defaults to its target.
+---@field actionId? string|vim.NIL `mistral.custom`: the custom action to run, the stem of its `.mistral/actions/<id>.md`.
 
----@alias mistral.protocol.ActionName 'review'|'explain'|'fix'|'tests'|'ask'
+---@alias mistral.protocol.ActionName 'review'|'explain'|'fix'|'tests'|'ask'|'custom'
 
 ---@class mistral.protocol.ActionResult What the five actions' commands resolve with when the run ends.
 ---@field id string
@@ -37,6 +38,7 @@ local M = {}
 ---@field usage? mistral.protocol.Usage Tokens, when the API reported them.
 ---@field context? mistral.protocol.ContextSummary The files and tokens of the prompt's context.
 ---@field conversationId? string Ask and explain: the conversation this answer belongs to; pass it back to `mistral.ask` with a `question` to follow up.
+---@field actionId? string A custom action's run: its id (the result's shape follows its kind: edit like fix, markdown like explain, findings like review).
 
 ---@class mistral.protocol.ActionSettings Per-action model parameters.
 ---@field reasoningEffort? mistral.protocol.ReasoningEffort Reasoning effort: `high` lets the model think before it answers.
@@ -71,6 +73,12 @@ local M = {}
 ---@field lookups? string[] One line per workspace tool call the model made, e.g. "definition parse_header — email/_header_value_parser.py:1024"; absent when it made none.
 ---@field instructions? string[] The project's instructions files sent (`AGENTS.md`, `.mistral/instructions.md`), relative to the workspace root, with " (cut)" when cut at `instructionsTokens`; absent when none.
 
+---@class mistral.protocol.CustomActionInfo A custom action that applies to a document, for the plugins' menus.
+---@field id string
+---@field title string Its title, without the "Mistral: " of its code action.
+---@field kind 'edit'|'markdown'|'findings'
+---@field languages? string[] The languages it is limited to; absent: every language.
+
 ---@class mistral.protocol.FindingData A validated review finding, on 0-based inclusive lines.
 ---@field id string
 ---@field startLine integer
@@ -91,6 +99,12 @@ local M = {}
 
 ---@class mistral.protocol.FixDecisionArguments The argument of `mistral.acceptFix` / `mistral.rejectFix`: the previewed fix's run id.
 ---@field id string
+
+---@class mistral.protocol.ListActionsArguments The argument of `mistral.listActions`: the document the menu is for.
+---@field uri string
+
+---@class mistral.protocol.ListActionsResult
+---@field actions mistral.protocol.CustomActionInfo[] The custom actions that apply to the document, in file-name order.
 
 ---@alias mistral.protocol.ReasoningEffort 'none'|'high'
 
@@ -131,6 +145,7 @@ local M = {}
 ---@field error? string With `done`: why the run failed.
 ---@field cancelled? boolean With `done`: the run was cancelled or superseded.
 ---@field lookup? string The model is looking something up in the workspace (a tool call), e.g. "looking up `parse_header` — email/_header_value_parser.py"; also a `$/progress` report.
+---@field actionId? string A custom action's run: its id.
 
 ---@class mistral.protocol.SuggestionArguments The argument of `mistral.applySuggestion`: a review finding's diagnostic.
 ---@field uri string
@@ -207,6 +222,8 @@ M.commands = {
   review = 'mistral.review',
   generateTests = 'mistral.generateTests',
   ask = 'mistral.ask',
+  custom = 'mistral.custom',
+  listActions = 'mistral.listActions',
   cancel = 'mistral.cancel',
   acceptFix = 'mistral.acceptFix',
   rejectFix = 'mistral.rejectFix',

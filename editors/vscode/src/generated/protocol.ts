@@ -15,7 +15,7 @@ export type DiagnosticSeverity = 1 | 2 | 3 | 4;
  * @since 3.15.0
  */
 export type DiagnosticTag = 1 | 2;
-export type ActionName = 'review' | 'explain' | 'fix' | 'tests' | 'ask';
+export type ActionName = 'review' | 'explain' | 'fix' | 'tests' | 'ask' | 'custom';
 export type ReasoningEffort = 'none' | 'high';
 
 /**
@@ -64,6 +64,10 @@ export interface ActionArguments {
    * `conversationId`, with its earlier questions and answers; `range` defaults to its target.
    */
   conversationId?: string | null;
+  /**
+   * `mistral.custom`: the custom action to run, the stem of its `.mistral/actions/<id>.md`.
+   */
+  actionId?: string | null;
 }
 /**
  * A range in a text document expressed as (zero-based) start and end positions.
@@ -296,6 +300,11 @@ export interface ActionResult {
    * with a `question` to follow up.
    */
   conversationId?: string;
+  /**
+   * A custom action's run: its id (the result's shape follows its kind: edit like fix,
+   * markdown like explain, findings like review).
+   */
+  actionId?: string;
 }
 /**
  * A workspace edit represents changes to many resources managed in the workspace. The edit
@@ -729,6 +738,21 @@ export interface CompletionSettings {
   languages?: string[];
 }
 /**
+ * A custom action that applies to a document, for the plugins' menus.
+ */
+export interface CustomActionInfo {
+  id: string;
+  /**
+   * Its title, without the "Mistral: " of its code action.
+   */
+  title: string;
+  kind: 'edit' | 'markdown' | 'findings';
+  /**
+   * The languages it is limited to; absent: every language.
+   */
+  languages?: string[];
+}
+/**
  * The `data` of a review finding's diagnostic (source `mistral`, code `mistral/<category>`).
  */
 export interface FindingDiagnosticData {
@@ -742,6 +766,18 @@ export interface FindingDiagnosticData {
  */
 export interface FixDecisionArguments {
   id: string;
+}
+/**
+ * The argument of `mistral.listActions`: the document the menu is for.
+ */
+export interface ListActionsArguments {
+  uri: string;
+}
+export interface ListActionsResult {
+  /**
+   * The custom actions that apply to the document, in file-name order.
+   */
+  actions: CustomActionInfo[];
 }
 export interface RejectResult {
   /**
@@ -888,6 +924,10 @@ export interface StreamNotification {
    * `parse_header` — email/_header_value_parser.py"; also a `$/progress` report.
    */
   lookup?: string;
+  /**
+   * A custom action's run: its id.
+   */
+  actionId?: string;
 }
 /**
  * The argument of `mistral.applySuggestion`: a review finding's diagnostic.
@@ -957,6 +997,8 @@ export const ServerCommands = {
   review: 'mistral.review',
   generateTests: 'mistral.generateTests',
   ask: 'mistral.ask',
+  custom: 'mistral.custom',
+  listActions: 'mistral.listActions',
   cancel: 'mistral.cancel',
   acceptFix: 'mistral.acceptFix',
   rejectFix: 'mistral.rejectFix',
