@@ -112,12 +112,16 @@ def load_rules(root: Path | None) -> RuleSet:
             problems.append(exc.problem)
             continue
         rule, found = check_rule(parsed)
-        if rule is not None and rule.id in seen:
-            found.append(Problem(path, parsed.line_of("id"), f"duplicate rule id {rule.id!r} (also in {seen[rule.id].name})"))
-            rule = None
+        # Ids are compared across every file that names one, valid or not: fixing the other
+        # problem of a file must not reveal a duplicate only then.
+        rule_id = parsed.fields.get("id")
+        if isinstance(rule_id, str) and rule_id.strip() in seen:
+            found.append(Problem(path, parsed.line_of("id"),
+                                 f"duplicate rule id {rule_id.strip()!r} (also in {seen[rule_id.strip()].name})"))
+        elif isinstance(rule_id, str):
+            seen[rule_id.strip()] = path
         problems += found
         if rule is not None and not found:
-            seen[rule.id] = path
             rules.append(rule)
     return RuleSet(tuple(rules), tuple(problems))
 
