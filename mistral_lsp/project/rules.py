@@ -76,7 +76,7 @@ class Rule:
 
 
 def _spec(globs: tuple[str, ...]) -> pathspec.PathSpec[Any]:
-    return pathspec.PathSpec.from_lines("gitwildmatch", globs)
+    return pathspec.GitIgnoreSpec.from_lines(globs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,6 +165,8 @@ def unmatched_globs(rules: Iterable[Rule], files: Sequence[str]) -> list[Problem
     problems = []
     for rule in rules:
         for glob in rule.globs:
+            if glob.startswith("!"):
+                continue  # an exclusion: matching nothing is what it may well mean
             spec = _spec((glob,))
             if not any(spec.match_file(path) for path in files):
                 problems.append(Problem(rule.path, rule.globs_line, f"glob {glob!r} matches no file"))
