@@ -1,7 +1,8 @@
 """Review rules and the review cache: what a re-run of `mistral-lsp review` costs after one rule changed.
 
 On a temporary git repository of Python standard-library packages (≥ 200 files: asyncio,
-email, json, http, logging, urllib, concurrent, importlib, xml), with two review rules in
+email, json, http, logging, urllib, idlelib, multiprocessing and a dozen more; their tests
+left out), with two review rules in
 `.mistral/rules/` — `no-secrets` for every file and `asyncio-cancellation` for
 `asyncio/**/*.py` only — through the real command (a subprocess) and the loopback fake API:
 
@@ -31,7 +32,9 @@ from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
 KEY = "bench-key-0123456789"
-PACKAGES = ("asyncio", "email", "json", "http", "logging", "urllib", "concurrent", "importlib", "xml")
+PACKAGES = ("asyncio", "email", "json", "http", "logging", "urllib", "concurrent", "importlib", "xml",
+            "multiprocessing", "idlelib", "unittest", "ctypes", "html", "wsgiref", "sqlite3", "dbm", "collections",
+            "tomllib", "zoneinfo", "re")
 NO_SECRETS = "---\nid: no-secrets\nseverity: error\ntitle: Never log secrets\n---\nNo password, token or key is logged.\n"
 ASYNCIO_RULE = (
     "---\nid: asyncio-cancellation\nseverity: warning\ntitle: Cancellation is propagated\n"
@@ -92,6 +95,7 @@ def main() -> None:
         root = Path(tmp) / "repo"
         root.mkdir()
         files = build_repository(root)
+        assert files >= 200, f"only {files} files: the measurement needs at least 200"
         env = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL")}
         env.update(MISTRAL_API_KEY=KEY, MISTRAL_BASE_URL=fake.base_url, MISTRAL_LSP_CACHE_DIR=str(Path(tmp) / "cache"))
         first = review(root, env, fake)
