@@ -5,6 +5,7 @@
     mistral-lsp doctor               check settings, key and model against the API
     mistral-lsp demo                 review, fix and test a sample file through the real server
     mistral-lsp review --diff BASE   review the definitions a git diff changed (pre-commit, CI)
+    mistral-lsp rules                list and check the project's rules and custom actions
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     from mistral_lsp.ci.command import add_arguments
 
     add_arguments(review)
+    rules = sub.add_parser("rules", help="list and check .mistral/rules and .mistral/actions (exit 2 on a problem)")
+    from mistral_lsp.ci.rules_command import add_arguments as add_rules_arguments
+
+    add_rules_arguments(rules)
     return parser
 
 
@@ -52,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         from mistral_lsp.ci.command import run_review
 
         return run_review(args)
+    if args.command == "rules":
+        from mistral_lsp.ci.rules_command import run_rules
+
+        return run_rules(args)
     if args.command == "demo":
         from mistral_lsp.demo import run_demo
 

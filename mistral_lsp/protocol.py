@@ -29,7 +29,7 @@ EXPERIMENTAL_CAPABILITY = "mistral"
 STREAM_NOTIFICATIONS_CAPABILITY = "streamNotifications"
 RESOLVE_ON_COMPLETION_CAPABILITY = "commandsResolveOnCompletion"
 
-ActionName = Literal["review", "explain", "fix", "tests", "ask"]
+ActionName = Literal["review", "explain", "fix", "tests", "ask", "custom"]
 ReasoningEffort = Literal["none", "high"]
 
 
@@ -68,10 +68,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 ACTION_NAMES: tuple[ActionName, ...] = tuple(spec.name for spec in ACTIONS)
 
+# The project's own actions (`.mistral/actions/*.md`, docs/rules.md): one command for them all,
+# `actionId` naming which; each is offered as a code action "Mistral: <its title>" of this kind.
+CUSTOM = ActionSpec(name="custom", command="mistral.custom", title="Mistral: Custom action",
+                    kind="refactor.mistral.custom", reasoning_effort="high", label="Custom action")
+LIST_ACTIONS = "mistral.listActions"
+
 
 def action_spec(name: str) -> ActionSpec:
     """The action called `name`; a `KeyError` for anything else."""
-    for spec in ACTIONS:
+    for spec in (*ACTIONS, CUSTOM):
         if spec.name == name:
             return spec
     raise KeyError(name)
@@ -122,6 +128,15 @@ class ActionArguments:
     conversation_id: str | None = None
     """Ask (and explain): continue this conversation, from an earlier ask or explain result's
     `conversationId`, with its earlier questions and answers; `range` defaults to its target."""
+    action_id: str | None = None
+    """`mistral.custom`: the custom action to run, the stem of its `.mistral/actions/<id>.md`."""
+
+
+@attrs.frozen(kw_only=True)
+class ListActionsArguments:
+    """The argument of `mistral.listActions`: the document the menu is for."""
+
+    uri: str
 
 
 @attrs.frozen(kw_only=True)
@@ -171,6 +186,8 @@ class FindingData:
     message: str
     snippet: str
     replacement: str | None = None
+    rule: str | None = None
+    """The id of the project review rule (`.mistral/rules/`) the finding reports, if any."""
 
 
 @attrs.frozen(kw_only=True)
@@ -184,6 +201,9 @@ class ContextSummary:
     lookups: list[str] | None = None
     """One line per workspace tool call the model made, e.g. "definition parse_header —
     email/_header_value_parser.py:1024"; absent when it made none."""
+    instructions: list[str] | None = None
+    """The project's instructions files sent (`AGENTS.md`, `.mistral/instructions.md`), relative
+    to the workspace root, with " (cut)" when cut at `instructionsTokens`; absent when none."""
 
 
 @attrs.define(kw_only=True)
@@ -226,6 +246,9 @@ class ActionResult:
     conversation_id: str | None = None
     """Ask and explain: the conversation this answer belongs to; pass it back to `mistral.ask`
     with a `question` to follow up."""
+    action_id: str | None = None
+    """A custom action's run: its id (the result's shape follows its kind: edit like fix,
+    markdown like explain, findings like review)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -241,6 +264,24 @@ class RunStarted:
     message: str | None = None
     conversation_id: str | None = None
     """Ask and explain: the conversation the answer will belong to, for a follow-up."""
+
+
+@attrs.frozen(kw_only=True)
+class CustomActionInfo:
+    """A custom action that applies to a document, for the plugins' menus."""
+
+    id: str
+    title: str
+    """Its title, without the "Mistral: " of its code action."""
+    kind: Literal["edit", "markdown", "findings"]
+    languages: list[str] | None = None
+    """The languages it is limited to; absent: every language."""
+
+
+@attrs.frozen(kw_only=True)
+class ListActionsResult:
+    actions: list[CustomActionInfo]
+    """The custom actions that apply to the document, in file-name order."""
 
 
 @attrs.frozen(kw_only=True)
@@ -285,6 +326,8 @@ class StreamNotification:
     lookup: str | None = None
     """The model is looking something up in the workspace (a tool call), e.g. "looking up
     `parse_header` — email/_header_value_parser.py"; also a `$/progress` report."""
+    action_id: str | None = None
+    """A custom action's run: its id."""
 
 
 @attrs.frozen(kw_only=True)
@@ -314,6 +357,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
                   description=f"{spec.title}: reports progress; resolves when the run ends for clients that opt in, "
                               "else answers RunStarted at once", started_result=RunStarted)
       for spec in ACTIONS),
+    CommandSpec(command=CUSTOM.command, arguments=ActionArguments, result=ActionResult,
+                description="run the custom action `actionId` (.mistral/actions): like the action of its kind; resolves "
+                            "when the run ends for clients that opt in, else answers RunStarted at once",
+                started_result=RunStarted),
+    CommandSpec(command=LIST_ACTIONS, arguments=ListActionsArguments, result=ListActionsResult,
+                description="the custom actions that apply to a document (instant, no network)"),
     CommandSpec(command=CANCEL, arguments=RunArguments, result=CancelResult,
                 description="cancel a run (or every run); its HTTP stream closes at once"),
     CommandSpec(command=ACCEPT_FIX, arguments=FixDecisionArguments, result=AppliedResult,

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from mistral_lsp.actions.errors import ActionError
+from mistral_lsp.actions.project import rules_for
 from mistral_lsp.prompting.prompts import build_messages, review_response_format
 from mistral_lsp.prompting.replies import parse_json_object
 from mistral_lsp.review.findings import findings_from_reply, revalidate
@@ -27,14 +28,17 @@ ORIGIN = "review"
 async def run(ctx: ActionContext) -> None:
     editor, doc, request, target = ctx.editor, ctx.doc, ctx.request, ctx.target
     asked_lines = list(doc.lines)
+    language = doc.language.name if doc.language is not None else doc.language_id
+    rules = rules_for(editor, doc.uri, language)
     answer = await ctx.ask(
         build_messages("review", ctx.prompt_context(), instruction=request.instruction),
-        response_format=review_response_format(),
+        response_format=review_response_format(), rules=rules,
     )
     payload = parse_json_object(answer.text)
     if payload is None:
         raise ActionError("the model's review was not valid JSON; run Review again")
-    found = findings_from_reply(payload, asked_lines, within=(target.start_line, target.end_line))
+    severities = {rule.id: rule.finding_severity for rule in rules}
+    found = findings_from_reply(payload, asked_lines, within=(target.start_line, target.end_line), rules=severities)
     await _seed_review_on_save(ctx, asked_lines, found)
     current = editor.documents.get(doc.uri) or doc
     found = revalidate(found, current.lines)

@@ -45,6 +45,7 @@ from mistral_lsp.text.uris import to_path
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Editor, Reporter
+    from mistral_lsp.project.rules import Rule
     from mistral_lsp.review.cache import ReviewCache
     from mistral_lsp.review.findings import Finding
     from mistral_lsp.review.scope import Location
@@ -133,9 +134,17 @@ class ReviewOnSave(ReviewOnSaveState):
 
     async def snapshot(self, doc: Document) -> Snapshot:
         """The document's lines and units, computed off the event loop, cached per text."""
-        from mistral_lsp.review.units import snapshot_of
+        from mistral_lsp.project.rules import rules_digest
+        from mistral_lsp.review.units import snapshot_of, with_rules_key
 
-        return await asyncio.to_thread(doc.cached, "review_on_save", lambda: snapshot_of(doc))
+        snap = await asyncio.to_thread(doc.cached, "review_on_save", lambda: snapshot_of(doc))
+        # The rules applied to the file are part of its units' hashes: a rule change re-reviews them.
+        return with_rules_key(snap, rules_digest(self.rules(doc)))
+
+    def rules(self, doc: Document) -> tuple[Rule, ...]:
+        from mistral_lsp.actions.project import rules_for
+
+        return rules_for(self.editor, doc.uri, doc.language.name if doc.language is not None else doc.language_id)
 
     async def publish(self, uri: str, cache: ReviewCache, key: str) -> None:
         """Findings of every reviewed unit of the document as it is now, published with its version."""
@@ -252,7 +261,7 @@ class ReviewOnSave(ReviewOnSaveState):
         )
         try:
             text = await self._stream(doc, snap, location, changed, progress)
-            results = findings_by_unit(text, snap.lines, changed)
+            results = findings_by_unit(text, snap.lines, changed, self.rules(doc))
         except asyncio.CancelledError:
             progress.end("cancelled")
             raise
@@ -295,8 +304,11 @@ class ReviewOnSave(ReviewOnSaveState):
         from mistral_lsp.review.prompt import build_messages, outline_budget
 
         settings = self.editor.settings
+        from mistral_lsp.actions.project import instructions_for
+
         messages = build_messages(
-            doc, snap, location.key, changed, outline_budget=outline_budget(settings), line_anchors=settings.line_anchors
+            doc, snap, location.key, changed, outline_budget=outline_budget(settings), line_anchors=settings.line_anchors,
+            rules=self.rules(doc), instructions=instructions_for(self.editor, doc.uri).text,
         )
         answer = await stream_answer(
             self.editor, "review", doc.uri, progress, messages, response_format=review_response_format(),

@@ -12,20 +12,24 @@ import asyncio
 import dataclasses
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 from lsprotocol import types
 
 from mistral_lsp.actions.conversations import checked_request
+from mistral_lsp.actions.custom_actions import custom_action, like_action
 from mistral_lsp.actions.errors import ActionError, BadArguments, RunFailed
 from mistral_lsp.actions.model_call import Answer, stream_answer, toolbox_for
+from mistral_lsp.actions.project import instructions_for
 from mistral_lsp.actions.target import covers_file, select, target_key
 from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.mistral import MistralError
 from mistral_lsp.mistral.errors import KEY_HINT
+from mistral_lsp.project.rules import Rule, review_section
 from mistral_lsp.prompting.context import build_context
+from mistral_lsp.prompting.instructions import with_project
 from mistral_lsp.protocol import ActionArguments, ActionResult, ContextSummary
 from mistral_lsp.review.scope import binary_reason
 from mistral_lsp.text.edits import RebaseError
@@ -71,10 +75,12 @@ def prepare(editor: Editor, action: str, request: ActionArguments | None) -> Pre
     request = checked_request(editor.session, action, request)  # ask: a question, a live conversation
     range_ = _normalized(request.range)
     check_range(doc, range_)  # a follow-up's range is its conversation's, which may have moved
-    if action == "review" and covers_file(doc, range_):
+    # A custom action selects its target as the action of its kind does.
+    like = like_action(custom_action(editor, doc, request)) if action == "custom" else action
+    if like == "review" and covers_file(doc, range_):
         check_whole_file_review(doc, editor.settings.review_max_file_lines)
-    target = select(action, doc, range_)
-    return Prepared(action, request, doc, target, target_key(doc, target))
+    target = select(like, doc, range_)
+    return Prepared(action, request, doc, target, (*target_key(doc, target), request.action_id))
 
 
 def _normalized(range_: types.Range | None) -> types.Range | None:
@@ -142,9 +148,11 @@ class ActionContext:
         *,
         response_format: dict[str, Any] | None = None,
         prediction: str | None = None,
+        rules: Sequence[Rule] = (),
     ) -> Answer:
         """Stream the model's answer to the editor and return it whole (with the workspace tools
-        the settings give this action)."""
+        the settings give this action), the project's instructions and `rules` in its prefix."""
+        messages = self._with_project(messages, rules)
         tools = toolbox_for(self.editor, self.run.action, self.doc.uri)
         answer = await stream_answer(
             self.editor, self.run.action, self.doc.uri, self.reporter, messages,
@@ -157,6 +165,15 @@ class ActionContext:
             self.result.usage = answer.usage
         self.result.text = answer.text
         return answer
+
+
+    def _with_project(self, messages: list[dict[str, Any]], rules: Sequence[Rule]) -> list[dict[str, Any]]:
+        """`messages` with the project's instructions and review rules; `context` names the files."""
+        block = instructions_for(self.editor, self.doc.uri)
+        if block.files:
+            context = self.result.context or ContextSummary(files=[], tokens=0)
+            self.result.context = attrs.evolve(context, instructions=list(block.files))
+        return with_project(messages, block.text, review_section(rules))
 
 
 ActionBody = Callable[[ActionContext], Awaitable[None]]
@@ -172,7 +189,8 @@ def body_of(action: str) -> ActionBody:
 async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Reporter) -> ActionResult:
     """Run `prepared` as `run`; see the module docstring."""
     action = prepared.action
-    result = ActionResult(id=run.id, action=action, uri=prepared.doc.uri)  # type: ignore[arg-type]
+    result = ActionResult(id=run.id, action=action, uri=prepared.doc.uri,  # type: ignore[arg-type]
+                          action_id=prepared.request.action_id)
     context = ActionContext(editor, prepared.request, prepared.doc, prepared.target, run, reporter, result)
     try:
         await body_of(action)(context)

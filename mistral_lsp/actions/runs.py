@@ -36,6 +36,8 @@ class Run:
     cancelled: bool = False
     superseded_by: str | None = None
     """The id of the newer run of the same action on the same target that cancelled this one."""
+    action_id: str | None = None
+    """A custom action's run (`mistral.custom`): which one."""
 
     @property
     def superseded(self) -> bool:

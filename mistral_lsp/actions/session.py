@@ -17,6 +17,7 @@ from mistral_lsp.actions.runs import RunRegistry
 if TYPE_CHECKING:
     # Types only: the session starts empty, and `state.py`'s dataclasses cost start-up time.
     from mistral_lsp.actions.conversations import ConversationStore
+    from mistral_lsp.actions.project import ProjectFiles
     from mistral_lsp.actions.state import CompletionState, PendingFix, ReviewOnSaveState
     from mistral_lsp.options import Settings
 
@@ -44,6 +45,8 @@ class Session:
         self.completion: CompletionState | None = None
         # Ask's and explain's conversations, for follow-ups (`conversations.py`; made on first use).
         self.conversations: ConversationStore | None = None
+        # The workspace roots' rules, custom actions and instructions (`project.py`; on first use).
+        self.project: ProjectFiles | None = None
 
     # -- previewed fixes -----------------------------------------------------------------------
 

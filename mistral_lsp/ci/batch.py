@@ -32,13 +32,16 @@ from mistral_lsp.actions.model_call import prompt_cache_key
 from mistral_lsp.logs import redactor
 from mistral_lsp.mistral import ChatRequest, ConfigurationError, MistralClient, MistralError
 from mistral_lsp.options import Settings
+from mistral_lsp.project.instructions import find_instructions
+from mistral_lsp.project.rules import Rule, load_rules, rules_digest
+from mistral_lsp.prompting.instructions import instructions_block
 from mistral_lsp.prompting.prompts import review_response_format
 from mistral_lsp.prompting.tokens import estimate_tokens
 from mistral_lsp.review.cache import ReviewCache, cache_path_for_workspace
 from mistral_lsp.review.findings import Finding
 from mistral_lsp.review.prompt import ReplyError, build_messages, findings_by_unit, outline_budget
 from mistral_lsp.review.scope import skip_reason
-from mistral_lsp.review.units import Snapshot, Unit, place, snapshot_of, to_stored
+from mistral_lsp.review.units import Snapshot, Unit, place, snapshot_of, to_stored, with_rules_key
 from mistral_lsp.syntax.document import Document
 
 log = logging.getLogger(__name__)
@@ -91,6 +94,8 @@ class BatchResult:
     usage: Usage = dataclasses.field(default_factory=Usage)
     capped: bool = False
     error: str | None = None  # the API failure that stopped the run, redacted
+    rules: dict[str, Rule] = dataclasses.field(default_factory=dict)  # the project rules applied, by id
+    rule_problems: list[str] = dataclasses.field(default_factory=list)  # rule files skipped: file:line: why
 
 
 @dataclasses.dataclass
@@ -103,6 +108,7 @@ class _Plan:
     changed: list[Unit]
     messages: list[dict[str, str]]
     estimate: int
+    rules: tuple[Rule, ...] = ()
 
 
 def selected_units(snap: Snapshot, file: SourceFile) -> list[Unit]:
@@ -150,6 +156,10 @@ class BatchReview:
         self.cache = ReviewCache(cache_path_for_workspace(str(root)))
         self.result = BatchResult()
         self._reserved = 0
+        self.ruleset = load_rules(root)
+        self.result.rule_problems = [str(problem) for problem in self.ruleset.problems]
+        found = find_instructions(root) if settings.project_instructions else []
+        self.instructions = instructions_block(found, settings.instructions_tokens).text
 
     async def run(self) -> BatchResult:
         await self.cache.load_async()
@@ -181,7 +191,9 @@ class BatchReview:
         if reason is not None:
             self.result.skipped.append((file.key, reason))
             return None
-        snap = doc.cached("review_on_save", lambda: snapshot_of(doc))
+        rules = self.ruleset.for_file(file.key, doc.language.name if doc.language is not None else None)
+        self.result.rules.update((rule.id, rule) for rule in rules)
+        snap = with_rules_key(doc.cached("review_on_save", lambda: snapshot_of(doc)), rules_digest(rules))
         selected = selected_units(snap, file)
         usage = self.result.usage
         usage.units += len(selected)
@@ -197,10 +209,11 @@ class BatchReview:
         if not changed:
             return None
         messages = build_messages(
-            doc, snap, file.key, list(changed.values()), outline_budget(self.settings), self.settings.line_anchors
+            doc, snap, file.key, list(changed.values()), outline_budget(self.settings), self.settings.line_anchors,
+            rules=rules, instructions=self.instructions,
         )
         estimate = sum(estimate_tokens(m["content"]) for m in messages)
-        return _Plan(file, doc, snap, list(changed.values()), messages, estimate)
+        return _Plan(file, doc, snap, list(changed.values()), messages, estimate, rules)
 
     def _report(self, file: SourceFile, snap: Snapshot, unit: Unit, found: Sequence[Finding]) -> None:
         for finding in found:
@@ -255,7 +268,7 @@ class BatchReview:
         try:
             usage.requests += 1
             answer = await client.chat(request)
-            results = findings_by_unit(answer.text, plan.snap.lines, plan.changed)
+            results = findings_by_unit(answer.text, plan.snap.lines, plan.changed, plan.rules)
         except (MistralError, ReplyError) as exc:
             message = redactor.redact(str(exc))
             log.info("review of %s failed: %s", plan.file.key, message)

@@ -248,7 +248,7 @@ class BatchJobReview(BatchReview):
         try:
             if output.result is None:
                 raise MistralError(output.error or "no answer", None)
-            results = findings_by_unit(output.result.text, plan.snap.lines, units)
+            results = findings_by_unit(output.result.text, plan.snap.lines, units, plan.rules)
         except (MistralError, ReplyError) as exc:
             if self.result.error is None:
                 self.result.error = f"{plan.file.key}: {redactor.redact(str(exc))}"

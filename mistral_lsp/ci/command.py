@@ -107,6 +107,8 @@ def _run(args: argparse.Namespace) -> int:
                 root, settings, files, max_tokens=args.max_tokens, on_total=on_total, on_advance=on_advance
             )
             result = asyncio.run(batch.run())
+    for problem in result.rule_problems:  # a bad rule is skipped, and said (`mistral-lsp rules` checks them)
+        print(f"mistral-lsp review: rule skipped: {problem}", file=sys.stderr)
     left = notes(result, args.max_tokens)
     if fmt == "text":
         report = render_text(result) + "".join(line + "\n" for line in left) + usage_line(result.usage) + "\n"

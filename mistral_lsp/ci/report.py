@@ -100,6 +100,8 @@ def finding_json(r: Reported) -> dict[str, Any]:
     }
     if f.replacement is not None:
         data["replacement"] = f.replacement
+    if f.rule is not None:
+        data["rule"] = f.rule
     return data
 
 

@@ -4,7 +4,8 @@ Serves no LSP method: GitHub code scanning (and GitLab, Azure DevOps, IDE SARIF 
 this file. What each part carries, and why:
 
 - one rule per finding category (`findings.CATEGORIES`), so code scanning can filter and
-  dismiss them by kind; every result names its rule by id and index;
+  dismiss them by kind, then one per project rule applied (`.mistral/rules/`: its id, title
+  and text as help); every result names its rule by id and index;
 - a physical location per result: the path relative to the repository root (`%SRCROOT%`),
   the region's lines and columns (code points: `columnKind`), and the region's text as its
   snippet;
@@ -26,6 +27,7 @@ from typing import Any
 from mistral_lsp import __version__
 from mistral_lsp.ci.batch import BatchResult, Reported
 from mistral_lsp.ci.report import column
+from mistral_lsp.project.rules import Rule
 from mistral_lsp.review.findings import CATEGORIES
 from mistral_lsp.text.edits import leading_indent, reindent
 
@@ -46,8 +48,8 @@ def rule_id(category: str) -> str:
     return f"mistral-lsp/{category}"
 
 
-def _rules() -> list[dict[str, Any]]:
-    return [
+def _rules(project_rules: list[Rule]) -> list[dict[str, Any]]:
+    return [*[
         {
             "id": rule_id(category),
             "name": category.title(),
@@ -57,7 +59,20 @@ def _rules() -> list[dict[str, Any]]:
             "properties": {"tags": ["mistral-lsp", category]},
         }
         for category in CATEGORIES
-    ]
+    ], *[_project_rule(rule) for rule in project_rules]]
+
+
+def _project_rule(rule: Rule) -> dict[str, Any]:
+    """A `.mistral/rules/` rule: its id, title, and its text as the help."""
+    return {
+        "id": rule.id,
+        "name": rule.id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.title},
+        "help": {"text": rule.body, "markdown": rule.body},
+        "defaultConfiguration": {"level": _LEVEL.get(rule.severity, "warning")},
+        "properties": {"tags": ["mistral-lsp", "project-rule"]},
+    }
 
 
 def _location(r: Reported) -> dict[str, Any]:
@@ -101,11 +116,15 @@ def _fix(r: Reported) -> dict[str, Any] | None:
     }
 
 
-def _result(r: Reported) -> dict[str, Any]:
+def _result(r: Reported, project_rules: list[str]) -> dict[str, Any]:
     f = r.finding
+    if f.rule is not None and f.rule in project_rules:
+        rule, index = f.rule, len(CATEGORIES) + project_rules.index(f.rule)
+    else:
+        rule, index = rule_id(f.category), CATEGORIES.index(f.category) if f.category in CATEGORIES else 0
     result: dict[str, Any] = {
-        "ruleId": rule_id(f.category),
-        "ruleIndex": CATEGORIES.index(f.category) if f.category in CATEGORIES else 0,
+        "ruleId": rule,
+        "ruleIndex": index,
         "level": _LEVEL.get(f.severity, "warning"),
         "message": {"text": f"{f.title}: {f.message}"},
         "locations": [_location(r)],
@@ -144,6 +163,8 @@ def render_sarif(result: BatchResult, root: Path) -> str:
         "toolExecutionNotifications": _notifications(result),
     }
     usage = result.usage
+    project_rules = sorted(result.rules.values(), key=lambda rule: rule.id)
+    ids = [rule.id for rule in project_rules]
     log = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -153,13 +174,13 @@ def render_sarif(result: BatchResult, root: Path) -> str:
                     "driver": {
                         "name": "mistral-lsp",
                         "version": __version__,
-                        "rules": _rules(),
+                        "rules": _rules(project_rules),
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "invocations": [invocation],
-                "results": [_result(r) for r in result.findings],
+                "results": [_result(r, ids) for r in result.findings],
                 "properties": {
                     "units": usage.units, "cachedUnits": usage.cached_units,
                     "requests": usage.requests, "promptTokens": usage.prompt_tokens,

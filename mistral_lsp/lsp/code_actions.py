@@ -20,6 +20,7 @@ from lsprotocol import types
 from mistral_lsp.lsp.server import MistralLanguageServer
 from mistral_lsp.protocol import (
     ACTIONS,
+    CUSTOM,
     EXPLAIN_FINDING_KIND,
     FIX_WITH_DIAGNOSTICS_KIND,
     SUGGESTION_KIND,
@@ -36,7 +37,7 @@ OPTIONS = types.CodeActionOptions(
         types.CodeActionKind.QuickFix,
         types.CodeActionKind.Refactor,
         types.CodeActionKind.RefactorRewrite,
-        FIX_WITH_DIAGNOSTICS_KIND, *(spec.kind for spec in ACTIONS), SUGGESTION_KIND, EXPLAIN_FINDING_KIND,
+        FIX_WITH_DIAGNOSTICS_KIND, *(spec.kind for spec in ACTIONS), CUSTOM.kind, SUGGESTION_KIND, EXPLAIN_FINDING_KIND,
     ],
     resolve_provider=False,
 )
@@ -92,7 +93,27 @@ def code_action(
     features = ls.client_features
     # Ask needs a question a code action cannot carry: only our plugins, which prompt for it, get it.
     can_ask = features.stream_notifications or features.resolve_on_completion
-    return actions + _mistral_actions(arguments, foreign, only, can_ask=can_ask)
+    return actions + _mistral_actions(arguments, foreign, only, can_ask=can_ask) + _custom_actions(ls, doc, arguments, only)
+
+
+def _custom_actions(
+    ls: MistralLanguageServer, doc: Document, arguments: dict[str, Any], only: list[str] | None
+) -> list[types.CodeAction]:
+    """The project's custom actions (`.mistral/actions`) that apply to the document: "Mistral:
+    <title>", running `mistral.custom` with their id. Their files are re-read only when changed."""
+    if not _wanted(CUSTOM.kind, only):
+        return []
+    from mistral_lsp.actions.custom_actions import applicable
+
+    return [
+        types.CodeAction(
+            title=f"Mistral: {action.title}",
+            kind=CUSTOM.kind,
+            command=types.Command(title=f"Mistral: {action.title}", command=CUSTOM.command,
+                                  arguments=[{**arguments, "actionId": action.id}]),
+        )
+        for action in applicable(ls, doc)
+    ]
 
 
 def _arguments(

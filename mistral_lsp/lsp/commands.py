@@ -37,6 +37,8 @@ from mistral_lsp.protocol import (
     APPLY_SUGGESTION,
     CANCEL,
     COMMANDS,
+    CUSTOM,
+    LIST_ACTIONS,
     REJECT_FIX,
     TOGGLE_REVIEW_ON_SAVE,
     ActionArguments,
@@ -44,7 +46,10 @@ from mistral_lsp.protocol import (
     ActionSpec,
     AppliedResult,
     CancelResult,
+    CustomActionInfo,
     FixDecisionArguments,
+    ListActionsArguments,
+    ListActionsResult,
     RejectResult,
     RunArguments,
     RunStarted,
@@ -191,6 +196,7 @@ async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionAr
         target_key=prepared.key,
         task=asyncio.current_task(),
         request_id=ls.protocol.msg_id if resolve_on_completion else None,
+        action_id=prepared.request.action_id,
     )
     if resolve_on_completion:
         runs.start(run)
@@ -314,8 +320,23 @@ async def apply_suggestion_command(ls: MistralLanguageServer, args: SuggestionAr
     return ls.converter.unstructure(AppliedResult(applied=response.applied))
 
 
+def list_actions_command(ls: MistralLanguageServer, args: ListActionsArguments) -> Any:
+    """The custom actions that apply to the document (for the plugins' menus); from memory."""
+    from mistral_lsp.actions.custom_actions import applicable
+
+    doc = ls.documents.get(args.uri)
+    found = applicable(ls, doc) if doc is not None else []
+    infos = [
+        CustomActionInfo(id=a.id, title=a.title, kind=a.kind, languages=list(a.languages) or None)  # type: ignore[arg-type]
+        for a in found
+    ]
+    return ls.converter.unstructure(ListActionsResult(actions=infos))
+
+
 COMMAND_HANDLERS: dict[str, Callable[..., Any]] = {
     **{spec.command: _action_command(spec) for spec in ACTIONS},
+    CUSTOM.command: _action_command(CUSTOM),
+    LIST_ACTIONS: list_actions_command,
     CANCEL: cancel_command,
     ACCEPT_FIX: accept_fix_command,
     REJECT_FIX: reject_fix_command,

@@ -133,7 +133,7 @@ class RunReporter:
 
     def _notify(self, **fields: Any) -> None:
         run = self._run
-        notification = StreamNotification(id=run.id, action=run.action, uri=run.uri, **fields)  # type: ignore[arg-type]
+        notification = StreamNotification(id=run.id, action=run.action, uri=run.uri, action_id=run.action_id, **fields)  # type: ignore[arg-type]
         self._server.protocol.notify(STREAM_NOTIFICATION, self._server.converter.unstructure(notification))
 
 

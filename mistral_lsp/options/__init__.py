@@ -190,6 +190,16 @@ class Settings:
                   "order": 81},
     )
     """Line numbers on every fifth line of the target (the default) or on each (see `sections.numbered`)."""
+    project_instructions: bool = dataclasses.field(
+        default=True,
+        metadata={"description": "Send the project's `AGENTS.md` (or `.mistral/instructions.md`) at the workspace "
+                  "root with every action and review, as its conventions (docs/rules.md).", "order": 83},
+    )
+    instructions_tokens: int = dataclasses.field(
+        default=2000,
+        metadata={"description": "Tokens of project instructions sent at most; longer instructions are cut at a "
+                  "line, and the prompt and `context` say so.", "order": 84, "minimum": 0},
+    )
 
     def action(self, name: str) -> ActionSettings:
         return self.actions.get(name) or default_actions().get(name) or ActionSettings()

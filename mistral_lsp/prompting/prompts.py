@@ -75,9 +75,11 @@ REVIEW_SCHEMA: dict[str, Any] = {
                     "message": {"type": "string"},
                     "snippet": {"type": "string"},
                     "replacement": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                    "rule": {"anyOf": [{"type": "string"}, {"type": "null"}]},
                 },
                 "required": [
                     "startLine", "endLine", "severity", "category", "title", "message", "snippet", "replacement",
+                    "rule",
                 ],
                 "additionalProperties": False,
             },
@@ -88,7 +90,8 @@ REVIEW_SCHEMA: dict[str, Any] = {
 }
 """A review answer. Lines are the file's, 1-based; `snippet` is line `startLine`'s text,
 trimmed, so a finding can be re-anchored after edits; `replacement` replaces lines
-`startLine..endLine` whole, or is null. Strict mode: every key required, nothing else allowed."""
+`startLine..endLine` whole, or is null; `rule` is the id of the project review rule the finding
+reports (`project/rules.py`), or null. Strict mode: every key required, nothing else allowed."""
 
 
 def review_response_format() -> dict[str, Any]:
@@ -222,13 +225,16 @@ def _review_rules(lines: str) -> str:
         "Answer with JSON only, of this shape:\n"
         '{"findings": [{"startLine": 12, "endLine": 13, "severity": "warning", "category": "bug", '
         '"title": "Off-by-one in loop bound", "message": "Why it is wrong and what happens.", '
-        '"snippet": "for i in range(len(items) + 1):", "replacement": "for i in range(len(items)):"}]}\n'
+        '"snippet": "for i in range(len(items) + 1):", "replacement": "for i in range(len(items)):", '
+        '"rule": null}]}\n'
         f"- `startLine` / `endLine`: 1-based file line numbers within {lines}, read or counted from "
         "the numbers shown left of the code;\n"
         "- `snippet`: the exact text of line `startLine`, without leading and trailing whitespace — "
         "it places the finding, so copy it exactly;\n"
         "- `replacement`: the full corrected text of lines `startLine`..`endLine` with their original "
         "indentation and without line numbers, or null when the fix is not a local rewrite;\n"
+        "- `rule`: the id of the project's review rule the finding reports, when the request lists "
+        "such rules; else null;\n"
         f"- `severity`: one of {', '.join(SEVERITIES)} (error: fails, corrupts data or is insecure; "
         "warning: likely bug); `category`: one of " + ", ".join(CATEGORIES) + ";\n"
         f"- at most {MAX_FINDINGS} findings, the most important first; "

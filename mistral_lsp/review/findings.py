@@ -60,6 +60,8 @@ class Finding:
     snippet: str
     replacement: str | None = None
     id: str = dataclasses.field(default_factory=lambda: f"f{next(_ids)}")
+    rule: str | None = None
+    """The project review rule the finding reports (its id), if any."""
 
     def moved(self, delta: int) -> Finding:
         return dataclasses.replace(self, start_line=self.start_line + delta, end_line=self.end_line + delta)
@@ -69,7 +71,7 @@ class Finding:
         return FindingData(
             id=self.id, start_line=self.start_line, end_line=self.end_line, severity=self.severity,
             category=self.category, title=self.title, message=self.message, snippet=self.snippet,
-            replacement=self.replacement,
+            replacement=self.replacement, rule=self.rule,
         )
 
 
@@ -111,13 +113,16 @@ def findings_from_reply(
     *,
     within: tuple[int, int] | None = None,
     shown: Collection[int] | None = None,
+    rules: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Validate the model's findings (1-based lines) against the file; bad ones are dropped.
 
     A finding whose snippet is not on its line is moved to the nearest line holding it
     (`nearest_holder`), only to lines of the file, of `within` (the reviewed lines) and of
     `shown` (the lines the prompt showed) when given; it is dropped when there is none. One
-    without a snippet is clamped to those lines. Its last line is clamped too.
+    without a snippet is clamped to those lines. Its last line is clamped too. A finding naming
+    one of `rules` (rule id -> severity: the rules the prompt listed) carries its id and takes
+    its severity; the id of any other rule is dropped.
     """
     raw = payload.get("findings") if payload else None
     if not isinstance(raw, list):
@@ -129,7 +134,16 @@ def findings_from_reply(
         return low <= line <= high and (shown is None or line in shown)
 
     found = (_finding_of(item, lines, allowed, (low, high)) for item in raw if isinstance(item, Mapping))
-    return [finding for finding in found if finding is not None]
+    return [with_rule(finding, rules or {}) for finding in found if finding is not None]
+
+
+def with_rule(finding: Finding, rules: Mapping[str, str]) -> Finding:
+    """`finding` with its rule's severity, or without a rule id that is not one of `rules`."""
+    if finding.rule is None:
+        return finding
+    if finding.rule not in rules:
+        return dataclasses.replace(finding, rule=None)
+    return dataclasses.replace(finding, severity=rules[finding.rule])
 
 
 def _finding_of(
@@ -159,6 +173,7 @@ def _with_defaults(
     severity = str(item.get("severity") or "warning").lower()
     category = str(item.get("category") or "bug").lower()
     replacement = item.get("replacement")
+    rule = item.get("rule")
     return Finding(
         start_line=start,
         end_line=end,
@@ -168,6 +183,7 @@ def _with_defaults(
         message=message or title,
         snippet=snippet,
         replacement=replacement if isinstance(replacement, str) else None,
+        rule=rule.strip() if isinstance(rule, str) and rule.strip() else None,
     )
 
 
@@ -227,7 +243,7 @@ def to_diagnostic(finding: Finding, doc: Document) -> types.Diagnostic:
         range=types.Range(start=types.Position(line=finding.start_line, character=indent), end=whole.end),
         message=f"{finding.title}: {finding.message}" if finding.message != finding.title else finding.title,
         severity=SEVERITIES[finding.severity],
-        code=f"mistral/{finding.category}",
+        code=finding.rule or f"mistral/{finding.category}",
         source=SOURCE,
         data=data,
     )

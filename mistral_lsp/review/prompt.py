@@ -18,6 +18,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from mistral_lsp.project.rules import Rule, review_section
+from mistral_lsp.prompting.instructions import with_project
 from mistral_lsp.prompting.prompts import build_review_definitions_messages
 from mistral_lsp.prompting.replies import parse_json_object
 from mistral_lsp.prompting.tokens import estimate_tokens
@@ -45,10 +47,11 @@ class ReplyError(Exception):
 
 
 def findings_by_unit(
-    text: str, asked_lines: Sequence[str], changed: Sequence[Unit]
+    text: str, asked_lines: Sequence[str], changed: Sequence[Unit], rules: Sequence[Rule] = ()
 ) -> dict[str, list[StoredFinding]]:
     """The reply's findings relative to the changed unit owning each, by unit hash (every
-    changed unit has an entry: an empty list records it as reviewed and clean)."""
+    changed unit has an entry: an empty list records it as reviewed and clean); a finding of
+    one of `rules` carries its id and severity."""
     payload = parse_json_object(text)
     if payload is None:
         raise ReplyError("the model's review was not valid JSON; save again to retry")
@@ -56,7 +59,8 @@ def findings_by_unit(
     # Only the changed units' lines were shown: a finding is re-anchored among them, never onto
     # a line the model did not see.
     shown = {line for unit in changed for line in unit.lines}
-    for finding in findings_from_reply(payload, asked_lines, shown=shown):
+    severities = {rule.id: rule.finding_severity for rule in rules}
+    for finding in findings_from_reply(payload, asked_lines, shown=shown, rules=severities):
         unit = owner_of(changed, finding.start_line)
         stored = to_stored(unit, finding) if unit is not None else None
         if unit is not None and stored is not None:
@@ -68,14 +72,16 @@ def findings_by_unit(
 
 def build_messages(
     doc: Document, snap: Snapshot, path: str, changed: Sequence[Unit], outline_budget: int,
-    line_anchors: str = "sparse",
+    line_anchors: str = "sparse", *, rules: Sequence[Rule] = (), instructions: str = "",
 ) -> list[dict[str, str]]:
     """The review request: the file's outline as context, then the changed units' code, its
-    lines numbered as the `lineAnchors` setting says."""
+    lines numbered as the `lineAnchors` setting says; the project's `instructions` and review
+    `rules` in the system message (the cached prefix)."""
     language = doc.language.name if doc.language is not None else (doc.language_id or "text")
-    return build_review_definitions_messages(
+    messages = build_review_definitions_messages(
         path, language, outline_for(snap, changed, outline_budget), blocks(snap, changed), line_anchors
     )
+    return with_project(messages, instructions, review_section(rules))
 
 
 def blocks(snap: Snapshot, changed: Sequence[Unit]) -> list[Definition]:

@@ -53,11 +53,13 @@ class StoredFinding:
     message: str
     snippet: str
     replacement: str | None = None
+    rule: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        if self.replacement is None:
-            del data["replacement"]
+        for optional in ("replacement", "rule"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
     @classmethod
@@ -76,10 +78,11 @@ class StoredFinding:
         replacement = data.get("replacement")
         if replacement is not None and not isinstance(replacement, str):
             raise ValueError("a finding's replacement is not text")
+        rule = data.get("rule")
         return cls(
             line=line, end=end, severity=text("severity"), category=text("category"),
             title=text("title"), message=text("message"), snippet=text("snippet"),
-            replacement=replacement,
+            replacement=replacement, rule=rule if isinstance(rule, str) else None,
         )
 
 
@@ -229,7 +232,7 @@ def to_stored(unit: Unit, finding: Finding) -> StoredFinding | None:
     return StoredFinding(
         line=first, end=last, severity=finding.severity, category=finding.category,
         title=finding.title, message=finding.message, snippet=finding.snippet,
-        replacement=finding.replacement,
+        replacement=finding.replacement, rule=finding.rule,
     )
 
 
@@ -247,7 +250,7 @@ def place(unit: Unit, stored: Iterable[StoredFinding], lines: Sequence[str]) -> 
             Finding(
                 start_line=start, end_line=max(start, end), severity=item.severity,
                 category=item.category, title=item.title, message=item.message,
-                snippet=item.snippet, replacement=item.replacement,
+                snippet=item.snippet, replacement=item.replacement, rule=item.rule,
             )
         )
     return placed
@@ -269,6 +272,19 @@ class Snapshot:
     definitions: tuple[Definition, ...]
     outline: str
     units: tuple[Unit, ...]
+
+
+def with_rules_key(snap: Snapshot, rules_key: str) -> Snapshot:
+    """`snap` with unit hashes that also cover the review rules applied to the file
+    (`project.rules.rules_digest`): a rule change is a new hash for the units of the files it
+    covers, so only they are reviewed again. No rules ("") keeps the hashes as they were."""
+    if not rules_key:
+        return snap
+    units = tuple(
+        dataclasses.replace(unit, digest=hashlib.sha256(f"{unit.digest}\0{rules_key}".encode()).hexdigest()[:32])
+        for unit in snap.units
+    )
+    return dataclasses.replace(snap, units=units)
 
 
 def snapshot_of(doc: Document) -> Snapshot:

@@ -1202,3 +1202,57 @@ def test_a_failed_follow_up_keeps_the_conversation_in_the_float(
     assert "Because of `-`." in nv.lua(f"return {FLOAT_TEXT}")
     sent = chat_requests(fake)[-1].json["messages"]
     assert any(content(m).strip() == first for m in sent if m["role"] == "assistant")
+
+
+ADD_TYPE_HINTS = """\
+---
+title: Add type hints
+kind: edit
+languages: [python]
+---
+Add type hints to {{target}} in {{language}}; change nothing else.
+"""
+HINTED_REPLY = "Hints added.\n\n```python\ndef add(a: int, b: int) -> int:\n    return a - b\n```\n"
+
+
+def test_a_custom_action_is_in_the_code_actions_and_the_menu_and_runs_end_to_end(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    (workspace / ".mistral" / "actions").mkdir(parents=True)
+    (workspace / ".mistral" / "actions" / "add-type-hints.md").write_text(ADD_TYPE_HINTS)
+    nv = start_nvim()
+    buf = nv.open(workspace / "calc.py")
+    nv.n.command("call cursor(2, 5)")
+    titles = nv.lua(
+        "local params = vim.lsp.util.make_range_params(0, 'utf-16')\n"
+        "params.context = { diagnostics = {} }\n"
+        "local out = {}\n"
+        "for _, r in pairs(vim.lsp.buf_request_sync(0, 'textDocument/codeAction', params, 10000) or {}) do\n"
+        "  for _, a in ipairs(r.result or {}) do out[#out + 1] = a.title end\n"
+        "end\n"
+        "return out"
+    )
+    assert "Mistral: Add type hints" in titles, titles
+
+    # The plugin's menu: `:Mistral action` lists it (vim.ui.select), and choosing it runs it.
+    nv.lua(
+        "_G.menu = nil\n"
+        "vim.ui.select = function(items, opts, on_choice)\n"
+        "  _G.menu = vim.tbl_map(opts.format_item, items)\n"
+        "  on_choice(items[1])\n"
+        "end"
+    )
+    fake.enqueue(Reply(text=HINTED_REPLY))
+    nv.n.command("Mistral action")
+    nv.wait(
+        f"vim.api.nvim_buf_get_lines({buf}, 0, 1, false)[1] == 'def add(a: int, b: int) -> int:'",
+        what="the custom action's edit",
+    )
+    assert nv.lua("return _G.menu") == ["Mistral: Add type hints"]
+    assert nv.text(buf) == CALC.replace("def add(a, b):", "def add(a: int, b: int) -> int:")
+    nv.wait("#vim.tbl_filter(function(e) return e.name == 'MistralRequestFinished' end, _G.events) > 0",
+            what="the run to finish")
+    prompt = str(fake.requests[-1].json["messages"][1]["content"])
+    assert "Add type hints to the function `add` (lines 1-2) in python; change nothing else." in prompt

@@ -179,6 +179,9 @@ APPENDED = "\n\ndef mean(values):\n    total = 0\n    for value in values:\n    
 
 
 CALC = 'def mul(a, b):\n    """Multiply."""\n    \n'
+# A project's custom action (`.mistral/actions`), for the quick pick and the light bulb.
+ADD_TYPE_HINTS = "---\ntitle: Add type hints\nkind: edit\nlanguages: [python]\n---\nAdd type hints to {{target}}.\n"
+SCALE = "def scale(x, k):\n    return x * k\n"
 CALC_DONE = CALC.replace('    \n', '    return a * b\n')
 
 
@@ -270,6 +273,13 @@ def _scenario() -> dict[str, object]:
             "codeActionQuestion": "Is average tested?",
             "codeActionReply": {"text": "Not yet: no test calls average."},
             "codeActionWords": "no test calls average",
+        },
+        "projectAction": {
+            "file": "scale.py",
+            "line": 2,
+            "title": "Mistral: Add type hints",
+            "reply": {"text": "Hints added.\n\n```python\ndef scale(x: float, k: float) -> float:\n    return x * k\n```\n"},
+            "mustSee": "def scale(x: float, k: float) -> float:",
         },
         "tests": {
             "file": "buggy.py",
@@ -387,6 +397,9 @@ def code_server(
     (workspace / "tests").mkdir(parents=True)
     (workspace / "buggy.py").write_text(BUGGY)
     (workspace / "calc.py").write_text(CALC)
+    (workspace / "scale.py").write_text(SCALE)
+    (workspace / ".mistral" / "actions").mkdir(parents=True)
+    (workspace / ".mistral" / "actions" / "add-type-hints.md").write_text(ADD_TYPE_HINTS)
     (workspace / "tests" / "__init__.py").write_text("")
     user = root / "ud" / "User"
     user.mkdir(parents=True)
@@ -528,6 +541,9 @@ def test_end_to_end_in_code_server(
     )
     # What the driver saw, checked again from here: the saved file, the key that reached the API.
     assert (workspace / "buggy.py").read_text().startswith(FIXED)
+    hinted = [r for r in fake.requests if r.path.endswith("/chat/completions")
+              and "Add type hints to the function `scale` (lines 1-2)." in str(r.json["messages"])]
+    assert hinted, "the project action's prompt never reached the API"
     chat = [r for r in fake.requests if r.path.endswith("/chat/completions")]
     assert len(chat) >= 4
     # Only the key typed into Set API Key reached the API: first the wrong one (refused), then the right one.
@@ -544,6 +560,8 @@ def test_end_to_end_in_code_server(
         "04-fix-accepted-and-saved",
         "05-code-actions",
         "05b-fix-pending-menu",
+        "05c-project-action-light-bulb",
+        "05d-project-action-quick-pick",
         "06-explain-streaming",
         "07-explain-done",
         "08-explain-cancelled",

@@ -438,3 +438,36 @@ async def test_the_review_command_seeds_the_baseline_of_review_on_save(fake_api:
         assert [i for i in range(30) if f"'body-{i:02d}'" in prompt] == []  # no other definition
     finally:
         await s.stop()
+
+
+RULE = "---\nid: percent-discount\nseverity: error\ntitle: Discounts are percentages\nglobs: ['*.py']\n---\n{body}\n"
+
+
+async def test_review_rules_on_save_carry_their_id_and_a_rule_change_re_reviews_the_file(session: Session) -> None:
+    editor = session.editor
+    rule = editor.workspace / ".mistral" / "rules" / "percent-discount.md"
+    rule.parent.mkdir(parents=True)
+    rule.write_text(RULE.format(body="A discount is divided by 100."))
+    uri = await editor.open("cart.py", CART)
+    plain = marker_responder(editor, uri)
+
+    def respond(body: Any) -> Reply:
+        findings = json.loads(plain(body).text)["findings"]
+        if "Rule `percent-discount`" in str(body["messages"][0]["content"]):
+            for finding in findings:
+                finding.update(rule="percent-discount", severity="hint")
+        return Reply(text=json.dumps({"findings": findings}))
+
+    session.fake.responder = respond
+    (finding,) = await session.save(uri)
+    assert finding.code == "percent-discount"
+    assert finding.severity == types.DiagnosticSeverity.Error  # the rule's severity
+    assert "A discount is divided by 100." in prompt_of(chat_requests(session.fake)[0])
+
+    await session.save(uri)
+    assert len(chat_requests(session.fake)) == 1  # nothing changed: from the cache
+
+    rule.write_text(RULE.format(body="A discount is a percentage: divide it by 100."))
+    await session.save(uri)
+    assert len(chat_requests(session.fake)) == 2  # the rule changed: its file is reviewed again
+    assert "A discount is a percentage" in prompt_of(chat_requests(session.fake)[1])

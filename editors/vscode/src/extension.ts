@@ -125,6 +125,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     api.registerCommand(Commands.ask, () => a.ask()),
     api.registerCommand(Commands.fix, () => a.fix()),
     api.registerCommand(Commands.generateTests, () => a.generateTests()),
+    api.registerCommand(Commands.customAction, () => a.custom()),
     api.registerCommand(Commands.cancel, () => a.cancel()),
     api.registerCommand(Commands.toggleReviewOnSave, () => a.toggleReviewOnSave()),
     api.registerCommand(Commands.acceptFix, () => fixes.accept()),

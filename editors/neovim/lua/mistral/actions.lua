@@ -278,4 +278,53 @@ function M.tests(opts)
   })
 end
 
+--- The project's custom actions (`.mistral/actions/*.md`, listed by `mistral.listActions`):
+--- a menu (`vim.ui.select`) of those that apply to the buffer, unless `opts.id` names one; the
+--- chosen one runs as the server's action of its kind (an edit is applied, markdown opens in a
+--- split, findings become diagnostics).
+---@param opts? mistral.RunOpts|{ id?: string }
+function M.custom(opts)
+  opts = opts or {}
+  local client, bufnr, args = M.prepare(opts)
+  if not client or not args then
+    return
+  end
+  runs.execute(client, 'mistral.listActions', { uri = args.uri }, function(err, result)
+    local actions = (not err and type(result) == 'table' and result.actions) or {}
+    if #actions == 0 then
+      ui.notify('no custom action applies to this file (see .mistral/actions and :checkhealth mistral)')
+      return
+    end
+    local function go(choice)
+      if not choice then
+        return
+      end
+      args.actionId = choice.id
+      args.showResult = choice.kind == 'markdown'
+      runs.start(client, bufnr, 'custom', args, {
+        on_result = function(_, e, r)
+          if e or not r or r.cancelled then
+            return
+          end
+          local n = tonumber(r.diagnostics)
+          ui.notify(n and ('%s: %d finding%s'):format(choice.title, n, n == 1 and '' or 's')
+            or (r.message or (choice.title .. ': done')))
+        end,
+      })
+    end
+    if opts.id then
+      go(vim.iter(actions):find(function(a)
+        return a.id == opts.id
+      end) or ui.notify(('no custom action %q applies to this file'):format(opts.id)))
+      return
+    end
+    vim.ui.select(actions, {
+      prompt = 'Mistral action',
+      format_item = function(a)
+        return 'Mistral: ' .. a.title
+      end,
+    }, go)
+  end, bufnr)
+end
+
 return M

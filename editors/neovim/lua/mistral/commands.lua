@@ -79,6 +79,13 @@ M.subcommands = {
     range = true,
     desc = 'generate tests and open the test file in a split',
   },
+  action = {
+    run = function(a)
+      require('mistral.actions').custom({ range = M.range_of(a), id = a.fargs[2] })
+    end,
+    range = true,
+    desc = "run one of the project's custom actions (.mistral/actions): a menu, or the id given",
+  },
   stop = {
     run = function()
       require('mistral').stop()

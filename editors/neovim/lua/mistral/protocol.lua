@@ -14,8 +14,9 @@ local M = {}
 ---@field instruction? string|vim.NIL Extra words for the model, appended to the task.
 ---@field question? string|vim.NIL Ask: the user's free-form question about the target (required: a blank one is refused). Explain with `conversationId`: a follow-up question, as with `mistral.ask`.
 ---@field conversationId? string|vim.NIL Ask (and explain): continue this conversation, from an earlier ask or explain result's `conversationId`, with its earlier questions and answers; `range` defaults to its target.
+---@field actionId? string|vim.NIL `mistral.custom`: the custom action to run, the stem of its `.mistral/actions/<id>.md`.
 
----@alias mistral.protocol.ActionName 'review'|'explain'|'fix'|'tests'|'ask'
+---@alias mistral.protocol.ActionName 'review'|'explain'|'fix'|'tests'|'ask'|'custom'
 
 ---@class mistral.protocol.ActionResult What the five actions' commands resolve with when the run ends.
 ---@field id string
@@ -37,6 +38,7 @@ local M = {}
 ---@field usage? mistral.protocol.Usage Tokens, when the API reported them.
 ---@field context? mistral.protocol.ContextSummary The files and tokens of the prompt's context.
 ---@field conversationId? string Ask and explain: the conversation this answer belongs to; pass it back to `mistral.ask` with a `question` to follow up.
+---@field actionId? string A custom action's run: its id (the result's shape follows its kind: edit like fix, markdown like explain, findings like review).
 
 ---@class mistral.protocol.ActionSettings Per-action model parameters.
 ---@field reasoningEffort? mistral.protocol.ReasoningEffort Reasoning effort: `high` lets the model think before it answers.
@@ -69,6 +71,13 @@ local M = {}
 ---@field files string[] Workspace-relative paths whose code is in the prompt (this file first).
 ---@field tokens integer Estimated tokens of the prompt's context.
 ---@field lookups? string[] One line per workspace tool call the model made, e.g. "definition parse_header — email/_header_value_parser.py:1024"; absent when it made none.
+---@field instructions? string[] The project's instructions files sent (`AGENTS.md`, `.mistral/instructions.md`), relative to the workspace root, with " (cut)" when cut at `instructionsTokens`; absent when none.
+
+---@class mistral.protocol.CustomActionInfo A custom action that applies to a document, for the plugins' menus.
+---@field id string
+---@field title string Its title, without the "Mistral: " of its code action.
+---@field kind 'edit'|'markdown'|'findings'
+---@field languages? string[] The languages it is limited to; absent: every language.
 
 ---@class mistral.protocol.FindingData A validated review finding, on 0-based inclusive lines.
 ---@field id string
@@ -80,6 +89,7 @@ local M = {}
 ---@field message string
 ---@field snippet string
 ---@field replacement? string
+---@field rule? string The id of the project review rule (`.mistral/rules/`) the finding reports, if any.
 
 ---@class mistral.protocol.FindingDiagnosticData The `data` of a review finding's diagnostic (source `mistral`, code `mistral/<category>`).
 ---@field findingId string
@@ -89,6 +99,12 @@ local M = {}
 
 ---@class mistral.protocol.FixDecisionArguments The argument of `mistral.acceptFix` / `mistral.rejectFix`: the previewed fix's run id.
 ---@field id string
+
+---@class mistral.protocol.ListActionsArguments The argument of `mistral.listActions`: the document the menu is for.
+---@field uri string
+
+---@class mistral.protocol.ListActionsResult
+---@field actions mistral.protocol.CustomActionInfo[] The custom actions that apply to the document, in file-name order.
 
 ---@alias mistral.protocol.ReasoningEffort 'none'|'high'
 
@@ -117,6 +133,8 @@ local M = {}
 ---@field workspaceIndexMaxFiles? integer Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, minified, binary and huge files are skipped; generated files are indexed (not reviewed).
 ---@field workspaceIndexCache? boolean Save the workspace index in the cache directory, so that a restart indexes again only the files changed since.
 ---@field lineAnchors? 'every'|'sparse' Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
+---@field projectInstructions? boolean Send the project's `AGENTS.md` (or `.mistral/instructions.md`) at the workspace root with every action and review, as its conventions (docs/rules.md).
+---@field instructionsTokens? integer Tokens of project instructions sent at most; longer instructions are cut at a line, and the prompt and `context` say so.
 
 ---@class mistral.protocol.StreamNotification `mistral/stream`: a piece of answer text (`delta`), or the run's end (`done`).
 ---@field id string
@@ -127,6 +145,7 @@ local M = {}
 ---@field error? string With `done`: why the run failed.
 ---@field cancelled? boolean With `done`: the run was cancelled or superseded.
 ---@field lookup? string The model is looking something up in the workspace (a tool call), e.g. "looking up `parse_header` — email/_header_value_parser.py"; also a `$/progress` report.
+---@field actionId? string A custom action's run: its id.
 
 ---@class mistral.protocol.SuggestionArguments The argument of `mistral.applySuggestion`: a review finding's diagnostic.
 ---@field uri string
@@ -203,6 +222,8 @@ M.commands = {
   review = 'mistral.review',
   generateTests = 'mistral.generateTests',
   ask = 'mistral.ask',
+  custom = 'mistral.custom',
+  listActions = 'mistral.listActions',
   cancel = 'mistral.cancel',
   acceptFix = 'mistral.acceptFix',
   rejectFix = 'mistral.rejectFix',

@@ -126,7 +126,8 @@ function M.start(client, bufnr, action, args, handlers)
   M.active[run.id] = run
   fire('MistralRequestStarted', { id = run.id, action = action, uri = run.uri, bufnr = bufnr })
   local ok, request_id = client:request('workspace/executeCommand', {
-    command = protocol.action[action].command,
+    -- A project's custom action (`.mistral/actions`) runs through `mistral.custom`.
+    command = protocol.action[action] and protocol.action[action].command or 'mistral.custom',
     arguments = { args },
     workDoneToken = 'mistral/' .. run.id,
   }, function(err, result)

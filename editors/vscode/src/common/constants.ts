@@ -20,6 +20,7 @@ export const Commands = {
   ask: 'mistral-vscode.ask',
   fix: 'mistral-vscode.fix',
   generateTests: 'mistral-vscode.generateTests',
+  customAction: 'mistral-vscode.customAction',
   cancel: 'mistral-vscode.cancel',
   toggleReviewOnSave: 'mistral-vscode.toggleReviewOnSave',
   restart: 'mistral-vscode.restart',

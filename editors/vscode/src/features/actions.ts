@@ -2,8 +2,8 @@
  * The actions and their companions, as the palette, the editor context menu and the server's
  * code actions invoke them: review, explain and ask (streamed into the explain view, which
  * becomes a conversation: its follow-up field asks `mistral.ask` with the last result's
- * `conversationId`), fix (through the diff preview), generate tests, cancel and toggle review
- * on save.
+ * `conversationId`), fix (through the diff preview), generate tests, the project's custom
+ * actions (a quick pick), cancel and toggle review on save.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -17,14 +17,17 @@ import type { StatusModel } from '../common/status';
 import * as api from '../common/vscodeapi';
 import type { ExplainView } from './explainView';
 import type { FixPreview } from './fixPreview';
-import { ACTIONS, type ActionName } from '../generated/protocol';
+import { ACTIONS, type ActionName, type ListActionsResult } from '../generated/protocol';
 import { isTargetArgs, newRunId, type CommandResult, type TargetArgs } from './results';
 import { OPEN, testsWrittenMessage } from './testsResult';
 
 export type { ActionName };
 
 /** Each action's short label (`Generate tests`), from the generated action table. */
-const LABELS = Object.fromEntries(ACTIONS.map((spec) => [spec.name, spec.label])) as Record<ActionName, string>;
+const LABELS = {
+  custom: 'Project action',
+  ...Object.fromEntries(ACTIONS.map((spec) => [spec.name, spec.label])),
+} as Record<ActionName, string>;
 
 /** The conversation the explain view shows: what its follow-ups are about. */
 interface Conversation {
@@ -72,6 +75,8 @@ export class Actions {
         return this.generateTests(arg);
       case ServerCommands.ask:
         return this.ask(arg);
+      case ServerCommands.custom:
+        return this.custom(arg);
       default:
         return undefined;
     }
@@ -163,6 +168,38 @@ export class Actions {
       this.report(error);
       return undefined;
     }
+  }
+
+  /**
+   * Mistral: Run Project Action: a quick pick of the project's custom actions (`.mistral/actions`)
+   * that apply to the document (`mistral.listActions`), unless the arguments name one (its code
+   * action). It runs as the server's action of its kind: an edit is applied, markdown opens
+   * beside the editor, findings become diagnostics.
+   */
+  async custom(from?: TargetArgs): Promise<CommandResult | undefined> {
+    const target = await this.target('custom', from);
+    if (!target) {
+      return undefined;
+    }
+    let actionId = from?.actionId ?? undefined;
+    if (!actionId) {
+      const listed = await this.server.executeCommand<ListActionsResult>(ServerCommands.listActions, { uri: target.args.uri });
+      const items = (listed?.actions ?? []).map((action) => ({ label: `Mistral: ${action.title}`, description: action.kind, id: action.id }));
+      if (items.length === 0) {
+        void api.showInformationMessage('Mistral: no project action applies to this file (see .mistral/actions).');
+        return undefined;
+      }
+      const choice = await api.showQuickPick(items, { title: 'Mistral: project actions', placeHolder: 'Run a project action' });
+      if (!choice) {
+        return undefined;
+      }
+      actionId = choice.id;
+    }
+    const result = await this.execute('custom', ServerCommands.custom, { ...target.args, actionId, showResult: true, preview: false });
+    if (result && !result.cancelled && !result.applied && result.message) {
+      void api.showInformationMessage(`Mistral: ${result.message}`);
+    }
+    return result;
   }
 
   async fix(from?: TargetArgs): Promise<CommandResult | undefined> {
