@@ -21,6 +21,7 @@ from mistral_lsp.lsp.server import MistralLanguageServer
 from mistral_lsp.protocol import (
     ACTIONS,
     EXPLAIN_FINDING_KIND,
+    FINDING_CATEGORIES,
     FIX_WITH_DIAGNOSTICS_KIND,
     SUGGESTION_KIND,
     action_spec,
@@ -42,8 +43,6 @@ OPTIONS = types.CodeActionOptions(
 )
 
 
-# Our diagnostics' codes are `mistral/<category>`.
-CODE_PREFIX = f"{SOURCE}/"
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:
@@ -58,12 +57,13 @@ def _restored(ls: MistralLanguageServer, uri: str, diagnostic: types.Diagnostic)
     from mistral_lsp.review.findings import to_diagnostic
 
     code = diagnostic.code if isinstance(diagnostic.code, str) else None
-    if (diagnostic.source == SOURCE and diagnostic.data) or not code or not code.startswith(CODE_PREFIX):
+    # Our codes are the finding's category; another linter's code matches no stored finding.
+    if (diagnostic.source == SOURCE and diagnostic.data) or not code or code not in FINDING_CATEGORIES:
         return diagnostic
     doc = ls.documents.get(uri)
     if doc is None:
         return diagnostic
-    category = code.removeprefix(CODE_PREFIX)
+    category = code
     line = diagnostic.range.start.line
     candidates = [f for f in ls.findings.get(uri) if f.category == category and f.start_line == line]
     if not candidates:

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI
-from tests.editors.test_vscode import (  # noqa: F401  (toolchain, vsix: fixtures)
+from tests.editors import test_vscode
+from tests.editors.test_vscode import (
     ARTIFACTS,
     EXT,
     REPO,
@@ -34,11 +35,12 @@ from tests.editors.test_vscode import (  # noqa: F401  (toolchain, vsix: fixture
     _run,
     _unavailable,
     _wait_http,
-    toolchain,
-    vsix,
 )
 
 pytestmark = pytest.mark.editors
+# The toolchain and the .vsix (built with its bundled wheel), shared with test_vscode.py.
+toolchain = test_vscode.toolchain
+vsix = test_vscode.vsix
 
 API_KEY = "install-e2e-key"
 BUGGY = 'def add(a, b):\n    return a - b\n'
