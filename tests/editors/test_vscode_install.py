@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -188,7 +189,8 @@ def _drive(session: dict[str, object], chromium: str, root: Path, **scenario: ob
         text=True,
         timeout=900,
         check=False,
-        env={**os.environ, "TMPDIR": str(root / "tmp")},
+        # Chromium's singleton socket path must stay under 108 bytes: a short folder of its own.
+        env={**os.environ, "TMPDIR": tempfile.mkdtemp(prefix="mi-")},
     )
     print(result.stdout[-6000:], result.stderr[-3000:], f"\ndriver: {time.monotonic() - started:.1f}s", sep="\n")
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}\n--- log ---\n{_log(root)[-6000:]}"
