@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -175,6 +176,10 @@ def _code_server(
                 }
             finally:
                 _kill_group(process)
+                logs = root / "ud" / "logs"
+                if logs.is_dir():
+                    shutil.rmtree(ARTIFACTS / f"logs-{root.name}", ignore_errors=True)
+                    shutil.copytree(logs, ARTIFACTS / f"logs-{root.name}")
 
 
 def _drive(session: dict[str, object], chromium: str, root: Path, **scenario: object) -> dict[str, object]:
@@ -182,16 +187,20 @@ def _drive(session: dict[str, object], chromium: str, root: Path, **scenario: ob
     file = root / "scenario.json"
     file.write_text(json.dumps(data, indent=2))
     started = time.monotonic()
-    result = subprocess.run(
-        ["node", "test/e2e/install.mjs", str(file)],
-        cwd=EXT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        # Chromium's singleton socket path must stay under 108 bytes: a short folder of its own.
-        env={**os.environ, "TMPDIR": tempfile.mkdtemp(prefix="mi-")},
-    )
+    # Chromium's singleton socket path must stay under 108 bytes: a short folder of its own.
+    short_tmp = tempfile.mkdtemp(prefix="mi-")
+    try:
+        result = subprocess.run(
+            ["node", "test/e2e/install.mjs", str(file)],
+            cwd=EXT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+            env={**os.environ, "TMPDIR": short_tmp},
+        )
+    finally:
+        shutil.rmtree(short_tmp, ignore_errors=True)
     print(result.stdout[-6000:], result.stderr[-3000:], f"\ndriver: {time.monotonic() - started:.1f}s", sep="\n")
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}\n--- log ---\n{_log(root)[-6000:]}"
     return dict(json.loads((ARTIFACTS / f"install-{scenario['mode']}-results.json").read_text()))
@@ -239,7 +248,7 @@ def test_first_activation_installs_the_bundled_server_and_a_fix_works(
     assert "Server command (the bundled server" in log
     assert str(installs[0].parent) in log
     # Server lines carry the channel's one timestamp and level: not a second pair of their own.
-    server_lines = [line for line in log.splitlines() if " mistral_lsp." in line]
+    server_lines = [line for line in log.splitlines() if re.search(r"mistral_lsp\.[\w.]+: ", line)]
     assert server_lines
     stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
     assert all(len(stamp.findall(line)) == 1 for line in server_lines), server_lines[:5]

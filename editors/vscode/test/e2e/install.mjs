@@ -172,6 +172,12 @@ async function installMode() {
   await waitUntil('the fixed text on disk', () => readFileSync(path.join(workspace, fix.file), 'utf8') === fix.expected, 15_000);
   await runCommand('Notifications: Clear All Notifications');
 
+  // A request the API refuses: the server logs it (a line the Python side checks for one timestamp).
+  await fake('/_fake/replies', [{ status: 400 }]);
+  await runCommand('Mistral: Review');
+  await waitUntil('a server line in the Mistral log', () => /mistral_lsp\.[\w.]+: /.test(extensionLog()), 60_000);
+  await runCommand('Notifications: Clear All Notifications');
+
   // The completion status item says off in words.
   const completion = await statusItem('Mistral completion: off').innerText();
   if (!completion.includes('Completion off')) {
