@@ -729,6 +729,11 @@ try {
       },
       30_000,
     );
+    // Source and code read cleanly: "mistral(bug)", not "mistral(mistral/bug)".
+    const panelText = await page.locator('.markers-panel').first().innerText();
+    if (!panelText.includes('mistral(bug)') || panelText.includes('mistral/')) {
+      throw new Error(`the Problems panel's source/code: ${JSON.stringify(panelText)}`);
+    }
     await shot('12-review-on-save-problems');
   });
 
