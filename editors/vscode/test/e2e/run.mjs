@@ -731,7 +731,8 @@ try {
     );
     // Source and code read cleanly: "mistral(bug)", not "mistral(mistral/bug)".
     const panelText = await page.locator('.markers-panel').first().innerText();
-    if (!panelText.includes('mistral(bug)') || panelText.includes('mistral/')) {
+    // (The panel renders the source and the code as two elements: their text is "mistral" then "bug".)
+    if (!/mistral\s*\(?\s*bug\b/.test(panelText) || panelText.includes('mistral/')) {
       throw new Error(`the Problems panel's source/code: ${JSON.stringify(panelText)}`);
     }
     await shot('12-review-on-save-problems');
