@@ -43,8 +43,6 @@ OPTIONS = types.CodeActionOptions(
 )
 
 
-# Our diagnostics' codes are `mistral/<category>`.
-CODE_PREFIX = f"{SOURCE}/"
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:
@@ -59,14 +57,14 @@ def _restored(ls: MistralLanguageServer, uri: str, diagnostic: types.Diagnostic)
     from mistral_lsp.review.findings import to_diagnostic
 
     code = diagnostic.code if isinstance(diagnostic.code, str) else None
-    if (diagnostic.source == SOURCE and diagnostic.data) or not code or not code.startswith(CODE_PREFIX):
+    # Our codes are the finding's rule id or category; another linter's code matches no stored finding.
+    if (diagnostic.source == SOURCE and diagnostic.data) or not code:
         return diagnostic
     doc = ls.documents.get(uri)
     if doc is None:
         return diagnostic
-    category = code.removeprefix(CODE_PREFIX)
     line = diagnostic.range.start.line
-    candidates = [f for f in ls.findings.get(uri) if f.category == category and f.start_line == line]
+    candidates = [f for f in ls.findings.get(uri) if (f.rule or f.category) == code and f.start_line == line]
     if not candidates:
         return diagnostic
     restored = [to_diagnostic(f, doc) for f in candidates]

@@ -243,7 +243,8 @@ def to_diagnostic(finding: Finding, doc: Document) -> types.Diagnostic:
         range=types.Range(start=types.Position(line=finding.start_line, character=indent), end=whole.end),
         message=f"{finding.title}: {finding.message}" if finding.message != finding.title else finding.title,
         severity=SEVERITIES[finding.severity],
-        code=finding.rule or f"mistral/{finding.category}",
+        # The category alone: editors show `source(code)` ("mistral(bug)", not "mistral(mistral/bug)").
+        code=finding.rule or finding.category,
         source=SOURCE,
         data=data,
     )

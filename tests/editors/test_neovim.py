@@ -457,7 +457,7 @@ def test_review_on_save_publishes_diagnostics(
     diags = nv.lua(
         f"return vim.tbl_map(function(d) return {{ lnum = d.lnum, code = d.code, source = d.source }} end, vim.diagnostic.get({buf}))"
     )
-    assert diags == [{"lnum": 5, "code": "mistral/bug", "source": "mistral"}]
+    assert diags == [{"lnum": 5, "code": "bug", "source": "mistral"}]
 
 
 def test_plain_enable_without_setup(

@@ -141,6 +141,8 @@ def test_vsix_contents(vsix: Path) -> None:
         names = set(archive.namelist())
         manifest = json.loads(archive.read("extension/package.json"))
     assert "extension/dist/extension.js" in names
+    # The server travels inside: one wheel of this repository, installed on first use.
+    assert len([n for n in names if n.startswith("extension/bundled/mistral_lsp-") and n.endswith(".whl")]) == 1
     assert not any(name.startswith("extension/src/") or "node_modules" in name for name in names)
     commands = {c["command"] for c in manifest["contributes"]["commands"]}
     # The server's own command ids are registered by vscode-languageclient: never by us.
@@ -154,6 +156,7 @@ def test_vsix_contents(vsix: Path) -> None:
         "mistral-vscode.cancel",
         "mistral-vscode.toggleReviewOnSave",
         "mistral-vscode.restart",
+        "mistral-vscode.reinstallServer",
         "mistral-vscode.showLogs",
         "mistral-vscode.setApiKey",
         "mistral-vscode.toggleCompletion",

@@ -252,7 +252,7 @@ async def test_review_publishes_findings_and_suggestion_applies(editor: Editor) 
     assert request["response_format"]["type"] == "json_schema"
     diagnostics = await editor.wait_until(lambda: editor.client.diagnostics.get(uri), what="diagnostics")
     (diagnostic,) = diagnostics
-    assert diagnostic.source == "mistral" and diagnostic.code == "mistral/bug"
+    assert diagnostic.source == "mistral" and diagnostic.code == "bug"
     assert diagnostic.range.start == pos(9, 8)
     assert diagnostic.severity == types.DiagnosticSeverity.Error
     assert "hmm" not in diagnostic.message

@@ -39,7 +39,7 @@ async def test_pull_client_gets_refresh_and_pulls_findings(fake_api: FakeMistral
         report = await client.text_document_diagnostic_async(
             types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri)))
         (item,) = report.items
-        assert item.code == "mistral/bug" and item.range.start.line == 9
+        assert item.code == "bug" and item.range.start.line == 9
         assert not client.diagnostics.get(uri)  # nothing pushed as well
     finally:
         await client.shutdown_session()

@@ -140,7 +140,7 @@ async def test_second_save_without_changes_sends_nothing(session: Session) -> No
     (finding,) = await session.save(uri)
     assert finding.source == "mistral"
     assert finding.range.start.line == TOTAL_LINE
-    assert finding.code == "mistral/bug"
+    assert finding.code == "bug"
     assert finding.data["replacement"].endswith("discount / 100")
     assert session.publishes[-1].version == 1
     assert len(chat_requests(session.fake)) == 1

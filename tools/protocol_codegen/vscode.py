@@ -15,7 +15,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-EXTENSION_ONLY = ("serverPath", "interpreter", "previewFixes", "reviewOnSaveLanguages", "trace.server")
+EXTENSION_ONLY = (
+    "serverPath",
+    "interpreter",
+    "installIndexUrl",
+    "installFindLinks",
+    "previewFixes",
+    "reviewOnSaveLanguages",
+    "trace.server",
+)
 # Settings whose VS Code shape differs from the server's (see the module docstring).
 VSCODE_SHAPES: dict[str, dict[str, Any]] = {
     "mistral.reviewOnSave": {
@@ -29,6 +37,17 @@ VSCODE_SHAPES: dict[str, dict[str, Any]] = {
     },
 }
 COPIED = ("type", "enum", "items", "anyOf", "minimum", "maximum", "exclusiveMinimum", "default")
+
+
+def _resolve_ref(defs: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
+    """`prop` with a `$ref` to a plain type (an enum such as `ReasoningEffort`) inlined, so the
+    settings editor shows a dropdown instead of "Edit in settings.json"."""
+    ref = prop.get("$ref", "")
+    target = defs.get(ref.rsplit("/", 1)[-1]) if ref.startswith("#/$defs/") else None
+    if not target or "properties" in target:
+        return prop
+    inlined = {key: value for key, value in target.items() if key in COPIED}
+    return {**inlined, **{key: value for key, value in prop.items() if key != "$ref"}}
 
 
 def _property(prop: dict[str, Any], order: int | None, label: str | None = None) -> dict[str, Any]:
@@ -72,7 +91,7 @@ def server_properties(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 defaults = prop["properties"][action["name"]]["default"]
                 for j, (field, field_prop) in enumerate(action_fields.items()):
                     out[f"mistral.actions.{action['name']}.{field}"] = _property(
-                        {**field_prop, "default": defaults[field]},
+                        {**_resolve_ref(defs, field_prop), "default": defaults[field]},
                         None if order is None else order + 10 * i + j,
                         action["label"],
                     )
@@ -83,10 +102,10 @@ def server_properties(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
             # merges dotted keys back into the object the server reads.
             for j, (field, field_prop) in enumerate(nested.items()):
                 out[f"mistral.{key}.{field}"] = _property(
-                    {**field_prop, "default": prop["default"][field]}, None if order is None else order + j
+                    {**_resolve_ref(defs, field_prop), "default": prop["default"][field]}, None if order is None else order + j
                 )
             continue
-        out[f"mistral.{key}"] = _property(prop, order)
+        out[f"mistral.{key}"] = _property(_resolve_ref(defs, prop), order)
     for key, shape in VSCODE_SHAPES.items():
         if key in out:
             kept = {k: v for k, v in out[key].items() if k in ("order",)}

@@ -5,7 +5,7 @@
  * (docs/protocol.md).
  */
 import * as vscode from 'vscode';
-import { CONFIG_SECTION, Commands, ContextKeys, EXTENSION_ID, SECRET_API_KEY, SERVER_NAME } from './common/constants';
+import { CONFIG_SECTION, Commands, ContextKeys, SECRET_API_KEY, SERVER_NAME } from './common/constants';
 import { registerLogger, traceError, traceInfo } from './common/log';
 import { onDidChangePythonInterpreter } from './common/python';
 import { MistralServer } from './common/server';
@@ -17,12 +17,15 @@ import { StreamRouter } from './common/stream';
 import * as api from './common/vscodeapi';
 import { Actions } from './features/actions';
 import { CompletionToggle, TOGGLE_COMPLETION_COMMAND } from './features/completion';
-import { ExplainView } from './features/explainView';
+import { EXPLAIN_VIEW_TYPE, ExplainView } from './features/explainView';
 import { FixPendingStatus } from './features/fixPendingStatus';
 import { FixPreview } from './features/fixPreview';
 import { UnsavedNewFiles } from './features/newFiles';
 
 let server: MistralServer | undefined;
+
+/** The server's answer to a toggle of review on save (mistral_lsp/lsp/commands.py). */
+const REVIEW_ON_SAVE_STATE = /^Mistral: review on save is (on|off)\.?$/;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = api.createLogOutputChannel(SERVER_NAME);
@@ -44,20 +47,43 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     streams,
     routeCommand: (command, args) => actions?.route(command, args),
     documents: { handleApplyEdit: newFiles.handleApplyEdit, showDocument: newFiles.showDocument },
-    onLaunchFailure: (message) => {
+    install: { extensionPath: context.extensionPath, storagePath: context.globalStorageUri.fsPath },
+    onLaunchFailure: (message, installFailed) => {
+      if (installFailed) {
+        void api.showErrorMessage(message, 'Reinstall Server', 'Open Settings', 'Show Logs').then((choice) => {
+          if (choice === 'Reinstall Server') {
+            void api.executeCommand(Commands.reinstallServer);
+          } else if (choice === 'Open Settings') {
+            // Machine settings: a remote window (code-server too) reads them from its Remote settings.
+            if (api.remoteName()) {
+              void api.executeCommand('workbench.action.openRemoteSettings', { query: 'mistral.install' });
+            } else {
+              void api.executeCommand('workbench.action.openSettings', 'mistral.install');
+            }
+          } else if (choice === 'Show Logs') {
+            log.show();
+          }
+        });
+        return;
+      }
       // Launch settings are machine settings: a remote window reads them from its Remote settings.
       const settings = api.remoteName() ? 'Open Remote Settings' : 'Open Settings';
       void api.showErrorMessage(`Mistral: ${message}`, settings, 'Show Logs').then((choice) => {
         if (choice === 'Open Settings') {
-          void api.executeCommand('workbench.action.openSettings', `@ext:${EXTENSION_ID}`);
+          void api.executeCommand('workbench.action.openSettings', 'mistral.serverPath');
         } else if (choice === 'Open Remote Settings') {
-          void api.executeCommand('workbench.action.openRemoteSettings', `@ext:${EXTENSION_ID}`);
+          // This command takes an options object (a string argument is ignored: the tab opened unfiltered).
+          void api.executeCommand('workbench.action.openRemoteSettings', { query: 'mistral.serverPath' });
         } else if (choice === 'Show Logs') {
           log.show();
         }
       });
     },
     onServerMessage: (type, message, keySource) => {
+      if (actions?.restoringReviewOnSave && REVIEW_ON_SAVE_STATE.test(message)) {
+        traceInfo(`${message} (restored for this workspace; not shown)`);
+        return;
+      }
       const shown = presentServerMessage(type, message, keySource);
       if (shown.keyRejected) {
         status.setKeyRejected(true);
@@ -119,6 +145,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     api.registerCommand(TOGGLE_COMPLETION_COMMAND, () => completion.toggle()),
     fixes,
     explainView,
+    // After a window reload the explain view comes back where it was (else an empty group stays).
+    api.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, saved) => explainView.restore(panel, saved),
+    }),
     { dispose: () => void mistral.dispose() },
     api.registerCommand(Commands.review, () => a.review()),
     api.registerCommand(Commands.explain, () => a.explain()),
@@ -132,11 +162,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     api.registerCommand(Commands.rejectFix, () => fixes.reject()),
     api.registerCommand(Commands.decideFix, () => fixPending.decide()),
     api.registerCommand(Commands.restart, () => mistral.restart('Mistral: Restart Server')),
+    api.registerCommand(Commands.reinstallServer, () => mistral.reinstall()),
     api.registerCommand(Commands.showLogs, () => log.show()),
     api.registerCommand(Commands.setApiKey, () => setApiKey(context.secrets, mistral, status)),
     api.registerCommand(Commands.showMenu, () => showMenu(status)),
     api.onDidChangeConfiguration((event) => {
       const change = classifyChange((section) => event.affectsConfiguration(section));
+      for (const key of ['installIndexUrl', 'installFindLinks']) {
+        if (event.affectsConfiguration(`${CONFIG_SECTION}.${key}`)) {
+          traceInfo(`mistral.${key} changed: ${JSON.stringify(api.getConfiguration(CONFIG_SECTION).get(key))} (used by the next install: "Mistral: Reinstall Server")`);
+        }
+      }
       if (event.affectsConfiguration(CONFIG_SECTION)) {
         // The server resumes a paused review on save when its settings change.
         status.setReviewPaused(undefined);

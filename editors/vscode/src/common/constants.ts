@@ -24,6 +24,7 @@ export const Commands = {
   cancel: 'mistral-vscode.cancel',
   toggleReviewOnSave: 'mistral-vscode.toggleReviewOnSave',
   restart: 'mistral-vscode.restart',
+  reinstallServer: 'mistral-vscode.reinstallServer',
   showLogs: 'mistral-vscode.showLogs',
   setApiKey: 'mistral-vscode.setApiKey',
   acceptFix: 'mistral-vscode.acceptFix',

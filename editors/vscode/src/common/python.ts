@@ -1,8 +1,9 @@
 /**
  * Which command starts the server: `mistral.serverPath`, else `-m mistral_lsp` under
- * `mistral.interpreter`, else under the Python extension's active interpreter, else a
- * `mistral-lsp` on PATH, else `python3 -m mistral_lsp`. When none works, the plan carries a
- * message that says how to install the server. The decision is pure (its effects are the
+ * `mistral.interpreter`, else the server the extension brings (its bundled wheel, installed into
+ * a private virtual environment: serverInstall.ts). A build without the bundled wheel (from
+ * source) looks further: the Python extension's active interpreter, a `mistral-lsp` on PATH,
+ * `python3 -m mistral_lsp`. When none works, the plan carries a message that says what to do. The decision is pure (its effects are the
  * injected `LaunchDeps`), so it is unit-tested without VS Code.
  */
 import { execFile } from 'node:child_process';
@@ -27,14 +28,19 @@ export interface LaunchDeps {
   which(name: string): Promise<string | undefined>;
   /** Runs `command -c "import mistral_lsp"`; `detail` says why it failed. */
   canImportServer(command: readonly string[]): Promise<{ ok: boolean; detail?: string }>;
+  /**
+   * The bundled server's Python, installing it first if needed; undefined when the extension
+   * carries no wheel. A failed install gives the message to show.
+   */
+  bundledServer?(): Promise<{ ok: true; python: string; version: string } | { ok: false; message: string } | undefined>;
 }
 
 export type LaunchPlan =
   | { ok: true; command: string; args: string[]; source: string }
-  | { ok: false; message: string };
+  | { ok: false; message: string; installFailed?: boolean };
 
 export const INSTALL_HINT =
-  'Install it with `pipx install mistral-lsp` (or `python -m pip install mistral-lsp` in your project\'s environment), ' +
+  'Install it from a checkout of its repository (`pipx install ./mistral-lsp`, or `python -m pip install .` in your project\'s environment), ' +
   'then set `mistral.serverPath` to the `mistral-lsp` executable, or `mistral.interpreter` to that Python. ' +
   // `serverPath` is a machine setting: a remote or browser (code-server) window ignores it in User settings.
   'In a remote or browser (code-server) window, set `mistral.serverPath` in the Remote settings ("Preferences: Open Remote Settings").';
@@ -90,8 +96,17 @@ export async function resolveServerCommand(settings: LaunchSettings, deps: Launc
       ok: false,
       message:
         `The Python interpreter \`${quote(interpreter)}\` (\`mistral.interpreter\`) cannot import mistral_lsp${probe.detail ? ` (${probe.detail})` : ''}. ` +
-        `Install it there with \`${quote(interpreter)} -m pip install mistral-lsp\`, or set \`mistral.serverPath\` to a \`mistral-lsp\` executable.`,
+        `Install it there from a checkout of the mistral-lsp repository (\`${quote(interpreter)} -m pip install .\`), ` +
+        'or clear `mistral.interpreter` to use the server the extension installs, or set `mistral.serverPath` to a `mistral-lsp` executable.',
     };
+  }
+
+  const bundled = await deps.bundledServer?.();
+  if (bundled?.ok) {
+    return pythonPlan([bundled.python], `the bundled server ${bundled.version}`);
+  }
+  if (bundled) {
+    return { ok: false, message: bundled.message, installFailed: true };
   }
 
   const active = await deps.activeInterpreter();

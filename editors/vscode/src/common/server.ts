@@ -27,7 +27,8 @@ import {
 } from 'vscode-languageclient/node';
 import { CONFIG_SECTION, SECRET_API_KEY, SERVER_ID, SERVER_NAME, STREAM_NOTIFICATION } from './constants';
 import { traceError, traceInfo, traceVerbose } from './log';
-import { nodeLaunchDeps, resolveServerCommand, type LaunchPlan } from './python';
+import { nodeLaunchDeps, resolveServerCommand, type LaunchDeps, type LaunchPlan } from './python';
+import { ensureBundledServer, findBundledWheel, InstallError } from './serverInstall';
 import { describeExit, type ServerExit } from './serverExit';
 import { serverStdio } from './serverLog';
 import type { KeySource } from './serverMessages';
@@ -61,8 +62,10 @@ export interface ServerContext {
   status: StatusModel;
   streams: StreamRouter;
   routeCommand: CommandRouter;
-  /** Shows an actionable error: the server could not be started. */
-  onLaunchFailure(message: string): void;
+  /** Where the bundled server comes from (`<extension>/bundled`) and goes (the global storage). */
+  install: { extensionPath: string; storagePath: string };
+  /** Shows an actionable error: the server could not be started (or installed: `installFailed`). */
+  onLaunchFailure(message: string, installFailed?: boolean): void;
   /** Shows the server's `window/showMessage` (LSP MessageType `type`); `keySource`: where its API key came from. */
   onServerMessage(type: number, message: string, keySource: KeySource): void;
   /** The server is up (after each start and restart). */
@@ -97,6 +100,8 @@ export class MistralServer implements vscode.Disposable {
   /** Why the current client's server stopped on its own, once it did. */
   private stopCause: string | undefined;
   private process: ChildProcess | undefined;
+  /** The next start installs the bundled server again ("Mistral: Reinstall Server"). */
+  private forceInstall = false;
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -112,6 +117,12 @@ export class MistralServer implements vscode.Disposable {
     }
     this.queue = this.queue.then(() => this.doRestart(reason)).catch((error) => traceError('Restart failed:', error));
     return this.queue;
+  }
+
+  /** Installs the bundled server again, then starts it. */
+  reinstall(): Promise<void> {
+    this.forceInstall = true;
+    return this.restart('Mistral: Reinstall Server');
   }
 
   /** Restarts after changes settle (several settings saved at once restart once). */
@@ -142,11 +153,12 @@ export class MistralServer implements vscode.Disposable {
     const remote = api.remoteName();
     const where = remote && !launch.serverPath ? ` (a remote window, "${remote}": mistral.serverPath is read from the Remote settings only)` : '';
     traceInfo(`mistral.serverPath: ${JSON.stringify(launch.serverPath)}${where}, mistral.interpreter: ${JSON.stringify(launch.interpreter)}`);
-    const plan: LaunchPlan = await resolveServerCommand(launch, nodeLaunchDeps(folder?.uri.fsPath, folder?.uri));
+    const deps = nodeLaunchDeps(folder?.uri.fsPath, folder?.uri);
+    const plan: LaunchPlan = await resolveServerCommand(launch, { ...deps, bundledServer: () => this.bundledServer(deps) });
     if (!plan.ok) {
       traceError(plan.message);
-      this.ctx.status.setServer('failed', 'mistral-lsp not found');
-      this.ctx.onLaunchFailure(plan.message);
+      this.ctx.status.setServer('failed', plan.installFailed ? 'server install failed' : 'mistral-lsp not found');
+      this.ctx.onLaunchFailure(plan.message, plan.installFailed);
       return;
     }
     traceInfo(`Server command (${plan.source}): ${[plan.command, ...plan.args].join(' ')}`);
@@ -236,6 +248,32 @@ export class MistralServer implements vscode.Disposable {
       const cause = this.stopCause ?? (error instanceof Error ? error.message : String(error));
       this.ctx.status.setServer('failed', cause);
       this.ctx.onLaunchFailure(`The Mistral server (${[plan.command, ...plan.args].join(' ')}) failed to start: ${cause}`);
+    }
+  }
+
+  private async bundledServer(deps: LaunchDeps): ReturnType<NonNullable<LaunchDeps['bundledServer']>> {
+    const wheel = await findBundledWheel(this.ctx.install.extensionPath);
+    if (!wheel) {
+      traceInfo('No bundled server in this build of the extension.');
+      return undefined;
+    }
+    const force = this.forceInstall;
+    this.forceInstall = false;
+    const config = api.getConfiguration(CONFIG_SECTION);
+    const settings = { indexUrl: config.get<string>('installIndexUrl', ''), findLinks: config.get<string>('installFindLinks', '') };
+    try {
+      const python = await ensureBundledServer(this.ctx.install.storagePath, wheel, settings, {
+        activeInterpreter: () => deps.activeInterpreter(),
+        which: (name) => deps.which(name),
+        log: (line) => traceInfo(line),
+        withProgress: (title, task) => api.withNotificationProgress(title, task),
+      }, force);
+      return { ok: true, python, version: wheel.version };
+    } catch (error) {
+      if (error instanceof InstallError) {
+        return { ok: false, message: error.message };
+      }
+      throw error;
     }
   }
 

@@ -3,6 +3,8 @@
  * vscode-languageclient logs every stderr line as `[error]`; mistral-lsp writes
  * `<date> <time> LEVEL logger: message` (mistral_lsp/logs.py), so a warning or an info line
  * keeps its level and a traceback's lines keep the level of the record they belong to.
+ * The channel stamps each line with its own time and level, so the record's date, time and
+ * level are dropped from the line (they would show twice): `logger: message` remains.
  */
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -11,6 +13,12 @@ import type { LogOutputChannel } from 'vscode';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 const RECORD = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d+)? (DEBUG|INFO|WARNING|ERROR|CRITICAL) /;
+
+/** The line without the record's own timestamp and level (the channel adds its own). */
+export function withoutStamp(line: string): string {
+  const match = RECORD.exec(line);
+  return match ? line.slice(match[0].length) : line;
+}
 const LEVELS: Record<string, LogLevel> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'error' };
 
 /** Maps the server's stderr lines to log levels; lines of a multi-line record follow its first. */
@@ -40,9 +48,10 @@ export function serverStdio(onError: (line: string) => void = () => undefined): 
       const levels = new ServerLineLevels();
       lines(input, (line) => {
         const level = levels.levelOf(line);
-        channel[level](line);
-        if (level === 'error' && line.trim()) {
-          onError(line);
+        const text = withoutStamp(line);
+        channel[level](text);
+        if (level === 'error' && text.trim()) {
+          onError(text);
         }
       });
     },

@@ -145,3 +145,16 @@ export function isVisible(uri: vscode.Uri): boolean {
 export function remoteName(): string | undefined {
   return vscode.env.remoteName;
 }
+
+/** Runs `task` under a progress notification (a title and a changing message). */
+export function withNotificationProgress<T>(title: string, task: (report: (message: string) => void) => Promise<T>): Promise<T> {
+  return Promise.resolve(
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
+      task((message) => progress.report({ message })),
+    ),
+  );
+}
+
+export function registerWebviewPanelSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(viewType, serializer);
+}

@@ -291,12 +291,28 @@ export class Actions {
     }
   }
 
-  /** A fresh server starts from the settings: toggle it back to this workspace's choice. */
+  /**
+   * A fresh server starts from the settings: toggle it back to this workspace's choice. Nothing
+   * changed for the user, so the server's "review on save is on" is not shown
+   * (`restoringReviewOnSave`): at every window load it would otherwise pop up.
+   */
   async restoreReviewOnSave(): Promise<void> {
     if (this.reviewToggle.needsToggle(this.configuredReviewOnSave())) {
       traceInfo(`Restoring review on save (${this.reviewToggle.toggled ? 'on' : 'off'}) toggled in this workspace.`);
-      await this.toggleReviewOnSave();
+      this.restoring = true;
+      try {
+        await this.toggleReviewOnSave();
+      } finally {
+        this.restoring = false;
+      }
     }
+  }
+
+  private restoring = false;
+
+  /** Whether a toggle of review on save under way restores the workspace's choice (silently). */
+  get restoringReviewOnSave(): boolean {
+    return this.restoring;
   }
 
   /** The target of an action: the given arguments (a code action), else the active editor's selection. */

@@ -25,7 +25,8 @@ export interface CompletionStatusView {
 /** What the status bar item shows for a state. */
 export function completionStatus(on: boolean): CompletionStatusView {
   return {
-    text: on ? '$(sparkle) Complete' : '$(circle-slash) Complete',
+    // The words differ, not only the icon: "Complete" with two icons read the same either way.
+    text: on ? '$(sparkle) Completion on' : '$(circle-slash) Completion off',
     label: `Mistral completion: ${on ? 'on' : 'off'}`,
     tooltip: on
       ? 'Mistral inline completion is on (Codestral). Click or Ctrl+Alt+M to turn it off.'

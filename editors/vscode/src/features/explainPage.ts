@@ -2,7 +2,9 @@
  * The explain view's page (a webview document): the current answer with its question and lookup
  * lines under the earlier turns of the conversation, the status line with Stop, and the
  * follow-up field. The extension posts `reset` and `render` messages (explainView.ts); the page
- * posts `ready`, `stop` and `followUp`. Scripts run under a nonce-only CSP.
+ * posts `ready`, `stop` and `followUp`. Scripts run under a nonce-only CSP. The page keeps its
+ * last render in the webview state, from which the view is restored after a window reload.
+ * Text keeps its spaces in table cells and inline code (two spaces there can be the point).
  */
 
 /** highlight.js token colours for the default Light+ / Dark+ themes (high contrast: Dark+). */
@@ -42,6 +44,7 @@ body { font-family: var(--vscode-markdown-font-family, var(--vscode-font-family)
 pre, code { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
 pre { background: var(--vscode-textCodeBlock-background); padding: 8px 12px; overflow-x: auto; white-space: pre-wrap; }
 .plain { white-space: pre-wrap; }
+td, th, code { white-space: pre-wrap; }
 :not(pre) > code { background: var(--vscode-textCodeBlock-background); padding: 1px 4px; border-radius: 3px; }
 a { color: var(--vscode-textLink-foreground); }
 #bar { display: flex; align-items: center; gap: 12px; margin-top: 8px; min-height: 1.9em; }
@@ -122,7 +125,9 @@ window.addEventListener('message', (event) => {
     stop.hidden = false;
     followup.hidden = true;
     turn = 0;
+    vscodeApi.setState({ title: message.title });
   } else if (message.type === 'render') {
+    vscodeApi.setState({ ...(vscodeApi.getState() ?? {}), render: message });
     const newTurn = message.turn !== turn;
     history.innerHTML = message.history ?? '';
     currentQuestion.textContent = message.question ?? '';

@@ -9,6 +9,8 @@
  * (`markdown.api.render`) under a strict CSP. Closing the view, or its Stop button, cancels a run
  * still streaming. Code blocks come back from the markdown extension with highlight.js classes
  * but without its stylesheet: the page (explainPage.ts) colours them per theme kind.
+ * After a window reload the view comes back (a `WebviewPanelSerializer`: `restore`) with the
+ * page's last render, read-only: the conversation ended with the server that held it.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -92,7 +94,27 @@ function earlierTurnHtml(turn: Turn): string {
   );
 }
 
+export const EXPLAIN_VIEW_TYPE = 'mistral.explain';
+
+/** What the page keeps in its webview state (explainPage.ts): its last `render` message. */
+interface SavedPage {
+  title?: string;
+  render?: { status?: string; done?: boolean } & Record<string, unknown>;
+}
+
+/** The render message that shows a saved page again: finished, without the follow-up field. */
+export function restoredRender(saved: unknown): Record<string, unknown> | undefined {
+  const render = (saved as SavedPage | undefined)?.render;
+  if (!render || typeof render !== 'object') {
+    return undefined;
+  }
+  const status = render.done ? render.status : 'Stopped: the window was reloaded.';
+  return { ...render, type: 'render', done: true, status: status ?? '', canFollowUp: false };
+}
+
 export class ExplainView implements vscode.Disposable {
+  /** A restored page's last render, shown when the page is ready (until a new run starts). */
+  private restored: Record<string, unknown> | undefined;
   private panel: vscode.WebviewPanel | undefined;
   /** The conversation: earlier turns, then the current one. */
   private turns: Turn[] = [];
@@ -115,6 +137,7 @@ export class ExplainView implements vscode.Disposable {
   /** Opens (or reuses) the view for a new conversation and starts following its first run. */
   start(id: string, title: string, question?: string, kind = 'Explain'): StreamState {
     this.finishConversation();
+    this.restored = undefined;
     const panel = this.ensurePanel();
     panel.title = `${kind}: ${title}`;
     void panel.webview.postMessage({ type: 'reset', title });
@@ -168,12 +191,28 @@ export class ExplainView implements vscode.Disposable {
       this.panel.reveal(vscode.ViewColumn.Beside, true);
       return this.panel;
     }
-    const panel = api.createWebviewPanel('mistral.explain', 'Explain', {
+    const panel = api.createWebviewPanel(EXPLAIN_VIEW_TYPE, 'Explain', {
       enableScripts: true,
       enableFindWidget: true,
       retainContextWhenHidden: true,
       localResourceRoots: [],
     });
+    this.restored = undefined;
+    return this.adopt(panel);
+  }
+
+  /** A panel VS Code kept across a window reload, with the page's saved state. */
+  restore(panel: vscode.WebviewPanel, saved: unknown): void {
+    if (this.panel) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = { enableScripts: true, localResourceRoots: [] };
+    this.restored = restoredRender(saved);
+    this.adopt(panel);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): vscode.WebviewPanel {
     panel.webview.html = explainPageHtml(panel.webview.cspSource, randomBytes(16).toString('base64'));
     // The first `markdown.api.render` activates the markdown extension (a second or more):
     // start that now, while the model is still thinking.
@@ -181,6 +220,9 @@ export class ExplainView implements vscode.Disposable {
     // Messages posted before the page listens are lost: it says when it is ready.
     panel.webview.onDidReceiveMessage((message: { type?: string; question?: unknown }) => {
       if (message?.type === 'ready') {
+        if (this.restored && !this.turns.length) {
+          void panel.webview.postMessage(this.restored);
+        }
         this.scheduleRender(0);
       } else if (message?.type === 'stop') {
         const run = this.run;

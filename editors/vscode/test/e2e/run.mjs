@@ -759,6 +759,12 @@ try {
       },
       30_000,
     );
+    // Source and code read cleanly: "mistral(bug)", not "mistral(mistral/bug)".
+    const panelText = await page.locator('.markers-panel').first().innerText();
+    // (The panel renders the source and the code as two elements: their text is "mistral" then "bug".)
+    if (!/mistral\s*\(?\s*bug\b/.test(panelText) || panelText.includes('mistral/')) {
+      throw new Error(`the Problems panel's source/code: ${JSON.stringify(panelText)}`);
+    }
     await shot('12-review-on-save-problems');
   });
 
@@ -766,9 +772,12 @@ try {
     const chatsBefore = (await fake('/_fake/requests')).filter((r) => r.path.endsWith('/chat/completions')).length;
     await runCommand('Notifications: Clear All Notifications');
     await runCommand('Mistral: Restart Server');
-    // The restarted server starts from the settings (off); the extension toggles it back on.
-    await page.locator('.notification-toast', { hasText: 'review on save is on' }).waitFor({ timeout: 30_000 });
+    // The restarted server starts from the settings (off); the extension toggles it back on,
+    // silently: nothing changed for the user, so no "review on save is on" notice.
     await statusItem('Mistral: idle, review on save on').waitFor({ timeout: 30_000 });
+    if (await page.locator('.notification-toast', { hasText: 'review on save is' }).count()) {
+      throw new Error('restoring review on save after a restart popped up a notice');
+    }
     const problems = page.locator('.statusbar-item[id="status.problems"]');
     await waitUntil(
       `${review.expectedProblems} problems again after the restart`,

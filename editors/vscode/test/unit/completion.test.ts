@@ -32,6 +32,7 @@ describe('CompletionToggle', () => {
     const item = statusItem();
     new CompletionToggle(item as unknown as vscode.StatusBarItem);
     expect(item.accessibilityInformation).toEqual({ label: 'Mistral completion: off' });
+    expect(item.text).toBe('$(circle-slash) Completion off');
     expect(item.command).toBe(TOGGLE_COMPLETION_COMMAND);
     expect(item.show).toHaveBeenCalled();
   });
@@ -43,6 +44,7 @@ describe('CompletionToggle', () => {
     expect(await toggle.toggle()).toBe(true);
     expect(store.update).toHaveBeenCalledWith('completion.enabled', true, true);
     expect(item.accessibilityInformation).toEqual({ label: 'Mistral completion: on' });
+    expect(item.text).toBe('$(sparkle) Completion on');
     expect(await toggle.toggle()).toBe(false);
     expect(item.accessibilityInformation).toEqual({ label: 'Mistral completion: off' });
   });

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as vscode from 'vscode';
 import { StreamRouter } from '../../src/common/stream';
-import { escapeHtml, ExplainView, lookupHtml } from '../../src/features/explainView';
+import { escapeHtml, ExplainView, lookupHtml, restoredRender } from '../../src/features/explainView';
+import { explainPageHtml } from '../../src/features/explainPage';
 import type { FakePanel } from './mocks/vscode';
 
 const mock = vscode as unknown as {
@@ -206,5 +207,19 @@ describe('ExplainView', () => {
 
   it('escapes lookup lines, putting the looked-up name in code', () => {
     expect(lookupHtml('looking up `a<b` — <x>.py')).toBe('looking up <code>a&lt;b</code> — &lt;x&gt;.py');
+  });
+});
+
+describe('the explain view across a window reload', () => {
+  it("shows the page's last render again, finished and without the follow-up field", () => {
+    const saved = { title: 'add', render: { type: 'render', html: '<p>done</p>', status: '', done: true, turn: 1, canFollowUp: true } };
+    expect(restoredRender(saved)).toMatchObject({ type: 'render', html: '<p>done</p>', done: true, canFollowUp: false });
+    const cut = { render: { type: 'render', html: '<p>half</p>', status: 'Mistral is writing…', done: false } };
+    expect(restoredRender(cut)).toMatchObject({ done: true, status: 'Stopped: the window was reloaded.' });
+    expect(restoredRender(undefined)).toBeUndefined();
+  });
+
+  it('keeps the spaces inside table cells and inline code', () => {
+    expect(explainPageHtml('csp', 'nonce')).toMatch(/td, th, code \{ white-space: pre-wrap; \}/);
   });
 });

@@ -71,7 +71,8 @@ describe('resolveServerCommand', () => {
   it('tells how to install the server into mistral.interpreter when it cannot import it', async () => {
     const plan = await resolveServerCommand({ serverPath: '', interpreter: ['/venv/bin/python'] }, deps());
     expect(plan.ok).toBe(false);
-    expect(!plan.ok && plan.message).toContain('/venv/bin/python -m pip install mistral-lsp');
+    expect(!plan.ok && plan.message).toContain('/venv/bin/python -m pip install .');
+    expect(!plan.ok && plan.message).not.toContain('install mistral-lsp');
   });
 
   it("uses the Python extension's interpreter next", async () => {
@@ -109,10 +110,54 @@ describe('resolveServerCommand', () => {
     );
     expect(plan.ok).toBe(false);
     if (!plan.ok) {
-      expect(plan.message).toContain('pipx install mistral-lsp');
+      // mistral-lsp is not on PyPI: the hint installs from the repository.
+      expect(plan.message).not.toContain('install mistral-lsp');
+      expect(plan.message).toContain('pipx install ./mistral-lsp');
       expect(plan.message).toContain('mistral.serverPath');
       expect(plan.message).toContain('/proj/py');
       expect(plan.message).toContain('/usr/bin/python3');
     }
+  });
+
+  it('runs the bundled server when no setting names one, before any interpreter or PATH server', async () => {
+    const plan = await resolveServerCommand(
+      { serverPath: '', interpreter: [] },
+      deps({
+        activeInterpreter: async () => ['/proj/py'],
+        importable: ['/proj/py'],
+        executables: ['/usr/bin/mistral-lsp'],
+        onPath: { 'mistral-lsp': '/usr/bin/mistral-lsp' },
+        bundledServer: async () => ({ ok: true, python: '/storage/server/0.1.0-abc/bin/python', version: '0.1.0' }),
+      }),
+    );
+    expect(plan).toEqual({ ok: true, command: '/storage/server/0.1.0-abc/bin/python', args: ['-m', 'mistral_lsp'], source: 'the bundled server 0.1.0' });
+  });
+
+  it('lets mistral.serverPath and mistral.interpreter win over the bundled server', async () => {
+    let asked = 0;
+    const bundledServer = async () => {
+      asked += 1;
+      return { ok: true as const, python: '/bundled/python', version: '0.1.0' };
+    };
+    const byPath = await resolveServerCommand(
+      { serverPath: '/opt/mistral-lsp', interpreter: [] },
+      deps({ executables: ['/opt/mistral-lsp'], bundledServer }),
+    );
+    expect(byPath).toMatchObject({ ok: true, command: '/opt/mistral-lsp' });
+    const byInterpreter = await resolveServerCommand({ serverPath: '', interpreter: ['/venv/python'] }, deps({ importable: ['/venv/python'], bundledServer }));
+    expect(byInterpreter).toMatchObject({ ok: true, command: '/venv/python', source: 'mistral.interpreter' });
+    expect(asked).toBe(0);
+  });
+
+  it('reports a failed install as such, without falling back to another server', async () => {
+    const plan = await resolveServerCommand(
+      { serverPath: '', interpreter: [] },
+      deps({
+        executables: ['/usr/bin/mistral-lsp'],
+        onPath: { 'mistral-lsp': '/usr/bin/mistral-lsp' },
+        bundledServer: async () => ({ ok: false, message: 'Mistral could not install its server: pip failed (exit 1).' }),
+      }),
+    );
+    expect(plan).toEqual({ ok: false, message: 'Mistral could not install its server: pip failed (exit 1).', installFailed: true });
   });
 });

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { presentServerMessage, reviewPauseReason, SET_API_KEY } from '../../src/common/serverMessages';
-import { ServerLineLevels } from '../../src/common/serverLog';
+import { Readable } from 'node:stream';
+import type { LogOutputChannel } from 'vscode';
+import { ServerLineLevels, serverStdio } from '../../src/common/serverLog';
 
 describe('presentServerMessage', () => {
   it('gives a missing key error a Set API Key button', () => {
@@ -49,5 +51,30 @@ describe('ServerLineLevels', () => {
     expect(levels.levelOf('2026-11-29 13:57:30,000 ERROR mistral_lsp.actions.run: fix r2 crashed')).toBe('error');
     expect(levels.levelOf('Traceback (most recent call last):')).toBe('error');
     expect(levels.levelOf('2026-11-29 13:57:31,000 INFO mistral_lsp.actions.run: back to normal')).toBe('info');
+  });
+});
+
+describe('serverStdio', () => {
+  it("writes a server line with one timestamp and one level: the channel's, not the record's again", async () => {
+    const written: string[] = [];
+    const channel = Object.fromEntries(
+      ['trace', 'debug', 'info', 'warn', 'error'].map((level) => [level, (line: string) => written.push(`[${level}] ${line}`)]),
+    ) as unknown as LogOutputChannel;
+    const errors: string[] = [];
+    serverStdio((line) => errors.push(line)).stderr(
+      Readable.from([
+        '2026-11-29 13:57:28,123 INFO mistral_lsp.lsp.server: settings from initialize\n',
+        '2026-11-29 13:57:30,000 ERROR mistral_lsp.actions.run: fix r2 crashed\n',
+        'Traceback (most recent call last):\n',
+      ]),
+      channel,
+    );
+    await vi.waitFor(() => expect(written).toHaveLength(3));
+    expect(written).toEqual([
+      '[info] mistral_lsp.lsp.server: settings from initialize',
+      '[error] mistral_lsp.actions.run: fix r2 crashed',
+      '[error] Traceback (most recent call last):',
+    ]);
+    expect(errors).toEqual(['mistral_lsp.actions.run: fix r2 crashed', 'Traceback (most recent call last):']);
   });
 });
