@@ -113,6 +113,7 @@ class FakeMistralAPI:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
+        self._gates: dict[str, asyncio.Event] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -186,6 +187,14 @@ class FakeMistralAPI:
     def enqueue(self, *replies: Reply) -> None:
         with self._changed:
             self._queue.extend(replies)
+
+    def release(self, gate: str) -> None:
+        """Let the streams held by `Reply.hold_before_finish == gate` end."""
+        assert self._loop is not None, "the fake is not started"
+        self._loop.call_soon_threadsafe(lambda: self._gate(gate).set())
+
+    def _gate(self, name: str) -> asyncio.Event:
+        return self._gates.setdefault(name, asyncio.Event())
 
     def reset(self) -> None:
         with self._changed:
@@ -340,7 +349,11 @@ class FakeMistralAPI:
         sent = 0
         try:
             await response.prepare(request)
-            for position, (data, carries_content) in enumerate(answer.sse_events()):
+            events = list(answer.sse_events())
+            for position, (data, carries_content) in enumerate(events):
+                if reply.hold_before_finish and position == len(events) - 1:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._gate(reply.hold_before_finish).wait(), 30)
                 if position and reply.cut_after_chunks is not None \
                         and sent >= reply.cut_after_chunks:
                     if reply.cut_style == "chunked":
