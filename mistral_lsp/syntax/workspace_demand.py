@@ -90,8 +90,9 @@ def fill_on_demand(
         candidate, data, stat, _, names = best
         if not names & wanted:
             break
-        entry = _parse(candidate, data)
-        index.put(candidate, entry, stat if entry is not None else None)
+        text = data.decode("utf-8", "replace")
+        entry = _parse(candidate, text)
+        index.put(candidate, entry, stat if entry is not None else None, text)
         filled.parsed += 1
         wanted -= set(entry.symbols) if entry is not None else set()
     filled.seconds = time.perf_counter() - started
@@ -170,9 +171,9 @@ def _read(index: WorkspaceIndex, path: str) -> tuple[bytes | None, tuple[int, in
     return data, None if racy else (found.st_size, found.st_mtime_ns)
 
 
-def _parse(path: str, data: bytes) -> FileEntry | None:
+def _parse(path: str, text: str) -> FileEntry | None:
     try:
-        return analyse(path, data.decode("utf-8", "replace"))
+        return analyse(path, text)
     except Exception:  # a grammar surprise costs this file, not the action
         return None
 
