@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mistral_lsp.actions.errors import ActionError
 from mistral_lsp.actions.tool_calls import RoundCalls
@@ -36,8 +36,21 @@ if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Editor, Reporter
     from mistral_lsp.lookup import ToolBox
     from mistral_lsp.mistral import MistralClient
+    from mistral_lsp.options import Settings
 
 log = logging.getLogger(__name__)
+
+
+class ModelHost(Protocol):
+    """What `stream_answer` needs of its caller: an editor session, or `mistral-lsp review`."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def key_hint(self) -> str: ...
+
+    def client(self) -> MistralClient: ...
 
 
 @dataclasses.dataclass
@@ -97,7 +110,7 @@ class Answer:
 
 
 async def stream_answer(
-    editor: Editor,
+    editor: ModelHost,
     action: str,
     uri: str,
     reporter: Reporter,
