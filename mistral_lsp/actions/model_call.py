@@ -149,30 +149,34 @@ async def stream_answer(
         parallel_tool_calls=True if tools is not None else None,
     )
     answer = Answer()
+    await _rounds(client, base, list(messages), tools, reporter, answer)
+    _log_answer(action, uri, answer)
+    return answer
+
+
+async def _rounds(
+    client: MistralClient, base: ChatRequest, conversation: list[dict[str, Any]], tools: ToolBox | None,
+    reporter: Reporter, answer: Answer,
+) -> None:
+    """The rounds of `stream_answer`, into `answer`, until one ends without tool calls."""
     started = time.perf_counter()
-    conversation = list(messages)
-    rounds = 0
     while True:
-        offer = tools is not None and rounds < tools.max_rounds and not tools.exhausted
-        request = dataclasses.replace(
-            base, messages=list(conversation), tool_choice=None if tools is None else "auto" if offer else "none"
-        )
+        offer = tools is not None and answer.rounds < tools.max_rounds and not tools.exhausted
+        choice = None if tools is None else "auto" if offer else "none"
+        request = dataclasses.replace(base, messages=list(conversation), tool_choice=choice)
         running = RoundCalls(tools, reporter) if offer and tools is not None else None
         try:
             calls = await _stream_round(client, request, reporter, answer, started, running)
             if not calls or running is None or tools is None:
-                break
-            rounds += 1
-            answer.rounds = rounds
+                return
+            answer.rounds += 1
             conversation.extend(await running.messages(calls, answer.text))
         finally:
             if running is not None:
                 running.cancel()
         answer.text = ""  # what the model wrote before its calls is not the answer
-        if rounds >= tools.max_rounds or tools.exhausted:
+        if answer.rounds >= tools.max_rounds or tools.exhausted:
             conversation[-1]["content"] += ANSWER_NOW
-    _log_answer(action, uri, answer)
-    return answer
 
 
 ANSWER_NOW = "\n\n(No more lookups: answer now with what you have.)"

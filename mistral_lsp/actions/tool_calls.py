@@ -90,13 +90,7 @@ class RoundCalls:
         message per call, in call order, once every call has run."""
         ids = [call.id or uuid.uuid4().hex[:9] for call in calls]
         for call in calls:
-            started = self._started.get(call.index)
-            same = started is not None and started.name == (call.name or "") and started.arguments == call.arguments
-            if not same and call.index not in self._accounted:
-                if started is not None:
-                    started.task.cancel()
-                self._parts.setdefault(call.index, (call.name, call.arguments))
-                self._start(call.index, call.name or "", call.arguments)
+            self._start_as_final(call)
         await asyncio.gather(*(self._started[call.index].task for call in calls))
         self._account_done()
         assistant = {
@@ -112,6 +106,18 @@ class RoundCalls:
             lookup = self._accounted[call.index]
             replies.append({"role": "tool", "tool_call_id": call_id, "name": call.name or "", "content": lookup.content})
         return replies
+
+    def _start_as_final(self, call: ToolCall) -> None:
+        """Start `call` unless it already runs (or ran and was shown) with these arguments."""
+        started = self._started.get(call.index)
+        if started is not None and started.name == (call.name or "") and started.arguments == call.arguments:
+            return
+        if call.index in self._accounted:
+            return
+        if started is not None:
+            started.task.cancel()
+        self._parts.setdefault(call.index, (call.name, call.arguments))
+        self._start(call.index, call.name or "", call.arguments)
 
     def cancel(self) -> None:
         """The run ended early (cancelled, failed): drop what is still running."""
