@@ -3,7 +3,9 @@
 Each takes the model's decoded arguments (untrusted: every type and size is checked) and answers
 text for the model plus one human line for the user, or raises `ToolError`. Scans are bounded
 in files and bytes (`MAX_SCAN_BYTES`), read the likely files first (`Catalog.ranked`) and stop
-at their hit limits, so a call costs milliseconds on a tree the size of Go's standard library.
+at their hit limits; `references` reads only the files the index's word map says hold the name
+(`syntax.word_map`), so a call costs about a millisecond on a tree the size of Go's standard
+library.
 """
 
 from __future__ import annotations
