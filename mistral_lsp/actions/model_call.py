@@ -10,16 +10,15 @@ workspace (function calling; see `stream_answer`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import hashlib
 import logging
 import time
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mistral_lsp.actions.errors import ActionError
+from mistral_lsp.actions.tool_calls import RoundCalls
 from mistral_lsp.mistral import (
     ChatRequest,
     ConfigurationError,
@@ -27,6 +26,7 @@ from mistral_lsp.mistral import (
     TextDelta,
     ThinkingDelta,
     ToolCall,
+    ToolCallDelta,
 )
 from mistral_lsp.mistral import Usage as UsageEvent
 from mistral_lsp.prompting.replies import extract_code_block, missing_code_reason
@@ -36,8 +36,21 @@ if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Editor, Reporter
     from mistral_lsp.lookup import ToolBox
     from mistral_lsp.mistral import MistralClient
+    from mistral_lsp.options import Settings
 
 log = logging.getLogger(__name__)
+
+
+class ModelHost(Protocol):
+    """What `stream_answer` needs of its caller: an editor session, or `mistral-lsp review`."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def key_hint(self) -> str: ...
+
+    def client(self) -> MistralClient: ...
 
 
 @dataclasses.dataclass
@@ -97,7 +110,7 @@ class Answer:
 
 
 async def stream_answer(
-    editor: Editor,
+    editor: ModelHost,
     action: str,
     uri: str,
     reporter: Reporter,
@@ -109,13 +122,14 @@ async def stream_answer(
 ) -> Answer:
     """The model's answer with the action's settings, its text streamed through `reporter`.
 
-    With `tools`, the model may call them: each round's complete tool calls run (parallel ones
-    at once), the `assistant` message with its `tool_calls` and one `tool` message per call are
+    With `tools`, the model may call them: each call runs as soon as its arguments are complete
+    in the stream (parallel ones at once; `tool_calls.RoundCalls`), the `assistant` message with its `tool_calls` and one `tool` message per call are
     appended, and the conversation goes on until an answer without calls. After
     `tools.max_rounds` rounds, or once the run's result budget is spent, the last tool result
     tells the model to answer with what it has and the request says `tool_choice: "none"`; the
     tools themselves are sent identically in every request, so they stay in the cached prefix.
-    The answer is the last round's text; a cancel closes the stream of the round in flight.
+    The answer is the last round's text; a cancel closes the stream of the round in flight and
+    drops the calls still running.
     """
     settings = editor.settings
     if not settings.resolved_api_key() and settings.backend == "mistral":
@@ -135,34 +149,45 @@ async def stream_answer(
         parallel_tool_calls=True if tools is not None else None,
     )
     answer = Answer()
-    started = time.perf_counter()
-    conversation = list(messages)
-    rounds = 0
-    while True:
-        offer = tools is not None and rounds < tools.max_rounds and not tools.exhausted
-        request = dataclasses.replace(
-            base, messages=list(conversation), tool_choice=None if tools is None else "auto" if offer else "none"
-        )
-        calls = await _stream_round(client, request, reporter, answer, started)
-        if not calls or not offer or tools is None:
-            break
-        rounds += 1
-        answer.rounds = rounds
-        conversation.extend(await _run_calls(tools, calls, answer.text, reporter))
-        answer.text = ""  # what the model wrote before its calls is not the answer
-        if rounds >= tools.max_rounds or tools.exhausted:
-            conversation[-1]["content"] += ANSWER_NOW
+    await _rounds(client, base, list(messages), tools, reporter, answer)
     _log_answer(action, uri, answer)
     return answer
+
+
+async def _rounds(
+    client: MistralClient, base: ChatRequest, conversation: list[dict[str, Any]], tools: ToolBox | None,
+    reporter: Reporter, answer: Answer,
+) -> None:
+    """The rounds of `stream_answer`, into `answer`, until one ends without tool calls."""
+    started = time.perf_counter()
+    while True:
+        offer = tools is not None and answer.rounds < tools.max_rounds and not tools.exhausted
+        choice = None if tools is None else "auto" if offer else "none"
+        request = dataclasses.replace(base, messages=list(conversation), tool_choice=choice)
+        running = RoundCalls(tools, reporter) if offer and tools is not None else None
+        try:
+            calls = await _stream_round(client, request, reporter, answer, started, running)
+            if not calls or running is None or tools is None:
+                return
+            answer.rounds += 1
+            conversation.extend(await running.messages(calls, answer.text))
+        finally:
+            if running is not None:
+                running.cancel()
+        answer.text = ""  # what the model wrote before its calls is not the answer
+        if answer.rounds >= tools.max_rounds or tools.exhausted:
+            conversation[-1]["content"] += ANSWER_NOW
 
 
 ANSWER_NOW = "\n\n(No more lookups: answer now with what you have.)"
 
 
 async def _stream_round(
-    client: MistralClient, request: ChatRequest, reporter: Reporter, answer: Answer, started: float
+    client: MistralClient, request: ChatRequest, reporter: Reporter, answer: Answer, started: float,
+    running: RoundCalls | None,
 ) -> tuple[ToolCall, ...]:
-    """Stream one request into `answer`; the complete tool calls it ended with."""
+    """Stream one request into `answer`, each tool call starting in `running` as soon as it is
+    complete; the complete tool calls the stream ended with."""
     calls: tuple[ToolCall, ...] = ()
     usage: UsageEvent | None = None  # the last one of the stream counts (some servers repeat it)
     # aclosing: a cancelled run closes the HTTP stream now, not when the generator is collected.
@@ -173,6 +198,9 @@ async def _stream_round(
                     answer.first_token_s = time.perf_counter() - started
                 answer.text += event.text
                 reporter.delta(event.text)
+            elif isinstance(event, ToolCallDelta):
+                if running is not None:
+                    running.fragment(event)
             elif isinstance(event, ThinkingDelta):
                 answer.thought = True
                 reporter.thinking()
@@ -184,27 +212,6 @@ async def _stream_round(
     if usage is not None:
         answer.add_usage(usage)
     return calls
-
-
-async def _run_calls(tools: ToolBox, calls: tuple[ToolCall, ...], text: str, reporter: Reporter) -> list[dict[str, Any]]:
-    """The assistant message asking for `calls` and one tool message per call, in call order;
-    the calls run at once, each in a worker thread (they read files)."""
-    ids = [call.id or uuid.uuid4().hex[:9] for call in calls]
-    assistant = {
-        "role": "assistant",
-        "content": text,
-        "tool_calls": [
-            {"id": call_id, "type": "function", "function": {"name": call.name or "", "arguments": call.arguments}}
-            for call_id, call in zip(ids, calls, strict=True)
-        ],
-    }
-    found = await asyncio.gather(*(asyncio.to_thread(tools.answer, call.name, call.arguments) for call in calls))
-    replies: list[dict[str, Any]] = [assistant]
-    for call_id, call, one in zip(ids, calls, found, strict=True):
-        lookup = tools.account(call.name, one)
-        reporter.lookup(lookup.line)
-        replies.append({"role": "tool", "tool_call_id": call_id, "name": call.name or "", "content": lookup.content})
-    return replies
 
 
 def _log_answer(action: str, uri: str, answer: Answer) -> None:

@@ -10,7 +10,8 @@ without an editor, built on the same pure parts, so both agree on what was revie
    the same workspace) is not sent: its stored findings are placed on its current lines.
 3. The others are sent, one request per file (`review_prompt.build_messages`: the file's
    outline as context, the changed units' code), at most `maxConcurrentRequests` at a time,
-   with the client's retries; findings are validated and stored by unit hash as on save.
+   with the client's retries; findings are validated and stored by unit hash as on save. With
+   `tools.enabled: true`, each file's request is the editor's tool loop instead (`lookups.py`).
 4. `max_tokens` caps the tokens spent (prompt + completion, as the API reports them): before
    each request, what it would bring the total to (its prompt, estimated) is checked against
    the cap; the first that does not fit stops the dispatch, and it and every file after it are
@@ -28,9 +29,16 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mistral_lsp.actions.model_call import prompt_cache_key
+from mistral_lsp.actions.model_call import Answer, prompt_cache_key
+from mistral_lsp.ci.lookups import ReviewLookups, tools_wanted
 from mistral_lsp.logs import redactor
-from mistral_lsp.mistral import ChatRequest, ConfigurationError, MistralClient, MistralError
+from mistral_lsp.mistral import (
+    ChatRequest,
+    ChatResult,
+    ConfigurationError,
+    MistralClient,
+    MistralError,
+)
 from mistral_lsp.options import Settings
 from mistral_lsp.project.instructions import find_instructions
 from mistral_lsp.project.rules import Rule, load_rules, rules_digest
@@ -160,6 +168,8 @@ class BatchReview:
         self.result.rule_problems = [str(problem) for problem in self.ruleset.problems]
         found = find_instructions(root) if settings.project_instructions else []
         self.instructions = instructions_block(found, settings.instructions_tokens).text
+        self.lookups: ReviewLookups | None = None
+        """The repository's tools, when `tools.enabled` is true (`lookups.py`)."""
 
     async def run(self) -> BatchResult:
         await self.cache.load_async()
@@ -172,6 +182,8 @@ class BatchReview:
                     "the review cache", "set the MISTRAL_API_KEY environment variable",
                 )
             client = self.client_factory(self.settings)
+            if tools_wanted(self.settings):
+                self.lookups = ReviewLookups(self.root, self.settings, client)
             try:
                 await self._dispatch(client, plans)
             finally:
@@ -267,7 +279,11 @@ class BatchReview:
         usage = self.result.usage
         try:
             usage.requests += 1
-            answer = await client.chat(request)
+            if self.lookups is not None:
+                answer: ChatResult | Answer = await self.lookups.review(
+                    plan.file.key, plan.doc.uri, list(plan.messages), review_response_format())
+            else:
+                answer = await client.chat(request)
             results = findings_by_unit(answer.text, plan.snap.lines, plan.changed, plan.rules)
         except (MistralError, ReplyError) as exc:
             message = redactor.redact(str(exc))

@@ -48,10 +48,13 @@ class Catalog:
         nearest, rest = self.tiers(near, module_words)
         return nearest + rest
 
-    def tiers(self, near: str | None, module_words: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
-        """(`near`, its directory's files and the files importing it, in that order; the rest)."""
+    def tiers(
+        self, near: str | None, module_words: tuple[str, ...] = (), candidates: set[str] | None = None
+    ) -> tuple[list[str], list[str]]:
+        """(`near`, its directory's files and the files importing it, in that order; the rest),
+        only among `candidates` when given (the files the word map says hold the name)."""
         if near is None:
-            return [], self.paths
+            return self._among(candidates, [], set()) if candidates is not None else ([], self.paths)
         directory = str(PurePosixPath(near).parent)
         first: list[str] = [near] if near in self._set() else []
         same_dir = [p for p in self.index.in_dir(directory) if p != near]
@@ -59,7 +62,14 @@ class Catalog:
         seen = set(first) | set(same_dir)
         importing = [p for p in importing if p not in seen]
         seen.update(importing)
-        return first + same_dir + importing, [p for p in self.paths if p not in seen]
+        if candidates is None:
+            return first + same_dir + importing, [p for p in self.paths if p not in seen]
+        return self._among(candidates, [*first, *same_dir, *importing], seen)
+
+    def _among(self, candidates: set[str], nearest: list[str], seen: set[str]) -> tuple[list[str], list[str]]:
+        """`tiers` kept to `candidates`: the nearest in their order, the other indexed ones sorted."""
+        indexed = self._set()
+        return [p for p in nearest if p in candidates], sorted(p for p in candidates - seen if p in indexed)
 
     def _importing(self, module_words: tuple[str, ...]) -> list[str]:
         """Indexed files with an import line naming one of `module_words` (in path order)."""

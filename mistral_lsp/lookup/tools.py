@@ -3,7 +3,9 @@
 Each takes the model's decoded arguments (untrusted: every type and size is checked) and answers
 text for the model plus one human line for the user, or raises `ToolError`. Scans are bounded
 in files and bytes (`MAX_SCAN_BYTES`), read the likely files first (`Catalog.ranked`) and stop
-at their hit limits, so a call costs milliseconds on a tree the size of Go's standard library.
+at their hit limits; `references` reads only the files the index's word map says hold the name
+(`syntax.word_map`), so a call costs about a millisecond on a tree the size of Go's standard
+library.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ class Workspace:
     guard: PathGuard
     origin: str | None = None
     """The absolute path of the document the action runs on (ranks what is near it first)."""
+
+    word_map: bool = True
+    """Scan only the files the index's word map says hold the name (off: every file, the
+    bench's baseline)."""
 
     def __post_init__(self) -> None:
         self.texts = Texts(self.index)
@@ -170,7 +176,9 @@ def references(workspace: Workspace, arguments: dict[str, Any]) -> Found:
     if homes and not arguments.get("path"):
         home = homes[0]  # the defining file's package comes first
     words = (*_module_words(home), name)
-    hits, scanned, complete = _scan(workspace, catalog.tiers(home, words), name, MAX_REFERENCES, whole_word=True)
+    holding = workspace.index.words.files_with(name) if workspace.index is not None and workspace.word_map else None
+    tiers = catalog.tiers(home, words, holding)
+    hits, scanned, complete = _scan(workspace, tiers, name, MAX_REFERENCES, whole_word=True)
     if not hits:
         raise ToolError(f"no uses of {name!r} found in the {scanned} files searched")
     more = "" if complete else f"\n(first {len(hits)} shown; more may exist)"
@@ -204,6 +212,8 @@ def _scan(
             scanned += 1
             if text is None:
                 continue
+            if workspace.index is not None and workspace.index.words.is_unknown(path):
+                workspace.index.words.learn(path, text)  # taken from the saved index: words not read yet
             read += len(text)
             if needle in text and workspace.allowed(path):
                 hits.extend(f"{workspace.relative(path)}:{number}: {_clip(line.strip())}"

@@ -77,8 +77,8 @@ class ToolsSettings:
     enabled: bool | None = dataclasses.field(
         default=None,
         metadata={"description": "Offer the workspace tools to the model. `null`: on for fix, explain, ask and "
-                  "the review command, off for review on save and `mistral-lsp review`; `true`: on for review on save "
-                  "too (`mistral-lsp review` does not call tools yet); `false`: off everywhere. Inline completion "
+                  "the review command, off for review on save and `mistral-lsp review`; `true`: on for those two "
+                  "too; `false`: off everywhere. Inline completion "
                   "never uses tools."},
     )
     max_rounds: int = dataclasses.field(

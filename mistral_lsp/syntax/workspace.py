@@ -26,6 +26,7 @@ from typing import NamedTuple
 from mistral_lsp.syntax.document import Document
 from mistral_lsp.syntax.index import file_index
 from mistral_lsp.syntax.nodes import syntax_of
+from mistral_lsp.syntax.word_map import WordMap
 from mistral_lsp.syntax.workspace_files import (
     DEFAULT_MAX_FILES,
     MAX_FILE_BYTES,
@@ -144,6 +145,8 @@ class WorkspaceIndex:
         self._texts: dict[str, tuple[float, str]] = {}
         self.open_text: Callable[[str], str | None] | None = None
         """The text of a file open in the editor (newer than the disk's), by path."""
+        self.words = WordMap()
+        """Which files hold each identifier (what `references` scans), kept with the entries."""
         self._stats: dict[str, Stat] = {}
         """(size, mtime_ns) of the disk file an entry was read from; none for an entry from
         the editor's text or from a file modified moments before it was read."""
@@ -264,7 +267,7 @@ class WorkspaceIndex:
         except Exception:  # a grammar surprise costs this file, not the index
             log.exception("workspace index: %s could not be indexed", key)
             entry = None
-        return self.put(key, entry, stat)
+        return self.put(key, entry, stat, text)
 
     def reuse(self, path: str | Path, saved: SavedEntries) -> bool:
         """Take the file's saved entry (`index_store`) when the file is as it was then: same
@@ -275,13 +278,17 @@ class WorkspaceIndex:
             return False
         return self.put(key, found[1], found[0])
 
-    def put(self, path: str | Path, entry: FileEntry | None, stat: Stat | None = None) -> bool:
+    def put(self, path: str | Path, entry: FileEntry | None, stat: Stat | None = None, text: str | None = None) -> bool:
         """Store the entry of a file (None: forget the file); `stat`: that of the disk file it
-        was read from, if it was."""
+        was read from, if it was; `text`: the text it was made from (its words are kept)."""
         key = _key(path)
         if entry is None:
             self.remove(key)
             return False
+        if text is not None:
+            self.words.add(key, text)
+        else:
+            self.words.unknown(key)
         with self._lock:
             self.generation += 1
             self._entries[key] = entry
@@ -296,6 +303,7 @@ class WorkspaceIndex:
 
     def remove(self, path: str | Path) -> None:
         key = _key(path)
+        self.words.forget(key)
         with self._lock:
             self._stats.pop(key, None)
             if self._entries.pop(key, None) is None:
@@ -389,9 +397,10 @@ def document_edited(index: WorkspaceIndex, path: str, doc: Document) -> bool:
         return False
     try:
         entry = entry_of_document(key, doc)
+        text = doc.text
     finally:
         doc.lock.release()
-    return index.put(key, entry)
+    return index.put(key, entry, text=text)
 
 
 def file_event(index: WorkspaceIndex, path: str, deleted: bool) -> None:

@@ -24,8 +24,7 @@ prints `READY http://127.0.0.1:PORT/v1` and serves until killed.
 
 Serves no LSP method: test, bench and demo support. This module is the server — routes,
 recording, timing and faults on the wire, the CLI; the control API is in `fake_control.py`;
-what each answer holds
-(`Reply` and its wire form, error bodies, validation errors, model cards) is built in
+what each answer holds (`Reply` and its wire form, error bodies, validation errors, model cards) is built in
 `fake_replies.py`. `Reply` is re-exported here, so `from mistral_lsp.testing.fake_api import
 FakeMistralAPI, Reply` stays the one import a harness needs.
 """
@@ -117,6 +116,7 @@ class FakeMistralAPI:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self.batches = FakeBatches(self)
+        self._gates: dict[str, asyncio.Event] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -192,10 +192,16 @@ class FakeMistralAPI:
         with self._changed:
             self._queue.extend(replies)
 
-    def release(self) -> None:
-        """Lets every stream paused by `Reply.hold_after_chunks` go on (now and from then on)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._released.set)
+    def release(self, gate: str | None = None) -> None:
+        """Lets the streams paused by `Reply.hold_after_chunks` go on (no `gate`: now and from
+        then on), or those held by `Reply.hold_before_finish == gate` end."""
+        if self._loop is None:
+            return
+        event = self._released if gate is None else None
+        self._loop.call_soon_threadsafe(lambda: (event or self._gate(str(gate))).set())
+
+    def _gate(self, name: str) -> asyncio.Event:
+        return self._gates.setdefault(name, asyncio.Event())
 
     def reset(self) -> None:
         if self._loop is not None:
@@ -352,7 +358,11 @@ class FakeMistralAPI:
         sent = 0
         try:
             await response.prepare(request)
-            for position, (data, carries_content) in enumerate(answer.sse_events()):
+            events = list(answer.sse_events())
+            for position, (data, carries_content) in enumerate(events):
+                if reply.hold_before_finish and position == len(events) - 1:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._gate(reply.hold_before_finish).wait(), 30)
                 if position and reply.cut_after_chunks is not None \
                         and sent >= reply.cut_after_chunks:
                     if reply.cut_style == "chunked":

@@ -116,6 +116,10 @@ class Reply:
     malformed_at: int | None = None
     finish_reason: str | None = None
     model: str | None = None
+    hold_before_finish: str | None = None
+    """Stream-only: the last chunk (the one with `finish_reason`) waits until
+    `FakeMistralAPI.release(hold_before_finish)` (at most 30 s), so a test can observe what the
+    client does while the stream is still open."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reply:

@@ -110,6 +110,37 @@ async def test_parallel_tool_calls_streamed_in_pieces_get_exact_tool_messages(
     assert result.context["lookups"] == ["definition percent — pricing.py:1", "references round_up — 1 use in 1 file"]
 
 
+async def test_each_lookup_runs_as_its_call_completes_while_the_round_still_streams(editor: Editor) -> None:
+    uri = await editor.open("cart.py", CART)
+    calls = [{"id": "defcall01", "name": "definition", "arguments": {"name": "percent"}},
+             {"id": "refcall02", "name": "references", "arguments": {"name": "round_up"}}]
+    # The round's last chunk (its finish_reason) is held until the test releases it.
+    editor.fake.enqueue(
+        Reply(text="", tool_calls=calls, incremental_tool_calls=True, interleaved_tool_calls=True,
+              hold_before_finish="round-1"),
+        Reply(text=fenced(FIXED_TOTAL_DEDENTED)),
+    )
+    task = editor.run_command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0), "id": "early"})
+
+    def lookups() -> list[str]:
+        return [s["lookup"] for s in editor.streams if s.get("id") == "early" and "lookup" in s]
+
+    try:
+        await editor.wait_until(lambda: len(lookups()) == 2, what="both lookups while round one still streams")
+        assert lookups() == ["looking up `percent` — pricing.py:1", "looking up `round_up` — 1 use in 1 file"]
+        # Round one has not ended: no second request yet.
+        assert len([r for r in editor.fake.requests if r.path.endswith("/chat/completions")]) == 1
+    finally:
+        editor.fake.release("round-1")
+    result = await task
+    assert result.applied is True and editor.texts[uri] == EXPECTED_AFTER_FIX
+    second = editor.fake.requests[-1].json
+    assert [m["role"] for m in second["messages"][-3:]] == ["assistant", "tool", "tool"]
+    assert [m.get("tool_call_id") for m in second["messages"][-2:]] == ["defcall01", "refcall02"]
+    assert second["messages"][-2]["content"] == "pricing.py:1\ndef percent(value):\n    return value / 100"
+    assert lookups() == ["looking up `percent` — pricing.py:1", "looking up `round_up` — 1 use in 1 file"]
+
+
 async def test_a_fix_after_two_rounds_is_applied_and_the_last_round_offers_no_more(
     fake_api: FakeMistralAPI, tmp_path: Path
 ) -> None:

@@ -155,7 +155,7 @@ local M = {}
 ---@field reviewOnSave boolean|string[] The value of `reviewOnSave` now in force for this session.
 
 ---@class mistral.protocol.ToolsSettings Workspace tools the model may call during an action (function calling): read-only lookups of definitions, references, file lines and text, confined to the workspace.
----@field enabled? boolean Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for review on save too (`mistral-lsp review` does not call tools yet); `false`: off everywhere. Inline completion never uses tools.
+---@field enabled? boolean Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for those two too; `false`: off everywhere. Inline completion never uses tools.
 ---@field maxRounds? integer Rounds of tool calls before the model must answer with what it has.
 ---@field maxResultTokens? integer Tokens of one tool result, at most (longer ones are cut).
 ---@field maxRunTokens? integer Tokens of all tool results of one run, at most.

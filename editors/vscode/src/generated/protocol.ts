@@ -882,7 +882,7 @@ export interface Settings {
  */
 export interface ToolsSettings {
   /**
-   * Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for review on save too (`mistral-lsp review` does not call tools yet); `false`: off everywhere. Inline completion never uses tools.
+   * Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for those two too; `false`: off everywhere. Inline completion never uses tools.
    */
   enabled?: boolean;
   /**
