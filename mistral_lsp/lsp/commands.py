@@ -95,7 +95,7 @@ def before_execute(ls: MistralLanguageServer, params: types.ExecuteCommandParams
 _KINDS = {str: "a string", bool: "true or false", int: "an integer"}
 # Commands without a default for their argument (the actions' commands answer a missing one
 # themselves, naming the fields it needs).
-_ARGUMENT_REQUIRED = frozenset({ACCEPT_FIX, REJECT_FIX, APPLY_SUGGESTION})
+_ARGUMENT_REQUIRED = frozenset({ACCEPT_FIX, REJECT_FIX, APPLY_SUGGESTION, LIST_ACTIONS})
 
 
 def argument_problems(argument: dict[str, Any], cls: type) -> list[str]:

@@ -117,9 +117,13 @@ OTHER_CASES: list[tuple[str, str, Any, int, str]] = [
     ("suggestion-bad-range", "mistral.applySuggestion",
      [{"uri": "file:///x.py", "diagnostic": {"range": "x", "message": "x"}}], INVALID_PARAMS, r"diagnostic\.range"),
     ("unknown-command", "mistral.nope", [], INVALID_PARAMS, r"mistral\.nope"),
+    ("list-actions-no-arguments-field", "mistral.listActions", None, INVALID_PARAMS, r"needs one argument object"),
+    ("list-actions-uri-missing", "mistral.listActions", [{}], INVALID_PARAMS, r"uri is missing"),
+    ("list-actions-uri-not-a-string", "mistral.listActions", [{"uri": 7}], INVALID_PARAMS, r"uri must be a string"),
+    ("list-actions-argument-not-an-object", "mistral.listActions", ["x"], INVALID_PARAMS, r"arguments\[0\]"),
 ]
 ACTION_COMMANDS = [spec.command for spec in COMMANDS if "uri" in getattr(spec.arguments, "__annotations__", {})
-                   and spec.command != "mistral.applySuggestion"]
+                   and spec.command not in ("mistral.applySuggestion", "mistral.listActions")]
 CASES = [(f"{command}:{name}", command, build, code, cause)
          for command in ACTION_COMMANDS for name, build, code, cause in ACTION_CASES]
 
