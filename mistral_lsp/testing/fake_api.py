@@ -23,9 +23,9 @@ CLI: `python -m mistral_lsp.testing.fake_api [--port N] [--api-key K] [--replies
 prints `READY http://127.0.0.1:PORT/v1` and serves until killed.
 
 Serves no LSP method: test, bench and demo support. This module is the server — routes,
-recording, timing and faults on the wire, the CLI; the control API is in `fake_control.py`;
-what each answer holds (`Reply` and its wire form, error bodies, validation errors, model cards) is built in
-`fake_replies.py`. `Reply` is re-exported here, so `from mistral_lsp.testing.fake_api import
+recording, timing and faults on the wire, the CLI; the control API is in `fake_control.py`; what
+each answer holds (`Reply` and its wire form, error bodies, validation errors, model cards) is
+built in `fake_replies.py`. `Reply` is re-exported here: `from mistral_lsp.testing.fake_api import
 FakeMistralAPI, Reply` stays the one import a harness needs.
 """
 
@@ -193,8 +193,7 @@ class FakeMistralAPI:
             self._queue.extend(replies)
 
     def release(self, gate: str | None = None) -> None:
-        """Lets the streams paused by `Reply.hold_after_chunks` go on (no `gate`: now and from
-        then on), or those held by `Reply.hold_before_finish == gate` end."""
+        """No `gate`: held streams (`hold_after_chunks`) go on; else `hold_before_finish == gate` ones end."""
         if self._loop is None:
             return
         event = self._released if gate is None else None
