@@ -10,23 +10,19 @@ tests, async tests (whatever their loop), subprocess servers and the offline dem
 - Requests are validated like the real API: unknown keys → 422 `extra_forbidden`, unknown model →
   400 `invalid_model`, bad role order → 400, wrong bearer → 401 (when a key is configured).
 - Replies are scripted with `enqueue(Reply(...))`: text, thinking, tool calls, error statuses,
-  delays, a cut (aborted, cleanly ended chunked, close-delimited, or reset) or a malformed chunk at
-  a given point. `default_reply` or
-  `responder(request_json)` answers when the queue is empty.
+  delays and holds, a cut (aborted, chunked, close-delimited, reset) or a malformed chunk at a given
+  point. `default_reply` or `responder(request_json)` answers when the queue is empty.
 - `requests` records every request; `disconnects` records when a streaming reply found its client
   gone (the handler is cancelled as soon as the connection drops), timed with `time.monotonic`.
-- An HTTP control API under `/_fake/` lets non-Python harnesses do the same:
-  `POST /_fake/replies` (a Reply dict or a list), `POST /_fake/default_reply`,
-  `GET /_fake/requests`, `GET /_fake/disconnects`, `POST /_fake/reset`, `POST /_fake/release`.
+- An HTTP control API under `/_fake/` (`fake_control.py`) lets non-Python harnesses do the same.
 
 CLI: `python -m mistral_lsp.testing.fake_api [--port N] [--api-key K] [--replies file.json]`
 prints `READY http://127.0.0.1:PORT/v1` and serves until killed.
 
-Serves no LSP method: test, bench and demo support. This module is the server — routes,
-recording, timing and faults on the wire, the CLI; the control API is in `fake_control.py`; what
-each answer holds (`Reply` and its wire form, error bodies, validation errors, model cards) is
-built in `fake_replies.py`. `Reply` is re-exported here: `from mistral_lsp.testing.fake_api import
-FakeMistralAPI, Reply` stays the one import a harness needs.
+Serves no LSP method: test, bench and demo support. This module is the server (routes, recording,
+timing and faults on the wire, the CLI); what each answer holds (`Reply`, error bodies, validation,
+model cards) is built in `fake_replies.py`, re-exported here: `from mistral_lsp.testing.fake_api
+import FakeMistralAPI, Reply` stays the one import a harness needs.
 """
 
 from __future__ import annotations
@@ -359,9 +355,7 @@ class FakeMistralAPI:
             await response.prepare(request)
             events = list(answer.sse_events())
             for position, (data, carries_content) in enumerate(events):
-                if reply.hold_before_finish and position == len(events) - 1:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._gate(reply.hold_before_finish).wait(), 30)
+                await self._pause(reply, last=position == len(events) - 1, content=carries_content, sent=sent)
                 if position and reply.cut_after_chunks is not None \
                         and sent >= reply.cut_after_chunks:
                     if reply.cut_style == "chunked":
@@ -369,10 +363,6 @@ class FakeMistralAPI:
                     else:
                         _drop(request, reset=reply.cut_style == "reset")
                     return response
-                if carries_content and sent == reply.hold_after_chunks:
-                    await self._released.wait()
-                if carries_content and sent and reply.delay_per_chunk:
-                    await asyncio.sleep(reply.delay_per_chunk)
                 await response.write(data)
                 sent += carries_content
             await response.write(b"data: [DONE]\n\n")
@@ -383,6 +373,16 @@ class FakeMistralAPI:
         except ConnectionResetError:
             self._record_disconnect(request.path, sent)
         return response
+
+    async def _pause(self, reply: Reply, *, last: bool, content: bool, sent: int) -> None:
+        """What the reply scripts before an event: a gate before the last, a hold, a delay."""
+        if reply.hold_before_finish and last:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._gate(reply.hold_before_finish).wait(), 30)
+        if content and sent == reply.hold_after_chunks:
+            await self._released.wait()
+        if content and sent and reply.delay_per_chunk:
+            await asyncio.sleep(reply.delay_per_chunk)
 
     async def _stream_close_delimited(
         self, request: web.Request, reply: Reply, answer: Answer, headers: dict[str, str]
