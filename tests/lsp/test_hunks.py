@@ -13,6 +13,7 @@ from lsprotocol import types
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
 from .conftest import Editor, editor_session, rng
+from .test_plain_clients import ALE_CAPABILITIES
 
 PRICE = """\
 def price(amount, rate):
@@ -204,3 +205,22 @@ async def test_a_plain_client_with_change_annotations_gets_each_hunk_to_confirm(
     assert all(isinstance(e, types.AnnotatedTextEdit) for edits in by_uri.values() for e in edits)
     assert sorted({e.annotation_id for e in by_uri[uri]}) == ["h1", "h2", "h3"]
     assert [e.annotation_id for e in by_uri[shop]] == ["h4"]
+
+
+@pytest.fixture
+async def ale(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
+    async for ed in editor_session(fake_api, tmp_path, opt_in=False, capabilities=ALE_CAPABILITIES):
+        yield ed
+
+
+async def test_a_client_without_apply_edit_gets_both_files_written_by_the_server(ale: Editor) -> None:
+    uri = await ale.open("calc.py", CALC)
+    ale.path("shop.py").write_text(SHOP, encoding="utf-8")
+    ale.fake.enqueue(Reply(text=answer(("shop.py :: checkout", SHOP_FIXED_CHECKOUT))))
+    await ale.command("mistral.fix", {"uri": uri, "range": rng(5, 4, 5, 5)})
+    await ale.wait_until(lambda: any("also changed" in m for m in ale.messages()), what="the notice")
+    assert ale.applied_edits == []  # never sent workspace/applyEdit
+    assert ale.path("calc.py").read_text(encoding="utf-8") == "import math\n\n\n" + PRICE_FIXED
+    assert ale.path("shop.py").read_text(encoding="utf-8") == SHOP.replace("price(cart, 1)", "price(cart.total, 1)")
+    assert any("wrote" in m and "calc.py" in m for m in ale.messages())  # the open buffer: reload it
+    assert any("also changed shop.py :: checkout" in m for m in ale.messages())
