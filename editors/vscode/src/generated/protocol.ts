@@ -15,7 +15,7 @@ export type DiagnosticSeverity = 1 | 2 | 3 | 4;
  * @since 3.15.0
  */
 export type DiagnosticTag = 1 | 2;
-export type ActionName = 'review' | 'explain' | 'fix' | 'tests' | 'ask' | 'custom';
+export type ActionName = 'review' | 'explain' | 'fix' | 'tests' | 'ask';
 export type ReasoningEffort = 'none' | 'high';
 
 /**
@@ -64,10 +64,6 @@ export interface ActionArguments {
    * `conversationId`, with its earlier questions and answers; `range` defaults to its target.
    */
   conversationId?: string | null;
-  /**
-   * `mistral.custom`: the custom action to run, the stem of its `.mistral/actions/<id>.md`.
-   */
-  actionId?: string | null;
 }
 /**
  * A range in a text document expressed as (zero-based) start and end positions.
@@ -268,6 +264,14 @@ export interface ActionResult {
    */
   explanation?: string;
   /**
+   * Fix: every hunk of the proposal (all pending, with `preview`), or the hunks applied.
+   */
+  hunks?: Hunk[];
+  /**
+   * Fix: the answer's extra blocks that could not be placed (never applied), with why.
+   */
+  unplaced?: UnplacedBlock[];
+  /**
    * Review: how many findings were published.
    */
   diagnostics?: number;
@@ -300,11 +304,6 @@ export interface ActionResult {
    * with a `question` to follow up.
    */
   conversationId?: string;
-  /**
-   * A custom action's run: its id (the result's shape follows its kind: edit like fix,
-   * markdown like explain, findings like review).
-   */
-  actionId?: string;
 }
 /**
  * A workspace edit represents changes to many resources managed in the workspace. The edit
@@ -604,6 +603,53 @@ export interface ChangeAnnotation {
   description?: string;
 }
 /**
+ * One change of a fix's proposal: whole lines of one document and what replaces them.
+ */
+export interface Hunk {
+  /**
+   * Unique within the run ("h1", "h2", ...), stable for the life of the proposal.
+   */
+  id: string;
+  /**
+   * The document it changes.
+   */
+  uri: string;
+  /**
+   * The lines it replaces, in the text of `version`: from character 0 of its first line to
+   * character 0 of the line after its last (or the end of the document).
+   */
+  range: Range;
+  /**
+   * The replacement for `range`: whole lines, each ending in a newline.
+   */
+  newText: string;
+  /**
+   * The text `range` holds now (for display).
+   */
+  oldText: string;
+  /**
+   * The document version `range` refers to; null for a closed file (its text on disk).
+   */
+  version?: number;
+  /**
+   * Where it is, for lists: the workspace-relative path and the definition, "calc.py :: add".
+   */
+  label?: string;
+}
+/**
+ * An extra block of a fix's answer the server could not place; never applied.
+ */
+export interface UnplacedBlock {
+  /**
+   * The block's header as the model wrote it, "calc.py :: add".
+   */
+  label: string;
+  /**
+   * Why it was not placed, e.g. "no definition `foo` in calc.py".
+   */
+  reason: string;
+}
+/**
  * A validated review finding, on 0-based inclusive lines.
  */
 export interface FindingData {
@@ -616,10 +662,6 @@ export interface FindingData {
   message: string;
   snippet: string;
   replacement?: string;
-  /**
-   * The id of the project review rule (`.mistral/rules/`) the finding reports, if any.
-   */
-  rule?: string;
 }
 /**
  * Tokens the API reported for a run.
@@ -646,11 +688,6 @@ export interface ContextSummary {
    * email/_header_value_parser.py:1024"; absent when it made none.
    */
   lookups?: string[];
-  /**
-   * The project's instructions files sent (`AGENTS.md`, `.mistral/instructions.md`), relative
-   * to the workspace root, with " (cut)" when cut at `instructionsTokens`; absent when none.
-   */
-  instructions?: string[];
 }
 /**
  * Per-action model parameters.
@@ -702,8 +739,34 @@ export interface ActionSpec {
  * The result of `mistral.acceptFix` and `mistral.applySuggestion`.
  */
 export interface AppliedResult {
+  /**
+   * Accept: true when at least one hunk was applied.
+   */
   applied: boolean;
   message?: string;
+  /**
+   * Accept: the ids of the hunks this call applied.
+   */
+  appliedHunks?: string[];
+  /**
+   * Accept: the hunks this call refused (each alone), with why.
+   */
+  refused?: RefusedHunk[];
+  /**
+   * Accept: the hunks still pending, with their ranges and versions as they are now in the
+   * documents; empty when none remain.
+   */
+  pending?: Hunk[];
+}
+/**
+ * A hunk `mistral.acceptFix` did not apply.
+ */
+export interface RefusedHunk {
+  id: string;
+  /**
+   * Why, e.g. its lines were edited since the proposal.
+   */
+  reason: string;
 }
 export interface CancelResult {
   /**
@@ -738,21 +801,6 @@ export interface CompletionSettings {
   languages?: string[];
 }
 /**
- * A custom action that applies to a document, for the plugins' menus.
- */
-export interface CustomActionInfo {
-  id: string;
-  /**
-   * Its title, without the "Mistral: " of its code action.
-   */
-  title: string;
-  kind: 'edit' | 'markdown' | 'findings';
-  /**
-   * The languages it is limited to; absent: every language.
-   */
-  languages?: string[];
-}
-/**
  * The `data` of a review finding's diagnostic (source `mistral`, code `mistral/<category>`).
  */
 export interface FindingDiagnosticData {
@@ -766,24 +814,30 @@ export interface FindingDiagnosticData {
  */
 export interface FixDecisionArguments {
   id: string;
+  /**
+   * The ids of the hunks to accept or reject; every pending hunk when absent. Hunks not named
+   * stay pending: the proposal lives until each is decided (or 30 minutes).
+   */
+  hunks?: string[] | null;
 }
 /**
- * The argument of `mistral.listActions`: the document the menu is for.
+ * Fix's proposals: how far one fix may reach beyond its target.
  */
-export interface ListActionsArguments {
-  uri: string;
-}
-export interface ListActionsResult {
+export interface FixSettings {
   /**
-   * The custom actions that apply to the document, in file-name order.
+   * Files one fix may change: the target's and those of the other definitions its answer changes with it (callers, say). Blocks for further files are listed, not applied.
    */
-  actions: CustomActionInfo[];
+  maxFiles?: number;
 }
 export interface RejectResult {
   /**
    * False when the fix was unknown (already accepted, rejected or expired).
    */
   rejected: boolean;
+  /**
+   * The hunks still pending, with their current ranges and versions; empty when none remain.
+   */
+  pending?: Hunk[];
 }
 /**
  * The argument of `mistral.cancel`: a run id, or none for every run.
@@ -855,6 +909,7 @@ export interface Settings {
   reviewExclude?: string[];
   completion?: CompletionSettings;
   tools?: ToolsSettings;
+  fix?: FixSettings;
   /**
    * Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, minified, binary and huge files are skipped; generated files are indexed (not reviewed).
    */
@@ -867,14 +922,6 @@ export interface Settings {
    * Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
    */
   lineAnchors?: 'every' | 'sparse';
-  /**
-   * Send the project's `AGENTS.md` (or `.mistral/instructions.md`) at the workspace root with every action and review, as its conventions (docs/rules.md).
-   */
-  projectInstructions?: boolean;
-  /**
-   * Tokens of project instructions sent at most; longer instructions are cut at a line, and the prompt and `context` say so.
-   */
-  instructionsTokens?: number;
 }
 /**
  * Workspace tools the model may call during an action (function calling): read-only lookups
@@ -882,7 +929,7 @@ export interface Settings {
  */
 export interface ToolsSettings {
   /**
-   * Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for those two too; `false`: off everywhere. Inline completion never uses tools.
+   * Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for review on save too (`mistral-lsp review` does not call tools yet); `false`: off everywhere. Inline completion never uses tools.
    */
   enabled?: boolean;
   /**
@@ -925,9 +972,9 @@ export interface StreamNotification {
    */
   lookup?: string;
   /**
-   * A custom action's run: its id.
+   * With `done` of a fix: every hunk of its proposal.
    */
-  actionId?: string;
+  hunks?: Hunk[];
 }
 /**
  * The argument of `mistral.applySuggestion`: a review finding's diagnostic.
@@ -997,8 +1044,6 @@ export const ServerCommands = {
   review: 'mistral.review',
   generateTests: 'mistral.generateTests',
   ask: 'mistral.ask',
-  custom: 'mistral.custom',
-  listActions: 'mistral.listActions',
   cancel: 'mistral.cancel',
   acceptFix: 'mistral.acceptFix',
   rejectFix: 'mistral.rejectFix',
@@ -1056,9 +1101,8 @@ export const SERVER_SETTING_KEYS = [
   'tools.maxResultTokens',
   'tools.maxRunTokens',
   'tools.deny',
+  'fix.maxFiles',
   'workspaceIndexMaxFiles',
   'workspaceIndexCache',
-  'lineAnchors',
-  'projectInstructions',
-  'instructionsTokens'
+  'lineAnchors'
 ] as const;
