@@ -71,15 +71,14 @@ end
 
 ---@param index integer
 ---@param total integer
----@param label? string
+---@param label string
 ---@return string
 local function banner_text(index, total, label)
   local k = config.options.preview_keys
-  local where = type(label) == 'string' and label ~= '' and (' ' .. label) or ''
-  return (' Mistral fix%s, hunk %d/%d: %s accept · %s reject · %s accept all · %s reject all · %s/%s next/previous '):format(
-    where,
+  return (' Mistral fix %d/%d · %s · %s accept · %s reject · %s/%s all · %s/%s next/previous '):format(
     index,
     total,
+    label,
     show_key(k.accept),
     show_key(k.reject),
     show_key(k.accept_all),
@@ -87,6 +86,16 @@ local function banner_text(index, total, label)
     show_key(k.next_hunk),
     show_key(k.prev_hunk)
   )
+end
+
+--- Where a hunk is, for messages and lists: its label, else its file's name.
+---@param h mistral.protocol.Hunk
+---@return string
+local function label_of(h)
+  if type(h.label) == 'string' and h.label ~= '' then
+    return h.label
+  end
+  return vim.fs.basename(vim.uri_to_fname(h.uri))
 end
 
 ---@param text string
@@ -256,11 +265,7 @@ local function qf_items()
           bufnr = d.bufnr,
           lnum = first + 1,
           col = 1,
-          text = ('%s (-%d +%d)'):format(
-            type(h.label) == 'string' and h.label ~= '' and h.label or vim.fs.basename(vim.uri_to_fname(h.uri)),
-            removed,
-            added
-          ),
+          text = ('%s (-%d +%d)'):format(label_of(h), removed, added),
           user_data = { fix = p.id, hunk = h.id },
         }
       end
@@ -305,7 +310,7 @@ local function redraw(p, touched)
   else
     M.proposals[p.id] = p
     for i, h in ipairs(p.hunks) do
-      local banner = { { { banner_text(i, #p.hunks, h.label), 'MistralPreviewBanner' } } }
+      local banner = { { { banner_text(i, #p.hunks, label_of(h)), 'MistralPreviewBanner' } } }
       if i == 1 and p.explanation then
         table.insert(banner, 1, { { ' ' .. p.explanation .. ' ', 'MistralPreviewBanner' } })
       end
@@ -314,7 +319,7 @@ local function redraw(p, touched)
         p.drawn[h.id] = drawn
         touched[drawn.bufnr] = true
       else
-        ui.notify(('cannot show hunk %s: %s'):format(h.label or h.id, drawn), vim.log.levels.WARN)
+        ui.notify(('cannot show hunk %s: %s'):format(label_of(h), drawn), vim.log.levels.WARN)
       end
     end
   end
@@ -457,7 +462,7 @@ local function settle(p, decided, err, result)
   for _, refused in ipairs(type(result.refused) == 'table' and result.refused or {}) do
     local h = by_id[refused.id]
     ui.notify(
-      ('hunk %s not applied: %s'):format(h and h.label or refused.id, refused.reason or 'refused'),
+      ('hunk %s not applied: %s'):format(h and label_of(h) or refused.id, refused.reason or 'refused'),
       vim.log.levels.WARN
     )
   end
