@@ -36,7 +36,11 @@ M.proposals = {}
 local function setup_highlights()
   vim.api.nvim_set_hl(0, 'MistralPreviewAdd', { default = true, link = 'DiffAdd' })
   vim.api.nvim_set_hl(0, 'MistralPreviewDelete', { default = true, link = 'DiffDelete' })
-  vim.api.nvim_set_hl(0, 'MistralPreviewBanner', { default = true, link = 'DiagnosticVirtualTextInfo' })
+  vim.api.nvim_set_hl(
+    0,
+    'MistralPreviewBanner',
+    { default = true, link = 'DiagnosticVirtualTextInfo' }
+  )
 end
 
 --- The buffer of a URI, loaded (a file not open yet is read into a hidden buffer; no window).
@@ -75,7 +79,8 @@ end
 ---@return string
 local function banner_text(index, total, label)
   local k = config.options.preview_keys
-  return (' Mistral fix %d/%d · %s · %s accept · %s reject · %s/%s all · %s/%s next/previous '):format(
+  local text = ' Mistral fix %d/%d · %s · %s accept · %s reject · %s/%s all · %s/%s next/previous '
+  return text:format(
     index,
     total,
     label,
@@ -123,7 +128,8 @@ local function draw(h, banner)
   local added = {} ---@type [string, string][][]
   for _, line in ipairs(lines_of(h.newText)) do
     local text = line:gsub('\t', string.rep(' ', vim.bo[bufnr].tabstop))
-    added[#added + 1] = { { text .. string.rep(' ', math.max(0, width - vim.fn.strdisplaywidth(text))), 'MistralPreviewAdd' } }
+    local pad = string.rep(' ', math.max(0, width - vim.fn.strdisplaywidth(text)))
+    added[#added + 1] = { { text .. pad, 'MistralPreviewAdd' } }
   end
   local marks = {} ---@type integer[]
   local function mark(row, opts)
@@ -134,7 +140,8 @@ local function draw(h, banner)
   local anchor ---@type integer
   if first >= count then
     -- An insertion at the end of the text: everything below the last line.
-    anchor = mark(math.max(count - 1, 0), { virt_lines = vim.list_extend(vim.deepcopy(banner), added) })
+    local below = vim.list_extend(vim.deepcopy(banner), added)
+    anchor = mark(math.max(count - 1, 0), { virt_lines = below })
     return { bufnr = bufnr, anchor = anchor, marks = marks, rows = 1 }
   end
   -- The banner sits above the first row; for a pure insertion the added lines follow it there.
@@ -142,7 +149,11 @@ local function draw(h, banner)
   local above = stop > first and banner or vim.list_extend(vim.deepcopy(banner), added)
   anchor = mark(first, { virt_lines = above, virt_lines_above = true, right_gravity = false })
   for row = first, stop - 1 do
-    mark(row, { line_hl_group = 'MistralPreviewDelete', sign_text = '-', sign_hl_group = 'MistralPreviewDelete' })
+    mark(row, {
+      line_hl_group = 'MistralPreviewDelete',
+      sign_text = '-',
+      sign_hl_group = 'MistralPreviewDelete',
+    })
   end
   if stop > first and #added > 0 then
     mark(stop - 1, { virt_lines = added })
@@ -220,13 +231,23 @@ end
 
 local function keys_of()
   local k = config.options.preview_keys
+  local function decide(fn, all)
+    return function(bufnr)
+      fn(bufnr, all)
+    end
+  end
+  local function jump(direction)
+    return function()
+      M.jump(direction)
+    end
+  end
   return {
-    { k.accept, function(b) M.accept(b, false) end, 'accept the fix hunk under the cursor' },
-    { k.reject, function(b) M.reject(b, false) end, 'reject the fix hunk under the cursor' },
-    { k.accept_all, function(b) M.accept(b, true) end, 'accept every hunk of the fixes in this buffer' },
-    { k.reject_all, function(b) M.reject(b, true) end, 'reject every hunk of the fixes in this buffer' },
-    { k.next_hunk, function() M.jump(1) end, 'next fix hunk' },
-    { k.prev_hunk, function() M.jump(-1) end, 'previous fix hunk' },
+    { k.accept, decide(M.accept, false), 'accept the fix hunk under the cursor' },
+    { k.reject, decide(M.reject, false), 'reject the fix hunk under the cursor' },
+    { k.accept_all, decide(M.accept, true), 'accept every hunk of the fixes in this buffer' },
+    { k.reject_all, decide(M.reject, true), 'reject every hunk of the fixes in this buffer' },
+    { k.next_hunk, jump(1), 'next fix hunk' },
+    { k.prev_hunk, jump(-1), 'previous fix hunk' },
   }
 end
 
@@ -355,7 +376,7 @@ function M.show(run, hunks, explanation)
   local n_files = vim.tbl_count(files)
   vim.api.nvim_echo({
     {
-      ('%s%d hunk%s%s — %s accept · %s reject · %s/%s next/previous · :Mistral hunks lists them'):format(
+      ('%s%d hunk%s%s — %s accept · %s reject · %s/%s next/previous · :Mistral hunks'):format(
         p.explanation and (p.explanation .. ' — ') or '',
         #hunks,
         #hunks == 1 and '' or 's',
@@ -418,7 +439,7 @@ local function say_none_under_cursor(bufnr, verb)
     lines[#lines + 1] = item.first + 1
   end
   ui.notify(
-    ('the cursor is on no fix hunk; move to one (line%s %s, ]h) or %s them all with :Mistral %s all'):format(
+    ('the cursor is on no fix hunk; move to one (line%s %s) or %s them all with :Mistral %s all'):format(
       #lines == 1 and '' or 's',
       table.concat(lines, ', '),
       verb,
@@ -462,7 +483,10 @@ local function settle(p, decided, err, result)
   for _, refused in ipairs(type(result.refused) == 'table' and result.refused or {}) do
     local h = by_id[refused.id]
     ui.notify(
-      ('hunk %s not applied: %s'):format(h and label_of(h) or refused.id, refused.reason or 'refused'),
+      ('hunk %s not applied: %s'):format(
+        h and label_of(h) or refused.id,
+        refused.reason or 'refused'
+      ),
       vim.log.levels.WARN
     )
   end
