@@ -32,6 +32,16 @@ THREE_REPLY = (
 )
 # Only the second hunk accepted.
 THREE_SECOND_ONLY = THREE.replace("z = a / b", "z = a * b")
+# A line added above, the first hunk's line rewritten by the user, then every hunk accepted.
+THREE_EDITED_THEN_ALL = """\
+# header
+def calc(a, b):
+    x = b - a
+    y = 1
+    z = a * b
+    w = 2
+    return x + y
+"""
 
 CALC = """\
 def add(a, b, c):
@@ -99,7 +109,7 @@ def keys(nv: Nvim, lhs: str) -> None:
 
 
 def test_three_hunks_move_with_bracket_h_accept_the_second_and_reject_the_rest(
-    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any  # noqa: F811
 ) -> None:
     from mistral_lsp.testing.fake_api import Reply
 
@@ -150,8 +160,34 @@ def test_three_hunks_move_with_bracket_h_accept_the_second_and_reject_the_rest(
     assert nv.text(buf) == THREE_SECOND_ONLY
 
 
+def test_accept_all_applies_the_hunks_whose_lines_are_unchanged_and_says_why_not_the_other(
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any  # noqa: F811
+) -> None:
+    from mistral_lsp.testing.fake_api import Reply
+
+    (workspace / "three.py").write_text(THREE)
+    nv = start_nvim()
+    buf = nv.open(workspace / "three.py")
+    fake.enqueue(Reply(text=THREE_REPLY))
+    nv.n.command("call cursor(1, 1)")
+    nv.n.command("Mistral fix")
+    nv.wait(f"{PENDING.format(buf=buf)} == 3", what="three pending hunks")
+    # The user rewrites the first hunk's line; a line added above moves the others down.
+    nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 1, 2, false, {{ '    x = b - a' }})")
+    nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 0, 0, false, {{ '# header' }})")
+    keys(nv, "\\A")  # <LocalLeader>A: every hunk
+    nv.wait(f"{buffer_is(buf, THREE_EDITED_THEN_ALL)} and {PENDING.format(buf=buf)} == 0",
+            what="the two unchanged hunks applied, the edited one refused and dropped")
+    # Its reason reached the user once, naming the hunk.
+    wait_for_message = "vim.api.nvim_exec2('messages', { output = true }).output:find('not applied', 1, true) ~= nil"
+    nv.wait(wait_for_message, what="the refusal's message")
+    shown = [line for line in nv.n.api.exec2("messages", {"output": True})["output"].splitlines() if "not applied" in line]
+    assert len(shown) == 1, shown
+    assert "hunk h1" in shown[0], shown  # e.g. "applied 2 of 3 hunks; not applied: hunk h1 (three.py …"
+
+
 def test_a_two_file_fix_is_accepted_from_the_quickfix_list(
-    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
+    start_nvim: Callable[..., Nvim], workspace: Path, fake: Any  # noqa: F811
 ) -> None:
     from mistral_lsp.testing.fake_api import Reply
 

@@ -29,6 +29,7 @@ local QF_TITLE = 'Mistral hunks'
 ---@field anchor integer Extmark on the hunk's first row (moves with edits above it).
 ---@field marks integer[] Every extmark of the hunk, anchor included.
 ---@field rows integer Rows the hunk covers (at least 1).
+---@field hidden? boolean Decided, waiting for the server's answer: no longer counted.
 
 ---@type table<string, mistral.Proposal>
 M.proposals = {}
@@ -197,7 +198,7 @@ local function in_buffer(bufnr)
   for _, p in pairs(M.proposals) do
     for _, h in ipairs(p.hunks) do
       local d = p.drawn[h.id]
-      if d and d.bufnr == bufnr then
+      if d and d.bufnr == bufnr and not d.hidden then
         local first, last = rows_of(d)
         out[#out + 1] = { p = p, h = h, first = first, last = last }
       end
@@ -279,7 +280,7 @@ local function qf_items()
   for _, p in pairs(M.proposals) do
     for _, h in ipairs(p.hunks) do
       local d = p.drawn[h.id]
-      if d and vim.api.nvim_buf_is_valid(d.bufnr) then
+      if d and not d.hidden and vim.api.nvim_buf_is_valid(d.bufnr) then
         local first = rows_of(d)
         local removed, added = #lines_of(h.oldText), #lines_of(h.newText)
         items[#items + 1] = {
@@ -476,19 +477,15 @@ end
 ---@param result? table AppliedResult or RejectResult
 local function settle(p, decided, err, result)
   result = type(result) == 'table' and result or {}
-  local by_id = {}
-  for _, h in ipairs(p.hunks) do
-    by_id[h.id] = h
-  end
+  -- The server showed its `message` (window/showMessage): when nothing was applied it covers
+  -- every refusal; else it names the first one. Each reason names its hunk.
+  local said = type(result.message) == 'string' and result.message or ''
+  local covered = said ~= '' and result.applied ~= true
   for _, refused in ipairs(type(result.refused) == 'table' and result.refused or {}) do
-    local h = by_id[refused.id]
-    ui.notify(
-      ('hunk %s not applied: %s'):format(
-        h and label_of(h) or refused.id,
-        refused.reason or 'refused'
-      ),
-      vim.log.levels.WARN
-    )
+    local reason = type(refused.reason) == 'string' and refused.reason or ('hunk ' .. refused.id)
+    if not covered and not said:find(reason, 1, true) then
+      ui.notify('not applied: ' .. reason, vim.log.levels.WARN)
+    end
   end
   if err then
     ui.notify(('%s'):format(err.message or err), vim.log.levels.ERROR)
@@ -515,6 +512,7 @@ local function hide(p, ids)
   for id, d in pairs(p.drawn) do
     if not ids or vim.tbl_contains(ids, id) then
       erase(d)
+      d.hidden = true
     end
   end
 end
@@ -527,6 +525,9 @@ end
 ---@param bufnr integer
 ---@param callback? fun(applied: boolean, message: string?)
 local function decide(command, list, bufnr, callback)
+  for _, t in ipairs(list) do
+    hide(t.p, t.ids)
+  end
   local function from(i)
     local t = list[i]
     if not t then
@@ -537,7 +538,6 @@ local function decide(command, list, bufnr, callback)
       M.proposals[t.p.id] = nil
       return from(i + 1)
     end
-    hide(t.p, t.ids)
     runs.execute(client, command, { id = t.p.id, hunks = t.ids }, function(err, result)
       settle(t.p, t.ids, err, result)
       if callback then
