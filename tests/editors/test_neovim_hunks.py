@@ -67,7 +67,10 @@ TWO_FILE_REPLY = (
 CALC_AFTER = CALC.replace("return a + b\n", "return a + b + c\n")
 UTIL_AFTER = UTIL.replace("add(xs[0], xs[1])", "add(xs[0], xs[1], xs[2])")
 
+# Hunks drawn in a buffer: a decided one stops counting at once, before the server answers.
 PENDING = "require('mistral.hunks').count({buf})"
+# Hunks pending in the plugin's proposals: changed only by the server's answer (its `pending`),
+# so a wait on this outlasts the edit that came before the answer.
 ALL_PENDING = (
     "(function() local n = 0; for _, p in pairs(require('mistral.hunks').proposals) do"
     " n = n + #p.hunks end; return n end)()"
@@ -131,7 +134,7 @@ def test_three_hunks_move_with_bracket_h_accept_the_second_and_reject_the_rest(
     keys(nv, "]h")
     assert cursor_line(nv) == 4
     keys(nv, "\\a")  # <LocalLeader>a: the hunk under the cursor, alone
-    nv.wait(f"{buffer_is(buf, THREE_SECOND_ONLY)} and {PENDING.format(buf=buf)} == 2",
+    nv.wait(f"{buffer_is(buf, THREE_SECOND_ONLY)} and {ALL_PENDING} == 2",
             what="the second hunk applied and the other two still pending")
     # The other two are drawn again where they are now.
     assert removed_rows(nv, buf) == [1, 5]
@@ -139,7 +142,7 @@ def test_three_hunks_move_with_bracket_h_accept_the_second_and_reject_the_rest(
     assert cursor_line(nv) == 6, "]h skips the accepted hunk"
 
     keys(nv, "\\R")  # <LocalLeader>R: reject the rest
-    nv.wait(f"{PENDING.format(buf=buf)} == 0", what="the rest rejected")
+    nv.wait(f"{ALL_PENDING} == 0", what="the rest rejected")
     assert marks(nv, buf) == []
     nv.n.command("write")
     assert (workspace / "three.py").read_text() == THREE_SECOND_ONLY
@@ -176,7 +179,7 @@ def test_accept_all_applies_the_hunks_whose_lines_are_unchanged_and_says_why_not
     nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 1, 2, false, {{ '    x = b - a' }})")
     nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 0, 0, false, {{ '# header' }})")
     keys(nv, "\\A")  # <LocalLeader>A: every hunk
-    nv.wait(f"{buffer_is(buf, THREE_EDITED_THEN_ALL)} and {PENDING.format(buf=buf)} == 0",
+    nv.wait(f"{buffer_is(buf, THREE_EDITED_THEN_ALL)} and {ALL_PENDING} == 0",
             what="the two unchanged hunks applied, the edited one refused and dropped")
     # Its reason reached the user once, naming the hunk.
     wait_for_message = "vim.api.nvim_exec2('messages', { output = true }).output:find('not applied', 1, true) ~= nil"
