@@ -62,7 +62,10 @@ TWO_FILE_REPLY = (
     "The signature grew a third operand; its caller passes it.\n\n"
     "```python\ndef add(a, b, c):\n    return a + b + c\n```\n\n"
     "util.py :: total\n"
-    "```python\ndef total(xs):\n    return add(xs[0], xs[1], xs[2])\n```\n"
+    "```python\ndef total(xs):\n    return add(xs[0], xs[1], xs[2])\n```\n\n"
+    # A definition that does not exist: never guessed, listed as not placed.
+    "util.py :: average\n"
+    "```python\ndef average(xs):\n    return add(xs[0], xs[1], 0) / 2\n```\n"
 )
 CALC_AFTER = CALC.replace("return a + b\n", "return a + b + c\n")
 UTIL_AFTER = UTIL.replace("add(xs[0], xs[1])", "add(xs[0], xs[1], xs[2])")
@@ -210,6 +213,13 @@ def test_a_two_file_fix_is_accepted_from_the_quickfix_list(
     assert removed_rows(nv, util) == [4]
     assert removed_rows(nv, buf) == [1]
     assert nv.text(util) == UTIL and nv.text(buf) == CALC
+    # The block for a definition util.py lacks is named to the user, and proposed nowhere.
+    nv.wait(
+        "vim.api.nvim_exec2('messages', { output = true }).output:find('not placed', 1, true) ~= nil",
+        what="the unplaced block's message",
+    )
+    unplaced = [line for line in nv.n.api.exec2("messages", {"output": True})["output"].splitlines() if "not placed" in line]
+    assert len(unplaced) == 1 and "util.py :: average" in unplaced[0], unplaced
 
     nv.n.command("Mistral hunks")
     items = nv.lua(

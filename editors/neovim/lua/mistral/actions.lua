@@ -221,6 +221,7 @@ function M.fix(opts)
       if not shown then
         ui.notify(result.message or 'no change proposed', vim.log.levels.INFO)
       end
+      require('mistral.hunks').say_unplaced(result.unplaced)
     end,
   })
 end

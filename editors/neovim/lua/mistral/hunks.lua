@@ -393,6 +393,23 @@ function M.show(run, hunks, explanation)
   return true
 end
 
+--- Says which extra blocks of a fix's answer the server could not place (never applied).
+---@param unplaced? mistral.protocol.UnplacedBlock[]
+function M.say_unplaced(unplaced)
+  if type(unplaced) ~= 'table' or #unplaced == 0 then
+    return
+  end
+  local parts = {} ---@type string[]
+  for _, block in ipairs(unplaced) do
+    parts[#parts + 1] = ('%s (%s)'):format(tostring(block.label), tostring(block.reason))
+  end
+  local count = #unplaced == 1 and '' or ('%d blocks '):format(#unplaced)
+  ui.notify(
+    ('%snot placed, so not proposed: %s'):format(count, table.concat(parts, '; ')),
+    vim.log.levels.WARN
+  )
+end
+
 --- Moves the cursor to the next (`1`) or previous (`-1`) hunk of the current buffer, wrapping
 --- around its ends.
 ---@param direction integer
