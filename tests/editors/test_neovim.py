@@ -236,7 +236,7 @@ def test_fix_from_code_action_previews_then_accept_applies(
     nv.wait("require('mistral.preview').count(0) == 1", what="the fix preview")
     assert nv.text(buf) == CALC, "the preview must not change the buffer"
     marks = nv.lua(
-        "local ns = require('mistral.preview').ns\n"
+        "local ns = require('mistral.hunks').ns\n"
         "local out = {}\n"
         "for _, m in ipairs(vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })) do\n"
         "  local d = m[4]\n"
@@ -278,9 +278,7 @@ def test_fix_reject_leaves_buffer_and_stale_preview_is_refused(
     nv.n.command("call cursor(2, 5)")
     nv.n.command("Mistral fix")
     nv.wait("require('mistral.preview').count(0) == 1", what="the first preview")
-    first_id = nv.lua(
-        "return next(require('mistral.preview').pending[vim.api.nvim_get_current_buf()])"
-    )
+    first_id = nv.lua("return next(require('mistral.hunks').proposals)")
     nv.lua("vim.api.nvim_feedkeys('\\\\r', 'mx', false)")  # <LocalLeader>r: reject
     assert nv.lua("return require('mistral.preview').count(0)") == 0
     # The server dropped it: accepting the rejected id now applies nothing.

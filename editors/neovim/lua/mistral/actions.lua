@@ -216,10 +216,12 @@ function M.fix(opts)
         return -- applied by the server, which also says why when it could not
       end
       local explanation = type(result.explanation) == 'string' and result.explanation or nil
-      local shown = result.edit and require('mistral.preview').show(run, result.edit, explanation)
+      local shown = result.edit
+        and require('mistral.preview').show(run, result.edit, explanation, result.hunks)
       if not shown then
         ui.notify(result.message or 'no change proposed', vim.log.levels.INFO)
       end
+      require('mistral.hunks').say_unplaced(result.unplaced)
     end,
   })
 end

@@ -124,6 +124,12 @@ M.subcommands = {
     complete = { 'all' },
     desc = 'reject the previewed fix under the cursor (or all)',
   },
+  hunks = {
+    run = function()
+      require('mistral.hunks').quickfix()
+    end,
+    desc = 'list every pending fix hunk in the quickfix list',
+  },
   log = {
     run = function()
       require('mistral').log()

@@ -21,6 +21,8 @@ M.name = 'mistral'
 ---@field reject string
 ---@field accept_all string
 ---@field reject_all string
+---@field next_hunk? string Next hunk of a fix in the buffer (`]h`).
+---@field prev_hunk? string Previous hunk (`[h`).
 
 ---@class mistral.Options
 ---@field cmd? string[] Server command (default: the one `:MistralInstall` installed, else `mistral-lsp` on $PATH).
@@ -53,6 +55,8 @@ M.defaults = {
     reject = '<LocalLeader>r',
     accept_all = '<LocalLeader>A',
     reject_all = '<LocalLeader>R',
+    next_hunk = ']h',
+    prev_hunk = '[h',
   },
   keymaps = false,
 }

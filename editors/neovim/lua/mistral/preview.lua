@@ -4,6 +4,8 @@
 --- lines it adds are virtual lines highlighted `DiffAdd`, and a banner names the keys.
 --- Accepting asks the server (`mistral.acceptFix`) to apply it as one versioned edit; the server
 --- refuses a stale preview and says why. Rejecting sends `mistral.rejectFix`.
+--- A result with `hunks` (every server that has them) is shown hunk by hunk by mistral/hunks.lua,
+--- which the functions here defer to; the whole-edit preview is kept for a server without them.
 local M = {}
 
 local config = require('mistral.config')
@@ -164,8 +166,12 @@ end
 ---@param run mistral.Run
 ---@param edit lsp.WorkspaceEdit
 ---@param explanation? string The model's one-line explanation, shown in the banner.
+---@param hunks? mistral.protocol.Hunk[] The result's hunks: shown one by one, in every file.
 ---@return boolean
-function M.show(run, edit, explanation)
+function M.show(run, edit, explanation, hunks)
+  if type(hunks) == 'table' and #hunks > 0 then
+    return require('mistral.hunks').show(run, hunks, explanation)
+  end
   setup_highlights()
   local bufnr = run.bufnr
   local client = vim.lsp.get_client_by_id(run.client_id)
@@ -330,6 +336,9 @@ end
 ---@param callback? fun(applied: boolean, message: string?) Called once per fix.
 function M.accept(bufnr, all, callback)
   bufnr = bufnr and bufnr ~= 0 and bufnr or vim.api.nvim_get_current_buf()
+  if require('mistral.hunks').count(bufnr) > 0 then
+    return require('mistral.hunks').accept(bufnr, all, callback)
+  end
   local list = targets(bufnr, all or false)
   if #list == 0 then
     if M.count(bufnr) > 0 then
@@ -377,6 +386,9 @@ end
 ---@param all? boolean
 function M.reject(bufnr, all)
   bufnr = bufnr and bufnr ~= 0 and bufnr or vim.api.nvim_get_current_buf()
+  if require('mistral.hunks').count(bufnr) > 0 then
+    return require('mistral.hunks').reject(bufnr, all)
+  end
   local list = targets(bufnr, all or false)
   if #list == 0 and not all and M.count(bufnr) > 0 then
     say_none_under_cursor(bufnr, 'reject')
@@ -394,6 +406,7 @@ end
 --- Forgets previews of a client that stopped (its server no longer knows them).
 ---@param client_id? integer nil for every client
 function M.drop(client_id)
+  require('mistral.hunks').drop(client_id)
   for _, list in pairs(M.pending) do
     for _, p in pairs(list) do
       if client_id == nil or p.client_id == client_id then
@@ -403,12 +416,12 @@ function M.drop(client_id)
   end
 end
 
---- Number of previews pending in a buffer.
+--- Number of fixes pending in a buffer (previewed whole, or with a hunk in it).
 ---@param bufnr? integer
 ---@return integer
 function M.count(bufnr)
   bufnr = bufnr and bufnr ~= 0 and bufnr or vim.api.nvim_get_current_buf()
-  return vim.tbl_count(M.pending[bufnr] or {})
+  return vim.tbl_count(M.pending[bufnr] or {}) + require('mistral.hunks').fixes(bufnr)
 end
 
 return M
