@@ -145,3 +145,23 @@ export function isVisible(uri: vscode.Uri): boolean {
 export function remoteName(): string | undefined {
   return vscode.env.remoteName;
 }
+
+export function createTextEditorDecorationType(options: vscode.DecorationRenderOptions): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType(options);
+}
+
+export function visibleTextEditors(): readonly vscode.TextEditor[] {
+  return vscode.window.visibleTextEditors;
+}
+
+export function onDidChangeVisibleTextEditors(listener: (editors: readonly vscode.TextEditor[]) => unknown): vscode.Disposable {
+  return vscode.window.onDidChangeVisibleTextEditors(listener);
+}
+
+export function registerCodeLensProvider(selector: vscode.DocumentSelector, provider: vscode.CodeLensProvider): vscode.Disposable {
+  return vscode.languages.registerCodeLensProvider(selector, provider);
+}
+
+export function createTreeView<T>(viewId: string, options: vscode.TreeViewOptions<T>): vscode.TreeView<T> {
+  return vscode.window.createTreeView(viewId, options);
+}
