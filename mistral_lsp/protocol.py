@@ -136,6 +136,9 @@ class FixDecisionArguments:
     """The argument of `mistral.acceptFix` / `mistral.rejectFix`: the previewed fix's run id."""
 
     id: str
+    hunks: list[str] | None = None
+    """The ids of the hunks to accept or reject; every pending hunk when absent. Hunks not named
+    stay pending: the proposal lives until each is decided (or 30 minutes)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -186,6 +189,46 @@ class ContextSummary:
     email/_header_value_parser.py:1024"; absent when it made none."""
 
 
+@attrs.frozen(kw_only=True)
+class Hunk:
+    """One change of a fix's proposal: whole lines of one document and what replaces them."""
+
+    id: str
+    """Unique within the run ("h1", "h2", ...), stable for the life of the proposal."""
+    uri: str
+    """The document it changes."""
+    range: types.Range
+    """The lines it replaces, in the text of `version`: from character 0 of its first line to
+    character 0 of the line after its last (or the end of the document)."""
+    new_text: str
+    """The replacement for `range`: whole lines, each ending in a newline."""
+    old_text: str
+    """The text `range` holds now (for display)."""
+    version: int | None = None
+    """The document version `range` refers to; null for a closed file (its text on disk)."""
+    label: str | None = None
+    """Where it is, for lists: the workspace-relative path and the definition, "calc.py :: add"."""
+
+
+@attrs.frozen(kw_only=True)
+class UnplacedBlock:
+    """An extra block of a fix's answer the server could not place; never applied."""
+
+    label: str
+    """The block's header as the model wrote it, "calc.py :: add"."""
+    reason: str
+    """Why it was not placed, e.g. "no definition `foo` in calc.py"."""
+
+
+@attrs.frozen(kw_only=True)
+class RefusedHunk:
+    """A hunk `mistral.acceptFix` did not apply."""
+
+    id: str
+    reason: str
+    """Why, e.g. its lines were edited since the proposal."""
+
+
 @attrs.define(kw_only=True)
 class ActionResult:
     """What the five actions' commands resolve with when the run ends."""
@@ -209,6 +252,10 @@ class ActionResult:
     """Fix with `preview`: true."""
     explanation: str | None = None
     """Fix: the model's one-line explanation of the change, when it gave one."""
+    hunks: list[Hunk] | None = None
+    """Fix: every hunk of the proposal (all pending, with `preview`), or the hunks applied."""
+    unplaced: list[UnplacedBlock] | None = None
+    """Fix: the answer's extra blocks that could not be placed (never applied), with why."""
     diagnostics: int | None = None
     """Review: how many findings were published."""
     findings: list[FindingData] | None = None
@@ -254,13 +301,23 @@ class AppliedResult:
     """The result of `mistral.acceptFix` and `mistral.applySuggestion`."""
 
     applied: bool
+    """Accept: true when at least one hunk was applied."""
     message: str | None = None
+    applied_hunks: list[str] | None = None
+    """Accept: the ids of the hunks this call applied."""
+    refused: list[RefusedHunk] | None = None
+    """Accept: the hunks this call refused (each alone), with why."""
+    pending: list[Hunk] | None = None
+    """Accept: the hunks still pending, with their ranges and versions as they are now in the
+    documents; empty when none remain."""
 
 
 @attrs.frozen(kw_only=True)
 class RejectResult:
     rejected: bool
     """False when the fix was unknown (already accepted, rejected or expired)."""
+    pending: list[Hunk] | None = None
+    """The hunks still pending, with their current ranges and versions; empty when none remain."""
 
 
 @attrs.frozen(kw_only=True)
@@ -285,6 +342,8 @@ class StreamNotification:
     lookup: str | None = None
     """The model is looking something up in the workspace (a tool call), e.g. "looking up
     `parse_header` — email/_header_value_parser.py"; also a `$/progress` report."""
+    hunks: list[Hunk] | None = None
+    """With `done` of a fix: every hunk of its proposal."""
 
 
 @attrs.frozen(kw_only=True)
@@ -317,9 +376,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(command=CANCEL, arguments=RunArguments, result=CancelResult,
                 description="cancel a run (or every run); its HTTP stream closes at once"),
     CommandSpec(command=ACCEPT_FIX, arguments=FixDecisionArguments, result=AppliedResult,
-                description="apply a previewed fix, rebased onto the current version or refused"),
+                description="apply a previewed fix (or some of its hunks), each hunk rebased onto the current "
+                            "version or refused alone"),
     CommandSpec(command=REJECT_FIX, arguments=FixDecisionArguments, result=RejectResult,
-                description="drop a previewed fix"),
+                description="drop a previewed fix (or some of its hunks)"),
     CommandSpec(command=TOGGLE_REVIEW_ON_SAVE, arguments=None, result=ToggleResult,
                 description="flip reviewOnSave for this session"),
     CommandSpec(command=APPLY_SUGGESTION, arguments=SuggestionArguments, result=AppliedResult,

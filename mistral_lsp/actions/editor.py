@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mistral_lsp.actions.session import Session
     from mistral_lsp.mistral import MistralClient
     from mistral_lsp.options import Settings
+    from mistral_lsp.protocol import Hunk
     from mistral_lsp.review.findings import FindingsStore
     from mistral_lsp.syntax.document import DocumentStore
     from mistral_lsp.syntax.workspace import WorkspaceIndex
@@ -34,7 +35,11 @@ class Reporter(Protocol):
         """The model called a workspace tool: one human line saying what it looked up."""
         ...
 
-    def end(self, message: str, *, error: str | None = None, cancelled: bool = False) -> None: ...
+    def end(
+        self, message: str, *, error: str | None = None, cancelled: bool = False, hunks: list[Hunk] | None = None
+    ) -> None:
+        """The run ended; `hunks`: a fix's proposal, for the stream's `done`."""
+        ...
 
 
 class Editor(Protocol):

@@ -1,11 +1,14 @@
-"""Fix: the model rewrites the target; a minimal, versioned edit lands on the right lines.
+"""Fix: the model rewrites the target (and the definitions that must change with it); the change
+is a proposal of hunks, each landing on the right lines or refused alone.
 
 The target's text is sent as a predicted output (most of a fix is unchanged code). The reply's
-fenced block is re-indented to the target and diffed against it. If the document changed while
-the answer streamed, or while its preview waited, the edit is rebased when the target's text is
-found unchanged, and refused otherwise (the message says which of the two happened) — never
-applied to a version it was not computed for. With `preview`, the edit is
-returned and kept in the session until `mistral.acceptFix` / `mistral.rejectFix`.
+block for the target is re-indented to the target and diffed against it; each block the answer
+adds for another definition (`path :: name`, see `placement.py`) is diffed against that
+definition. The line diff, split where unchanged lines separate its changes, gives the hunks
+(`text.hunks`). Applied at once (no `preview`), the fix is all or nothing: a hunk whose lines
+were edited while the model answered refuses the whole fix, as before hunks existed. With
+`preview`, the proposal waits in the session for `mistral.acceptFix` / `mistral.rejectFix`,
+which decide it hunk by hunk (`proposals.py`).
 """
 
 from __future__ import annotations
@@ -15,23 +18,18 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from mistral_lsp.actions.errors import ActionError
-from mistral_lsp.actions.state import PendingFix
+from mistral_lsp.actions.placement import place_blocks
+from mistral_lsp.actions.proposals import apply_hunks, place, refresh
+from mistral_lsp.actions.state import Proposal, ProposedHunk
 from mistral_lsp.prompting.prompts import build_messages
-from mistral_lsp.prompting.replies import explanation_of
-from mistral_lsp.text.edits import (
-    RebaseError,
-    detect_newline,
-    minimal_edits,
-    normalize_newlines,
-    rebase_target,
-    reindent,
-    to_text_edits,
-    whole_lines,
-)
+from mistral_lsp.prompting.replies import explanation_of, fix_blocks
+from mistral_lsp.text.edits import detect_newline, normalize_newlines, reindent, whole_lines
+from mistral_lsp.text.hunks import LineHunk, split_hunks, surrounding_lines
+from mistral_lsp.text.uris import to_path
 
 if TYPE_CHECKING:
-    from mistral_lsp.actions.editor import Editor
     from mistral_lsp.actions.run import ActionContext
+    from mistral_lsp.prompting.replies import LabelledBlock
 
 
 async def run(ctx: ActionContext) -> None:
@@ -39,88 +37,78 @@ async def run(ctx: ActionContext) -> None:
     version = doc.version
     start = doc.offset_at(target.range.start)
     # Read now: the document may change while the model answers.
-    around = _rest_of_lines(doc.text, start, start + len(target.text))
-    messages = build_messages("fix", ctx.prompt_context(), instruction=request.instruction)
+    text = doc.text
+    line_start, line_end = whole_lines(text, start, start + len(target.text))
     ctx.reporter.status("waiting for the model")
+    messages = build_messages("fix", ctx.prompt_context(), instruction=request.instruction)
     answer = await ctx.ask(messages, prediction=target.text if editor.settings.backend == "mistral" else None)
 
-    code = answer.require_code("fix")
+    code, extra = _blocks(ctx, answer.text)
+    if code is None:
+        code = answer.require_code("fix")  # raises naming what is wrong (no block, cut, empty)
     ctx.result.explanation = explanation_of(answer.text)
-    replacement = normalize_newlines(reindent(code.replace("\r\n", "\n"), target.indent), detect_newline(doc.text))
-    if replacement == target.text:
+    replacement = normalize_newlines(reindent(code.replace("\r\n", "\n"), target.indent), detect_newline(text))
+    region = text[line_start:line_end]
+    new_region = text[line_start:start] + replacement + text[start + len(target.text):line_end]
+    before, after = surrounding_lines(text, line_start, line_end)
+    target_hunks = split_hunks(region, new_region, base=line_start, context_before=before, context_after=after)
+    proposal = Proposal(ctx.run.id, {})
+    label = _label(ctx, doc.uri, target.name)
+    _add(proposal, doc.uri, version, label, target_hunks)
+    placed, unplaced = place_blocks(editor, doc.uri, (target.start_line, target.end_line), extra,
+                                    editor.settings.fix.max_files)
+    for block in placed:
+        _add(proposal, block.uri, block.version, _label(ctx, block.uri, block.label.split(" :: ")[-1]), block.hunks)
+    ctx.result.unplaced = unplaced or None
+    if not proposal.hunks:
         ctx.result.applied, ctx.result.message = False, "the model found nothing to change"
         return
-    before, after = around
-    fix = PendingFix(ctx.run.id, doc.uri, version, start - len(before), before + target.text + after,
-                     before + replacement + after)
-    if request.preview:
-        try:
-            edit = build_edit(editor, fix)
-        except RebaseError as exc:
-            raise ActionError(str(exc)) from None
-        fix.previewed = True
-        editor.session.keep_preview(fix)
-        current = editor.documents.get(doc.uri)
-        ctx.result.edit, ctx.result.preview = edit, True
-        ctx.result.version = current.version if current else doc.version
+    # Where the hunks are now: the document may have changed while the model answered.
+    hunks, dropped = refresh(editor, proposal)
+    if dropped:
+        message = "the code the model rewrote was edited while it answered, so the fix was not applied; run Fix again"
+        if request.preview:
+            raise ActionError(message)
+        editor.show_message(f"Mistral: {message}", types.MessageType.Warning)
+        ctx.result.applied, ctx.result.message = False, message
         return
-    applied, message, applied_edit = await apply_fix(editor, fix)
-    ctx.result.applied, ctx.result.edit, ctx.result.message = applied, applied_edit, message
+    if request.preview:
+        proposal.previewed = True
+        editor.session.keep_preview(proposal)
+        current = editor.documents.get(doc.uri)
+        ctx.result.edit, ctx.result.preview, ctx.result.hunks = place(editor, list(proposal.hunks.values())).edit, True, hunks
+        ctx.result.version = current.version if current else version
+        return
+    decision = await apply_hunks(editor, list(proposal.hunks.values()), annotate=True, all_or_nothing=True)
+    if decision.message and not decision.applied:
+        editor.show_message(f"Mistral: {decision.message}", types.MessageType.Warning)
+    ctx.result.applied, ctx.result.edit, ctx.result.message = bool(decision.applied), decision.edit, decision.message
+    ctx.result.hunks = [hunk for hunk in hunks if hunk.id in decision.applied] or None
 
 
-def _rest_of_lines(text: str, start: int, end: int) -> tuple[str, str]:
-    """The text before `start` on its line and after `end` on its line (line break included).
-
-    A fix carries them, so that text typed on the target's lines, even after its end, counts as
-    an edit of the target and refuses the fix (see `whole_lines`).
-    """
-    line_start, line_end = whole_lines(text, start, end)
-    return text[line_start:start], text[end:line_end]
-
-
-def build_edit(editor: Editor, fix: PendingFix) -> types.WorkspaceEdit:
-    """The versioned edit for `fix` against the document as it is now (rebased if it moved)."""
-    doc = editor.documents.get(fix.uri)
-    if doc is None:
-        raise RebaseError("the document was closed, so the fix was not applied")
-    if fix.previewed and fix.original not in doc.text:
-        # Not "while it answered": the answer came, its preview was shown, then the code changed.
-        # The outcome first: a message cut to fit a command line still says it.
-        raise RebaseError(
-            "fix not applied: its code was edited after the preview was shown; run Fix again"
-        )
-    start = rebase_target(doc.text, fix.start, fix.original)
-    edits = to_text_edits(minimal_edits(fix.original, fix.replacement, base=start), doc.position_at)
-    return types.WorkspaceEdit(
-        document_changes=[
-            types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version),
-                edits=list(edits),
-            )
-        ]
-    )
+def _blocks(ctx: ActionContext, reply: str) -> tuple[str | None, list[LabelledBlock]]:
+    """The target's block and the others. A model that labelled the target's block too
+    (`calc.py :: add`) gets it read as the target's; blocks for others only are refused."""
+    code, extra = fix_blocks(reply)
+    if code is not None or not extra:
+        return code, extra
+    name, path = ctx.target.name, to_path(ctx.doc.uri)
+    own = [block for block in extra if name and block.name.rpartition(".")[2] == name.rpartition(".")[2]
+           and path is not None and path.as_posix().endswith(block.path.lstrip("./"))]
+    if not own:
+        raise ActionError("the model's answer has no block for the target, only blocks for other definitions; run Fix again")
+    return own[0].code, [block for block in extra if block is not own[0]]
 
 
-async def apply_fix(editor: Editor, fix: PendingFix) -> tuple[bool, str | None, types.WorkspaceEdit | None]:
-    """Apply `fix` to the current version; a client that refuses for a version race gets one retry."""
-    edit = None
-    for _attempt in range(2):
-        try:
-            edit = build_edit(editor, fix)
-        except RebaseError as exc:
-            editor.show_message(f"Mistral: {exc}", types.MessageType.Warning)
-            return False, str(exc), None
-        doc = editor.documents.get(fix.uri)
-        sent_version = doc.version if doc else None
-        response = await editor.apply_edit(edit, "Mistral: Fix")
-        if response.applied:
-            return True, None, edit
-        doc = editor.documents.get(fix.uri)
-        if doc is None or doc.version == sent_version:
-            reason = response.failure_reason or "the editor refused the edit"
-            editor.show_message(f"Mistral: the fix was not applied: {reason}", types.MessageType.Warning)
-            return False, f"the fix was not applied: {reason}", edit
-        # The user typed while the edit was in flight: rebase onto the new version and retry.
-    message = "the document kept changing, so the fix was not applied; run Fix again"
-    editor.show_message(f"Mistral: {message}", types.MessageType.Warning)
-    return False, message, edit
+def _add(proposal: Proposal, uri: str, version: int | None, label: str, hunks: list[LineHunk]) -> None:
+    for line in hunks:
+        hunk_id = f"h{len(proposal.hunks) + 1}"
+        proposal.hunks[hunk_id] = ProposedHunk(hunk_id, uri, line, version, label)
+
+
+def _label(ctx: ActionContext, uri: str, name: str | None) -> str:
+    """"calc.py :: add": the path relative to its workspace root, and the definition."""
+    path = to_path(uri)
+    index = ctx.editor.workspace_index
+    shown = (index.relative(path.as_posix()) if index is not None else path.name) if path else uri.rsplit("/", 1)[-1]
+    return f"{shown} :: {name}" if name else shown

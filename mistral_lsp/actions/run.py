@@ -188,7 +188,7 @@ async def perform(editor: Editor, prepared: Prepared, run: Run, reporter: Report
     except Exception:  # a bug of ours: still a message, never a dead server
         log.exception("%s %s crashed", action, run.id)
         _fail(editor, reporter, action, "internal error in mistral-lsp; see its log and report the bug")
-    reporter.end(result.message or "done")
+    reporter.end(result.message or "done", hunks=result.hunks)
     return result
 
 

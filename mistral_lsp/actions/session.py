@@ -17,7 +17,7 @@ from mistral_lsp.actions.runs import RunRegistry
 if TYPE_CHECKING:
     # Types only: the session starts empty, and `state.py`'s dataclasses cost start-up time.
     from mistral_lsp.actions.conversations import ConversationStore
-    from mistral_lsp.actions.state import CompletionState, PendingFix, ReviewOnSaveState
+    from mistral_lsp.actions.state import CompletionState, Proposal, ReviewOnSaveState
     from mistral_lsp.options import Settings
 
 # How long a previewed fix waits for accept or reject before it is forgotten.
@@ -31,7 +31,7 @@ class Session:
 
     def __init__(self) -> None:
         self.runs = RunRegistry()
-        self._pending_fixes: dict[str, PendingFix] = {}
+        self._pending_fixes: dict[str, Proposal] = {}
         # Every preview id ever issued: an unknown id is the client's mistake, a known one that
         # is no longer pending is news for the user (it expired, or was already decided).
         self._issued_previews: set[str] = set()
@@ -47,7 +47,7 @@ class Session:
 
     # -- previewed fixes -----------------------------------------------------------------------
 
-    def keep_preview(self, fix: PendingFix) -> None:
+    def keep_preview(self, fix: Proposal) -> None:
         now = time.monotonic()
         for fix_id, old in list(self._pending_fixes.items()):
             if now - old.created > PREVIEW_TTL_S:
@@ -58,9 +58,17 @@ class Session:
     def was_issued(self, fix_id: str) -> bool:
         return fix_id in self._issued_previews
 
-    def take_preview(self, fix_id: str) -> PendingFix | None:
-        """The previewed fix `fix_id`, forgotten (it is decided once)."""
+    def take_preview(self, fix_id: str) -> Proposal | None:
+        """The previewed fix `fix_id`, forgotten (every hunk of it is decided)."""
         return self._pending_fixes.pop(fix_id, None)
+
+    def preview(self, fix_id: str) -> Proposal | None:
+        """The previewed fix `fix_id`, still pending (some of its hunks may be decided)."""
+        fix = self._pending_fixes.get(fix_id)
+        if fix is not None and time.monotonic() - fix.created > PREVIEW_TTL_S:
+            del self._pending_fixes[fix_id]
+            return None
+        return fix
 
     # -- the review-on-save toggle --------------------------------------------------------------
 

@@ -18,21 +18,32 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mistral_lsp.options import Settings
     from mistral_lsp.review.cache import ReviewCache
+    from mistral_lsp.text.hunks import LineHunk
 
 # Inline completions remembered, most recent last.
 COMPLETION_CACHE_SIZE = 128
 
 
 @dataclasses.dataclass
-class PendingFix:
-    """A computed fix: the target's original text and where it was, and its replacement."""
+class ProposedHunk:
+    """One hunk of a fix's proposal, where it is in the text of `version` (kept current: each
+    accept or reject moves the pending hunks to the documents as they are then)."""
 
     id: str
     uri: str
+    line: LineHunk
     version: int | None
-    start: int
-    original: str
-    replacement: str
+    """The document version `line` refers to; None for a closed file (its text on disk)."""
+    label: str | None = None
+
+
+@dataclasses.dataclass
+class Proposal:
+    """A computed fix: its hunks, pending until each is accepted or rejected."""
+
+    id: str
+    hunks: dict[str, ProposedHunk]
+    """The pending hunks by id, in proposal order."""
     created: float = dataclasses.field(default_factory=time.monotonic)
     previewed: bool = False  # shown to the user, waiting for acceptFix
 

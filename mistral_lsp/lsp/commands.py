@@ -261,22 +261,42 @@ def cancel_command(ls: MistralLanguageServer, args: RunArguments | None = None) 
 
 
 async def accept_fix_command(ls: MistralLanguageServer, args: FixDecisionArguments) -> Any:
-    pending = ls.session.take_preview(args.id)
-    if pending is None and not ls.session.was_issued(args.id):
+    """Apply the hunks named (every pending one when none are), each rebased or refused alone."""
+    proposal = ls.session.preview(args.id)
+    if proposal is None and not ls.session.was_issued(args.id):
         ls.note_client_mistake(f"mistral.acceptFix: no preview was ever made with id {args.id[:40]!r}")
         raise JsonRpcInvalidParams(message=f"invalid argument for mistral.acceptFix: no preview has id {args.id[:40]!r}")
-    if pending is None:
+    if proposal is None:
         message = f"there is no previewed fix {args.id[:40]!r} (it was already accepted, rejected or expired)"
         ls.show_message(f"Mistral: {message}", types.MessageType.Warning)
         return ls.converter.unstructure(AppliedResult(applied=False, message=message))
-    from mistral_lsp.actions import fix
+    from mistral_lsp.actions import proposals
 
-    applied, refusal, _edit = await fix.apply_fix(ls, pending)
-    return ls.converter.unstructure(AppliedResult(applied=applied, message=refusal))
+    decision, pending = await proposals.accept(ls, proposal, args.hunks)
+    if not proposal.hunks:
+        ls.session.take_preview(args.id)
+    if decision.message:
+        ls.show_message(f"Mistral: {decision.message}", types.MessageType.Warning)
+    return ls.converter.unstructure(AppliedResult(
+        applied=bool(decision.applied), message=decision.message, applied_hunks=decision.applied,
+        refused=decision.refused, pending=pending,
+    ))
 
 
 def reject_fix_command(ls: MistralLanguageServer, args: FixDecisionArguments) -> Any:
-    return ls.converter.unstructure(RejectResult(rejected=ls.session.take_preview(args.id) is not None))
+    """Drop the hunks named, or (none named) the whole proposal."""
+    proposal = ls.session.preview(args.id)
+    if proposal is None:
+        return ls.converter.unstructure(RejectResult(rejected=False))
+    if args.hunks is None:
+        ls.session.take_preview(args.id)
+        return ls.converter.unstructure(RejectResult(rejected=True, pending=[]))
+    from mistral_lsp.actions import proposals
+
+    pending = proposals.reject(ls, proposal, args.hunks)
+    if not proposal.hunks:
+        ls.session.take_preview(args.id)
+    return ls.converter.unstructure(RejectResult(rejected=True, pending=pending))
 
 
 async def toggle_review_on_save_command(ls: MistralLanguageServer, *_: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from mistral_lsp.protocol import STREAM_NOTIFICATION, StreamNotification
+from mistral_lsp.protocol import STREAM_NOTIFICATION, Hunk, StreamNotification
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.runs import Run
@@ -123,9 +123,11 @@ class RunReporter:
             self._notify(lookup=line)
         self._report(line, force=True)
 
-    def end(self, message: str, *, error: str | None = None, cancelled: bool = False) -> None:
+    def end(
+        self, message: str, *, error: str | None = None, cancelled: bool = False, hunks: list[Hunk] | None = None
+    ) -> None:
         if self._stream:
-            self._notify(done=True, error=error, cancelled=cancelled or None)
+            self._notify(done=True, error=error, cancelled=cancelled or None, hunks=hunks)
         if self._token is not None:
             token, self._token = self._token, None  # end once, whichever path gets here first
             self._server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))

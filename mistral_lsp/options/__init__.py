@@ -29,13 +29,14 @@ from mistral_lsp.options.sections import (
     DEFAULT_COMPLETION_MODEL,
     ActionSettings,
     CompletionSettings,
+    FixSettings,
     ToolsSettings,
     default_actions,
 )
 
 __all__ = [
     "DEFAULT_BASE_URL", "DEFAULT_COMPLETION_MODEL", "DEFAULT_MODEL", "DEFAULT_REVIEW_EXCLUDE",
-    "ActionSettings", "CompletionSettings", "Settings", "SettingsError", "ToolsSettings",
+    "ActionSettings", "CompletionSettings", "FixSettings", "Settings", "SettingsError", "ToolsSettings",
     "out_of_bounds", "parse_settings",
 ]
 from mistral_lsp.protocol import ACTION_NAMES
@@ -170,6 +171,7 @@ class Settings:
         default_factory=CompletionSettings, metadata={"order": 70}
     )
     tools: ToolsSettings = dataclasses.field(default_factory=ToolsSettings, metadata={"order": 90})
+    fix: FixSettings = dataclasses.field(default_factory=FixSettings, metadata={"order": 95})
     workspace_index_max_files: int = dataclasses.field(
         default=20000,
         metadata={"description": "Files of the workspace indexed for cross-file context; `0` turns the "
@@ -264,7 +266,7 @@ def _converter() -> cattrs.Converter:
         raise ValueError("expected true, false or null")
 
     converter.register_structure_hook(bool | None, structure_optional_bool)
-    for cls in (ActionSettings, CompletionSettings, ToolsSettings, Settings):
+    for cls in (ActionSettings, CompletionSettings, ToolsSettings, FixSettings, Settings):
         overrides = {
             f.name: override(rename=camel_case(f.name)) for f in dataclasses.fields(cls)
         }

@@ -105,5 +105,17 @@ class ToolsSettings:
         return not background
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FixSettings:
+    """Fix's proposals: how far one fix may reach beyond its target."""
+
+    max_files: int = dataclasses.field(
+        default=5,
+        metadata={"description": "Files one fix may change: the target's and those of the other definitions "
+                  "its answer changes with it (callers, say). Blocks for further files are listed, not applied.",
+                  "minimum": 1, "maximum": 50},
+    )
+
+
 def default_actions() -> dict[str, ActionSettings]:
     return {spec.name: ActionSettings(reasoning_effort=spec.reasoning_effort) for spec in ACTIONS}

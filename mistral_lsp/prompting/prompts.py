@@ -7,8 +7,9 @@ share everything up to the target; actions on one file share at least the import
 
 Output contracts, which `replies` parses:
 
-- fix: exactly one fenced code block, the whole replacement of the target's lines, at the
-  target's indentation, without line numbers;
+- fix: one fenced code block, the whole replacement of the target's lines, at the
+  target's indentation, without line numbers; then, optionally, a block for each other
+  definition that must change with it, after a header line `path :: name` (`replies.fix_blocks`);
 - tests: one fenced code block, the code to append to the test file;
 - review: JSON matching `REVIEW_SCHEMA` (enforced with `review_response_format()` when the
   backend supports structured outputs; described in the prompt for those that do not);
@@ -182,14 +183,18 @@ def _fix_task(ctx: PromptContext, instruction: str | None) -> str:
         goal = f"Fix the bugs in the target ({_lines(target)}). If it has none, return it unchanged."
     return (
         f"{goal}\n\n"
-        "Answer with one short sentence saying what the change does, then exactly one fenced code "
-        "block and no text after it. The block holds the "
+        "Answer with one short sentence saying what the change does, then one fenced code "
+        "block for the target. The block holds the "
         f"complete new text of {_lines(target)} — every line, changed or not — which will replace "
         "them as they are:\n"
         f"- keep the original indentation: the first line starts with {_indent_words(target.indent)};\n"
         "- no line numbers, no `...` placeholders, nothing from outside the target's lines;\n"
         f"{_part_rule(target)}"
-        "- keep the target's name and signature unless the task requires changing them."
+        "- keep the target's name and signature unless the task requires changing them.\n\n"
+        "If other definitions must change with the target (callers of a changed signature, say), you "
+        "may add one fenced block for each after the target's block, each preceded by a header line "
+        "`path/to/file.py :: name` (the path relative to the workspace root, the definition's name) "
+        "right before its fence; the block holds that definition's complete new text. Add none otherwise."
     )
 
 

@@ -7,6 +7,7 @@ function into the user's file); review JSON is read tolerantly, since it is show
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -30,6 +31,65 @@ def _fenced_blocks(text: str) -> tuple[list[str], bool]:
             return blocks, True
         blocks.append(text[body_start : end_match.start()].rstrip("\n"))
         position = end_match.end()
+
+
+# A header line naming the definition the next fenced block replaces: `path/to/file.py :: name`,
+# tolerating the markdown models wrap it in (backticks, bold, a heading, a list bullet).
+_HEADER = re.compile(r"^[ \t]*(?:[-*#>]+[ \t]*)*[`*_]*([^\s`*:]+)[ \t]*::[ \t]*([\w.$]+)(?:\(\))?[`*_]*:?[ \t]*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelledBlock:
+    """A fenced block with the header line before it: the definition `name` in `path`."""
+
+    path: str
+    name: str
+    code: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} :: {self.name}"
+
+
+def fix_blocks(reply: str) -> tuple[str | None, list[LabelledBlock]]:
+    """A fix answer's blocks: the target's (the largest block without a header), and the blocks
+    for other definitions, each after a header line `path :: name` (at most one blank line between)."""
+    text = reply.replace("\r\n", "\n")
+    unlabelled: list[str] = []
+    labelled: list[LabelledBlock] = []
+    for header, code in _blocks_with_headers(text):
+        if header is None:
+            unlabelled.append(code)
+        else:
+            labelled.append(LabelledBlock(header[0], header[1], code))
+    target = max(unlabelled, key=len, default=None)
+    return (target if target is not None and target.strip() else None), labelled
+
+
+def _blocks_with_headers(text: str) -> list[tuple[tuple[str, str] | None, str]]:
+    out: list[tuple[tuple[str, str] | None, str]] = []
+    position = 0
+    while (opening := _FENCE.search(text, position)) is not None:
+        fence = opening.group(1)
+        body_start = opening.end() + 1
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
+        end_match = closing.search(text, body_start)
+        if end_match is None:
+            break
+        out.append((_header_before(text[position:opening.start()]), text[body_start:end_match.start()].rstrip("\n")))
+        position = end_match.end()
+    return out
+
+
+def _header_before(prose: str) -> tuple[str, str] | None:
+    lines = prose.rstrip("\n").split("\n")
+    for line in reversed(lines[-2:]):
+        match = _HEADER.match(line)
+        if match:
+            return match.group(1), match.group(2)
+        if line.strip():
+            return None
+    return None
 
 
 def extract_code_block(reply: str) -> str | None:

@@ -29,6 +29,8 @@ local M = {}
 ---@field version? integer Fix with `preview`: the document version the edit was computed for.
 ---@field preview? boolean Fix with `preview`: true.
 ---@field explanation? string Fix: the model's one-line explanation of the change, when it gave one.
+---@field hunks? mistral.protocol.Hunk[] Fix: every hunk of the proposal (all pending, with `preview`), or the hunks applied.
+---@field unplaced? mistral.protocol.UnplacedBlock[] Fix: the answer's extra blocks that could not be placed (never applied), with why.
 ---@field diagnostics? integer Review: how many findings were published.
 ---@field findings? mistral.protocol.FindingData[] Review: the validated findings.
 ---@field testUri? string Generate tests: the test file.
@@ -52,8 +54,11 @@ local M = {}
 ---@field label string A short label for stream views and status lines.
 
 ---@class mistral.protocol.AppliedResult The result of `mistral.acceptFix` and `mistral.applySuggestion`.
----@field applied boolean
+---@field applied boolean Accept: true when at least one hunk was applied.
 ---@field message? string
+---@field appliedHunks? string[] Accept: the ids of the hunks this call applied.
+---@field refused? mistral.protocol.RefusedHunk[] Accept: the hunks this call refused (each alone), with why.
+---@field pending? mistral.protocol.Hunk[] Accept: the hunks still pending, with their ranges and versions as they are now in the documents; empty when none remain.
 
 ---@class mistral.protocol.CancelResult
 ---@field cancelled string[] The ids of the runs cancelled.
@@ -89,11 +94,29 @@ local M = {}
 
 ---@class mistral.protocol.FixDecisionArguments The argument of `mistral.acceptFix` / `mistral.rejectFix`: the previewed fix's run id.
 ---@field id string
+---@field hunks? string[]|vim.NIL The ids of the hunks to accept or reject; every pending hunk when absent. Hunks not named stay pending: the proposal lives until each is decided (or 30 minutes).
+
+---@class mistral.protocol.FixSettings Fix's proposals: how far one fix may reach beyond its target.
+---@field maxFiles? integer Files one fix may change: the target's and those of the other definitions its answer changes with it (callers, say). Blocks for further files are listed, not applied.
+
+---@class mistral.protocol.Hunk One change of a fix's proposal: whole lines of one document and what replaces them.
+---@field id string Unique within the run ("h1", "h2", ...), stable for the life of the proposal.
+---@field uri string The document it changes.
+---@field range lsp.Range The lines it replaces, in the text of `version`: from character 0 of its first line to character 0 of the line after its last (or the end of the document).
+---@field newText string The replacement for `range`: whole lines, each ending in a newline.
+---@field oldText string The text `range` holds now (for display).
+---@field version? integer The document version `range` refers to; null for a closed file (its text on disk).
+---@field label? string Where it is, for lists: the workspace-relative path and the definition, "calc.py :: add".
 
 ---@alias mistral.protocol.ReasoningEffort 'none'|'high'
 
+---@class mistral.protocol.RefusedHunk A hunk `mistral.acceptFix` did not apply.
+---@field id string
+---@field reason string Why, e.g. its lines were edited since the proposal.
+
 ---@class mistral.protocol.RejectResult
 ---@field rejected boolean False when the fix was unknown (already accepted, rejected or expired).
+---@field pending? mistral.protocol.Hunk[] The hunks still pending, with their current ranges and versions; empty when none remain.
 
 ---@class mistral.protocol.RunArguments The argument of `mistral.cancel`: a run id, or none for every run.
 ---@field id? string|vim.NIL
@@ -114,6 +137,7 @@ local M = {}
 ---@field reviewExclude? string[] Globs of files never reviewed on save; a value replaces the default list of generated, vendored, lock and minified files.
 ---@field completion? mistral.protocol.CompletionSettings
 ---@field tools? mistral.protocol.ToolsSettings
+---@field fix? mistral.protocol.FixSettings
 ---@field workspaceIndexMaxFiles? integer Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, minified, binary and huge files are skipped; generated files are indexed (not reviewed).
 ---@field workspaceIndexCache? boolean Save the workspace index in the cache directory, so that a restart indexes again only the files changed since.
 ---@field lineAnchors? 'every'|'sparse' Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
@@ -127,6 +151,7 @@ local M = {}
 ---@field error? string With `done`: why the run failed.
 ---@field cancelled? boolean With `done`: the run was cancelled or superseded.
 ---@field lookup? string The model is looking something up in the workspace (a tool call), e.g. "looking up `parse_header` — email/_header_value_parser.py"; also a `$/progress` report.
+---@field hunks? mistral.protocol.Hunk[] With `done` of a fix: every hunk of its proposal.
 
 ---@class mistral.protocol.SuggestionArguments The argument of `mistral.applySuggestion`: a review finding's diagnostic.
 ---@field uri string
@@ -141,6 +166,10 @@ local M = {}
 ---@field maxResultTokens? integer Tokens of one tool result, at most (longer ones are cut).
 ---@field maxRunTokens? integer Tokens of all tool results of one run, at most.
 ---@field deny? string[] Extra glob patterns of files the tools never read (secrets such as `.env*`, `*.pem`, `*.key`, `id_rsa*`, `.git/`, `*credentials*`, `*secret*` and ignored files are always denied).
+
+---@class mistral.protocol.UnplacedBlock An extra block of a fix's answer the server could not place; never applied.
+---@field label string The block's header as the model wrote it, "calc.py :: add".
+---@field reason string Why it was not placed, e.g. "no definition `foo` in calc.py".
 
 ---@class mistral.protocol.Usage Tokens the API reported for a run.
 ---@field promptTokens integer

@@ -264,6 +264,14 @@ export interface ActionResult {
    */
   explanation?: string;
   /**
+   * Fix: every hunk of the proposal (all pending, with `preview`), or the hunks applied.
+   */
+  hunks?: Hunk[];
+  /**
+   * Fix: the answer's extra blocks that could not be placed (never applied), with why.
+   */
+  unplaced?: UnplacedBlock[];
+  /**
    * Review: how many findings were published.
    */
   diagnostics?: number;
@@ -595,6 +603,53 @@ export interface ChangeAnnotation {
   description?: string;
 }
 /**
+ * One change of a fix's proposal: whole lines of one document and what replaces them.
+ */
+export interface Hunk {
+  /**
+   * Unique within the run ("h1", "h2", ...), stable for the life of the proposal.
+   */
+  id: string;
+  /**
+   * The document it changes.
+   */
+  uri: string;
+  /**
+   * The lines it replaces, in the text of `version`: from character 0 of its first line to
+   * character 0 of the line after its last (or the end of the document).
+   */
+  range: Range;
+  /**
+   * The replacement for `range`: whole lines, each ending in a newline.
+   */
+  newText: string;
+  /**
+   * The text `range` holds now (for display).
+   */
+  oldText: string;
+  /**
+   * The document version `range` refers to; null for a closed file (its text on disk).
+   */
+  version?: number;
+  /**
+   * Where it is, for lists: the workspace-relative path and the definition, "calc.py :: add".
+   */
+  label?: string;
+}
+/**
+ * An extra block of a fix's answer the server could not place; never applied.
+ */
+export interface UnplacedBlock {
+  /**
+   * The block's header as the model wrote it, "calc.py :: add".
+   */
+  label: string;
+  /**
+   * Why it was not placed, e.g. "no definition `foo` in calc.py".
+   */
+  reason: string;
+}
+/**
  * A validated review finding, on 0-based inclusive lines.
  */
 export interface FindingData {
@@ -684,8 +739,34 @@ export interface ActionSpec {
  * The result of `mistral.acceptFix` and `mistral.applySuggestion`.
  */
 export interface AppliedResult {
+  /**
+   * Accept: true when at least one hunk was applied.
+   */
   applied: boolean;
   message?: string;
+  /**
+   * Accept: the ids of the hunks this call applied.
+   */
+  appliedHunks?: string[];
+  /**
+   * Accept: the hunks this call refused (each alone), with why.
+   */
+  refused?: RefusedHunk[];
+  /**
+   * Accept: the hunks still pending, with their ranges and versions as they are now in the
+   * documents; empty when none remain.
+   */
+  pending?: Hunk[];
+}
+/**
+ * A hunk `mistral.acceptFix` did not apply.
+ */
+export interface RefusedHunk {
+  id: string;
+  /**
+   * Why, e.g. its lines were edited since the proposal.
+   */
+  reason: string;
 }
 export interface CancelResult {
   /**
@@ -733,12 +814,30 @@ export interface FindingDiagnosticData {
  */
 export interface FixDecisionArguments {
   id: string;
+  /**
+   * The ids of the hunks to accept or reject; every pending hunk when absent. Hunks not named
+   * stay pending: the proposal lives until each is decided (or 30 minutes).
+   */
+  hunks?: string[] | null;
+}
+/**
+ * Fix's proposals: how far one fix may reach beyond its target.
+ */
+export interface FixSettings {
+  /**
+   * Files one fix may change: the target's and those of the other definitions its answer changes with it (callers, say). Blocks for further files are listed, not applied.
+   */
+  maxFiles?: number;
 }
 export interface RejectResult {
   /**
    * False when the fix was unknown (already accepted, rejected or expired).
    */
   rejected: boolean;
+  /**
+   * The hunks still pending, with their current ranges and versions; empty when none remain.
+   */
+  pending?: Hunk[];
 }
 /**
  * The argument of `mistral.cancel`: a run id, or none for every run.
@@ -810,6 +909,7 @@ export interface Settings {
   reviewExclude?: string[];
   completion?: CompletionSettings;
   tools?: ToolsSettings;
+  fix?: FixSettings;
   /**
    * Files of the workspace indexed for cross-file context; `0` turns the workspace index off. Ignored, vendored, minified, binary and huge files are skipped; generated files are indexed (not reviewed).
    */
@@ -871,6 +971,10 @@ export interface StreamNotification {
    * `parse_header` — email/_header_value_parser.py"; also a `$/progress` report.
    */
   lookup?: string;
+  /**
+   * With `done` of a fix: every hunk of its proposal.
+   */
+  hunks?: Hunk[];
 }
 /**
  * The argument of `mistral.applySuggestion`: a review finding's diagnostic.
@@ -997,6 +1101,7 @@ export const SERVER_SETTING_KEYS = [
   'tools.maxResultTokens',
   'tools.maxRunTokens',
   'tools.deny',
+  'fix.maxFiles',
   'workspaceIndexMaxFiles',
   'workspaceIndexCache',
   'lineAnchors'
