@@ -178,6 +178,26 @@ FIXED = BUGGY.replace("return a - b", "return a + b")
 APPENDED = "\n\ndef mean(values):\n    total = 0\n    for value in values:\n        total += value\n    return total / len(values) - 1\n"
 
 
+# A fix whose answer changes three places of one definition, separated by unchanged lines: three hunks.
+STATS = textwrap.dedent('''\
+    def mean(values):
+        total = 0
+        for value in values:
+            total += value
+        count = len(values)
+        if count == 0:
+            return 0
+        result = total / count
+        return result + 1
+    ''')
+STATS_FIXED = (
+    STATS.replace("total = 0\n", "total = 0.0\n")
+    .replace("return 0\n", "return None\n")
+    .replace("return result + 1", "return result")
+)
+STATS_SECOND_ONLY = STATS.replace("return 0\n", "return None\n")
+
+
 CALC = 'def mul(a, b):\n    """Multiply."""\n    \n'
 CALC_DONE = CALC.replace('    \n', '    return a * b\n')
 
@@ -312,6 +332,13 @@ def _scenario() -> dict[str, object]:
             "expectedProblems": 2,
             "mustSee": ["Off-by-one result", "Empty input"],
         },
+        "hunks": {
+            "file": "stats.py",
+            "line": _line_of(STATS, "def mean"),
+            "reply": {"text": f"Three changes:\n\n```python\n{STATS_FIXED}```\n"},
+            "acceptedText": "return None",
+            "expected": STATS_SECOND_ONLY,
+        },
         "completion": {
             "file": "calc.py",
             "line": 3,
@@ -387,6 +414,7 @@ def code_server(
     (workspace / "tests").mkdir(parents=True)
     (workspace / "buggy.py").write_text(BUGGY)
     (workspace / "calc.py").write_text(CALC)
+    (workspace / "stats.py").write_text(STATS)
     (workspace / "tests" / "__init__.py").write_text("")
     user = root / "ud" / "User"
     user.mkdir(parents=True)
@@ -528,6 +556,8 @@ def test_end_to_end_in_code_server(
     )
     # What the driver saw, checked again from here: the saved file, the key that reached the API.
     assert (workspace / "buggy.py").read_text().startswith(FIXED)
+    # A three-hunk fix: only the second hunk, accepted by its CodeLens, reached the saved file.
+    assert (workspace / "stats.py").read_text() == STATS_SECOND_ONLY
     chat = [r for r in fake.requests if r.path.endswith("/chat/completions")]
     assert len(chat) >= 4
     # Only the key typed into Set API Key reached the API: first the wrong one (refused), then the right one.
@@ -563,5 +593,8 @@ def test_end_to_end_in_code_server(
         "18-ask-streaming-lookup",
         "19-ask-done",
         "20-ask-follow-up",
+        "21-hunks-inline",
+        "22-hunk-accepted",
+        "23-hunks-saved",
     ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

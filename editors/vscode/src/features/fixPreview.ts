@@ -25,7 +25,7 @@ import { ContextKeys, FIX_PREVIEW_SCHEME, ServerCommands } from '../common/const
 import { applyTextEdits, editsForUri, otherUris } from '../common/edits';
 import { editedLines, followChange, type LineSpan } from './fixLines';
 import { acceptHunks, rejectHunks } from './hunkDecisions';
-import { describeLines, PendingHunks, type Hunk } from './pendingHunks';
+import { describeLines, PendingHunks, type Hunk, type PendingHunk } from './pendingHunks';
 import { traceError, traceInfo } from '../common/log';
 import * as api from '../common/vscodeapi';
 import type { AcceptResult, CommandResult } from './results';
@@ -177,7 +177,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   async show(
     document: vscode.TextDocument,
     snapshot: Snapshot,
-    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation'> & { hunks?: Hunk[] | null },
+    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation' | 'hunks'>,
     id: string,
     documentUri: string,
   ): Promise<void> {
@@ -356,7 +356,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   }
 
   /** The hunk with id `hunkId`, or the one at the active editor's cursor. */
-  hunkFor(hunkId?: string): Hunk | undefined {
+  hunkFor(hunkId?: string): PendingHunk | undefined {
     if (hunkId) {
       return this.hunks.get(hunkId);
     }
@@ -373,10 +373,12 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
       return;
     }
     this.deciding = true;
+    const editedHere = hunk.editedLine !== undefined;
     const decision = await acceptHunks(this.runner, pending.id, this.hunks, [hunk.id]).finally(() => (this.deciding = false));
     this.afterDecision(pending, 'accepted');
     const reason = decision.refused.get(hunk.id);
-    if (reason) {
+    if (reason && editedHere) {
+      // Refused here, before the server was asked; the server says why for its own refusals.
       void api.showWarningMessage(`Mistral: the change at ${describeLines(hunk)} of ${pending.name} was not applied: ${reason}.`);
     }
   }
@@ -393,23 +395,28 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     this.afterDecision(pending, 'rejected');
   }
 
-  /** Accept all of an inline proposal: applies what can be; the refused ones are dropped, and said. */
+  /**
+   * Accept all of an inline proposal: applies what can be. The hunks refused are dropped: the
+   * server said why for its own refusals; the extension says it for the lines the user edited.
+   */
   private async acceptAllHunks(pending: Pending): Promise<void> {
+    const edited = this.hunks.all.find((hunk) => hunk.editedLine !== undefined)?.editedLine;
     this.deciding = true;
     const decision = await acceptHunks(this.runner, pending.id, this.hunks).finally(() => (this.deciding = false));
-    const refused = [...decision.refused.keys()];
-    if (refused.length) {
-      const edited = this.hunks.all.find((hunk) => hunk.editedLine !== undefined)?.editedLine;
-      await rejectHunks(this.runner, pending.id, this.hunks, this.hunks.all.map((hunk) => hunk.id));
-      const first = decision.refused.values().next().value ?? '';
-      const message = !decision.decided.length && edited !== undefined ? staleMessage(pending.name, edited) : `Mistral: ${refused.length} change(s) of the fix for ${pending.name} were not applied: ${first}.`;
-      pending.outcome = decision.decided.length ? 'accepted' : 'stale';
+    const left = this.hunks.all.map((hunk) => hunk.id);
+    if (left.length) {
+      await rejectHunks(this.runner, pending.id, this.hunks, left);
       this.hunks.clear();
-      this.afterDecision(pending, pending.outcome);
-      void api.showWarningMessage(message);
-      return;
     }
-    this.afterDecision(pending, 'accepted');
+    pending.outcome = decision.decided.length ? 'accepted' : 'stale';
+    this.afterDecision(pending, pending.outcome);
+    if (edited !== undefined) {
+      void api.showWarningMessage(
+        decision.decided.length
+          ? `Mistral: ${pending.name} was edited on line ${edited + 1}, which a change of the fix touches; that change was not applied (the others were).`
+          : staleMessage(pending.name, edited),
+      );
+    }
   }
 
   /** Redraws after a hunk decision; the proposal ends once no hunk is left. */

@@ -7,6 +7,7 @@
  */
 import { ServerCommands } from '../common/constants';
 import { traceError, traceInfo } from '../common/log';
+import type { AppliedResult, RejectResult } from '../generated/protocol';
 import { editedReason, type Hunk, type PendingHunks } from './pendingHunks';
 
 export interface DecisionRunner {
@@ -14,14 +15,7 @@ export interface DecisionRunner {
 }
 
 /** What `mistral.acceptFix` / `mistral.rejectFix` answer about hunks (docs/protocol.md). */
-export interface HunkDecisionResult {
-  applied?: boolean;
-  rejected?: boolean;
-  message?: string;
-  appliedHunks?: string[] | null;
-  refused?: { id: string; reason: string }[] | null;
-  pending?: Hunk[] | null;
-}
+export type HunkDecisionResult = Partial<AppliedResult> & Partial<RejectResult>;
 
 export interface Decision {
   /** Ids the server applied (accept) or dropped (reject). */

@@ -6,18 +6,11 @@
  * hunk's lines marks it edited: Accept then refuses it in the extension (docs/protocol.md, hunks).
  */
 import type { Range } from '../common/edits';
+import type { Hunk } from '../generated/protocol';
 import { followChange, type LineSpan, type SourceChange } from './fixLines';
 
 /** One hunk of a proposal (the protocol's `Hunk`). */
-export interface Hunk {
-  id: string;
-  uri: string;
-  range: Range;
-  newText: string;
-  oldText: string;
-  version?: number | null;
-  label?: string | null;
-}
+export type { Hunk };
 
 /** A hunk as the views show it: where it is now, and why it was refused, if it was. */
 export interface PendingHunk extends Hunk {
