@@ -10,8 +10,11 @@
   button (none, then a rejected stored key, shown in the status bar), text typed while a fix is
   previewed (the read-only proposal; Accept refused after typing on the fix's lines in the
   source), a closed and a replaced preview (each said; the dead notification's Accept says so),
-  Fix (diff preview with the model's explanation,
-  the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
+  Fix (shown inline: CodeLens Accept | Reject above each hunk, with the model's explanation,
+  the pending-changes status item, Accept, save, the text on disk; Reject from the status item;
+  the diff on demand from the status item), a three-hunk fix (the second hunk accepted by its
+  CodeLens, undone and redone in one step each, the rest rejected; the count in the status bar;
+  the saved file holds only the second hunk),
   Explain (streamed view, coloured code, its Stop button, the follow-up field), Ask (the
   question's input box, a workspace lookup line while the answer streams, the looked-up list,
   a follow-up typed into the view that sends the earlier turn; the light bulb's Ask prompting too
@@ -337,6 +340,7 @@ def _scenario() -> dict[str, object]:
             "line": _line_of(STATS, "def mean"),
             "reply": {"text": f"Three changes:\n\n```python\n{STATS_FIXED}```\n"},
             "acceptedText": "return None",
+            "undoneText": "return 0",
             "expected": STATS_SECOND_ONLY,
         },
         "completion": {

@@ -464,6 +464,15 @@ try {
     await waitUntil('two hunks left', async () => (await hunkLenses()).length === 2);
     await waitUntil('the accepted hunk in the editor', async () => normalize(await activeEditorText()).includes(hunks.acceptedText));
     await shot('22-hunk-accepted');
+    // Undo takes the accepted hunk back in one step; redo brings it again.
+    await page.locator('.editor-group-container.active .monaco-editor .view-line').first().click();
+    await page.keyboard.press('Control+Z');
+    await waitUntil('one undo takes the hunk back', async () => {
+      const text = normalize(await activeEditorText());
+      return !text.includes(hunks.acceptedText) && text.includes(hunks.undoneText);
+    });
+    await page.keyboard.press('Control+Shift+Z');
+    await waitUntil('redo applies it again', async () => normalize(await activeEditorText()).includes(hunks.acceptedText));
     await clickHunkLens(0, 'Reject All');
     await statusItemStartingWith(`Mistral: fix pending for ${hunksName}`).waitFor({ state: 'hidden', timeout: 15_000 });
     await waitUntil('no CodeLens left', async () => (await hunkLenses()).length === 0);

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { pendingItemView } from '../../src/features/fixPendingStatus';
 import { FixPreview, type FixRunner, type PendingView } from '../../src/features/fixPreview';
 import { lensesFor } from '../../src/features/hunkLens';
+import { HunkTree } from '../../src/features/hunkTree';
 import { decorationsFor } from '../../src/features/hunkView';
 import { PendingHunks, type Hunk } from '../../src/features/pendingHunks';
 
@@ -106,6 +107,33 @@ describe('lensesFor', () => {
   it('says why a hunk was not applied', () => {
     const titles = lensesFor([{ ...H2, refused: 'line 7 was edited' }], 1).map((lens) => lens.title);
     expect(titles).toEqual(['$(check) Accept', '$(close) Reject', '$(warning) Not applied: line 7 was edited']);
+  });
+});
+
+describe('Review all (the tree of pending hunks)', () => {
+  it('lists the files, then their hunks top to bottom; opening a hunk reveals it by id; a refused one says why', () => {
+    const hunks = new PendingHunks();
+    hunks.set([H3, hunk('h4', 0, 'import os\n', '', OTHER), H1]);
+    hunks.update(hunks.all, new Map([['h3', 'its lines were edited']]));
+    const changed = new vscode.EventEmitter<void>();
+    const tree = new HunkTree(hunks, changed.event);
+    const files = tree.getChildren();
+    expect(files).toEqual([
+      { kind: 'file', uri: URI, count: 2 },
+      { kind: 'file', uri: OTHER, count: 1 },
+    ]);
+    expect(tree.getTreeItem(files[0]!)).toMatchObject({ label: 'stats.py', description: '2 changes' });
+    const items = tree.getChildren(files[0]).map((node) => tree.getTreeItem(node));
+    expect(items.map((item) => [item.label, item.description, item.command?.arguments])).toEqual([
+      ['line 2', 'total = 0.0', ['h1']],
+      ['line 9', 'not applied: its lines were edited', ['h3']],
+    ]);
+    expect(items[0]!.command?.command).toBe('mistral-vscode.revealHunk');
+    const refreshed = vi.fn();
+    tree.onDidChangeTreeData(refreshed);
+    changed.fire();
+    expect(refreshed).toHaveBeenCalled();
+    tree.dispose();
   });
 });
 
