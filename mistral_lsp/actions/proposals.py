@@ -140,14 +140,14 @@ class Decision:
 
 
 async def apply_hunks(editor: Editor, hunks: list[ProposedHunk], *, annotate: bool = False,
-                      all_or_nothing: bool = False) -> Decision:
+                      all_or_nothing: bool = False, since: str = "since the fix was computed") -> Decision:
     """Apply `hunks` in one edit, each found again in its document; an editor that refuses for a
     version race gets one retry. With `all_or_nothing` (a fix applied without preview), one hunk
     refused refuses them all: nothing the user did not see is applied in part."""
     placed = place(editor, hunks, annotate=annotate)
     for _attempt in range(2):
         if not placed.hunks or (all_or_nothing and placed.refused):
-            return Decision([], placed.refused, _refusal(placed.refused, len(hunks)), None)
+            return Decision([], placed.refused, _refusal(placed.refused, len(hunks), since), None)
         sent = {uri: doc.version for uri in placed.expected if (doc := editor.documents.get(uri))}
         response = await editor.apply_edit(placed.edit, "Mistral: Fix")
         if response.applied:
@@ -161,9 +161,9 @@ async def apply_hunks(editor: Editor, hunks: list[ProposedHunk], *, annotate: bo
     return Decision([], placed.refused, "the document kept changing, so the fix was not applied; run Fix again", None)
 
 
-def _refusal(refused: list[RefusedHunk], total: int) -> str:
+def _refusal(refused: list[RefusedHunk], total: int, since: str) -> str:
     if total == 1 or len(refused) == total:
-        return "fix not applied: its code was edited since the fix was computed; run Fix again"
+        return f"fix not applied: its code was edited {since}; run Fix again"
     return f"fix not applied: {refused[0].reason}; nothing was applied; run Fix again"
 
 
@@ -211,7 +211,7 @@ def refresh(editor: Editor, proposal: Proposal) -> tuple[list[Hunk], list[Refuse
 async def accept(editor: Editor, proposal: Proposal, ids: list[str] | None) -> tuple[Decision, list[Hunk]]:
     """Accept the hunks `ids` of `proposal` (all pending when None); the pending hunks after."""
     chosen, unknown = _chosen(proposal, ids)
-    decision = await apply_hunks(editor, chosen)
+    decision = await apply_hunks(editor, chosen, since="after the preview was shown")
     decision.refused = unknown + decision.refused
     for hunk_id in [*decision.applied, *(r.id for r in decision.refused)]:
         proposal.hunks.pop(hunk_id, None)

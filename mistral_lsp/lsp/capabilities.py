@@ -41,6 +41,9 @@ class ClientFeatures:
     """A `WorkspaceEdit` may carry `documentChanges` (versioned document edits)."""
     create_files: bool = False
     """`documentChanges` may carry `CreateFile`."""
+    change_annotations: bool = False
+    """`documentChanges` may carry annotated edits (`changeAnnotationSupport`): a plain client
+    then gets each hunk of a fix as an edit that needs confirmation."""
     show_document: bool = False
     """`window/showDocument` is supported."""
     work_done_progress: bool = False
@@ -74,6 +77,7 @@ def read_client_features(params: types.InitializeParams) -> ClientFeatures:
         document_changes=bool(workspace_edit and (workspace_edit.document_changes or resource_operations)),
         create_files=types.ResourceOperationKind.Create in resource_operations
         and not _creates_after_editing(params.client_info),
+        change_annotations=bool(workspace_edit and workspace_edit.change_annotation_support),
         show_document=bool(window and window.show_document and window.show_document.support),
         work_done_progress=bool(window and window.work_done_progress),
         info_may_be_hidden=window is None and params.client_info is None and not (workspace and workspace.apply_edit),

@@ -7,6 +7,8 @@ Every edit an action makes goes through `apply_edit` (the `Editor.apply_edit` of
   says which file changed; otherwise nothing is written and the reason is returned;
 - no `workspaceEdit.documentChanges`: the server checks each edit's version against its own copy
   of the document, then sends unversioned `changes`;
+- annotated edits (a fix's hunks, each needing confirmation) only to a plain client declaring
+  `changeAnnotationSupport`; every other client gets plain text edits;
 - no `resourceOperations: ["create"]` (eglot 1.9, ALE): a new file is written by the server
   atomically, with its whole content, and never sent as `CreateFile`;
 - every request has a reply timeout (`APPLY_EDIT_TIMEOUT_S`): a client that never answers
@@ -34,6 +36,7 @@ from mistral_lsp.text.workspace_edits import (
     rebuild,
     split,
     to_changes,
+    without_annotations,
 )
 
 if TYPE_CHECKING:
@@ -68,6 +71,9 @@ class _Shape:
     """What `workspace/applyEdit` carries; None: the client has no applyEdit, the server writes."""
     client_creates: bool
     """New files go to the client as `CreateFile`; otherwise the server writes them."""
+    annotations: bool = False
+    """Annotated edits (a fix's hunks, each needing confirmation) reach the client as they are:
+    a plain client that supports them; our plugins decide hunk by hunk themselves."""
 
     @property
     def file_operations(self) -> bool:
@@ -80,13 +86,16 @@ def _shape_for(features: ClientFeatures) -> _Shape:
         return _Shape(wire=None, client_creates=False)
     if not features.document_changes:
         return _Shape(wire="changes", client_creates=False)
-    return _Shape(wire="documentChanges", client_creates=features.create_files)
+    annotations = features.change_annotations and not features.stream_notifications
+    return _Shape(wire="documentChanges", client_creates=features.create_files, annotations=annotations)
 
 
 async def _apply(ls: MistralLanguageServer, edit: types.WorkspaceEdit, label: str) -> list[tuple[Path, bool]]:
     """Apply `edit`; return the files the server wrote itself, each with whether it is open."""
     shape = _shape_for(ls.client_features)
     parts = split(edit)
+    if not shape.annotations:
+        parts = without_annotations(parts)
     if parts.other_operations and not shape.file_operations:
         raise EditNotApplied("the editor cannot rename or delete files")
     to_write: dict[Path, str] = {}

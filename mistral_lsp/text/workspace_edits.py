@@ -22,10 +22,12 @@ class EditParts:
     creates: list[types.CreateFile]
     text_edits: list[types.TextDocumentEdit]
     other_operations: list[types.RenameFile | types.DeleteFile]
+    annotations: dict[str, types.ChangeAnnotation] | None = None
+    """The change annotations the text edits refer to (see `without_annotations`)."""
 
 
 def split(edit: types.WorkspaceEdit) -> EditParts:
-    parts = EditParts([], [], [])
+    parts = EditParts([], [], [], dict(edit.change_annotations) if edit.change_annotations else None)
     for change in edit.document_changes or []:
         if isinstance(change, types.CreateFile):
             parts.creates.append(change)
@@ -53,6 +55,12 @@ def plain_edits(document_edit: types.TextDocumentEdit) -> list[types.TextEdit]:
     ]
 
 
+def without_annotations(parts: EditParts) -> EditParts:
+    """The parts with plain text edits, for a client that cannot confirm annotated ones."""
+    text_edits = [types.TextDocumentEdit(text_document=d.text_document, edits=list(plain_edits(d))) for d in parts.text_edits]
+    return EditParts(parts.creates, text_edits, parts.other_operations)
+
+
 def to_changes(text_edits: Sequence[types.TextDocumentEdit]) -> types.WorkspaceEdit:
     """The edits as `changes` (uri → edits), for clients without `documentChanges`. Versions are
     dropped: the caller has checked them against the server's documents first."""
@@ -67,7 +75,7 @@ def rebuild(parts: EditParts) -> types.WorkspaceEdit:
     changes: list[types.CreateFile | types.TextDocumentEdit | types.RenameFile | types.DeleteFile] = [
         *parts.creates, *parts.text_edits, *parts.other_operations,
     ]
-    return types.WorkspaceEdit(document_changes=changes)
+    return types.WorkspaceEdit(document_changes=changes, change_annotations=parts.annotations)
 
 
 def apply_to_text(text: str, edits: Sequence[types.TextEdit], offset_of: Callable[[types.Position], int]) -> str:

@@ -45,7 +45,14 @@ async def test_streams_progress_and_deltas(editor: Editor) -> None:
     result = await editor.command("mistral.fix", {"uri": uri, "range": rng(9, 0, 9, 0), "id": "run-1"})
     assert result.id == "run-1"
     assert editor.stream_text("run-1") == reply
-    assert editor.done("run-1") == {"id": "run-1", "action": "fix", "uri": uri, "done": True}
+    done = editor.done("run-1")
+    assert done is not None
+    hunks = done.pop("hunks")
+    assert done == {"id": "run-1", "action": "fix", "uri": uri, "done": True}
+    # The done notification carries the proposal: one hunk, the whole changed line.
+    assert [(h.id, h.range.start.line, h.range.end.line, h.newText, h.version) for h in hunks] == [
+        ("h1", 9, 10, "        return subtotal - subtotal * discount / 100\n", 1)
+    ]
     # Thinking never reaches the text, the code or the result.
     assert "Let me think" not in editor.texts[uri]
     assert "Let me think" not in result.text

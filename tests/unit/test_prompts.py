@@ -69,7 +69,9 @@ def test_fix_asks_for_one_block_replacing_the_target_at_its_indentation() -> Non
     text = user(build_messages("fix", context_at("self.balance += amount"), instruction="raise on NaN too"))
     task = text[text.index("## Task") :]
     assert "Change the target (lines 21-25) as the user asks: raise on NaN too" in task
-    assert "one short sentence saying what the change does, then exactly one fenced code block" in task
+    assert "one short sentence saying what the change does, then one fenced code block for the target" in task
+    # Other definitions that must change with it: one block each, after a `path :: name` header.
+    assert "preceded by a header line `path/to/file.py :: name`" in task
     assert "complete new text of lines 21-25" in task
     assert "the first line starts with 4 spaces" in task
     assert "no line numbers" in task
