@@ -125,7 +125,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   async show(
     document: vscode.TextDocument,
     snapshot: Snapshot,
-    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation' | 'hunks'>,
+    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation' | 'hunks' | 'unplaced'>,
     id: string,
     documentUri: string,
   ): Promise<void> {
@@ -180,7 +180,11 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
       });
     }
     traceInfo(`Previewing fix ${id} for ${document.uri.toString()}${inline ? ` inline (${hunks.length} hunks)` : ''}`);
-    const choice = await api.showInformationMessage(decisionPrompt(name, explanation, preview.others.length, hunks.length), ACCEPT, REJECT);
+    const choice = await api.showInformationMessage(
+      decisionPrompt(name, explanation, preview.others.length, hunks.length, result.unplaced ?? []),
+      ACCEPT,
+      REJECT,
+    );
     if (this.pending !== pending || pending.decided) {
       // A button of a notification that outlived its fix: say what became of it.
       if (choice && pending.outcome) {

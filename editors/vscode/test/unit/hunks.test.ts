@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as vscode from 'vscode';
 import { pendingItemView } from '../../src/features/fixPendingStatus';
-import { FixPreview, type FixRunner, type PendingView } from '../../src/features/fixPreview';
+import { decisionPrompt, FixPreview, type FixRunner, type PendingView } from '../../src/features/fixPreview';
 import { lensesFor } from '../../src/features/hunkLens';
 import { HunkTree } from '../../src/features/hunkTree';
 import { decorationsFor } from '../../src/features/hunkView';
@@ -134,6 +134,14 @@ describe('Review all (the tree of pending hunks)', () => {
     changed.fire();
     expect(refreshed).toHaveBeenCalled();
     tree.dispose();
+  });
+});
+
+describe('decisionPrompt', () => {
+  it('names the blocks the server could not place, which are never applied', () => {
+    expect(decisionPrompt('calc.py', 'Rename add', 1, 3, [{ label: 'util.py :: plus', reason: 'no definition `plus` in util.py' }])).toBe(
+      'Mistral: apply this fix to calc.py? Rename add. It also changes 1 other file(s). 3 changes: Accept or Reject each with the CodeLens above it, or all here. Not placed, so never applied: util.py :: plus (no definition `plus` in util.py).',
+    );
   });
 });
 
