@@ -13,7 +13,8 @@
   Fix (shown inline: CodeLens Accept | Reject above each hunk, with the model's explanation,
   the pending-changes status item, Accept, save, the text on disk; Reject from the status item;
   the diff on demand from the status item), a three-hunk fix (the second hunk accepted by its
-  CodeLens, undone and redone in one step each, the rest rejected; the count in the status bar;
+  CodeLens, undone and redone in one step each, the first rejected by its keybinding at the
+  cursor, the last by its CodeLens; the count in the status bar;
   the saved file holds only the second hunk),
   Explain (streamed view, coloured code, its Stop button, the follow-up field), Ask (the
   question's input box, a workspace lookup line while the answer streams, the looked-up list,
@@ -341,6 +342,7 @@ def _scenario() -> dict[str, object]:
             "reply": {"text": f"Three changes:\n\n```python\n{STATS_FIXED}```\n"},
             "acceptedText": "return None",
             "undoneText": "return 0",
+            "firstHunkLine": _line_of(STATS, "total = 0"),
             "expected": STATS_SECOND_ONLY,
         },
         "completion": {

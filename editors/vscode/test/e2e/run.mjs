@@ -450,7 +450,7 @@ try {
   });
 
   const hunks = scenario.steps.hunks;
-  await step('hunks: a three-hunk fix shown inline; the second accepted by its CodeLens, the rest rejected; the count in the status bar; the saved file', async () => {
+  await step('hunks: a three-hunk fix shown inline; the second accepted by its CodeLens (one undo step), the first rejected by its keybinding, the last by its CodeLens; the count in the status bar; the saved file', async () => {
     const hunksName = path.basename(hunks.file);
     const pendingItem = (count) => statusItem(`Mistral: fix pending for ${hunksName}, ${count} change${count === 1 ? '' : 's'}`);
     await fake('/_fake/replies', [hunks.reply]);
@@ -473,7 +473,21 @@ try {
     });
     await page.keyboard.press('Control+Shift+Z');
     await waitUntil('redo applies it again', async () => normalize(await activeEditorText()).includes(hunks.acceptedText));
-    await clickHunkLens(0, 'Reject All');
+    // The keybinding rejects the hunk at the cursor; the last one goes by its CodeLens.
+    await page.keyboard.press('Control+G');
+    const goto = page.locator('.quick-input-widget .quick-input-box input');
+    await goto.waitFor({ state: 'visible' });
+    await goto.fill(`:${hunks.firstHunkLine}`);
+    await waitUntil(`Go to Line offering line ${hunks.firstHunkLine}`, async () =>
+      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${hunks.firstHunkLine}`),
+    );
+    await page.keyboard.press('Enter');
+    await waitUntil(`cursor on line ${hunks.firstHunkLine}`, async () =>
+      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${hunks.firstHunkLine},`),
+    );
+    await page.keyboard.press('Control+Shift+Backspace');
+    await pendingItem(1).waitFor({ timeout: 15_000 });
+    await clickHunkLens(0, 'Reject');
     await statusItemStartingWith(`Mistral: fix pending for ${hunksName}`).waitFor({ state: 'hidden', timeout: 15_000 });
     await waitUntil('no CodeLens left', async () => (await hunkLenses()).length === 0);
     await page.keyboard.press('Control+S');
