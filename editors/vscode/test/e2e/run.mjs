@@ -461,7 +461,10 @@ try {
     await shot('21-hunks-inline');
     await clickHunkLens(1, 'Accept');
     await pendingItem(2).waitFor({ timeout: 15_000 });
-    await waitUntil('two hunks left', async () => (await hunkLenses()).length === 2);
+    await waitUntil('two hunks left, and the first one\'s Accept All counting them', async () => {
+      const lenses = await hunkLenses();
+      return lenses.length === 2 && lenses[0].links.includes('Accept All (2)');
+    });
     await waitUntil('the accepted hunk in the editor', async () => normalize(await activeEditorText()).includes(hunks.acceptedText));
     await shot('22-hunk-accepted');
     // Undo takes the accepted hunk back in one step; redo brings it again.
@@ -487,6 +490,8 @@ try {
     );
     await page.keyboard.press('Control+Shift+Backspace');
     await pendingItem(1).waitFor({ timeout: 15_000 });
+    // A rejected hunk leaves the text as it was: wait until VS Code asked for the lenses again.
+    await waitUntil('one hunk left', async () => (await hunkLenses()).length === 1);
     await clickHunkLens(0, 'Reject');
     await statusItemStartingWith(`Mistral: fix pending for ${hunksName}`).waitFor({ state: 'hidden', timeout: 15_000 });
     await waitUntil('no CodeLens left', async () => (await hunkLenses()).length === 0);
