@@ -34,11 +34,8 @@ if TYPE_CHECKING:
 
 async def run(ctx: ActionContext) -> None:
     editor, doc, request, target = ctx.editor, ctx.doc, ctx.request, ctx.target
-    version = doc.version
-    start = doc.offset_at(target.range.start)
     # Read now: the document may change while the model answers.
-    text = doc.text
-    line_start, line_end = whole_lines(text, start, start + len(target.text))
+    text, version, start = doc.text, doc.version, doc.offset_at(target.range.start)
     ctx.reporter.status("waiting for the model")
     messages = build_messages("fix", ctx.prompt_context(), instruction=request.instruction)
     answer = await ctx.ask(messages, prediction=target.text if editor.settings.backend == "mistral" else None)
@@ -47,22 +44,35 @@ async def run(ctx: ActionContext) -> None:
     if code is None:
         code = answer.require_code("fix")  # raises naming what is wrong (no block, cut, empty)
     ctx.result.explanation = explanation_of(answer.text)
-    replacement = normalize_newlines(reindent(code.replace("\r\n", "\n"), target.indent), detect_newline(text))
-    region = text[line_start:line_end]
-    new_region = text[line_start:start] + replacement + text[start + len(target.text):line_end]
-    before, after = surrounding_lines(text, line_start, line_end)
-    target_hunks = split_hunks(region, new_region, base=line_start, context_before=before, context_after=after)
     proposal = Proposal(ctx.run.id, {})
-    label = _label(ctx, doc.uri, target.name)
-    _add(proposal, doc.uri, version, label, target_hunks)
+    _add(proposal, doc.uri, version, _label(ctx, doc.uri, target.name), _target_hunks(ctx, text, start, code))
     placed, unplaced = place_blocks(editor, doc.uri, (target.start_line, target.end_line), extra,
                                     editor.settings.fix.max_files)
     for block in placed:
         _add(proposal, block.uri, block.version, _label(ctx, block.uri, block.label.split(" :: ")[-1]), block.hunks)
     ctx.result.unplaced = unplaced or None
+    if unplaced:
+        listed = "; ".join(f"{u.label}: {u.reason}" for u in unplaced[:3])
+        editor.show_message(f"Mistral: Fix left {len(unplaced)} block(s) for other code unapplied — {listed}",
+                            types.MessageType.Warning)
     if not proposal.hunks:
         ctx.result.applied, ctx.result.message = False, "the model found nothing to change"
         return
+    await _propose_or_apply(ctx, proposal)
+
+
+def _target_hunks(ctx: ActionContext, text: str, start: int, code: str) -> list[LineHunk]:
+    """The hunks of the target's block, on the whole lines of the target (at `start` in `text`)."""
+    target = ctx.target
+    line_start, line_end = whole_lines(text, start, start + len(target.text))
+    replacement = normalize_newlines(reindent(code.replace("\r\n", "\n"), target.indent), detect_newline(text))
+    new_region = text[line_start:start] + replacement + text[start + len(target.text):line_end]
+    before, after = surrounding_lines(text, line_start, line_end)
+    return split_hunks(text[line_start:line_end], new_region, base=line_start, context_before=before, context_after=after)
+
+
+async def _propose_or_apply(ctx: ActionContext, proposal: Proposal) -> None:
+    editor, request = ctx.editor, ctx.request
     # Where the hunks are now: the document may have changed while the model answered.
     hunks, dropped = refresh(editor, proposal)
     if dropped:
@@ -75,15 +85,18 @@ async def run(ctx: ActionContext) -> None:
     if request.preview:
         proposal.previewed = True
         editor.session.keep_preview(proposal)
-        current = editor.documents.get(doc.uri)
+        current = editor.documents.get(ctx.doc.uri)
         ctx.result.edit, ctx.result.preview, ctx.result.hunks = place(editor, list(proposal.hunks.values())).edit, True, hunks
-        ctx.result.version = current.version if current else version
+        ctx.result.version = current.version if current else ctx.doc.version
         return
     decision = await apply_hunks(editor, list(proposal.hunks.values()), annotate=True, all_or_nothing=True)
     if decision.message and not decision.applied:
         editor.show_message(f"Mistral: {decision.message}", types.MessageType.Warning)
     ctx.result.applied, ctx.result.edit, ctx.result.message = bool(decision.applied), decision.edit, decision.message
     ctx.result.hunks = [hunk for hunk in hunks if hunk.id in decision.applied] or None
+    others = sorted({h.label or h.uri for h in ctx.result.hunks or [] if h.uri != ctx.doc.uri})
+    if others:
+        editor.show_notice(f"Mistral: Fix also changed {', '.join(others)}")
 
 
 def _blocks(ctx: ActionContext, reply: str) -> tuple[str | None, list[LabelledBlock]]:

@@ -77,12 +77,16 @@ def read_client_features(params: types.InitializeParams) -> ClientFeatures:
         document_changes=bool(workspace_edit and (workspace_edit.document_changes or resource_operations)),
         create_files=types.ResourceOperationKind.Create in resource_operations
         and not _creates_after_editing(params.client_info),
-        change_annotations=bool(workspace_edit and workspace_edit.change_annotation_support),
+        change_annotations=_annotations_supported(workspace_edit),
         show_document=bool(window and window.show_document and window.show_document.support),
         work_done_progress=bool(window and window.work_done_progress),
         info_may_be_hidden=window is None and params.client_info is None and not (workspace and workspace.apply_edit),
         client_name=params.client_info.name if params.client_info else "",
     )
+
+
+def _annotations_supported(workspace_edit: types.WorkspaceEditClientCapabilities | None) -> bool:
+    return workspace_edit is not None and workspace_edit.change_annotation_support is not None
 
 
 def _creates_after_editing(client_info: types.ClientInfo | None) -> bool:

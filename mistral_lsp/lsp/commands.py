@@ -126,6 +126,9 @@ def _value_problems(name: str, value: Any, kinds: list[Any]) -> list[str]:
         return [f"{name} must be {_KINDS[kind]}"] if wrong else []
     if kinds == [types.Diagnostic]:
         return _diagnostic_problems(name, value)
+    if kinds == [list[str]]:  # cattrs would read "h1" as ["h", "1"]
+        wrong = not isinstance(value, list) or not all(isinstance(item, str) for item in value)
+        return [f"{name} must be a list of strings"] if wrong else []
     if kinds == [tuple[types.Diagnostic, ...]] and isinstance(value, list):
         return [problem for index, item in enumerate(value[:_DIAGNOSTICS_CHECKED])
                 for problem in _diagnostic_problems(f"{name}[{index}]", item)]

@@ -198,7 +198,7 @@ def test_the_doc_check_finds_what_the_schema_lacks(schema: dict[str, Any]) -> No
     doc = doc.replace("| `contextTokens` |", "| `contextTokenz` |")
     doc = doc.replace("| `showResult` |", "| `showResults` |")
     doc = doc.replace("| `reviewDebounceMs` | int | 1500 |", "| `reviewDebounceMs` | int | 1000 |")
-    doc = doc.replace("`mistral.rejectFix` | `{id}`", "`mistral.rejectFix` | `{ids}`")
+    doc = doc.replace("`mistral.rejectFix` | `{id, hunks?}`", "`mistral.rejectFix` | `{ids, hunks?}`")
     doc += "\nRun `mistral.frobnicate`.\n"
     assert problems(doc, schema) == [
         "command or setting mistral.frobnicate",
