@@ -48,16 +48,9 @@ export function staleMessage(name: string, line: number): string {
 }
 
 /** The Accept / Reject notification's text. */
-export function decisionPrompt(
-  name: string,
-  explanation: string | undefined,
-  otherFiles: number,
-  hunks = 0,
-  unplaced: readonly { label: string; reason: string }[] = [],
-): string {
+export function decisionPrompt(name: string, explanation: string | undefined, otherFiles: number, hunks = 0): string {
   const what = explanation ? ` ${explanation.replace(/[.:]?$/, '.')}` : '';
   const others = otherFiles ? ` It also changes ${otherFiles} other file(s).` : '';
   const each = hunks > 1 ? ` ${hunks} changes: Accept or Reject each with the CodeLens above it, or all here.` : '';
-  const notPlaced = unplaced.length ? ` Not placed, so never applied: ${unplaced.map((block) => `${block.label} (${block.reason})`).join('; ')}.` : '';
-  return `Mistral: apply this fix to ${name}?${what}${others}${each}${notPlaced}`;
+  return `Mistral: apply this fix to ${name}?${what}${others}${each}`;
 }

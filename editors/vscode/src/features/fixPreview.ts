@@ -125,7 +125,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   async show(
     document: vscode.TextDocument,
     snapshot: Snapshot,
-    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation' | 'hunks' | 'unplaced'>,
+    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation' | 'hunks'>,
     id: string,
     documentUri: string,
   ): Promise<void> {
@@ -181,7 +181,8 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     }
     traceInfo(`Previewing fix ${id} for ${document.uri.toString()}${inline ? ` inline (${hunks.length} hunks)` : ''}`);
     const choice = await api.showInformationMessage(
-      decisionPrompt(name, explanation, preview.others.length, hunks.length, result.unplaced ?? []),
+      // Blocks the server could not place: it says so itself (window/showMessage), for every client.
+      decisionPrompt(name, explanation, preview.others.length, hunks.length),
       ACCEPT,
       REJECT,
     );

@@ -138,9 +138,9 @@ describe('Review all (the tree of pending hunks)', () => {
 });
 
 describe('decisionPrompt', () => {
-  it('names the blocks the server could not place, which are never applied', () => {
-    expect(decisionPrompt('calc.py', 'Rename add', 1, 3, [{ label: 'util.py :: plus', reason: 'no definition `plus` in util.py' }])).toBe(
-      'Mistral: apply this fix to calc.py? Rename add. It also changes 1 other file(s). 3 changes: Accept or Reject each with the CodeLens above it, or all here. Not placed, so never applied: util.py :: plus (no definition `plus` in util.py).',
+  it('says that an inline fix of several changes is decided change by change, or all at once', () => {
+    expect(decisionPrompt('calc.py', 'Rename add', 1, 3)).toBe(
+      'Mistral: apply this fix to calc.py? Rename add. It also changes 1 other file(s). 3 changes: Accept or Reject each with the CodeLens above it, or all here.',
     );
   });
 });
