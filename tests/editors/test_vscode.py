@@ -10,8 +10,12 @@
   button (none, then a rejected stored key, shown in the status bar), text typed while a fix is
   previewed (the read-only proposal; Accept refused after typing on the fix's lines in the
   source), a closed and a replaced preview (each said; the dead notification's Accept says so),
-  Fix (diff preview with the model's explanation,
-  the pending-fix status item, Accept, save, the text on disk; Reject from the status item),
+  Fix (shown inline: CodeLens Accept | Reject above each hunk, with the model's explanation,
+  the pending-changes status item, Accept, save, the text on disk; Reject from the status item;
+  the diff on demand from the status item), a three-hunk fix (the second hunk accepted by its
+  CodeLens, undone and redone in one step each, the first rejected by its keybinding at the
+  cursor, the last by its CodeLens; the count in the status bar;
+  the saved file holds only the second hunk),
   Explain (streamed view, coloured code, its Stop button, the follow-up field), Ask (the
   question's input box, a workspace lookup line while the answer streams, the looked-up list,
   a follow-up typed into the view that sends the earlier turn; the light bulb's Ask prompting too
@@ -181,6 +185,26 @@ FIXED = BUGGY.replace("return a - b", "return a + b")
 APPENDED = "\n\ndef mean(values):\n    total = 0\n    for value in values:\n        total += value\n    return total / len(values) - 1\n"
 
 
+# A fix whose answer changes three places of one definition, separated by unchanged lines: three hunks.
+STATS = textwrap.dedent('''\
+    def mean(values):
+        total = 0
+        for value in values:
+            total += value
+        count = len(values)
+        if count == 0:
+            return 0
+        result = total / count
+        return result + 1
+    ''')
+STATS_FIXED = (
+    STATS.replace("total = 0\n", "total = 0.0\n")
+    .replace("return 0\n", "return None\n")
+    .replace("return result + 1", "return result")
+)
+STATS_SECOND_ONLY = STATS.replace("return 0\n", "return None\n")
+
+
 CALC = 'def mul(a, b):\n    """Multiply."""\n    \n'
 # A project's custom action (`.mistral/actions`), for the quick pick and the light bulb.
 ADD_TYPE_HINTS = "---\ntitle: Add type hints\nkind: edit\nlanguages: [python]\n---\nAdd type hints to {{target}}.\n"
@@ -325,6 +349,15 @@ def _scenario() -> dict[str, object]:
             "expectedProblems": 2,
             "mustSee": ["Off-by-one result", "Empty input"],
         },
+        "hunks": {
+            "file": "stats.py",
+            "line": _line_of(STATS, "def mean"),
+            "reply": {"text": f"Three changes:\n\n```python\n{STATS_FIXED}```\n"},
+            "acceptedText": "return None",
+            "undoneText": "return 0",
+            "firstHunkLine": _line_of(STATS, "total = 0"),
+            "expected": STATS_SECOND_ONLY,
+        },
         "completion": {
             "file": "calc.py",
             "line": 3,
@@ -403,6 +436,7 @@ def code_server(
     (workspace / "scale.py").write_text(SCALE)
     (workspace / ".mistral" / "actions").mkdir(parents=True)
     (workspace / ".mistral" / "actions" / "add-type-hints.md").write_text(ADD_TYPE_HINTS)
+    (workspace / "stats.py").write_text(STATS)
     (workspace / "tests" / "__init__.py").write_text("")
     user = root / "ud" / "User"
     user.mkdir(parents=True)
@@ -547,6 +581,8 @@ def test_end_to_end_in_code_server(
     hinted = [r for r in fake.requests if r.path.endswith("/chat/completions")
               and "Add type hints to the function `scale` (lines 1-2)." in str(r.json["messages"])]
     assert hinted, "the project action's prompt never reached the API"
+    # A three-hunk fix: only the second hunk, accepted by its CodeLens, reached the saved file.
+    assert (workspace / "stats.py").read_text() == STATS_SECOND_ONLY
     chat = [r for r in fake.requests if r.path.endswith("/chat/completions")]
     assert len(chat) >= 4
     # Only the key typed into Set API Key reached the API: first the wrong one (refused), then the right one.
@@ -584,5 +620,8 @@ def test_end_to_end_in_code_server(
         "18-ask-streaming-lookup",
         "19-ask-done",
         "20-ask-follow-up",
+        "21-hunks-inline",
+        "22-hunk-accepted",
+        "23-hunks-saved",
     ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name

@@ -5,7 +5,7 @@
  * (docs/protocol.md).
  */
 import * as vscode from 'vscode';
-import { CONFIG_SECTION, Commands, ContextKeys, SECRET_API_KEY, SERVER_NAME } from './common/constants';
+import { CONFIG_SECTION, Commands, ContextKeys, HUNKS_VIEW, SECRET_API_KEY, SERVER_NAME } from './common/constants';
 import { registerLogger, traceError, traceInfo } from './common/log';
 import { onDidChangePythonInterpreter } from './common/python';
 import { MistralServer } from './common/server';
@@ -20,6 +20,9 @@ import { CompletionToggle, TOGGLE_COMPLETION_COMMAND } from './features/completi
 import { EXPLAIN_VIEW_TYPE, ExplainView } from './features/explainView';
 import { FixPendingStatus } from './features/fixPendingStatus';
 import { FixPreview } from './features/fixPreview';
+import { HunkLensProvider } from './features/hunkLens';
+import { HunkTree, type ReviewNode } from './features/hunkTree';
+import { HunkView } from './features/hunkView';
 import { UnsavedNewFiles } from './features/newFiles';
 
 let server: MistralServer | undefined;
@@ -130,6 +133,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     newFiles,
   );
   const fixPending = new FixPendingStatus(api.createStatusBarItem('mistral.fixPending', 101), fixes, Commands.decideFix);
+  const hunkView = new HunkView(fixes.hunks, fixes.onDidChangeHunks);
+  const hunkTree = new HunkTree(fixes.hunks, fixes.onDidChangeHunks);
+  /** A hunk command's argument: a hunk id (CodeLens), a tree node (Review all), or none (the cursor). */
+  const hunkId = (arg: unknown): string | undefined =>
+    typeof arg === 'string' ? arg : (arg as ReviewNode | undefined)?.kind === 'hunk' ? (arg as Extract<ReviewNode, { kind: 'hunk' }>).hunk.id : undefined;
   const a = actions;
 
   const statusBar = new StatusBar(api.createStatusBarItem('mistral.status', 100), status, Commands.showMenu, (busy) => {
@@ -161,6 +169,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     api.registerCommand(Commands.acceptFix, () => fixes.accept()),
     api.registerCommand(Commands.rejectFix, () => fixes.reject()),
     api.registerCommand(Commands.decideFix, () => fixPending.decide()),
+    hunkView,
+    hunkTree,
+    api.createTreeView(HUNKS_VIEW, { treeDataProvider: hunkTree, showCollapseAll: false }),
+    api.registerCodeLensProvider([{ scheme: 'file' }, { scheme: 'untitled' }], new HunkLensProvider(fixes.hunks, fixes.onDidChangeHunks)),
+    api.registerCommand(Commands.acceptHunk, (arg?: unknown) => fixes.acceptHunk(hunkId(arg))),
+    api.registerCommand(Commands.rejectHunk, (arg?: unknown) => fixes.rejectHunk(hunkId(arg))),
+    api.registerCommand(Commands.revealHunk, (arg?: unknown) => revealHunk(fixes, hunkId(arg))),
     api.registerCommand(Commands.restart, () => mistral.restart('Mistral: Restart Server')),
     api.registerCommand(Commands.reinstallServer, () => mistral.reinstall()),
     api.registerCommand(Commands.showLogs, () => log.show()),
@@ -218,6 +233,18 @@ async function markMissingKey(secrets: vscode.SecretStorage, status: StatusModel
     return;
   }
   status.setKeyMissing(true);
+}
+
+/** Opens a hunk's file and puts the cursor on it (Review all). */
+async function revealHunk(fixes: FixPreview, id: string | undefined): Promise<void> {
+  const hunk = fixes.hunkFor(id);
+  if (!hunk) {
+    return;
+  }
+  const document = await api.openTextDocument(vscode.Uri.parse(hunk.uri));
+  const position = new vscode.Position(hunk.range.start.line, 0);
+  const editor = await api.showTextDocument(document, { preview: false, selection: new vscode.Range(position, position) });
+  editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
 
 export async function deactivate(): Promise<void> {

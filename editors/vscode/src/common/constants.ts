@@ -30,13 +30,21 @@ export const Commands = {
   acceptFix: 'mistral-vscode.acceptFix',
   rejectFix: 'mistral-vscode.rejectFix',
   decideFix: 'mistral-vscode.decideFix',
+  acceptHunk: 'mistral-vscode.acceptHunk',
+  rejectHunk: 'mistral-vscode.rejectHunk',
+  revealHunk: 'mistral-vscode.revealHunk',
   showMenu: 'mistral-vscode.showMenu',
 } as const;
 
 /** Context keys used in package.json `when` clauses. */
 export const ContextKeys = {
   fixPending: 'mistral.fixPending',
+  /** Hunks of a fix wait inline (the keybindings, the Review all view). */
+  hunksPending: 'mistral.hunksPending',
   busy: 'mistral.busy',
 } as const;
 
 export const FIX_PREVIEW_SCHEME = 'mistral-fix';
+
+/** The Explorer view listing a fix's pending hunks ("Review all"); package.json declares it. */
+export const HUNKS_VIEW = 'mistral.fixHunks';

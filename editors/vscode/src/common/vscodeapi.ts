@@ -158,3 +158,23 @@ export function withNotificationProgress<T>(title: string, task: (report: (messa
 export function registerWebviewPanelSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(viewType, serializer);
 }
+
+export function createTextEditorDecorationType(options: vscode.DecorationRenderOptions): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType(options);
+}
+
+export function visibleTextEditors(): readonly vscode.TextEditor[] {
+  return vscode.window.visibleTextEditors;
+}
+
+export function onDidChangeVisibleTextEditors(listener: (editors: readonly vscode.TextEditor[]) => unknown): vscode.Disposable {
+  return vscode.window.onDidChangeVisibleTextEditors(listener);
+}
+
+export function registerCodeLensProvider(selector: vscode.DocumentSelector, provider: vscode.CodeLensProvider): vscode.Disposable {
+  return vscode.languages.registerCodeLensProvider(selector, provider);
+}
+
+export function createTreeView<T>(viewId: string, options: vscode.TreeViewOptions<T>): vscode.TreeView<T> {
+  return vscode.window.createTreeView(viewId, options);
+}

@@ -13,15 +13,25 @@
  * The model's one-line explanation heads the notification and the diff title; the notification
  * hides after a while, so `onDidChangePending` feeds a status bar item that stays until the
  * decision is made (fixPendingStatus.ts).
+ *
+ * A proposal that comes as hunks (`result.hunks`) is shown inline instead (the default): its
+ * hunks are decorated in their editors (hunkView.ts) with a CodeLens Accept | Reject each
+ * (hunkLens.ts) and listed in the Review all view (hunkTree.ts); the diff opens only on demand
+ * (the status item's Show the diff), and the notification's Accept / Reject decide every hunk.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ContextKeys, FIX_PREVIEW_SCHEME, ServerCommands } from '../common/constants';
 import { applyTextEdits, editsForUri, otherUris } from '../common/edits';
 import { editedLines, followChange, type LineSpan } from './fixLines';
+import { acceptHunks, rejectHunks } from './hunkDecisions';
+import { describeLines, PendingHunks, type Hunk, type PendingHunk } from './pendingHunks';
 import { traceError, traceInfo } from '../common/log';
 import * as api from '../common/vscodeapi';
 import type { AcceptResult, CommandResult } from './results';
+import { ACCEPT, decisionPrompt, diffTitle, endedMessage, endedWithoutDecision, REJECT, staleMessage, type Outcome } from './fixMessages';
+
+export * from './fixMessages';
 
 export interface FixRunner {
   executeCommand<T>(command: string, argument?: object): Promise<T>;
@@ -37,6 +47,9 @@ export interface PendingView {
   id: string;
   name: string;
   explanation?: string;
+  /** Inline proposals: the hunks still pending, and the files they are in. */
+  hunks?: number;
+  files?: number;
 }
 
 interface Pending {
@@ -54,60 +67,8 @@ interface Pending {
   touchedLine?: number;
   /** What became of it, for a notification button pressed after the decision. */
   outcome?: Outcome;
-}
-
-/** How a preview ended. */
-export type Outcome = 'accepted' | 'rejected' | 'replaced' | 'closed' | 'stale' | 'stopped';
-
-export const ACCEPT = 'Accept';
-export const REJECT = 'Reject';
-
-const TITLE_EXPLANATION_MAX = 80;
-
-/** The diff editor's title: the file, and what the fix does when the model said so. */
-export function diffTitle(name: string, explanation: string | undefined): string {
-  if (!explanation) {
-    return `${name}: Mistral fix (read-only preview)`;
-  }
-  const short = explanation.length > TITLE_EXPLANATION_MAX ? `${explanation.slice(0, TITLE_EXPLANATION_MAX - 1).trimEnd()}…` : explanation;
-  return `${name}: Mistral fix (read-only) — ${short}`;
-}
-
-/** What a notification button pressed after the preview ended says. */
-export function endedMessage(name: string, outcome: Outcome): string {
-  switch (outcome) {
-    case 'accepted':
-      return `Mistral: that fix for ${name} was already accepted.`;
-    case 'rejected':
-      return `Mistral: that fix for ${name} was already rejected; nothing was applied.`;
-    case 'replaced':
-      return `Mistral: that fix for ${name} was replaced by a newer one, so it was not applied. Decide on the newer fix.`;
-    case 'closed':
-      return `Mistral: that fix for ${name} was closed with its preview, so it was not applied. Run Fix again to get it back.`;
-    case 'stale':
-      return `Mistral: that fix for ${name} was not applied: the lines it changes were edited. Run Fix again.`;
-    case 'stopped':
-      return `Mistral: that fix for ${name} ended when the extension stopped; nothing was applied.`;
-  }
-}
-
-/** Said when a preview ends without a decision (a newer fix, its diff closed). */
-export function endedWithoutDecision(name: string, outcome: 'replaced' | 'closed'): string {
-  return outcome === 'replaced'
-    ? `Mistral: the previous fix for ${name} was replaced by a newer one and not applied.`
-    : `Mistral: the fix preview for ${name} was closed, so the fix was not applied.`;
-}
-
-/** Said when Accept refuses because the source was edited on the fix's lines. */
-export function staleMessage(name: string, line: number): string {
-  return `Mistral: ${name} was edited on line ${line + 1}, which the fix changes, while the fix was previewed; the fix was not applied. Run Fix again.`;
-}
-
-/** The Accept / Reject notification's text. */
-export function decisionPrompt(name: string, explanation: string | undefined, otherFiles: number): string {
-  const what = explanation ? ` ${explanation.replace(/[.:]?$/, '.')}` : '';
-  const others = otherFiles ? ` It also changes ${otherFiles} other file(s).` : '';
-  return `Mistral: apply this fix to ${name}?${what}${others}`;
+  /** Shown inline, hunk by hunk (the diff opens only on demand). */
+  inline: boolean;
 }
 
 /** The proposed text: the edit applied to the text it was computed for. */
@@ -134,8 +95,15 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   private pending: Pending | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly pendingEmitter = new vscode.EventEmitter<PendingView | undefined>();
-  /** A fix started or stopped waiting for Accept / Reject. */
+  /** A fix started or stopped waiting for Accept / Reject (or its count of pending hunks changed). */
   readonly onDidChangePending = this.pendingEmitter.event;
+  /** The hunks of the inline proposal still pending, across files. */
+  readonly hunks = new PendingHunks();
+  private readonly hunksEmitter = new vscode.EventEmitter<void>();
+  /** The pending hunks changed: redraw. */
+  readonly onDidChangeHunks = this.hunksEmitter.event;
+  /** A hunk decision is in flight: the edits it applies are not the user's. */
+  private deciding = false;
 
   constructor(private readonly runner: FixRunner) {
     this.disposables.push(
@@ -157,7 +125,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   async show(
     document: vscode.TextDocument,
     snapshot: Snapshot,
-    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation'>,
+    result: Pick<CommandResult, 'id' | 'edit' | 'message' | 'explanation' | 'hunks'>,
     id: string,
     documentUri: string,
   ): Promise<void> {
@@ -186,6 +154,8 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     const viewColumn = vscode.window.visibleTextEditors.find((e) => e.document === document)?.viewColumn;
     const explanation = result.explanation ?? undefined;
     const lines = preview.base === document.getText() ? editedLines(editsForUri(result.edit ?? {}, documentUri).edits) : undefined;
+    const hunks = result.hunks ?? [];
+    const inline = hunks.length > 0;
     const pending: Pending = {
       id,
       name,
@@ -196,16 +166,26 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
       viewColumn,
       decided: false,
       lines,
+      inline,
     };
     this.pending = pending;
     await api.setContext(ContextKeys.fixPending, true);
-    this.pendingEmitter.fire({ id, name, ...(explanation ? { explanation } : {}) });
-    await api.executeCommand('vscode.diff', originalUri, proposedUri, diffTitle(name, explanation), {
-      preview: false,
-      viewColumn: viewColumn ?? vscode.ViewColumn.Active,
-    });
-    traceInfo(`Previewing fix ${id} for ${document.uri.toString()}`);
-    const choice = await api.showInformationMessage(decisionPrompt(name, explanation, preview.others.length), ACCEPT, REJECT);
+    if (inline) {
+      await this.showInline(pending, hunks);
+    } else {
+      this.pendingEmitter.fire(this.view(pending));
+      await api.executeCommand('vscode.diff', originalUri, proposedUri, diffTitle(name, explanation), {
+        preview: false,
+        viewColumn: viewColumn ?? vscode.ViewColumn.Active,
+      });
+    }
+    traceInfo(`Previewing fix ${id} for ${document.uri.toString()}${inline ? ` inline (${hunks.length} hunks)` : ''}`);
+    const choice = await api.showInformationMessage(
+      // Blocks the server could not place: it says so itself (window/showMessage), for every client.
+      decisionPrompt(name, explanation, preview.others.length, hunks.length),
+      ACCEPT,
+      REJECT,
+    );
     if (this.pending !== pending || pending.decided) {
       // A button of a notification that outlived its fix: say what became of it.
       if (choice && pending.outcome) {
@@ -227,6 +207,16 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     if (!pending || pending.decided) {
       return;
     }
+    if (pending.inline) {
+      // What is still pending, on the text as it is now.
+      const uri = pending.document.uri.toString();
+      const edits = this.hunks.forUri(uri).map((hunk) => ({ range: hunk.range, newText: hunk.newText }));
+      const text = pending.document.getText();
+      this.contents.set(pending.originalUri.toString(), text);
+      this.contents.set(pending.proposedUri.toString(), applyTextEdits(text, edits));
+      this.changeEmitter.fire(pending.originalUri);
+      this.changeEmitter.fire(pending.proposedUri);
+    }
     await api.executeCommand('vscode.diff', pending.originalUri, pending.proposedUri, diffTitle(pending.name, pending.explanation), {
       preview: false,
       viewColumn: pending.viewColumn ?? vscode.ViewColumn.Active,
@@ -234,6 +224,10 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   }
 
   async accept(): Promise<void> {
+    if (this.pending?.inline && !this.pending.decided) {
+      await this.acceptAllHunks(this.pending);
+      return;
+    }
     const pending = this.take();
     if (!pending) {
       void api.showInformationMessage('Mistral: no fix is waiting for a decision.');
@@ -283,7 +277,115 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     this.pending = undefined;
     void api.setContext(ContextKeys.fixPending, false);
     this.pendingEmitter.fire(undefined);
+    if (pending.inline) {
+      this.hunks.clear();
+      void api.setContext(ContextKeys.hunksPending, false);
+      this.hunksEmitter.fire();
+    }
     return pending;
+  }
+
+  /** What the status item shows of `pending`. */
+  private view(pending: Pending): PendingView {
+    const explanation = pending.explanation ? { explanation: pending.explanation } : {};
+    if (!pending.inline) {
+      return { id: pending.id, name: pending.name, ...explanation };
+    }
+    return { id: pending.id, name: pending.name, ...explanation, hunks: this.hunks.count, files: this.hunks.files().length };
+  }
+
+  /** An inline proposal: its hunks drawn in their editors, the first one revealed. */
+  private async showInline(pending: Pending, hunks: readonly Hunk[]): Promise<void> {
+    this.hunks.set(hunks);
+    await api.setContext(ContextKeys.hunksPending, true);
+    this.hunksEmitter.fire();
+    this.pendingEmitter.fire(this.view(pending));
+    const first = this.hunks.forUri(pending.document.uri.toString())[0];
+    const editor = await api.showTextDocument(pending.document, { viewColumn: pending.viewColumn ?? vscode.ViewColumn.Active, preserveFocus: false });
+    if (first && editor?.revealRange) {
+      const line = first.range.start.line;
+      editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+  }
+
+  /** The hunk with id `hunkId`, or the one at the active editor's cursor. */
+  hunkFor(hunkId?: string): PendingHunk | undefined {
+    if (hunkId) {
+      return this.hunks.get(hunkId);
+    }
+    const editor = api.getActiveTextEditor();
+    return editor ? this.hunks.at(editor.document.uri.toString(), editor.selection.active.line) : undefined;
+  }
+
+  /** Accept (CodeLens, keybinding, Review all): applies one hunk; the others stay pending. */
+  async acceptHunk(hunkId?: string): Promise<void> {
+    const pending = this.pending;
+    const hunk = this.hunkFor(hunkId);
+    if (!pending || pending.decided || !pending.inline || !hunk) {
+      void api.showInformationMessage(noHunkMessage(hunkId));
+      return;
+    }
+    this.deciding = true;
+    const editedHere = hunk.editedLine !== undefined;
+    const decision = await acceptHunks(this.runner, pending.id, this.hunks, [hunk.id]).finally(() => (this.deciding = false));
+    this.afterDecision(pending, 'accepted');
+    const reason = decision.refused.get(hunk.id);
+    if (reason && editedHere) {
+      // Refused here, before the server was asked; the server says why for its own refusals.
+      void api.showWarningMessage(`Mistral: the change at ${describeLines(hunk)} of ${pending.name} was not applied: ${reason}.`);
+    }
+  }
+
+  /** Reject (CodeLens, keybinding, Review all): drops one hunk; the others stay pending. */
+  async rejectHunk(hunkId?: string): Promise<void> {
+    const pending = this.pending;
+    const hunk = this.hunkFor(hunkId);
+    if (!pending || pending.decided || !pending.inline || !hunk) {
+      void api.showInformationMessage(noHunkMessage(hunkId));
+      return;
+    }
+    await rejectHunks(this.runner, pending.id, this.hunks, [hunk.id]);
+    this.afterDecision(pending, 'rejected');
+  }
+
+  /**
+   * Accept all of an inline proposal: applies what can be. The hunks refused are dropped: the
+   * server said why for its own refusals; the extension says it for the lines the user edited.
+   */
+  private async acceptAllHunks(pending: Pending): Promise<void> {
+    const edited = this.hunks.all.find((hunk) => hunk.editedLine !== undefined)?.editedLine;
+    this.deciding = true;
+    const decision = await acceptHunks(this.runner, pending.id, this.hunks).finally(() => (this.deciding = false));
+    const left = this.hunks.all.map((hunk) => hunk.id);
+    if (left.length) {
+      await rejectHunks(this.runner, pending.id, this.hunks, left);
+      this.hunks.clear();
+    }
+    pending.outcome = decision.decided.length ? 'accepted' : 'stale';
+    this.afterDecision(pending, pending.outcome);
+    if (edited !== undefined) {
+      void api.showWarningMessage(
+        decision.decided.length
+          ? `Mistral: ${pending.name} was edited on line ${edited + 1}, which a change of the fix touches; that change was not applied (the others were).`
+          : staleMessage(pending.name, edited),
+      );
+    }
+  }
+
+  /** Redraws after a hunk decision; the proposal ends once no hunk is left. */
+  private afterDecision(pending: Pending, outcome: Outcome): void {
+    this.hunksEmitter.fire();
+    if (this.pending !== pending) {
+      return;
+    }
+    if (this.hunks.count) {
+      this.pendingEmitter.fire(this.view(pending));
+      return;
+    }
+    pending.outcome ??= outcome;
+    if (this.take()) {
+      void this.close(pending);
+    }
   }
 
   private async close(pending: Pending): Promise<void> {
@@ -324,6 +426,10 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   /** Follows the source's edits: one on the lines the fix changes makes Accept refuse. */
   private onSourceChanged(event: vscode.TextDocumentChangeEvent): void {
     const pending = this.pending;
+    if (pending?.inline && !pending.decided) {
+      this.followHunks(event);
+      return;
+    }
     if (!pending || pending.decided || event.document !== pending.document || !pending.lines || pending.lines === 'touched') {
       return;
     }
@@ -341,6 +447,21 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     pending.lines = lines;
   }
 
+  /** Moves the hunks with the user's edits; marks the ones whose lines were edited. */
+  private followHunks(event: vscode.TextDocumentChangeEvent): void {
+    if (this.deciding || !event.contentChanges.length) {
+      return;
+    }
+    const uri = event.document.uri.toString();
+    let changed = false;
+    for (const change of event.contentChanges) {
+      changed = this.hunks.follow(uri, change) || changed;
+    }
+    if (changed) {
+      this.hunksEmitter.fire();
+    }
+  }
+
   dispose(): void {
     if (this.pending) {
       this.pending.outcome = 'stopped';
@@ -348,8 +469,15 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     }
     this.changeEmitter.dispose();
     this.pendingEmitter.dispose();
+    this.hunksEmitter.dispose();
     for (const disposable of this.disposables) {
       disposable.dispose();
     }
   }
+}
+
+function noHunkMessage(hunkId: string | undefined): string {
+  return hunkId
+    ? 'Mistral: that change of the fix was already decided.'
+    : 'Mistral: no pending change of a fix at the cursor. Put the cursor on a highlighted change.';
 }

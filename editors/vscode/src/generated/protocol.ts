@@ -15,7 +15,7 @@ export type DiagnosticSeverity = 1 | 2 | 3 | 4;
  * @since 3.15.0
  */
 export type DiagnosticTag = 1 | 2;
-export type ActionName = 'review' | 'explain' | 'fix' | 'tests' | 'ask';
+export type ActionName = 'review' | 'explain' | 'fix' | 'tests' | 'ask' | 'custom';
 export type ReasoningEffort = 'none' | 'high';
 
 /**
@@ -64,6 +64,10 @@ export interface ActionArguments {
    * `conversationId`, with its earlier questions and answers; `range` defaults to its target.
    */
   conversationId?: string | null;
+  /**
+   * `mistral.custom`: the custom action to run, the stem of its `.mistral/actions/<id>.md`.
+   */
+  actionId?: string | null;
 }
 /**
  * A range in a text document expressed as (zero-based) start and end positions.
@@ -304,6 +308,11 @@ export interface ActionResult {
    * with a `question` to follow up.
    */
   conversationId?: string;
+  /**
+   * A custom action's run: its id (the result's shape follows its kind: edit like fix,
+   * markdown like explain, findings like review).
+   */
+  actionId?: string;
 }
 /**
  * A workspace edit represents changes to many resources managed in the workspace. The edit
@@ -662,6 +671,10 @@ export interface FindingData {
   message: string;
   snippet: string;
   replacement?: string;
+  /**
+   * The id of the project review rule (`.mistral/rules/`) the finding reports, if any.
+   */
+  rule?: string;
 }
 /**
  * Tokens the API reported for a run.
@@ -688,6 +701,11 @@ export interface ContextSummary {
    * email/_header_value_parser.py:1024"; absent when it made none.
    */
   lookups?: string[];
+  /**
+   * The project's instructions files sent (`AGENTS.md`, `.mistral/instructions.md`), relative
+   * to the workspace root, with " (cut)" when cut at `instructionsTokens`; absent when none.
+   */
+  instructions?: string[];
 }
 /**
  * Per-action model parameters.
@@ -801,6 +819,21 @@ export interface CompletionSettings {
   languages?: string[];
 }
 /**
+ * A custom action that applies to a document, for the plugins' menus.
+ */
+export interface CustomActionInfo {
+  id: string;
+  /**
+   * Its title, without the "Mistral: " of its code action.
+   */
+  title: string;
+  kind: 'edit' | 'markdown' | 'findings';
+  /**
+   * The languages it is limited to; absent: every language.
+   */
+  languages?: string[];
+}
+/**
  * The `data` of a review finding's diagnostic (source `mistral`, code `mistral/<category>`).
  */
 export interface FindingDiagnosticData {
@@ -828,6 +861,18 @@ export interface FixSettings {
    * Files one fix may change: the target's and those of the other definitions its answer changes with it (callers, say). Blocks for further files are listed, not applied.
    */
   maxFiles?: number;
+}
+/**
+ * The argument of `mistral.listActions`: the document the menu is for.
+ */
+export interface ListActionsArguments {
+  uri: string;
+}
+export interface ListActionsResult {
+  /**
+   * The custom actions that apply to the document, in file-name order.
+   */
+  actions: CustomActionInfo[];
 }
 export interface RejectResult {
   /**
@@ -922,6 +967,14 @@ export interface Settings {
    * Line numbers in the code an action or review shows the model: `sparse` on its first and last lines and every 5th (about 0.9 tokens a line), `every` on each line (about 4 tokens a line). Review findings are placed by their quoted line either way.
    */
   lineAnchors?: 'every' | 'sparse';
+  /**
+   * Send the project's `AGENTS.md` (or `.mistral/instructions.md`) at the workspace root with every action and review, as its conventions (docs/rules.md).
+   */
+  projectInstructions?: boolean;
+  /**
+   * Tokens of project instructions sent at most; longer instructions are cut at a line, and the prompt and `context` say so.
+   */
+  instructionsTokens?: number;
 }
 /**
  * Workspace tools the model may call during an action (function calling): read-only lookups
@@ -929,7 +982,7 @@ export interface Settings {
  */
 export interface ToolsSettings {
   /**
-   * Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for review on save too (`mistral-lsp review` does not call tools yet); `false`: off everywhere. Inline completion never uses tools.
+   * Offer the workspace tools to the model. `null`: on for fix, explain, ask and the review command, off for review on save and `mistral-lsp review`; `true`: on for those two too; `false`: off everywhere. Inline completion never uses tools.
    */
   enabled?: boolean;
   /**
@@ -971,6 +1024,10 @@ export interface StreamNotification {
    * `parse_header` — email/_header_value_parser.py"; also a `$/progress` report.
    */
   lookup?: string;
+  /**
+   * A custom action's run: its id.
+   */
+  actionId?: string;
   /**
    * With `done` of a fix: every hunk of its proposal.
    */
@@ -1044,6 +1101,8 @@ export const ServerCommands = {
   review: 'mistral.review',
   generateTests: 'mistral.generateTests',
   ask: 'mistral.ask',
+  custom: 'mistral.custom',
+  listActions: 'mistral.listActions',
   cancel: 'mistral.cancel',
   acceptFix: 'mistral.acceptFix',
   rejectFix: 'mistral.rejectFix',
@@ -1104,5 +1163,7 @@ export const SERVER_SETTING_KEYS = [
   'fix.maxFiles',
   'workspaceIndexMaxFiles',
   'workspaceIndexCache',
-  'lineAnchors'
+  'lineAnchors',
+  'projectInstructions',
+  'instructionsTokens'
 ] as const;

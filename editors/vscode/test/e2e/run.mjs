@@ -246,15 +246,49 @@ try {
 
   const fix = scenario.steps.fix;
   const name = path.basename(fix.file);
-  /** Runs Fix at `line` and waits for its preview: the diff with `mustSee`, and the Accept / Reject notification. */
-  async function previewFix(line, mustSee) {
+  /** The CodeLens of the pending hunks: [{y, links: [texts]}], top to bottom. */
+  async function hunkLenses() {
+    const lenses = await page.locator('.editor-group-container.active .monaco-editor .codelens-decoration').evaluateAll((nodes) =>
+      nodes.map((node) => ({ y: node.getBoundingClientRect().top, links: [...node.querySelectorAll('a')].map((a) => a.textContent.trim()) })),
+    );
+    return lenses.filter((lens) => lens.links.some((text) => text.endsWith('Accept'))).sort((a, b) => a.y - b.y);
+  }
+  /** Clicks the CodeLens link `text` of the `index`-th pending hunk (0-based, top to bottom). */
+  async function clickHunkLens(index, text) {
+    const lenses = await waitUntil(`a CodeLens for hunk ${index + 1}`, async () => {
+      const found = await hunkLenses();
+      return found.length > index ? found : undefined;
+    });
+    const y = lenses[index].y;
+    const decorations = page.locator('.editor-group-container.active .monaco-editor .codelens-decoration');
+    const count = await decorations.count();
+    for (let i = 0; i < count; i++) {
+      const decoration = decorations.nth(i);
+      const box = await decoration.boundingBox();
+      if (box && Math.abs(box.y - y) < 1) {
+        await decoration.locator('a', { hasText: text }).first().click();
+        return;
+      }
+    }
+    throw new Error(`no CodeLens "${text}" for hunk ${index + 1}`);
+  }
+  /** Runs Fix at `line` and waits for its inline proposal (the status item), then opens its diff (the status item's Show the diff). */
+  async function previewFix(line, mustSee, afterFix = async () => undefined) {
     await openFile(fix.file, line);
     await runCommand('Mistral: Fix');
+    // A fix already pending shows the same status item: `afterFix` waits for the new one.
+    await afterFix();
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor({ timeout: 30_000 });
+    await page.locator('.notification-toast', { hasText: 'apply this fix' }).first().waitFor();
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).click();
+    const show = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show the diff' }).first();
+    await show.waitFor();
+    await show.click();
     const diff = page.locator('.monaco-diff-editor').first();
     await waitUntil('the proposed text in the diff', async () =>
       normalize(await diff.locator('.editor.modified .view-lines').innerText({ timeout: 1_000 })).includes(mustSee),
     30_000);
-    await statusItem(`Mistral: fix pending for ${name}`).waitFor();
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor();
     return diff;
   }
   const sourceTab = () => page.locator(`.tab[data-resource-name="${name}"]`).filter({ hasNotText: 'Mistral fix' }).first();
@@ -296,7 +330,7 @@ try {
     const refused = page.locator('.notification-toast', { hasText: `was edited on line ${fix.line}, which the fix changes` });
     await refused.waitFor({ timeout: 15_000 });
     await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
-    await statusItem(`Mistral: fix pending for ${name}`).waitFor({ state: 'hidden' });
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor({ state: 'hidden' });
     const text = normalize(await activeEditorText());
     if (text.includes(fix.mustSeeInDiff) || !text.includes('  # typed')) {
       throw new Error(`a refused fix changed the source: ${JSON.stringify(text)}`);
@@ -315,7 +349,7 @@ try {
     await diff.locator('.editor.modified .view-line').first().click();
     await page.keyboard.press('Control+W');
     await page.locator('.notification-toast', { hasText: `the fix preview for ${name} was closed, so the fix was not applied` }).waitFor({ timeout: 15_000 });
-    await statusItem(`Mistral: fix pending for ${name}`).waitFor({ state: 'hidden' });
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor({ state: 'hidden' });
     await pressNotificationButton('apply this fix', 'Accept');
     await page.locator('.notification-toast', { hasText: `that fix for ${name} was closed with its preview, so it was not applied` }).waitFor({ timeout: 10_000 });
     if (normalize(await activeEditorText()).includes(fix.mustSeeInDiff) || (await page.locator(`.tab.dirty[data-resource-name="${name}"]`).count())) {
@@ -326,13 +360,14 @@ try {
 
     await fake('/_fake/replies', [fix.reply, fix.reply]);
     await previewFix(fix.line, fix.mustSeeInDiff);
-    await previewFix(fix.line, fix.mustSeeInDiff);
-    await page.locator('.notification-toast', { hasText: `the previous fix for ${name} was replaced by a newer one and not applied` }).waitFor({ timeout: 15_000 });
+    await previewFix(fix.line, fix.mustSeeInDiff, () =>
+      page.locator('.notification-toast', { hasText: `the previous fix for ${name} was replaced by a newer one and not applied` }).waitFor({ timeout: 30_000 }),
+    );
     await page.locator('.monaco-diff-editor').first().waitFor();
-    await statusItem(`Mistral: fix pending for ${name}`).waitFor();
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor();
     await shot('03d-replaced-preview');
     // The newer one is the one pending: Reject it from the status bar.
-    await statusItem(`Mistral: fix pending for ${name}`).click();
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).click();
     const reject = page.locator('.quick-input-list .monaco-list-row', { hasText: 'leave the file as it is' }).first();
     await reject.waitFor();
     await reject.click();
@@ -342,24 +377,23 @@ try {
       throw new Error('a rejected or replaced fix reached the disk');
     }
   });
-  await step('Mistral: Fix shows a diff preview; Accept applies it; the saved file is fixed', async () => {
+  await step('Mistral: Fix shows the proposal inline (CodeLens Accept | Reject); Accept applies it; the saved file is fixed', async () => {
     await fake('/_fake/replies', [fix.reply]);
     await openFile(fix.file, fix.line);
     await runCommand('Mistral: Fix');
     const toast = page.locator('.notification-toast', { hasText: 'apply this fix' });
     await toast.waitFor({ timeout: 30_000 });
-    const diff = page.locator('.monaco-diff-editor').first();
-    await diff.waitFor();
-    await waitUntil('the proposed text in the diff', async () =>
-      normalize(await diff.locator('.editor.modified .view-lines').innerText()).includes(fix.mustSeeInDiff),
-    );
+    // Inline: no diff editor; the hunk's CodeLens above it, its removed line struck through.
+    await waitUntil('the hunk\'s CodeLens', async () => (await hunkLenses()).length === 1);
+    if (await page.locator('.monaco-diff-editor').count()) {
+      throw new Error('a diff editor opened for an inline proposal');
+    }
     // The model's one-line explanation heads the question, and the pending fix shows in the status bar.
     await toast.filter({ hasText: fix.explanation }).waitFor();
-    await statusItem(`Mistral: fix pending for ${path.basename(fix.file)}`).waitFor();
+    await statusItemStartingWith(`Mistral: fix pending for ${path.basename(fix.file)}`).waitFor();
     await shot('03-fix-preview');
     await toast.locator('.monaco-button', { hasText: 'Accept' }).click();
-    await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
-    await statusItem(`Mistral: fix pending for ${path.basename(fix.file)}`).waitFor({ state: 'hidden' });
+    await statusItemStartingWith(`Mistral: fix pending for ${path.basename(fix.file)}`).waitFor({ state: 'hidden' });
     await page.locator(`.tab.active[data-resource-name="${path.basename(fix.file)}"]`).waitFor();
     await waitUntil('the fix in the editor', async () => normalize(await activeEditorText()).includes(fix.mustSeeInDiff));
     await page.keyboard.press('Control+S');
@@ -391,19 +425,16 @@ try {
     await action.click();
     const toast = page.locator('.notification-toast', { hasText: 'apply this fix' });
     await toast.waitFor({ timeout: 30_000 });
-    const diff = page.locator('.monaco-diff-editor').first();
-    await waitUntil('the proposed text in the diff', async () =>
-      normalize(await diff.locator('.editor.modified .view-lines').innerText()).includes(codeAction.mustSeeInDiff),
-    );
+    await waitUntil('the hunk\'s CodeLens', async () => (await hunkLenses()).length === 1);
     // The decision stays reachable after the notification: the status bar item.
-    const pendingItem = statusItem(`Mistral: fix pending for ${path.basename(codeAction.file)}`);
+    const pendingItem = statusItemStartingWith(`Mistral: fix pending for ${path.basename(codeAction.file)}`);
     await pendingItem.click();
     const reject = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reject' });
     await reject.waitFor();
     await shot('05b-fix-pending-menu');
     await reject.click();
-    await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
     await pendingItem.waitFor({ state: 'hidden' });
+    await waitUntil('no CodeLens left', async () => (await hunkLenses()).length === 0);
     const name = path.basename(codeAction.file);
     await page.locator(`.tab[data-resource-name="${name}"]`).first().waitFor();
     if (await page.locator(`.tab.dirty[data-resource-name="${name}"]`).count()) {
@@ -446,6 +477,59 @@ try {
     await pickRow.click();
     await waitUntil('the project action\'s edit in the editor', async () => normalize(await activeEditorText()).includes(projectAction.mustSee), 30_000);
     await statusItemStartingWith('Mistral: idle').waitFor();
+  });
+
+  const hunks = scenario.steps.hunks;
+  await step('hunks: a three-hunk fix shown inline; the second accepted by its CodeLens (one undo step), the first rejected by its keybinding, the last by its CodeLens; the count in the status bar; the saved file', async () => {
+    const hunksName = path.basename(hunks.file);
+    const pendingItem = (count) => statusItem(`Mistral: fix pending for ${hunksName}, ${count} change${count === 1 ? '' : 's'}`);
+    await fake('/_fake/replies', [hunks.reply]);
+    await openFile(hunks.file, hunks.line);
+    await runCommand('Mistral: Fix');
+    await pendingItem(3).waitFor({ timeout: 30_000 });
+    await waitUntil('three hunks, each with its CodeLens', async () => (await hunkLenses()).length === 3);
+    await shot('21-hunks-inline');
+    await clickHunkLens(1, 'Accept');
+    await pendingItem(2).waitFor({ timeout: 15_000 });
+    await waitUntil('two hunks left, and the first one\'s Accept All counting them', async () => {
+      const lenses = await hunkLenses();
+      return lenses.length === 2 && lenses[0].links.includes('Accept All (2)');
+    });
+    await waitUntil('the accepted hunk in the editor', async () => normalize(await activeEditorText()).includes(hunks.acceptedText));
+    await shot('22-hunk-accepted');
+    // Undo takes the accepted hunk back in one step; redo brings it again.
+    await page.locator('.editor-group-container.active .monaco-editor .view-line').first().click();
+    await page.keyboard.press('Control+Z');
+    await waitUntil('one undo takes the hunk back', async () => {
+      const text = normalize(await activeEditorText());
+      return !text.includes(hunks.acceptedText) && text.includes(hunks.undoneText);
+    });
+    await page.keyboard.press('Control+Shift+Z');
+    await waitUntil('redo applies it again', async () => normalize(await activeEditorText()).includes(hunks.acceptedText));
+    // The keybinding rejects the hunk at the cursor; the last one goes by its CodeLens.
+    await page.keyboard.press('Control+G');
+    const goto = page.locator('.quick-input-widget .quick-input-box input');
+    await goto.waitFor({ state: 'visible' });
+    await goto.fill(`:${hunks.firstHunkLine}`);
+    await waitUntil(`Go to Line offering line ${hunks.firstHunkLine}`, async () =>
+      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${hunks.firstHunkLine}`),
+    );
+    await page.keyboard.press('Enter');
+    await waitUntil(`cursor on line ${hunks.firstHunkLine}`, async () =>
+      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${hunks.firstHunkLine},`),
+    );
+    await page.keyboard.press('Control+Shift+Backspace');
+    await pendingItem(1).waitFor({ timeout: 15_000 });
+    // A rejected hunk leaves the text as it was: wait until VS Code asked for the lenses again.
+    await waitUntil('one hunk left', async () => (await hunkLenses()).length === 1);
+    await clickHunkLens(0, 'Reject');
+    await statusItemStartingWith(`Mistral: fix pending for ${hunksName}`).waitFor({ state: 'hidden', timeout: 15_000 });
+    await waitUntil('no CodeLens left', async () => (await hunkLenses()).length === 0);
+    await page.keyboard.press('Control+S');
+    const file = path.join(workspace, hunks.file);
+    await waitUntil('the text on disk: only the second hunk applied', () => readFileSync(file, 'utf8') === hunks.expected, 15_000);
+    await shot('23-hunks-saved');
+    await runCommand('Notifications: Clear All Notifications');
   });
 
   const explain = scenario.steps.explain;

@@ -81,6 +81,30 @@ export class WorkspaceEdit {
   }
 }
 
+export class ThemeIcon {
+  constructor(readonly id: string) {}
+}
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+
+export class TreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: string;
+  resourceUri?: Uri;
+  iconPath?: ThemeIcon;
+  contextValue?: string;
+  command?: { title: string; command: string; arguments?: unknown[] };
+  constructor(
+    readonly label: string,
+    readonly collapsibleState?: TreeItemCollapsibleState,
+  ) {}
+}
+
 export class TabInputTextDiff {
   constructor(
     readonly original: Uri,
