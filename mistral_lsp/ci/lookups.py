@@ -18,6 +18,7 @@ from mistral_lsp.actions.model_call import Answer, stream_answer
 from mistral_lsp.lookup import PathGuard, ToolBox, Workspace
 from mistral_lsp.mistral import MistralClient
 from mistral_lsp.options import Settings
+from mistral_lsp.protocol import Hunk
 from mistral_lsp.syntax.workspace import WorkspaceIndex
 
 
@@ -28,7 +29,9 @@ class _Silent:
     def thinking(self) -> None: ...
     def delta(self, text: str) -> None: ...
     def lookup(self, line: str) -> None: ...
-    def end(self, message: str, *, error: str | None = None, cancelled: bool = False) -> None: ...
+    def end(
+        self, message: str, *, error: str | None = None, cancelled: bool = False, hunks: list[Hunk] | None = None
+    ) -> None: ...
 
 
 class ReviewLookups:
