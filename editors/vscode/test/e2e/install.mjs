@@ -162,12 +162,13 @@ async function installMode() {
   await fake('/_fake/replies', [fix.reply]);
   await openFile(fix.file, fix.line);
   await runCommand('Mistral: Fix');
-  const diff = page.locator('.monaco-diff-editor').first();
-  await waitUntil('the proposed text in the diff', async () =>
-    normalize(await diff.locator('.editor.modified .view-lines').innerText({ timeout: 1_000 })).includes(fix.mustSeeInDiff), 60_000);
+  // The proposal shows inline (its hunk's CodeLens and the pending fix in the status bar).
+  const pending = statusItemStartingWith(`Mistral: fix pending for ${path.basename(fix.file)}`);
+  await pending.waitFor({ timeout: 60_000 });
   await shot('install-02-fix-preview');
   await page.locator('.notification-toast', { hasText: 'apply this fix' }).locator('.monaco-button', { hasText: 'Accept' }).click();
-  await page.locator('.monaco-diff-editor').first().waitFor({ state: 'hidden' });
+  await pending.waitFor({ state: 'hidden' });
+  await page.locator(`.tab.active[data-resource-name="${path.basename(fix.file)}"]`).click();
   await page.keyboard.press('Control+S');
   await waitUntil('the fixed text on disk', () => readFileSync(path.join(workspace, fix.file), 'utf8') === fix.expected, 15_000);
   await runCommand('Notifications: Clear All Notifications');
@@ -205,7 +206,10 @@ async function installMode() {
   await runCommand('Notifications: Clear All Notifications');
 
   // A window reload: the explain view comes back with its text, no empty editor group, no notice.
-  await page.reload();
+  // As a user reloads: the command shuts the window down (saving the views' state), then loads it.
+  const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+  await runCommand('Developer: Reload Window');
+  await reloaded;
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await statusItem('Mistral: idle, review on save on').waitFor({ timeout: 120_000 });
   const restored = await waitUntil('the explain view restored after the reload', async () => {
