@@ -224,6 +224,20 @@ end
 
 --- Restarts mistral-lsp: stops its clients, then starts them again for the open buffers
 --- (re-running `api_key_cmd`). Pending previews are dropped.
+--- Starts the server for the loaded file buffers: what vim.lsp.enable() does for a FileType
+--- (it only does it for open buffers once VimEnter has passed).
+function M.attach_open_buffers()
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) and vim.bo[buf].buftype == '' then
+      pcall(
+        vim.api.nvim_exec_autocmds,
+        'FileType',
+        { group = 'nvim.lsp.enable', buffer = buf, modeline = false }
+      )
+    end
+  end
+end
+
 function M.restart()
   config.clear_key_cache()
   config.clear_missing()
@@ -254,16 +268,7 @@ function M.restart()
       if not vim.lsp.is_enabled(config.name) then
         vim.lsp.enable(config.name)
       end
-      -- What vim.lsp.enable() does for open buffers (it only does it once VimEnter has passed).
-      for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-        if vim.api.nvim_buf_is_loaded(buf) and vim.bo[buf].buftype == '' then
-          pcall(
-            vim.api.nvim_exec_autocmds,
-            'FileType',
-            { group = 'nvim.lsp.enable', buffer = buf, modeline = false }
-          )
-        end
-      end
+      M.attach_open_buffers()
       require('mistral.ui').notify('restarted mistral-lsp')
     end)
   )

@@ -188,17 +188,8 @@ local function installed(server)
     if #vim.lsp.get_clients({ name = config.name, _uninitialized = true }) > 0 then
       require('mistral').restart()
     else
-      -- Buffers opened while the server was missing have no client: start one now (what
-      -- vim.lsp.enable() does for a FileType).
-      for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-        if vim.api.nvim_buf_is_loaded(buf) and vim.bo[buf].buftype == '' then
-          pcall(
-            vim.api.nvim_exec_autocmds,
-            'FileType',
-            { group = 'nvim.lsp.enable', buffer = buf, modeline = false }
-          )
-        end
-      end
+      -- Buffers opened while the server was missing have no client: start one now.
+      require('mistral').attach_open_buffers()
     end
     finish(true, { server = server, version = version })
   end)
