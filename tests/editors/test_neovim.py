@@ -684,7 +684,7 @@ def screen_line(nv: Nvim, row: int) -> str:
     return str(nv.lua("return screen_line(...)", row))
 
 
-@pytest.mark.parametrize(("close", "setup"), [("bdelete", "{}"), ("bwipeout", None)])
+@pytest.mark.parametrize(("close", "setup"), [("bdelete", "{}"), ("bwipeout", "{}"), ("bwipeout", None)])
 def test_closing_the_buffer_stops_its_run_and_closes_the_stream(
     start_nvim: Callable[..., Nvim], workspace: Path, fake: Any, close: str, setup: str | None
 ) -> None:
@@ -712,6 +712,11 @@ def test_closing_the_buffer_stops_its_run_and_closes_the_stream(
     gone = fake.wait_for_disconnect(timeout=5)
     assert gone.chunks_sent < len(SLOW_FIX_PIECES)
     if setup is not None:
+        # The plugin stopped its run itself, at once (the server's didClose would wait 1 s for a
+        # reopen): Neovim's LSP log shows the `mistral.cancel` it sent for the run's id.
+        run_id = next(e["data"]["id"] for e in nv.lua("return _G.events") if e["name"] == "MistralRequestStarted")
+        sent = (nv.home / "state" / "nvim" / "lsp.log").read_text(errors="replace")
+        assert any('"mistral.cancel"' in line and run_id in line for line in sent.splitlines()), sent[-3000:]
         nv.wait(
             "(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()",
             what="the run to finish",
@@ -741,13 +746,20 @@ def test_reloading_the_buffer_keeps_its_run(start_nvim: Callable[..., Nvim], wor
     assert finished(nv, "fix").get("cancelled") is None
 
 
+@pytest.mark.parametrize("setup", ["{}", None], ids=["setup", "enable-alone"])
 def test_a_missing_server_is_one_line_that_says_how_to_install_it(
-    start_nvim: Callable[..., Nvim], workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start_nvim: Callable[..., Nvim],
+    workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    setup: str | None,
 ) -> None:
+    """With `setup()`, and with `vim.lsp.enable('mistral')` alone (the README's other way): one
+    short line naming the install command, not Neovim's spawn error."""
     (tmp_path / "bin" / "mistral-lsp").unlink()
     path = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "mistral-lsp").exists()]
     monkeypatch.setenv("PATH", os.pathsep.join(path))
-    nv = start_nvim()
+    nv = start_nvim(setup=setup)
     nv.n.input(f":edit {workspace / 'calc.py'}\r")  # as typed: an error would not stop the test
     wait_message(nv, "not found", "the missing-server message")
     nv.wait("vim.bo.filetype == 'python'", what="calc.py to open")

@@ -10,6 +10,19 @@
 -- stdpath('data'), else `mistral-lsp` on $PATH. A `cmd` list of yours
 -- (`vim.lsp.config('mistral', { cmd = { ... } })`) wins.
 
+local root_markers = {
+  {
+    'pyproject.toml',
+    'setup.py',
+    'setup.cfg',
+    'package.json',
+    'go.mod',
+    'Cargo.toml',
+    'pom.xml',
+  },
+  '.git',
+}
+
 ---@type vim.lsp.Config
 return {
   cmd = function(dispatchers, config)
@@ -40,18 +53,18 @@ return {
     'sh',
     'bash',
   },
-  root_markers = {
-    {
-      'pyproject.toml',
-      'setup.py',
-      'setup.cfg',
-      'package.json',
-      'go.mod',
-      'Cargo.toml',
-      'pom.xml',
-    },
-    '.git',
-  },
+  root_markers = root_markers,
+  -- No client at all when the server command is missing: the plugin says so in one line, with
+  -- how to install it (instead of Neovim's spawn error, too long for the command line).
+  root_dir = function(bufnr, on_dir)
+    local ok, plugin = pcall(require, 'mistral.config')
+    if ok and not plugin.server_found() then
+      return
+    end
+    -- Your `vim.lsp.config('mistral', { root_markers = ... })` wins over these.
+    local markers = vim.tbl_get(vim.lsp.config.mistral or {}, 'root_markers') or root_markers
+    on_dir(vim.fs.root(bufnr, markers))
+  end,
   -- No `settings` here: Neovim would encode an empty `mistral` table as a JSON array.
   -- Add them with vim.lsp.config('mistral', { settings = { mistral = { model = '...' } } }).
 }
