@@ -913,20 +913,55 @@ def test_accept_or_reject_on_no_fix_says_so_and_changes_nothing(
     assert nv.text(buf) == CALC_FIXED
 
 
-def test_a_refused_accept_says_the_edit_came_after_the_preview(
+def test_a_refusal_says_whether_the_edit_came_while_it_answered_or_after_the_preview(
     start_nvim: Callable[..., Nvim], workspace: Path, fake: Any
 ) -> None:
+    """The target edited while the model answered: no preview, "edited while it answered". Edited
+    after the preview was shown: accept is refused, "edited after the preview". Each said once."""
     from mistral_lsp.testing.fake_api import Reply
 
     nv = start_nvim()
     buf = nv.open(workspace / "calc.py")
-    fake.enqueue(Reply(text=FIX_REPLY))
     nv.n.command("call cursor(2, 5)")
+
+    # While it answered.
+    fake.enqueue(Reply(text=FIX_REPLY, chunks=[FIX_REPLY[:20], FIX_REPLY[20:]], hold_after_chunks=1))
+    nv.n.command("Mistral fix")
+    nv.wait(
+        "(function() for _, r in pairs(require('mistral.runs').active) do if r.text ~= '' then return true end end end)()",
+        what="the first streamed text",
+    )
+    nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 1, 2, false, {{ '    return b - a' }})")
+    # The edit reaches the server before the rest of the answer (a request flushes Neovim's
+    # debounced didChange, and the server reads its messages in order), as typing would.
+    nv.lua(
+        "local p = vim.lsp.util.make_range_params(0, 'utf-16')\n"
+        "p.context = { diagnostics = {} }\n"
+        f"vim.lsp.buf_request_sync({buf}, 'textDocument/codeAction', p, 5000)"
+    )
+    fake.release()
+    # One line cut to the command line's width (its end, "run Fix again", is in :Mistral log).
+    wait_message(nv, "was edited while it", "the refusal of the answer")
+    nv.wait(
+        "(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()",
+        what="the run to finish",
+    )
+    shown = [line for line in messages(nv).splitlines() if line.strip()]
+    assert len(shown) == 1 and "was edited while it" in shown[0], shown
+    assert "preview" not in shown[0], shown
+    assert nv.lua("return require('mistral.preview').count(0)") == 0
+    assert nv.lines(buf)[1] == "    return b - a"
+
+    # After the preview.
+    nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 1, 2, false, {{ '    return a - b' }})")
+    nv.n.command("messages clear")
+    fake.reset()
+    fake.enqueue(Reply(text=FIX_REPLY))
     nv.n.command("Mistral fix")
     nv.wait("require('mistral.preview').count(0) == 1", what="the preview")
     nv.lua(f"vim.api.nvim_buf_set_lines({buf}, 1, 2, false, {{ '    return b - a' }})")
     nv.lua("vim.api.nvim_feedkeys('\\\\a', 'mx', false)")
-    wait_message(nv, "not applied", "the refusal")
+    wait_message(nv, "not applied", "the refusal of the accept")
     shown = [line for line in messages(nv).splitlines() if "not applied" in line]
     assert len(shown) == 1, shown
     assert "edited after the preview" in shown[0], shown
