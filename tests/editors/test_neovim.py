@@ -320,15 +320,15 @@ def test_explain_streams_into_float(
     )
     nv.n.command("call cursor(2, 5)")
     nv.n.command("Mistral explain")
-    nv.wait("require('mistral.ui').explain_float ~= nil", what="the float")
+    nv.wait("require('mistral.float').explain_float ~= nil", what="the float")
     nv.lua("_G.expected = ...", answer)
     nv.wait(
-        "(function() local f = require('mistral.ui').explain_float; return f and "
+        "(function() local f = require('mistral.float').explain_float; return f and "
         "table.concat(vim.api.nvim_buf_get_lines(f.buf, 0, -1, false), '\\n') == _G.expected end)()",
         what="the streamed text in the float",
     )
     info = nv.lua(
-        "local f = require('mistral.ui').explain_float\n"
+        "local f = require('mistral.float').explain_float\n"
         "return { ft = vim.bo[f.buf].filetype, float = vim.api.nvim_win_get_config(f.win).relative ~= '',"
         " cur = vim.api.nvim_get_current_win() == f.win, wins = #vim.api.nvim_tabpage_list_wins(0),"
         " conceallevel = vim.wo[f.win].conceallevel }"
@@ -338,7 +338,7 @@ def test_explain_streams_into_float(
     # Rendered as markdown: the backticks of `add` and the ** of **a - b** are concealed, the code
     # span is highlighted as code (the treesitter markdown highlighter).
     captures = nv.lua(
-        "local f = require('mistral.ui').explain_float\n"
+        "local f = require('mistral.float').explain_float\n"
         "vim.treesitter.get_parser(f.buf):parse(true)\n"
         "local function at(col)\n"
         "  local out = {}\n"
@@ -359,9 +359,9 @@ def test_explain_streams_into_float(
     assert nv.lua("return #vim.fn.getbufinfo({ buflisted = 1 })") == 1
     # `:Mistral enter` moves the cursor into the float; `q` there closes it.
     nv.n.command("Mistral enter")
-    assert nv.lua("return vim.api.nvim_get_current_win() == require('mistral.ui').explain_float.win")
+    assert nv.lua("return vim.api.nvim_get_current_win() == require('mistral.float').explain_float.win")
     nv.n.input("q")
-    nv.wait("require('mistral.ui').explain_float == nil", what="q to close the float")
+    nv.wait("require('mistral.float').explain_float == nil", what="q to close the float")
     assert nv.lua("return vim.api.nvim_get_current_buf()") == buf
     assert nv.text(buf) == CALC
 
@@ -376,18 +376,18 @@ def test_explain_focus_option_and_moving_on_closes_a_finished_float(
     fake.enqueue(Reply(text="`add` subtracts."))
     focused.n.command("call cursor(2, 5)")
     focused.n.command("Mistral explain")
-    focused.wait("require('mistral.ui').explain_float ~= nil", what="the float")
-    assert focused.lua("return vim.api.nvim_get_current_win() == require('mistral.ui').explain_float.win")
+    focused.wait("require('mistral.float').explain_float ~= nil", what="the float")
+    assert focused.lua("return vim.api.nvim_get_current_win() == require('mistral.float').explain_float.win")
 
     nv = start_nvim()
     nv.open(workspace / "calc.py")
     fake.enqueue(Reply(text="`mul` multiplies."))
     nv.n.command("call cursor(6, 5)")
     nv.n.command("Mistral explain")
-    nv.wait("(function() local f = require('mistral.ui').explain_float; return f and f.done end)()", what="the answer")
+    nv.wait("(function() local f = require('mistral.float').explain_float; return f and f.done end)()", what="the answer")
     # Like a hover: with the answer complete, moving on in the code closes the float.
     nv.n.input("k")
-    nv.wait("require('mistral.ui').explain_float == nil", what="the float to close on cursor move")
+    nv.wait("require('mistral.float').explain_float == nil", what="the float to close on cursor move")
 
 
 def test_stop_mid_stream_closes_connection(
@@ -630,7 +630,7 @@ def test_a_failure_is_one_short_line_shown_once(start_nvim: Callable[..., Nvim],
             what="the run to fail")
     assert "rejected the key" in (finished(nv, "explain") or {}).get("error", "")
     # The float goes (nothing more will come); the failure is the one message below.
-    nv.wait("require('mistral.ui').explain_float == nil", what="the failed explanation's float to close")
+    nv.wait("require('mistral.float').explain_float == nil", what="the failed explanation's float to close")
     assert nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 1
     # The server's message: once, one line that fits the command line (no hit-enter prompt),
     # naming the remedy in this plugin's words.
@@ -797,7 +797,7 @@ def test_mistral_command_without_setup_says_setup_is_needed_then_works_after_res
         "select(2, vim.api.nvim_exec2('messages', { output = true }).output:gsub('setup%(%)', '')) >= 2",
         what="the message for explain",
     )
-    assert nv.lua("return require('mistral.ui').explain_float == nil"), "no empty float"
+    assert nv.lua("return require('mistral.float').explain_float == nil"), "no empty float"
     # Nothing ran, so nothing was produced and dropped.
     assert not [r for r in fake.requests if r.path.endswith("/chat/completions")]
 
@@ -813,7 +813,7 @@ def test_mistral_command_without_setup_says_setup_is_needed_then_works_after_res
     fake.enqueue(Reply(text="`add` subtracts."))
     nv.n.command("Mistral explain")
     nv.wait(
-        "(function() local f = require('mistral.ui').explain_float; return f and f.done and f.text == '`add` subtracts.' end)()",
+        "(function() local f = require('mistral.float').explain_float; return f and f.done and f.text == '`add` subtracts.' end)()",
         what="the explanation in the float",
     )
 
@@ -836,11 +836,11 @@ def test_explain_float_opens_above_a_cursor_low_in_the_window(
     fake.enqueue(Reply(text=EXPLANATION))
     nv.n.command("Mistral explain")
     nv.wait(
-        "(function() local f = require('mistral.ui').explain_float; return f and f.done end)()",
+        "(function() local f = require('mistral.float').explain_float; return f and f.done end)()",
         what="the explanation",
     )
     layout_of = (
-        "(function() local f = require('mistral.ui').explain_float\n"
+        "(function() local f = require('mistral.float').explain_float\n"
         "local src = vim.api.nvim_get_current_win()\n"
         "local top = vim.api.nvim_win_get_position(f.win)[1] + 1\n"
         "local height = vim.api.nvim_win_get_height(f.win)\n"
@@ -876,12 +876,12 @@ def test_explain_float_closes_on_stop_and_when_the_window_shows_another_buffer(
         fake.enqueue(Reply(text="".join(pieces), chunks=pieces, delay_per_chunk=0.1))
         nv.n.command("Mistral explain")
         nv.wait(
-            "(function() local f = require('mistral.ui').explain_float; return f and f.text ~= '' end)()",
+            "(function() local f = require('mistral.float').explain_float; return f and f.text ~= '' end)()",
             what="the first streamed text",
         )
         disconnects = len(fake.disconnects)
         nv.n.command(stop)
-        nv.wait("require('mistral.ui').explain_float == nil", what=f"the float to close on {stop}")
+        nv.wait("require('mistral.float').explain_float == nil", what=f"the float to close on {stop}")
         assert nv.lua("return #vim.api.nvim_tabpage_list_wins(0)") == 1
         fake.wait_for_disconnect(timeout=5, n=disconnects + 1)  # and the answer stopped
         nv.n.command(f"edit {workspace / 'calc.py'}")
@@ -1019,13 +1019,13 @@ def test_ghost_text_is_visible_without_termguicolors(start_nvim: Callable[..., N
 
 # -- issue 21: Ask, follow-ups from the float, the model's lookups in the float's footer --------
 
-FLOAT = "require('mistral.ui').explain_float"
+FLOAT = "require('mistral.float').explain_float"
 FLOAT_TEXT = (
-    "(function() local f = require('mistral.ui').explain_float\n"
+    "(function() local f = require('mistral.float').explain_float\n"
     " return f and table.concat(vim.api.nvim_buf_get_lines(f.buf, 0, -1, false), '\\n') or '' end)()"
 )
 FOOTER = (
-    "(function() local f = require('mistral.ui').explain_float\n"
+    "(function() local f = require('mistral.float').explain_float\n"
     " local footer = f and vim.api.nvim_win_get_config(f.win).footer or ''\n"
     " if type(footer) == 'table' then footer = table.concat(vim.tbl_map(function(c) return c[1] end, footer)) end\n"
     " return vim.trim(footer) end)()"
@@ -1166,7 +1166,7 @@ def test_lookups_streamed_for_a_run_show_in_the_float_footer(
     nv.n.command("Mistral explain")
     nv.wait(f"{FLOAT} ~= nil and {FLOAT}.run_id ~= nil", what="the float")
     inject = (
-        "local f = require('mistral.ui').explain_float\n"
+        "local f = require('mistral.float').explain_float\n"
         "require('mistral.runs').on_stream(nil, { id = f.run_id, action = 'explain', uri = vim.uri_from_bufnr(0), lookup = ... })\n"
         f"return {FOOTER}"
     )

@@ -94,7 +94,7 @@ M.subcommands = {
   },
   enter = {
     run = function()
-      require('mistral.ui').enter_explain()
+      require('mistral.float').enter_explain()
     end,
     desc = 'move the cursor into the explanation float',
   },
@@ -208,7 +208,7 @@ function M.plug_maps()
     require('mistral').stop()
   end, { desc = 'Mistral: stop' })
   vim.keymap.set('n', '<Plug>(mistral-enter)', function()
-    require('mistral.ui').enter_explain()
+    require('mistral.float').enter_explain()
   end, { desc = 'Mistral: enter the explanation float' })
   vim.keymap.set('n', '<Plug>(mistral-accept)', function()
     require('mistral.preview').accept(0, false)

@@ -4,6 +4,7 @@
 local M = {}
 
 local runs = require('mistral.runs')
+local float = require('mistral.float')
 local ui = require('mistral.ui')
 
 ---@class mistral.Conversation
@@ -14,7 +15,7 @@ local ui = require('mistral.ui')
 ---@param f mistral.ExplainFloat
 ---@return boolean
 local function is_open(f)
-  return f ~= nil and ui.explain_float == f and vim.api.nvim_win_is_valid(f.win)
+  return f ~= nil and float.explain_float == f and vim.api.nvim_win_is_valid(f.win)
 end
 
 --- Runs one turn: `action` with `args`, its answer streamed into `f`.
@@ -34,28 +35,28 @@ local function run_turn(f, client, action, args)
   end
   run = runs.start(client, conv.bufnr, action, args, {
     on_delta = function(_, delta)
-      ui.explain_append(f, delta)
+      float.explain_append(f, delta)
     end,
     on_progress = function(_, message)
-      ui.explain_status(f, message)
+      float.explain_status(f, message)
     end,
     on_lookup = function(_, line)
-      ui.explain_lookup(f, line)
+      float.explain_lookup(f, line)
     end,
     on_result = function(_, err, result)
       if err or not result or result.cancelled then
         if not conv.id then
           -- Nothing to keep: the float goes. The server's message says why it failed, once.
-          ui.close_explain(f)
+          float.close_explain(f)
           return
         end
         -- A follow-up failed or was stopped: the earlier answers stay, and can be followed up.
         f.on_follow_up = function()
           M.prompt_follow_up(f)
         end
-        ui.explain_done(f)
+        float.explain_done(f)
         local inside = vim.api.nvim_get_current_win() == f.win
-        ui.explain_status(
+        float.explain_status(
           f,
           (err and 'failed' or 'stopped')
             .. (inside and ' · a to ask again · q to close' or ' · :Mistral ask to ask again')
@@ -69,7 +70,7 @@ local function run_turn(f, client, action, args)
         and #result.text > #answer
         and result.text:sub(1, #answer) == answer
       then
-        ui.explain_append(f, result.text:sub(#answer + 1))
+        float.explain_append(f, result.text:sub(#answer + 1))
       end
       if type(result.conversationId) == 'string' then
         conv.id = result.conversationId
@@ -77,7 +78,7 @@ local function run_turn(f, client, action, args)
           M.prompt_follow_up(f)
         end
       end
-      ui.explain_done(f, vim.tbl_get(result, 'context', 'lookups'))
+      float.explain_done(f, vim.tbl_get(result, 'context', 'lookups'))
     end,
   })
   if run then
@@ -95,10 +96,10 @@ end
 ---@param question? string Shown above the answer.
 ---@return mistral.Run?
 function M.start(title, client, bufnr, action, args, question)
-  local f = ui.open_explain(title)
+  local f = float.open_explain(title)
   f.conversation = { client_id = client.id, bufnr = bufnr }
   if question then
-    ui.explain_turn(f, question)
+    float.explain_turn(f, question)
   end
   return run_turn(f, client, action, args)
 end
@@ -122,7 +123,7 @@ function M.follow_up(f, question)
     question = question,
     conversationId = conv.id,
   }
-  ui.explain_turn(f, question)
+  float.explain_turn(f, question)
   return run_turn(f, client, 'ask', args)
 end
 
@@ -140,7 +141,7 @@ end
 --- The open float whose conversation `:Mistral ask` continues, if any.
 ---@return mistral.ExplainFloat?
 function M.current()
-  local f = ui.explain_float
+  local f = float.explain_float
   if f and f.conversation and is_open(f) then
     return f
   end

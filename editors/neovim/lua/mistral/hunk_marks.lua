@@ -96,6 +96,18 @@ local function lines_of(text)
   return lines
 end
 
+--- A banner above line 1 is only visible with 'topfill': shown in the windows at the top.
+---@param bufnr integer
+function M.reveal_top_banner(bufnr)
+  for _, w in ipairs(vim.fn.win_findbuf(bufnr)) do
+    vim.api.nvim_win_call(w, function()
+      if vim.fn.line('w0') == 1 then
+        vim.fn.winrestview({ topfill = 99 })
+      end
+    end)
+  end
+end
+
 --- Draws one hunk in its buffer.
 ---@param h mistral.protocol.Hunk
 ---@param banner [string, string][][]
@@ -141,15 +153,8 @@ local function draw(h, banner)
   if stop > first and #added > 0 then
     mark(stop - 1, { virt_lines = added })
   end
-  -- A banner above line 1 is only visible with 'topfill'.
   if first == 0 then
-    for _, w in ipairs(vim.fn.win_findbuf(bufnr)) do
-      vim.api.nvim_win_call(w, function()
-        if vim.fn.line('w0') == 1 then
-          vim.fn.winrestview({ topfill = 99 })
-        end
-      end)
-    end
+    M.reveal_top_banner(bufnr)
   end
   return { bufnr = bufnr, anchor = anchor, marks = marks, rows = math.max(stop - first, 1) }
 end

@@ -181,7 +181,7 @@ end
 --- Moves the cursor into the explanation float; false when none is open.
 ---@return boolean
 function M.enter_explain()
-  return require('mistral.ui').enter_explain()
+  return require('mistral.float').enter_explain()
 end
 
 --- Cancels every running request (`mistral.cancel`); nothing of them is applied.

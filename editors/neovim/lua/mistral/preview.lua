@@ -12,6 +12,9 @@ local config = require('mistral.config')
 local protocol = require('mistral.protocol')
 local runs = require('mistral.runs')
 local ui = require('mistral.ui')
+-- The highlights and the keys as typed are those of the hunk-by-hunk preview.
+local hunk_marks = require('mistral.hunk_marks')
+local setup_highlights, show_key = hunk_marks.setup_highlights, hunk_marks.show_key
 
 M.ns = vim.api.nvim_create_namespace('mistral.preview')
 
@@ -26,16 +29,6 @@ M.ns = vim.api.nvim_create_namespace('mistral.preview')
 
 ---@type table<integer, table<string, mistral.Preview>>
 M.pending = {}
-
-local function setup_highlights()
-  vim.api.nvim_set_hl(0, 'MistralPreviewAdd', { default = true, link = 'DiffAdd' })
-  vim.api.nvim_set_hl(0, 'MistralPreviewDelete', { default = true, link = 'DiffDelete' })
-  vim.api.nvim_set_hl(
-    0,
-    'MistralPreviewBanner',
-    { default = true, link = 'DiagnosticVirtualTextInfo' }
-  )
-end
 
 --- TextEdits of a WorkspaceEdit for one URI.
 ---@param edit lsp.WorkspaceEdit
@@ -114,23 +107,6 @@ local function del_keys(bufnr)
       pcall(vim.keymap.del, 'n', lhs, { buffer = bufnr })
     end
   end
-end
-
---- A key as the user types it (`<LocalLeader>a` shown as `\a`).
----@param lhs string
----@return string
-local function show_key(lhs)
-  local leader = vim.g.mapleader or '\\'
-  local local_leader = vim.g.maplocalleader or '\\'
-  return (
-    lhs
-      :gsub('<[Ll]ocal[Ll]eader>', function()
-        return local_leader == ' ' and '<Space>' or local_leader
-      end)
-      :gsub('<[Ll]eader>', function()
-        return leader == ' ' and '<Space>' or leader
-      end)
-  )
 end
 
 ---@return string
@@ -254,15 +230,8 @@ function M.show(run, edit, explanation, hunks)
   M.pending[bufnr] = M.pending[bufnr] or {}
   M.pending[bufnr][p.id] = p
   set_keys(bufnr)
-  -- A banner above line 1 is only visible with 'topfill'.
   if p.first == 0 then
-    for _, win in ipairs(vim.fn.win_findbuf(bufnr)) do
-      vim.api.nvim_win_call(win, function()
-        if vim.fn.line('w0') == 1 then
-          vim.fn.winrestview({ topfill = 99 })
-        end
-      end)
-    end
+    hunk_marks.reveal_top_banner(bufnr)
   end
   local echo = type(explanation) == 'string' and explanation ~= '' and (explanation .. ' —') or nil
   vim.api.nvim_echo({ { (echo and (' ' .. echo) or '') .. banner_text(), 'MistralPreviewBanner' } }, false, {})
