@@ -1,4 +1,5 @@
---- How one hunk of a fix proposal looks in its buffer (mistral/hunks.lua decides them): the
+--- How one hunk of a fix proposal looks in its buffer (mistral/hunks.lua keeps them,
+--- mistral/hunk_decisions.lua decides them; mistral/preview.lua shares the highlights): the
 --- lines it removes highlighted `MistralPreviewDelete` with a `-` sign, the lines it adds as
 --- virtual lines `MistralPreviewAdd` below them, and a banner `MistralPreviewBanner` above it.
 --- A file not shown anywhere is loaded into a listed buffer, without taking a window.
