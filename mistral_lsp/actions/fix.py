@@ -76,10 +76,11 @@ async def _propose_or_apply(ctx: ActionContext, proposal: Proposal) -> None:
     # Where the hunks are now: the document may have changed while the model answered.
     hunks, dropped = refresh(editor, proposal)
     if dropped:
-        message = "the code the model rewrote was edited while it answered, so the fix was not applied; run Fix again"
+        # Short enough that a command line of 80 columns keeps the remedy after "Mistral fix failed: ".
+        message = "code edited while it answered; run Fix again"
         if request.preview:
             raise ActionError(message)
-        editor.show_message(f"Mistral: {message}", types.MessageType.Warning)
+        editor.show_message(f"Mistral: fix not applied, {message}", types.MessageType.Warning)
         ctx.result.applied, ctx.result.message = False, message
         return
     if request.preview:

@@ -167,13 +167,13 @@ def rebase_target(current_text: str, original_start: int, original_text: str) ->
         index = current_text.find(original_text, index + 1)
     if not occurrences:
         raise RebaseError(
-            "the code the model rewrote was edited while it answered, so the fix was not applied; run Fix again"
+            "code edited while it answered; run Fix again"
         )
     if len(occurrences) > 1:
         # Several identical copies: only safe when one is clearly where the target was.
         occurrences.sort(key=lambda at: abs(at - original_start))
         if abs(occurrences[0] - original_start) == abs(occurrences[1] - original_start):
             raise RebaseError(
-                "the code the model rewrote now appears more than once, so the fix was not applied; run Fix again"
+                "that code now appears more than once; run Fix again"
             )
     return min(occurrences, key=lambda at: abs(at - original_start))

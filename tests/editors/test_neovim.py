@@ -940,14 +940,14 @@ def test_a_refusal_says_whether_the_edit_came_while_it_answered_or_after_the_pre
         f"vim.lsp.buf_request_sync({buf}, 'textDocument/codeAction', p, 5000)"
     )
     fake.release()
-    # One line cut to the command line's width (its end, "run Fix again", is in :Mistral log).
-    wait_message(nv, "was edited while it", "the refusal of the answer")
+    # One line that fits an 80-column command line, the remedy included.
+    wait_message(nv, "edited while it answered", "the refusal of the answer")
     nv.wait(
         "(function() local e = _G.events[#_G.events]; return e and e.name == 'MistralRequestFinished' end)()",
         what="the run to finish",
     )
     shown = [line for line in messages(nv).splitlines() if line.strip()]
-    assert len(shown) == 1 and "was edited while it" in shown[0], shown
+    assert len(shown) == 1 and "edited while it answered; run Fix again" in shown[0], shown
     assert "preview" not in shown[0], shown
     assert nv.lua("return require('mistral.preview').count(0)") == 0
     assert nv.lines(buf)[1] == "    return b - a"

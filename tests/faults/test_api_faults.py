@@ -149,9 +149,9 @@ async def test_the_target_edited_while_the_fix_streams_is_refused_in_one_line(ed
     typed = ed.texts[uri]
     result, error = await running
     message = error.message if error else result["message"]
-    assert "was edited while it answered" in message and "run Fix again" in message
+    assert "edited while it answered" in message and "run Fix again" in message
     new_shown = ed.shown()[shown:]
-    assert len(new_shown) == 1 and "was edited while it answered" in new_shown[0], new_shown
+    assert len(new_shown) == 1 and "edited while it answered" in new_shown[0], new_shown
     assert "internal error" not in new_shown[0] and "\n" not in new_shown[0] and "Error" not in new_shown[0]
     assert len(ed.applied_edits) == edits and ed.texts[uri] == typed
     ed.fake.enqueue(GOOD_FIX)
