@@ -261,6 +261,11 @@ def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None
         # says so: the message or the edit is the signal), judged on eglot's own event log.
         assert report["events_logged"] is True and report["progress_sent"] is False
     if client == "ale":
+        # ALE started the server in the git repository the documented `project_root` found.
+        assert report["roots"] == [str(tmp_path / "project")], report["roots"]
+        # What the server wrote is said, at a level ALE shows: the fix, and where the tests are.
+        assert [m for m in messages if f"Fix: wrote {tmp_path / 'project' / 'cart.py'} — reload it" in m], messages
+        assert [m for m in messages if f"new tests in {tmp_path / 'project' / 'test_cart.py'}" in m], messages
         # A fix refused because the buffer has unsaved changes is shown (ALE shows only errors
         # by default), and the file on disk keeps what was saved.
         assert [m for m in messages if "unsaved changes" in m and "save it and run the action again" in m], messages
