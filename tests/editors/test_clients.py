@@ -230,7 +230,9 @@ def _what_was_asked(request: Any) -> str:
     return repr(str(last)[-70:])
 
 
-@pytest.mark.timeout(240)
+# The first test to run also builds the wheelhouse and pipx-installs the server (`server_path`),
+# which pytest-timeout counts: a few minutes on a cold cache and a loaded machine.
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("client", ["eglot", "lsp-mode", "ale"])
 def test_real_client(client: str, tools: dict[str, str], server_path: str, tmp_path: Path) -> None:
     report, fake = run_client(client, tools, server_path, tmp_path)
@@ -331,7 +333,7 @@ def run_in_terminal(command: list[str], env: dict[str, str], cwd: Path, timeout:
 DOCUMENTED_HINT_FIX = "(setq suggest-key-bindings nil)"
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(480)  # 90 s for Emacs, plus the install when this test runs first
 @pytest.mark.parametrize("config", ["as documented", "without the hint line"])
 def test_lsp_mode_messages_stay_in_the_echo_area(
     config: str, tools: dict[str, str], server_path: str, tmp_path: Path
