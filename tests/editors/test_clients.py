@@ -353,11 +353,13 @@ def test_lsp_mode_messages_stay_in_the_echo_area(
     report = tmp_path / "report.json"
     fake = FakeMistralAPI(api_key=API_KEY)
     fake.start()
-    fake.enqueue(Reply(text=EXPLANATION))
+    # Held after its first chunk until the driver releases it once the command has returned and
+    # the hint (if any) shows: the timing the doc describes, whatever the machine's load.
+    fake.enqueue(Reply(text=EXPLANATION, hold_after_chunks=1))
     env = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL_")}
     env.update(
         HOME=str(home), XDG_CACHE_HOME=str(tmp_path / "cache"), TERM="xterm", PATH=server_path,
-        MISTRAL_API_KEY=API_KEY, MISTRAL_BASE_URL=fake.base_url,
+        MISTRAL_API_KEY=API_KEY, MISTRAL_BASE_URL=fake.base_url, MT_FAKE=fake.base_url.removesuffix("/v1"),
         MT_FILE=str(workspace / "cart.py"), MT_REPORT=str(report),
     )
     try:
