@@ -10,13 +10,8 @@
 (require 'json)
 (setq inhibit-startup-screen t
       native-comp-async-report-warnings-errors 'silent)
-(setq lsp-client-packages nil            ; load no other client (none is installed here)
-      lsp-keep-workspace-alive nil
-      lsp-enable-file-watchers nil
-      lsp-headerline-breadcrumb-enable nil
-      lsp-modeline-code-actions-enable nil
-      lsp-modeline-diagnostics-enable nil
-      lsp-restart 'ignore)
+;; lsp-mode's own settings are left at their defaults: Emacs runs as the user's does, with
+;; nothing but the documented init.el.
 (require 'lsp-mode)   ; runs init.el's `with-eval-after-load'
 (require 'python)
 
