@@ -5,8 +5,9 @@ The clients come from Debian 12 (`scripts/setup-clients-e2e.sh`: emacs-nox elpa-
 elpa-lsp-mode vim-nox vim-ale), installed and found as the doc says: Emacs loads Debian's elpa
 packages at startup (site-start, as for any user), Vim has ALE as an optional package that the
 documented `packadd! ale` loads. The documented block is the user's init.el / vimrc; the project
-is a real git repository; the server is `mistral-lsp` on `$PATH` (this environment's bin
-directory, as after `pip install .`). A driver script per client (`tests/editors/clients/`)
+is a real git repository; the server is `mistral-lsp` on `$PATH`, installed as the doc says:
+`pipx install .` in this checkout (pip offline, from the test wheelhouse), once per module, and
+no other `mistral-lsp` on `$PATH`. A driver script per client (`tests/editors/clients/`)
 then plays the user, in batch mode, against the loopback fake API. None of the clients opts in
 to `experimental.mistral`, so every command answers at once and the results arrive through
 standard LSP only. Each driver goes through the client's own code action menu (answering its
@@ -33,7 +34,6 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
 import termios
 import threading
 import time
@@ -45,6 +45,7 @@ import pytest
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 from tests.ci import is_ci
 from tests.samples import CART
+from tests.wheelhouse import offline_pip_env, wheelhouse
 
 pytestmark = pytest.mark.editors
 
@@ -78,6 +79,8 @@ SLOW_SECONDS = 15.0
 SLOW_CHUNKS = 16
 
 
+# What the Emacs user adds to the generated tests before saving them (common.el).
+ADDED_TEST = "\n\ndef test_round_up_whole():\n    assert round_up(2) == 2\n"
 ASK_ANSWER = "A percentage must be divided by **100**; dividing by 10 takes ten times too much."
 FOLLOW_UP_ANSWER = "Write `subtotal * discount / 100`."
 
@@ -121,7 +124,7 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def tools() -> dict[str, str]:
-    """Runs the idempotent setup script; returns EMACS, VIM, EGLOT_DIR, LSP_MODE_DIR, ALE_DIR, ALE_PACK."""
+    """Runs the idempotent setup script; returns EMACS, VIM, EGLOT_DIR, LSP_MODE_DIR, ALE_DIR, ALE_PACK, PIPX."""
     try:
         result = subprocess.run(["bash", str(SETUP)], cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
     except subprocess.TimeoutExpired:
@@ -130,7 +133,7 @@ def tools() -> dict[str, str]:
     if result.returncode != 0:
         _unavailable(f"scripts/setup-clients-e2e.sh failed:\n{result.stderr[-3000:]}")
     found = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    for key in ("EMACS", "VIM", "ALE_PACK"):
+    for key in ("EMACS", "VIM", "ALE_PACK", "PIPX"):
         if not found.get(key) or not Path(found[key]).exists():
             _unavailable(f"setup did not provide {key}: {result.stdout}")
     return found
@@ -167,15 +170,33 @@ def _project(tmp_path: Path) -> Path:
     return project
 
 
-def _server_on_path() -> str:
-    """PATH with this environment's bin directory first, where `pip install .` put mistral-lsp."""
-    bin_dir = Path(sys.executable).parent
-    if not (bin_dir / "mistral-lsp").exists():
-        _unavailable(f"{bin_dir}/mistral-lsp is missing: pip install -e . first")
-    return f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+DOCUMENTED_INSTALL = "pipx install ."
 
 
-def run_client(client: str, tools: dict[str, str], tmp_path: Path) -> tuple[dict[str, Any], FakeMistralAPI]:
+def _section(client: str) -> str:
+    """The part of docs/clients.md from the heading above the block marked for `client` to it."""
+    doc = CLIENTS_DOC.read_text(encoding="utf-8")
+    before = doc.split(f"<!-- test: {client} -->", 1)[0]
+    return before[before.rindex("\n## "):]
+
+
+@pytest.fixture(scope="module")
+def server_path(tools: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """PATH with `mistral-lsp` installed as each tested client's section says (`pipx install .`
+    in the checkout), and no other `mistral-lsp` on it."""
+    for client in ("eglot", "lsp-mode", "ale"):
+        assert f"`{DOCUMENTED_INSTALL}`" in _section(client), f"{client}: docs/clients.md no longer says {DOCUMENTED_INSTALL}"
+    pipx = tmp_path_factory.mktemp("pipx")
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH") and not k.startswith("PIPX_")}
+    env.update(offline_pip_env(wheelhouse()), PIPX_HOME=str(pipx / "home"), PIPX_BIN_DIR=str(pipx / "bin"))
+    done = subprocess.run([tools["PIPX"], *DOCUMENTED_INSTALL.split()[1:]], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0 and (pipx / "bin" / "mistral-lsp").exists(), done.stdout + done.stderr
+    others = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "mistral-lsp").exists()]
+    return os.pathsep.join([str(pipx / "bin"), *others])
+
+
+def run_client(client: str, tools: dict[str, str], server_path: str, tmp_path: Path) -> tuple[dict[str, Any], FakeMistralAPI]:
     workspace = _project(tmp_path)
     home = tmp_path / "home"
     config = _user_config(client, home)
@@ -185,7 +206,7 @@ def run_client(client: str, tools: dict[str, str], tmp_path: Path) -> tuple[dict
     fake.enqueue(*replies(client))
     env = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL_")}
     env.update(
-        HOME=str(home), XDG_CACHE_HOME=str(tmp_path / "cache"), TERM="dumb", PATH=_server_on_path(),
+        HOME=str(home), XDG_CACHE_HOME=str(tmp_path / "cache"), TERM="dumb", PATH=server_path,
         MISTRAL_API_KEY=API_KEY, MISTRAL_BASE_URL=fake.base_url,
         MT_FILE=str(workspace / "cart.py"), MT_TEST_FILE=str(workspace / "test_cart.py"),
         MT_WORKSPACE=str(workspace), MT_REPORT=str(report),
@@ -209,10 +230,12 @@ def _what_was_asked(request: Any) -> str:
     return repr(str(last)[-70:])
 
 
-@pytest.mark.timeout(240)
+# The first test to run also builds the wheelhouse and pipx-installs the server (`server_path`),
+# which pytest-timeout counts: a few minutes on a cold cache and a loaded machine.
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("client", ["eglot", "lsp-mode", "ale"])
-def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None:
-    report, fake = run_client(client, tools, tmp_path)
+def test_real_client(client: str, tools: dict[str, str], server_path: str, tmp_path: Path) -> None:
+    report, fake = run_client(client, tools, server_path, tmp_path)
     messages: list[str] = report["messages"]
     asked = [_what_was_asked(request) for request in fake.requests if request.path.endswith("/chat/completions")]
     assert report["errors"] == [], f"{client}: {report['errors']}\nmessages: {messages}\nrequests: {asked}"
@@ -233,6 +256,8 @@ def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None
     # (lsp-mode 8.0 used to fill a buffer over an empty file, then ask twice on save).
     assert report["test_file"] and "def test_round_up():" in report["test_file"]
     assert report["questions_on_saving_tests"] == []
+    if client != "ale":  # the user added a test and saved (C-x C-s): the file holds both
+        assert report["test_file_saved"] == report["test_file"] + ADDED_TEST
     # Explain is visible: a message naming the markdown file, with the first lines.
     (notice,) = [m for m in messages if "explanation of" in m]
     assert "`total` sums the prices" in notice
@@ -261,6 +286,11 @@ def test_real_client(client: str, tools: dict[str, str], tmp_path: Path) -> None
         # says so: the message or the edit is the signal), judged on eglot's own event log.
         assert report["events_logged"] is True and report["progress_sent"] is False
     if client == "ale":
+        # ALE started the server in the git repository the documented `project_root` found.
+        assert report["roots"] == [str(tmp_path / "project")], report["roots"]
+        # What the server wrote is said, at a level ALE shows: the fix, and where the tests are.
+        assert [m for m in messages if f"Fix: wrote {tmp_path / 'project' / 'cart.py'} — reload it" in m], messages
+        assert [m for m in messages if f"new tests in {tmp_path / 'project' / 'test_cart.py'}" in m], messages
         # A fix refused because the buffer has unsaved changes is shown (ALE shows only errors
         # by default), and the file on disk keeps what was saved.
         assert [m for m in messages if "unsaved changes" in m and "save it and run the action again" in m], messages
@@ -303,9 +333,11 @@ def run_in_terminal(command: list[str], env: dict[str, str], cwd: Path, timeout:
 DOCUMENTED_HINT_FIX = "(setq suggest-key-bindings nil)"
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(480)  # 90 s for Emacs, plus the install when this test runs first
 @pytest.mark.parametrize("config", ["as documented", "without the hint line"])
-def test_lsp_mode_messages_stay_in_the_echo_area(config: str, tools: dict[str, str], tmp_path: Path) -> None:
+def test_lsp_mode_messages_stay_in_the_echo_area(
+    config: str, tools: dict[str, str], server_path: str, tmp_path: Path
+) -> None:
     """lsp-mode's messages as docs/clients.md describes them, in a terminal Emacs with its own
     command loop, the actions run by typing `M-x lsp-execute-code-action RET`. As documented,
     the explanation stays in the echo area. Without the documented `suggest-key-bindings` line,
@@ -321,11 +353,13 @@ def test_lsp_mode_messages_stay_in_the_echo_area(config: str, tools: dict[str, s
     report = tmp_path / "report.json"
     fake = FakeMistralAPI(api_key=API_KEY)
     fake.start()
-    fake.enqueue(Reply(text=EXPLANATION))
+    # Held after its first chunk until the driver releases it once the command has returned and
+    # the hint (if any) shows: the timing the doc describes, whatever the machine's load.
+    fake.enqueue(Reply(text=EXPLANATION, hold_after_chunks=1))
     env = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL_")}
     env.update(
-        HOME=str(home), XDG_CACHE_HOME=str(tmp_path / "cache"), TERM="xterm", PATH=_server_on_path(),
-        MISTRAL_API_KEY=API_KEY, MISTRAL_BASE_URL=fake.base_url,
+        HOME=str(home), XDG_CACHE_HOME=str(tmp_path / "cache"), TERM="xterm", PATH=server_path,
+        MISTRAL_API_KEY=API_KEY, MISTRAL_BASE_URL=fake.base_url, MT_FAKE=fake.base_url.removesuffix("/v1"),
         MT_FILE=str(workspace / "cart.py"), MT_REPORT=str(report),
     )
     try:

@@ -93,6 +93,8 @@ try
     " 1. the four actions, and Fix: written by the server, reloaded, undone in one step
     call s:Action('Mistral: Fix', 10)
     let g:mt_report.actions = copy(g:mt_offered)
+    " The project ALE started the server in: the root the documented `project_root` found.
+    let g:mt_report.roots = map(values(ale#lsp#GetConnections()), 'v:val.root')
     call s:Wait('s:FileText($MT_FILE) !=# s:on_disk', 20, 'the fix on disk')
     checktime
     let g:mt_report.after_fix = s:Text()

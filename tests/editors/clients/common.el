@@ -51,19 +51,26 @@
   "The first of TITLES starting with WANT."
   (cl-find-if (lambda (title) (string-prefix-p want title)) titles))
 
+(defconst mt-added-test "\n\ndef test_round_up_whole():\n    assert round_up(2) == 2\n"
+  "What the user adds to the generated tests before saving them.")
+
 (defun mt-tests-on-disk-then-save (test-file)
-  "Record TEST-FILE as on disk once it holds something; then, as the user, open it (C-x C-f)
-and save it (C-x C-s), recording every question Emacs asks on the way."
+  "Record TEST-FILE as on disk once it holds something; then, as the user, open it (C-x C-f),
+add a test at its end and save it (C-x C-s), recording every question Emacs asks on the way
+and what the file then holds."
   (mt-wait (lambda () (let ((text (mt-file-text test-file))) (and text (> (length text) 0))))
            20 "the tests on disk")
   (mt-record "test_file" (mt-file-text test-file))
   (let ((before mt-questions))
     (mt-step "saving the tests"
       (with-current-buffer (find-file-noselect test-file)
+        (goto-char (point-max))
+        (insert mt-added-test)
         (save-buffer)
         (kill-buffer)))
     (mt-record "questions_on_saving_tests"
-               (vconcat (reverse (cl-ldiff mt-questions before))))))
+               (vconcat (reverse (cl-ldiff mt-questions before))))
+    (mt-record "test_file_saved" (mt-file-text test-file))))
 
 (defun mt-server-stderr ()
   "What the server wrote to stderr, as the client keeps it (its *... stderr* buffer)."
