@@ -8,8 +8,9 @@
   at this repository's server and the server at a loopback `FakeMistralAPI`, and drives the UI
   with playwright-core (`editors/vscode/test/e2e/run.mjs`): key errors with their Set API Key
   button (none, then a rejected stored key, shown in the status bar), text typed while a fix is
-  previewed (the read-only proposal; Accept refused after typing on the fix's lines in the
-  source), a closed and a replaced preview (each said; the dead notification's Accept says so),
+  previewed (the read-only proposal; after typing on the fix's lines in the source, the change's
+  CodeLens says so and both its Accept and the notification's refuse), a closed and a replaced
+  preview (each said; each dead notification's Accept says what became of its fix),
   Fix (shown inline: CodeLens Accept | Reject above each hunk, with the model's explanation,
   the pending-changes status item, Accept, save, the text on disk; Reject from the status item;
   the diff on demand from the status item), a three-hunk fix (the second hunk accepted by its
@@ -23,8 +24,9 @@
   Open; nothing on disk before a save, nor after Don't Save), review on save
   (Problems), Restart Server (the toggle and the findings come back), a 401 during review on save
   (key rejected, review paused, in the status bar), inline completion
-  (toggle, type, ghost text, Tab, the saved file), and a server killed mid-run ("server stopped"
-  with its cause, Restart).
+  (toggle, type, ghost text, Tab, the saved file), a server killed mid-run ("server stopped"
+  with its cause, Restart), and a `mistral.serverPath` whose server dies on start ("server
+  stopped", the cause and Show Logs, none of the client's generic toasts; fixed, it starts).
   Screenshots of each step land in `test-artifacts/vscode/`.
 
 With CI=true a missing prerequisite fails; elsewhere it skips.
@@ -217,9 +219,20 @@ def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def _scenario() -> dict[str, object]:
+# A server that dies on start, as a broken install does: one error line on stderr, exit code 1.
+CRASHING_SERVER = "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'pygls'\" >&2\nexit 1\n"
+
+
+def _scenario(root: Path) -> dict[str, object]:
     after = FIXED + APPENDED
+    launch, _ = _server_settings()
     return {
+        "startFailure": {
+            "machineSettings": str(root / "ud" / "Machine" / "settings.json"),
+            "serverPath": str(root / "crashing-server"),
+            "launch": launch,
+            "mustSee": "failed to start: it exited with code 1: ModuleNotFoundError: No module named 'pygls'",
+        },
         "keys": {"file": "buggy.py", "wrongKey": WRONG_KEY},
         "fix": {
             "file": "buggy.py",
@@ -229,6 +242,9 @@ def _scenario() -> dict[str, object]:
             },
             "mustSeeInDiff": "return a + b",
             "explanation": "The subtraction should be an addition",
+            # A second fix of the same line, told apart by its explanation (the replaced preview).
+            "newerReply": {"text": "Add the operands instead:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"},
+            "newerExplanation": "Add the operands instead",
             "expected": FIXED,
         },
         "codeAction": {
@@ -469,6 +485,8 @@ def code_server(
     # (like any remote window) reads them from its Remote settings, not from User settings.
     (root / "ud" / "Machine").mkdir(parents=True)
     (root / "ud" / "Machine" / "settings.json").write_text(json.dumps(launch, indent=2))
+    (root / "crashing-server").write_text(CRASHING_SERVER)
+    (root / "crashing-server").chmod(0o755)
     (root / "cs.yaml").write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
     tmpdir = root / "tmp"
     tmpdir.mkdir()
@@ -554,7 +572,7 @@ def test_end_to_end_in_code_server(
         "chromium": code_server["chromium"],
         "serverGroup": code_server["serverGroup"],
         "apiKey": API_KEY,
-        "steps": _scenario(),
+        "steps": _scenario(Path(str(code_server["root"]))),
     }
     scenario_file = Path(str(code_server["root"])) / "scenario.json"
     scenario_file.write_text(json.dumps(scenario, indent=2))
@@ -616,6 +634,7 @@ def test_end_to_end_in_code_server(
         "10b-tests-close-unsaved",
         "13b-review-on-save-paused",
         "16-server-stopped",
+        "16b-server-failed-to-start",
         "17-ask-question",
         "18-ask-streaming-lookup",
         "19-ask-done",

@@ -253,6 +253,10 @@ try {
     );
     return lenses.filter((lens) => lens.links.some((text) => text.endsWith('Accept'))).sort((a, b) => a.y - b.y);
   }
+  /** The text of the active editor's CodeLenses (a lens without a command is no link). */
+  async function lensText() {
+    return normalize((await page.locator('.editor-group-container.active .monaco-editor .codelens-decoration').allInnerTexts()).join('\n'));
+  }
   /** Clicks the CodeLens link `text` of the `index`-th pending hunk (0-based, top to bottom). */
   async function clickHunkLens(index, text) {
     const lenses = await waitUntil(`a CodeLens for hunk ${index + 1}`, async () => {
@@ -326,6 +330,17 @@ try {
     await page.keyboard.press('End');
     await page.keyboard.type('  # typed');
     await page.locator(`.tab.dirty[data-resource-name="${name}"]`).first().waitFor();
+    // The inline proposal says so on the change itself, and its own Accept (the CodeLens) refuses.
+    await waitUntil('the CodeLens saying the change was edited', async () => (await lensText()).includes('Edited since proposed'));
+    await clickHunkLens(0, 'Accept');
+    await page.locator('.notification-toast', { hasText: `the change at line ${fix.line} of ${name} was not applied: line ${fix.line} was edited` }).waitFor({ timeout: 15_000 });
+    await waitUntil('the CodeLens saying why the change was not applied', async () =>
+      (await lensText()).includes(`Not applied: line ${fix.line} was edited`),
+    );
+    if (normalize(await activeEditorText()).includes(fix.mustSeeInDiff)) {
+      throw new Error('the CodeLens Accept applied a change whose line was typed on');
+    }
+    // The notification's Accept (every change) refuses too.
     await pressNotificationButton('apply this fix', 'Accept');
     const refused = page.locator('.notification-toast', { hasText: `was edited on line ${fix.line}, which the fix changes` });
     await refused.waitFor({ timeout: 15_000 });
@@ -358,14 +373,23 @@ try {
     await shot('03c-closed-preview-accept');
     await runCommand('Notifications: Clear All Notifications');
 
-    await fake('/_fake/replies', [fix.reply, fix.reply]);
+    // Two fixes told apart by their explanations (the decision notification's text).
+    await fake('/_fake/replies', [fix.reply, fix.newerReply]);
     await previewFix(fix.line, fix.mustSeeInDiff);
     await previewFix(fix.line, fix.mustSeeInDiff, () =>
       page.locator('.notification-toast', { hasText: `the previous fix for ${name} was replaced by a newer one and not applied` }).waitFor({ timeout: 30_000 }),
     );
     await page.locator('.monaco-diff-editor').first().waitFor();
     await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor();
+    await page.locator('.notification-toast', { hasText: fix.newerExplanation }).first().waitFor();
     await shot('03d-replaced-preview');
+    // The replaced fix's notification: its Accept says what became of it, and applies nothing.
+    await pressNotificationButton(fix.explanation, 'Accept');
+    await page.locator('.notification-toast', { hasText: `that fix for ${name} was replaced by a newer one, so it was not applied` }).waitFor({ timeout: 10_000 });
+    if (await page.locator(`.tab.dirty[data-resource-name="${name}"]`).count()) {
+      throw new Error('the Accept of a replaced fix changed the file');
+    }
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor();
     // The newer one is the one pending: Reject it from the status bar.
     await statusItemStartingWith(`Mistral: fix pending for ${name}`).click();
     const reject = page.locator('.quick-input-list .monaco-list-row', { hasText: 'leave the file as it is' }).first();
@@ -990,6 +1014,26 @@ try {
     if (serverPids().length !== 1) {
       throw new Error('Restart Server did not start a new server');
     }
+  });
+
+  const startFailure = scenario.steps.startFailure;
+  await step('a server that fails to start: "server stopped" with its cause and Show Logs, no generic client toasts; fixing the setting brings it back', async () => {
+    await runCommand('Notifications: Clear All Notifications');
+    // The user points mistral.serverPath at a server that dies on start (its Remote settings).
+    writeFileSync(startFailure.machineSettings, JSON.stringify({ 'mistral.serverPath': startFailure.serverPath }, null, 2));
+    await statusItem('Mistral: server stopped').waitFor({ timeout: 30_000 });
+    const failed = page.locator('.notification-toast', { hasText: startFailure.mustSee });
+    await failed.waitFor({ timeout: 15_000 });
+    await failed.locator('.monaco-button', { hasText: 'Show Logs' }).waitFor();
+    await shot('16b-server-failed-to-start');
+    // One notification: none of the client's own ("write EPIPE", "couldn't create connection…", -32099).
+    const others = (await page.locator('.notification-toast').allInnerTexts()).filter((text) => !text.includes(startFailure.mustSee));
+    if (others.length) {
+      throw new Error(`other toasts beside the failure: ${JSON.stringify(others)}`);
+    }
+    writeFileSync(startFailure.machineSettings, JSON.stringify(startFailure.launch, null, 2));
+    await statusItemStartingWith('Mistral: idle').waitFor({ timeout: 30_000 });
+    await runCommand('Notifications: Clear All Notifications');
   });
 
   writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));
