@@ -9,7 +9,7 @@
 // leaves a screenshot in `artifacts`; a failure leaves `failure.png` and the page's text.
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
+import { fakeApi, normalize, openBrowser, waitUntil, workbench } from './driver.mjs';
 
 const scenario = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { url, workspace, fakeControl, artifacts } = scenario;
@@ -20,64 +20,15 @@ const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 const log = (message) => console.log(`[e2e ${seconds()}s] ${message}`);
 const results = [];
 
-/** Polls `condition` (sync or async) until it returns a truthy value; throws `what` on timeout. */
-async function waitUntil(what, condition, timeoutMs = 20_000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  while (Date.now() < deadline) {
-    try {
-      const value = await condition();
-      if (value) {
-        return value;
-      }
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
-}
-
-async function fake(pathname, body) {
-  const response = await fetch(`${fakeControl}${pathname}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`fake API ${pathname}: HTTP ${response.status} ${await response.text()}`);
-  }
-  return response.json();
-}
-
-const browser = await chromium.launch({
-  executablePath: scenario.chromium,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-dev-shm-usage',
-  ],
-});
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-page.setDefaultTimeout(20_000);
+const fake = fakeApi(fakeControl);
+const { browser, page } = await openBrowser(scenario.chromium);
+const { shot, statusItem, statusItemStartingWith, runCommand, goToLine, openFile } = workbench(page, { log, artifacts });
 const consoleErrors = [];
 page.on('console', (message) => {
   if (message.type() === 'error') {
     consoleErrors.push(message.text());
   }
 });
-
-async function shot(name) {
-  const file = path.join(artifacts, `${name}.png`);
-  await page.screenshot({ path: file });
-  log(`screenshot ${file}`);
-}
 
 // MISTRAL_E2E_ONLY (comma-separated words): run only the steps whose name holds one of them, plus
 // the first two (start, keys), which every other step needs. For iterating on one step.
@@ -96,62 +47,6 @@ async function step(name, body) {
   const took = (Date.now() - t0) / 1000;
   results.push({ name, seconds: took });
   log(`PASS ${name} (${took.toFixed(1)}s)`);
-}
-
-/** The status bar item of the extension, by its accessible label. */
-function statusItem(label) {
-  return page.locator(`.statusbar-item [aria-label="${label}"], .statusbar-item[aria-label="${label}"]`).first();
-}
-
-/** The status bar item whose accessible label starts with `prefix`. */
-function statusItemStartingWith(prefix) {
-  return page.locator(`.statusbar-item [aria-label^="${prefix}"], .statusbar-item[aria-label^="${prefix}"]`).first();
-}
-
-/** Runs a command from the command palette by its exact title ("Mistral: Fix"). */
-async function runCommand(title) {
-  log(`command palette: ${title}`);
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  // The first row must be exactly our command before Enter runs it.
-  await waitUntil(`"${title}" first in the command palette`, async () => {
-    const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
-    return label !== null && (label === title || label.startsWith(`${title},`) || label.startsWith(`${title} `));
-  });
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-list').waitFor({ state: 'hidden' }).catch(() => undefined);
-  log(`ran: ${title}`);
-}
-
-/** Opens a workspace file with Quick Open and waits until its editor is active. */
-async function openFile(relative, line) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relative);
-  const name = path.basename(relative);
-  await waitUntil(`${relative} first in Quick Open`, async () => {
-    const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
-    return label === name || label?.startsWith(`${name},`) || label?.startsWith(`${name} `);
-  });
-  await page.keyboard.press('Enter');
-  await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor();
-  if (line !== undefined) {
-    await page.keyboard.press('Control+G');
-    const goto = page.locator('.quick-input-widget .quick-input-box input');
-    await goto.waitFor({ state: 'visible' });
-    await goto.fill(`:${line}`);
-    // Enter before Go to Line has read the number is lost (the picker stays open): wait for its offer.
-    await waitUntil(`Go to Line offering line ${line}`, async () =>
-      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${line}`),
-    );
-    await page.keyboard.press('Enter');
-    await waitUntil(`cursor on line ${line}`, async () =>
-      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${line},`),
-    );
-  }
 }
 
 /** The visible text of the active editor (Monaco renders lines; enough for short files). */
@@ -182,8 +77,6 @@ async function webviewText(predicate) {
   }
   return undefined;
 }
-
-const normalize = (text) => text.replace(/\u00a0/g, ' ');
 
 /** Presses `button` of the notification holding `hasText`: its toast, or in the notification centre once the toast hid. */
 async function pressNotificationButton(hasText, button) {
@@ -316,17 +209,7 @@ try {
     // Typing into the source, on the line the fix changes, while the preview is open.
     await sourceTab().click();
     await page.locator('.tab.active', { hasNotText: 'Mistral fix' }).first().waitFor();
-    await page.keyboard.press('Control+G');
-    const goto = page.locator('.quick-input-widget .quick-input-box input');
-    await goto.waitFor({ state: 'visible' });
-    await goto.fill(`:${fix.line}`);
-    await waitUntil(`Go to Line offering line ${fix.line}`, async () =>
-      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${fix.line}`),
-    );
-    await page.keyboard.press('Enter');
-    await waitUntil(`cursor on line ${fix.line}`, async () =>
-      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${fix.line},`),
-    );
+    await goToLine(fix.line);
     await page.keyboard.press('End');
     await page.keyboard.type('  # typed');
     await page.locator(`.tab.dirty[data-resource-name="${name}"]`).first().waitFor();
@@ -531,17 +414,7 @@ try {
     await page.keyboard.press('Control+Shift+Z');
     await waitUntil('redo applies it again', async () => normalize(await activeEditorText()).includes(hunks.acceptedText));
     // The keybinding rejects the hunk at the cursor; the last one goes by its CodeLens.
-    await page.keyboard.press('Control+G');
-    const goto = page.locator('.quick-input-widget .quick-input-box input');
-    await goto.waitFor({ state: 'visible' });
-    await goto.fill(`:${hunks.firstHunkLine}`);
-    await waitUntil(`Go to Line offering line ${hunks.firstHunkLine}`, async () =>
-      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${hunks.firstHunkLine}`),
-    );
-    await page.keyboard.press('Enter');
-    await waitUntil(`cursor on line ${hunks.firstHunkLine}`, async () =>
-      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${hunks.firstHunkLine},`),
-    );
+    await goToLine(hunks.firstHunkLine);
     await page.keyboard.press('Control+Shift+Backspace');
     await pendingItem(1).waitFor({ timeout: 15_000 });
     // A rejected hunk leaves the text as it was: wait until VS Code asked for the lenses again.
