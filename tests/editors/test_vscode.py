@@ -28,6 +28,8 @@
   with its cause, Restart), and a `mistral.serverPath` whose server dies on start ("server
   stopped", the cause and Show Logs, none of the client's generic toasts; fixed, it starts).
   Screenshots of each step land in `test-artifacts/vscode/`.
+- A new user's first start (no key, Mistral's own API): the status bar says "set API key" and no
+  notification does (one could not be taken back once a key is set); Set API Key clears it.
 
 With CI=true a missing prerequisite fails; elsewhere it skips.
 """
@@ -452,3 +454,44 @@ def test_end_to_end_in_code_server(session: CodeServer, toolchain: dict[str, str
         "23-hunks-saved",
     ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name
+
+
+@pytest.mark.timeout(900)
+def test_no_key_at_the_first_start_is_said_by_the_status_bar_not_a_notification(
+    toolchain: dict[str, str], vsix: Path, tmp_path: Path
+) -> None:
+    """A new user's start: no key, Mistral's own API (no MISTRAL_BASE_URL). Nothing is sent: no
+    action runs, and a dead proxy keeps any request on this machine."""
+    (tmp_path / "workspace").mkdir()
+    (tmp_path / "workspace" / "buggy.py").write_text(BUGGY)
+    launch, extra_env = _server_settings()
+    dead_proxy = "http://127.0.0.1:9"
+    with code_server(
+        toolchain,
+        vsix,
+        tmp_path,
+        api_key=API_KEY,
+        user_settings=QUIET_SETTINGS,
+        machine_settings=launch,
+        extra_env={**extra_env, "HTTPS_PROXY": dead_proxy, "HTTP_PROXY": dead_proxy, "NO_PROXY": "127.0.0.1,localhost"},
+        logs_to=ARTIFACTS / "logs-nokey",
+        fake_base_url=False,
+    ) as server:
+        scenario_file = tmp_path / "scenario.json"
+        scenario_file.write_text(
+            json.dumps({"url": server.url, "artifacts": str(ARTIFACTS), "chromium": toolchain["CHROMIUM"], "apiKey": API_KEY})
+        )
+        result = subprocess.run(
+            ["node", "test/e2e/nokey.mjs", str(scenario_file)],
+            cwd=EXT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+        print(result.stdout[-4000:], result.stderr[-2000:], sep="\n")
+        assert result.returncode == 0, (
+            f"{result.stdout[-4000:]}\n{result.stderr[-2000:]}\n--- the extension's log ---\n{_extension_log(tmp_path)}"
+        )
+    assert (ARTIFACTS / "nokey-01-status-bar.png").is_file()

@@ -189,11 +189,13 @@ def code_server(
     drop_env: tuple[str, ...] = ("MISTRAL_", "VSCODE_"),
     extra_env: Mapping[str, str] | None = None,
     logs_to: Path = ARTIFACTS / "logs",
+    fake_base_url: bool = True,
 ) -> Iterator[CodeServer]:
     """code-server on `root / "workspace"` (made if missing) with the .vsix installed.
 
     `drop_env`: prefixes of this process's environment variables it does not get; `extra_env`
-    is added. `logs_to`: where its logs are copied when it stops.
+    is added. `logs_to`: where its logs are copied when it stops. `fake_base_url`: the fake API
+    is `MISTRAL_BASE_URL` (else the server is left on Mistral's own API, as a new user's is).
     """
     workspace = root / "workspace"
     workspace.mkdir(parents=True, exist_ok=True)
@@ -224,7 +226,8 @@ def code_server(
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
     with FakeMistralAPI(api_key=api_key) as fake:
-        env["MISTRAL_BASE_URL"] = fake.base_url
+        if fake_base_url:
+            env["MISTRAL_BASE_URL"] = fake.base_url
         port = free_port()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         with (root / "code-server.log").open("wb") as log:
