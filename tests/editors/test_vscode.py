@@ -8,8 +8,9 @@
   at this repository's server and the server at a loopback `FakeMistralAPI`, and drives the UI
   with playwright-core (`editors/vscode/test/e2e/run.mjs`): key errors with their Set API Key
   button (none, then a rejected stored key, shown in the status bar), text typed while a fix is
-  previewed (the read-only proposal; Accept refused after typing on the fix's lines in the
-  source), a closed and a replaced preview (each said; the dead notification's Accept says so),
+  previewed (the read-only proposal; after typing on the fix's lines in the source, the change's
+  CodeLens says so and both its Accept and the notification's refuse), a closed and a replaced
+  preview (each said; each dead notification's Accept says what became of its fix),
   Fix (shown inline: CodeLens Accept | Reject above each hunk, with the model's explanation,
   the pending-changes status item, Accept, save, the text on disk; Reject from the status item;
   the diff on demand from the status item), a three-hunk fix (the second hunk accepted by its
@@ -23,9 +24,12 @@
   Open; nothing on disk before a save, nor after Don't Save), review on save
   (Problems), Restart Server (the toggle and the findings come back), a 401 during review on save
   (key rejected, review paused, in the status bar), inline completion
-  (toggle, type, ghost text, Tab, the saved file), and a server killed mid-run ("server stopped"
-  with its cause, Restart).
+  (toggle, type, ghost text, Tab, the saved file), a server killed mid-run ("server stopped"
+  with its cause, Restart), and a `mistral.serverPath` whose server dies on start ("server
+  stopped", the cause and Show Logs, none of the client's generic toasts; fixed, it starts).
   Screenshots of each step land in `test-artifacts/vscode/`.
+- A new user's first start (no key, Mistral's own API): the status bar says "set API key" and no
+  notification does (one could not be taken back once a key is set); Set API Key clears it.
 
 With CI=true a missing prerequisite fails; elsewhere it skips.
 """
@@ -34,99 +38,39 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mistral_lsp.testing.fake_api import FakeMistralAPI
-from tests.ci import is_ci
+from tests.editors import vscode_fixtures
+from tests.editors.vscode_fixtures import (
+    ARTIFACTS,
+    EXT,
+    QUIET_SETTINGS,
+    REPO,
+    CodeServer,
+    code_server,
+    run,
+)
 
 pytestmark = pytest.mark.editors
-
-REPO = Path(__file__).resolve().parents[2]
-EXT = REPO / "editors" / "vscode"
-SETUP = REPO / "scripts" / "setup-vscode-e2e.sh"
-ARTIFACTS = REPO / "test-artifacts" / "vscode"
-CI = is_ci()
+# The toolchain and the .vsix, shared with test_vscode_install.py (vscode_fixtures.py).
+toolchain = vscode_fixtures.toolchain
+vsix = vscode_fixtures.vsix
 API_KEY = "e2e-secret-key"
 WRONG_KEY = "e2e-wrong-key"
 
 
-def _unavailable(reason: str) -> None:
-    if CI:
-        pytest.fail(f"VS Code test prerequisite missing (CI=true): {reason}")
-    pytest.skip(reason)
-
-
-def _run(
-    cmd: list[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    started = time.monotonic()
-    result = subprocess.run(
-        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    print(f"$ {' '.join(cmd)}  ({time.monotonic() - started:.1f}s, exit {result.returncode})")
-    return result
-
-
-@pytest.fixture(scope="module")
-def toolchain() -> dict[str, str]:
-    """Runs the idempotent setup script; returns NODE24, CODE_SERVER, CHROMIUM."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        _unavailable("node and npm are needed on PATH")
-    try:
-        result = _run(["bash", str(SETUP)], cwd=REPO, timeout=1200)
-    except subprocess.TimeoutExpired:
-        _unavailable("scripts/setup-vscode-e2e.sh timed out")
-        raise
-    if result.returncode != 0:
-        _unavailable(f"scripts/setup-vscode-e2e.sh failed:\n{result.stderr[-4000:]}")
-    tools = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    for key in ("NODE24", "CODE_SERVER", "CHROMIUM"):
-        if not tools.get(key) or not Path(tools[key]).exists():
-            _unavailable(f"setup did not provide {key}: {result.stdout}")
-    return tools
-
-
-@pytest.fixture(scope="module")
-def vsix(toolchain: dict[str, str]) -> Path:
-    """Type-checks, bundles with esbuild and packages the .vsix with @vscode/vsce."""
-    out = EXT / "dist" / "mistral-vscode.vsix"
-    out.unlink(missing_ok=True)
-    result = _run(
-        [
-            "npx",
-            "--no-install",
-            "vsce",
-            "package",
-            "--no-dependencies",
-            "--skip-license",
-            "--allow-missing-repository",
-            "--out",
-            str(out),
-        ],
-        cwd=EXT,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert out.is_file()
-    return out
-
-
 @pytest.mark.timeout(1500)
 def test_unit_tests(toolchain: dict[str, str]) -> None:
-    typecheck = _run(["npm", "run", "--silent", "typecheck"], cwd=EXT, timeout=300)
+    typecheck = run(["npm", "run", "--silent", "typecheck"], cwd=EXT, timeout=300)
     assert typecheck.returncode == 0, typecheck.stdout + typecheck.stderr
-    result = _run(
+    result = run(
         ["npx", "--no-install", "vitest", "run", "--reporter=verbose"],
         cwd=EXT,
         timeout=300,
@@ -217,9 +161,20 @@ def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def _scenario() -> dict[str, object]:
+# A server that dies on start, as a broken install does: one error line on stderr, exit code 1.
+CRASHING_SERVER = "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'pygls'\" >&2\nexit 1\n"
+
+
+def _scenario(root: Path) -> dict[str, object]:
     after = FIXED + APPENDED
+    launch, _ = _server_settings()
     return {
+        "startFailure": {
+            "machineSettings": str(root / "ud" / "Machine" / "settings.json"),
+            "serverPath": str(root / "crashing-server"),
+            "launch": launch,
+            "mustSee": "failed to start: it exited with code 1: ModuleNotFoundError: No module named 'pygls'",
+        },
         "keys": {"file": "buggy.py", "wrongKey": WRONG_KEY},
         "fix": {
             "file": "buggy.py",
@@ -229,6 +184,9 @@ def _scenario() -> dict[str, object]:
             },
             "mustSeeInDiff": "return a + b",
             "explanation": "The subtraction should be an addition",
+            # A second fix of the same line, told apart by its explanation (the replaced preview).
+            "newerReply": {"text": "Add the operands instead:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"},
+            "newerExplanation": "Add the operands instead",
             "expected": FIXED,
         },
         "codeAction": {
@@ -370,49 +328,8 @@ def _scenario() -> dict[str, object]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"code-server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)  # polling a condition, not waiting for an event
-    raise AssertionError(f"code-server did not answer {url} within {timeout}s")
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL, the process group `process` leads (started with start_new_session)."""
-    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            process.poll()  # reap the leader so the group can disappear
-            try:
-                os.killpg(process.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)  # polling for the group to be gone
-
-
 def _extension_log(root: Path, lines: int = 40) -> str:
-    logs = sorted((root / "ud" / "logs").glob("*/exthost*/mistral-lsp.mistral-vscode/Mistral.log"))
-    if not logs:
-        return "(no log)"
-    return "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])
+    return "\n".join(vscode_fixtures.extension_log(root).splitlines()[-lines:]) or "(no log)"
 
 
 def _server_settings() -> tuple[dict[str, object], dict[str, str]]:
@@ -425,9 +342,7 @@ def _server_settings() -> tuple[dict[str, object], dict[str, str]]:
 
 
 @pytest.fixture
-def code_server(
-    toolchain: dict[str, str], vsix: Path, tmp_path: Path
-) -> Iterator[dict[str, object]]:
+def session(toolchain: dict[str, str], vsix: Path, tmp_path: Path) -> Iterator[CodeServer]:
     root = tmp_path
     workspace = root / "workspace"
     (workspace / "tests").mkdir(parents=True)
@@ -438,125 +353,38 @@ def code_server(
     (workspace / ".mistral" / "actions" / "add-type-hints.md").write_text(ADD_TYPE_HINTS)
     (workspace / "stats.py").write_text(STATS)
     (workspace / "tests" / "__init__.py").write_text("")
-    user = root / "ud" / "User"
-    user.mkdir(parents=True)
+    (root / "crashing-server").write_text(CRASHING_SERVER)
+    (root / "crashing-server").chmod(0o755)
     launch, extra_env = _server_settings()
-    (user / "settings.json").write_text(
-        json.dumps(
-            {
-                "chat.disableAIFeatures": True,
-                "workbench.startupEditor": "none",
-                "workbench.secondarySideBar.defaultVisibility": "hidden",
-                "workbench.tips.enabled": False,
-                "workbench.enableExperiments": False,
-                "extensions.autoCheckUpdates": False,
-                "extensions.autoUpdate": False,
-                "extensions.ignoreRecommendations": True,
-                "telemetry.telemetryLevel": "off",
-                "update.mode": "none",
-                "security.workspace.trust.enabled": False,
-                "files.autoSave": "off",
-                "editor.minimap.enabled": False,
-                "editor.autoClosingBrackets": "never",
-                "editor.autoIndent": "none",
-                "mistral.reviewDebounceMs": 100,
-                "mistral.trace.server": "messages",
-            },
-            indent=2,
-        )
-    )
-    # Paths of the machine the extension host runs on are machine-scoped settings: code-server
-    # (like any remote window) reads them from its Remote settings, not from User settings.
-    (root / "ud" / "Machine").mkdir(parents=True)
-    (root / "ud" / "Machine" / "settings.json").write_text(json.dumps(launch, indent=2))
-    (root / "cs.yaml").write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
-    tmpdir = root / "tmp"
-    tmpdir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MISTRAL_", "VSCODE_"))}
-    env.update(
-        {
-            "XDG_CONFIG_HOME": str(root / "c"),
-            "XDG_DATA_HOME": str(root / "d"),
-            "XDG_CACHE_HOME": str(root / "k"),
-            "TMPDIR": str(tmpdir),
-            "HOME": str(root / "home"),
-            **extra_env,
-        }
-    )
-    (root / "home").mkdir()
-    node24, entry = toolchain["NODE24"], toolchain["CODE_SERVER"]
-    common = ["--user-data-dir", str(root / "ud"), "--extensions-dir", str(root / "ext")]
-    installed = _run(
-        [node24, entry, *common, "--install-extension", str(vsix)], cwd=root, timeout=120, env=env
-    )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-
-    with FakeMistralAPI(api_key=API_KEY) as fake:
-        env["MISTRAL_BASE_URL"] = fake.base_url
-        port = _free_port()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        log = (ARTIFACTS / "code-server.log").open("wb")
-        process = subprocess.Popen(
-            [
-                node24,
-                entry,
-                "--bind-addr",
-                f"127.0.0.1:{port}",
-                "--auth",
-                "none",
-                "--config",
-                str(root / "cs.yaml"),
-                *common,
-                "--disable-telemetry",
-                "--disable-update-check",
-                "--disable-workspace-trust",
-                "--disable-getting-started-override",
-                str(workspace),
-            ],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            _wait_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
-            yield {
-                "url": f"http://127.0.0.1:{port}/?folder={workspace}",
-                "workspace": workspace,
-                "fake": fake,
-                "root": root,
-                "chromium": toolchain["CHROMIUM"],
-                "serverGroup": process.pid,
-            }
-        finally:
-            # The whole process group: code-server, its extension host, file watcher, the LSP server.
-            _kill_group(process)
-            log.close()
-            logs = root / "ud" / "logs"
-            if logs.is_dir():
-                shutil.rmtree(ARTIFACTS / "logs", ignore_errors=True)
-                shutil.copytree(logs, ARTIFACTS / "logs")
+    settings = {
+        **QUIET_SETTINGS,
+        "editor.minimap.enabled": False,
+        "editor.autoClosingBrackets": "never",
+        "editor.autoIndent": "none",
+        "mistral.reviewDebounceMs": 100,
+        "mistral.trace.server": "messages",
+    }
+    with code_server(
+        toolchain, vsix, root, api_key=API_KEY, user_settings=settings, machine_settings=launch, extra_env=extra_env
+    ) as server:
+        yield server
 
 
 @pytest.mark.timeout(1500)  # includes the first install when run alone
-def test_end_to_end_in_code_server(
-    code_server: dict[str, object], toolchain: dict[str, str]
-) -> None:
-    fake = code_server["fake"]
-    assert isinstance(fake, FakeMistralAPI)
-    workspace = Path(str(code_server["workspace"]))
+def test_end_to_end_in_code_server(session: CodeServer, toolchain: dict[str, str]) -> None:
+    fake = session.fake
+    workspace = session.workspace
     scenario = {
-        "url": code_server["url"],
+        "url": session.url,
         "workspace": str(workspace),
         "fakeControl": fake.base_url.removesuffix("/v1"),
         "artifacts": str(ARTIFACTS),
-        "chromium": code_server["chromium"],
-        "serverGroup": code_server["serverGroup"],
+        "chromium": toolchain["CHROMIUM"],
+        "serverGroup": session.group,
         "apiKey": API_KEY,
-        "steps": _scenario(),
+        "steps": _scenario(session.root),
     }
-    scenario_file = Path(str(code_server["root"])) / "scenario.json"
+    scenario_file = session.root / "scenario.json"
     scenario_file.write_text(json.dumps(scenario, indent=2))
     for old in [*ARTIFACTS.glob("*.png"), *ARTIFACTS.glob("failure*"), ARTIFACTS / "results.json"]:
         old.unlink(missing_ok=True)
@@ -568,13 +396,13 @@ def test_end_to_end_in_code_server(
         text=True,
         timeout=420,
         check=False,
-        env={**os.environ, "TMPDIR": str(code_server["root"])},
+        env={**os.environ, "TMPDIR": str(session.root)},
     )
     elapsed = time.monotonic() - started
     print(result.stdout[-8000:], result.stderr[-4000:], f"\nend to end: {elapsed:.1f}s", sep="\n")
     assert result.returncode == 0, (
         f"e2e failed (see test-artifacts/vscode/):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}\n"
-        f"--- the extension's log (Mistral output channel), last lines ---\n{_extension_log(Path(str(code_server['root'])))}"
+        f"--- the extension's log (Mistral output channel), last lines ---\n{_extension_log(session.root)}"
     )
     # What the driver saw, checked again from here: the saved file, the key that reached the API.
     assert (workspace / "buggy.py").read_text().startswith(FIXED)
@@ -616,6 +444,7 @@ def test_end_to_end_in_code_server(
         "10b-tests-close-unsaved",
         "13b-review-on-save-paused",
         "16-server-stopped",
+        "16b-server-failed-to-start",
         "17-ask-question",
         "18-ask-streaming-lookup",
         "19-ask-done",
@@ -625,3 +454,44 @@ def test_end_to_end_in_code_server(
         "23-hunks-saved",
     ):
         assert (ARTIFACTS / f"{name}.png").is_file(), name
+
+
+@pytest.mark.timeout(900)
+def test_no_key_at_the_first_start_is_said_by_the_status_bar_not_a_notification(
+    toolchain: dict[str, str], vsix: Path, tmp_path: Path
+) -> None:
+    """A new user's start: no key, Mistral's own API (no MISTRAL_BASE_URL). Nothing is sent: no
+    action runs, and a dead proxy keeps any request on this machine."""
+    (tmp_path / "workspace").mkdir()
+    (tmp_path / "workspace" / "buggy.py").write_text(BUGGY)
+    launch, extra_env = _server_settings()
+    dead_proxy = "http://127.0.0.1:9"
+    with code_server(
+        toolchain,
+        vsix,
+        tmp_path,
+        api_key=API_KEY,
+        user_settings=QUIET_SETTINGS,
+        machine_settings=launch,
+        extra_env={**extra_env, "HTTPS_PROXY": dead_proxy, "HTTP_PROXY": dead_proxy, "NO_PROXY": "127.0.0.1,localhost"},
+        logs_to=ARTIFACTS / "logs-nokey",
+        fake_base_url=False,
+    ) as server:
+        scenario_file = tmp_path / "scenario.json"
+        scenario_file.write_text(
+            json.dumps({"url": server.url, "artifacts": str(ARTIFACTS), "chromium": toolchain["CHROMIUM"], "apiKey": API_KEY})
+        )
+        result = subprocess.run(
+            ["node", "test/e2e/nokey.mjs", str(scenario_file)],
+            cwd=EXT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+        print(result.stdout[-4000:], result.stderr[-2000:], sep="\n")
+        assert result.returncode == 0, (
+            f"{result.stdout[-4000:]}\n{result.stderr[-2000:]}\n--- the extension's log ---\n{_extension_log(tmp_path)}"
+        )
+    assert (ARTIFACTS / "nokey-01-status-bar.png").is_file()

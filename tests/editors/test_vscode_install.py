@@ -27,54 +27,40 @@ from pathlib import Path
 import pytest
 
 from mistral_lsp.testing.fake_api import FakeMistralAPI
-from tests.editors import test_vscode
-from tests.editors.test_vscode import (
+from tests.editors import vscode_fixtures
+from tests.editors.vscode_fixtures import (
     ARTIFACTS,
     EXT,
+    QUIET_SETTINGS,
     REPO,
-    _free_port,
-    _kill_group,
-    _run,
-    _unavailable,
-    _wait_http,
+    code_server,
+    extension_log,
+    run,
+    unavailable,
 )
 
 pytestmark = pytest.mark.editors
 # The toolchain and the .vsix (built with its bundled wheel), shared with test_vscode.py.
-toolchain = test_vscode.toolchain
-vsix = test_vscode.vsix
+toolchain = vscode_fixtures.toolchain
+vsix = vscode_fixtures.vsix
 
 API_KEY = "install-e2e-key"
 BUGGY = 'def add(a, b):\n    return a - b\n'
 FIXED = 'def add(a, b):\n    return a + b\n'
 TABLE = "| pattern | meaning |\n|---|---|\n| `a  b` two  spaces | the point |\n"
-QUIET_SETTINGS = {
-    "chat.disableAIFeatures": True,
-    "workbench.startupEditor": "none",
-    "workbench.secondarySideBar.defaultVisibility": "hidden",
-    "workbench.tips.enabled": False,
-    "workbench.enableExperiments": False,
-    "extensions.autoCheckUpdates": False,
-    "extensions.autoUpdate": False,
-    "extensions.ignoreRecommendations": True,
-    "telemetry.telemetryLevel": "off",
-    "update.mode": "none",
-    "security.workspace.trust.enabled": False,
-    "files.autoSave": "off",
-}
 
 
 @pytest.fixture(scope="module")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The server's dependencies as wheels, built once (pip's own index configuration)."""
     out = tmp_path_factory.mktemp("wheelhouse")
-    result = _run(
+    result = run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(out), str(REPO)],
         cwd=REPO,
         timeout=900,
     )
     if result.returncode != 0:
-        _unavailable(f"pip wheel of the project failed:\n{result.stderr[-3000:]}")
+        unavailable(f"pip wheel of the project failed:\n{result.stderr[-3000:]}")
     # Our own wheel is not needed: the extension installs the one inside the .vsix.
     for own in out.glob("mistral_lsp-*.whl"):
         own.unlink()
@@ -101,85 +87,30 @@ def _code_server(
     machine: dict[str, object],
     pip_env: dict[str, str],
 ) -> Iterator[dict[str, object]]:
-    workspace = root / "workspace"
-    workspace.mkdir(parents=True)
-    (workspace / "buggy.py").write_text(BUGGY)
-    user = root / "ud" / "User"
-    user.mkdir(parents=True)
-    (user / "settings.json").write_text(json.dumps(QUIET_SETTINGS, indent=2))
-    (root / "ud" / "Machine").mkdir(parents=True)
-    (root / "ud" / "Machine" / "settings.json").write_text(json.dumps(machine, indent=2))
-    (root / "cs.yaml").write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
-    (root / "tmp").mkdir()
-    (root / "home").mkdir()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MISTRAL_", "VSCODE_", "PIP_", "VIRTUAL_ENV", "PYTHON"))
-    }
-    env.update(
-        {
-            "XDG_CONFIG_HOME": str(root / "c"),
-            "XDG_DATA_HOME": str(root / "d"),
-            "XDG_CACHE_HOME": str(root / "k"),
-            "TMPDIR": str(root / "tmp"),
-            "HOME": str(root / "home"),
-            "PATH": _clean_path(),
-            # No pip configuration of this machine: only what the test (or the setting) gives.
-            "PIP_CONFIG_FILE": os.devnull,
-            "MISTRAL_API_KEY": API_KEY,
-            **pip_env,
+    """code-server with no server anywhere: no `mistral-lsp` nor a Python that imports it on PATH,
+    no pip configuration of this machine (only what the test or the setting gives)."""
+    (root / "workspace").mkdir(parents=True)
+    (root / "workspace" / "buggy.py").write_text(BUGGY)
+    with code_server(
+        toolchain,
+        vsix,
+        root,
+        api_key=API_KEY,
+        user_settings=QUIET_SETTINGS,
+        machine_settings=machine,
+        drop_env=("MISTRAL_", "VSCODE_", "PIP_", "VIRTUAL_ENV", "PYTHON"),
+        extra_env={"PATH": _clean_path(), "PIP_CONFIG_FILE": os.devnull, "MISTRAL_API_KEY": API_KEY, **pip_env},
+        logs_to=ARTIFACTS / f"logs-{root.name}",
+    ) as server:
+        yield {
+            "url": server.url,
+            "workspace": str(server.workspace),
+            "fakeControl": server.fake.base_url.removesuffix("/v1"),
+            "artifacts": str(ARTIFACTS),
+            "userData": str(server.user_data),
+            "machineSettings": str(server.machine_settings),
+            "fake": server.fake,
         }
-    )
-    node24, entry = toolchain["NODE24"], toolchain["CODE_SERVER"]
-    common = ["--user-data-dir", str(root / "ud"), "--extensions-dir", str(root / "ext")]
-    installed = _run([node24, entry, *common, "--install-extension", str(vsix)], cwd=root, timeout=120, env=env)
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    with FakeMistralAPI(api_key=API_KEY) as fake:
-        env["MISTRAL_BASE_URL"] = fake.base_url
-        port = _free_port()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        with (root / "code-server.log").open("wb") as log:
-            process = subprocess.Popen(
-                [
-                    node24,
-                    entry,
-                    "--bind-addr",
-                    f"127.0.0.1:{port}",
-                    "--auth",
-                    "none",
-                    "--config",
-                    str(root / "cs.yaml"),
-                    *common,
-                    "--disable-telemetry",
-                    "--disable-update-check",
-                    "--disable-workspace-trust",
-                    "--disable-getting-started-override",
-                    str(workspace),
-                ],
-                cwd=root,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                _wait_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
-                yield {
-                    "url": f"http://127.0.0.1:{port}/?folder={workspace}",
-                    "workspace": str(workspace),
-                    "fakeControl": fake.base_url.removesuffix("/v1"),
-                    "artifacts": str(ARTIFACTS),
-                    "userData": str(root / "ud"),
-                    "machineSettings": str(root / "ud" / "Machine" / "settings.json"),
-                    "fake": fake,
-                }
-            finally:
-                _kill_group(process)
-                logs = root / "ud" / "logs"
-                if logs.is_dir():
-                    shutil.rmtree(ARTIFACTS / f"logs-{root.name}", ignore_errors=True)
-                    shutil.copytree(logs, ARTIFACTS / f"logs-{root.name}")
 
 
 def _drive(session: dict[str, object], chromium: str, root: Path, **scenario: object) -> dict[str, object]:
@@ -207,7 +138,7 @@ def _drive(session: dict[str, object], chromium: str, root: Path, **scenario: ob
 
 
 def _log(root: Path) -> str:
-    return "\n".join(p.read_text(errors="replace") for p in sorted((root / "ud" / "logs").glob("*/exthost*/mistral-lsp.mistral-vscode/Mistral.log")))
+    return extension_log(root)
 
 
 def _installs(root: Path) -> list[Path]:

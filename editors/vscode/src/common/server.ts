@@ -84,6 +84,19 @@ export function readServerSettings(scope?: vscode.Uri): ServerSettings {
   return buildServerSettings((key) => config.inspect(key));
 }
 
+/**
+ * The client logs its own errors to the Mistral channel but never shows them: a start or a
+ * connection that failed gets its generic toasts forced ("couldn't create connection to server",
+ * "Pending response rejected…"), while the extension says the same in words, with the cause and
+ * Restart Server / Show Logs (onLaunchFailure, onServerStopped).
+ */
+function quietClient(...args: ConstructorParameters<typeof LanguageClient>): LanguageClient {
+  const client = new LanguageClient(...args);
+  const logOnly = client.error.bind(client);
+  client.error = (message: string, data?: unknown) => logOnly(message, data, false);
+  return client;
+}
+
 export class NotRunningError extends Error {
   constructor() {
     super('The Mistral server is not running. Run "Mistral: Restart Server", or "Mistral: Show Logs" to see why it stopped.');
@@ -178,7 +191,8 @@ export class MistralServer implements vscode.Disposable {
     let lastError: string | undefined;
     const serverOptions: ServerOptions = async () => {
       const child = spawn(plan.command, plan.args, { env, ...(folder ? { cwd: folder.uri.fsPath } : {}) });
-      exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      // 'close', not 'exit': its stderr is read to the end by then, so `lastError` holds its last line.
+      exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
@@ -186,6 +200,9 @@ export class MistralServer implements vscode.Disposable {
       this.process = child;
       return child;
     };
+    /** How the server process ended; undefined when it did not within 2 s. */
+    const exitWithin = (): Promise<ServerExit | undefined> =>
+      Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000))]);
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.ctx.log,
@@ -196,12 +213,14 @@ export class MistralServer implements vscode.Disposable {
       }),
       initializationOptions: readServerSettings(folder?.uri),
       middleware: this.middleware(),
+      // A failed `initialize` (the server died on start): the client would toast the bare error
+      // ("write EPIPE"); the catch around `client.start()` below says why, with the exit's cause.
+      initializationFailedHandler: () => false,
       errorHandler: {
         // Read/write errors: the connection usually closes next, and `closed` says why.
         error: (_error, _message, count) => ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
         closed: async () => {
-          const exit = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000))]);
-          const cause = describeExit(exit, lastError);
+          const cause = describeExit(await exitWithin(), lastError);
           traceError(`The server stopped: ${cause}.`);
           if (this.client === client) {
             this.stopCause = cause;
@@ -214,7 +233,7 @@ export class MistralServer implements vscode.Disposable {
         },
       },
     };
-    const client = new LanguageClient(SERVER_ID, SERVER_NAME, serverOptions, clientOptions);
+    const client = quietClient(SERVER_ID, SERVER_NAME, serverOptions, clientOptions);
     client.registerFeature(MISTRAL_OPT_IN);
     this.client = client;
     this.clientDisposables.push(
@@ -245,7 +264,10 @@ export class MistralServer implements vscode.Disposable {
       this.ctx.onStarted();
     } catch (error) {
       traceError('The server failed to start:', error);
-      const cause = this.stopCause ?? (error instanceof Error ? error.message : String(error));
+      // The client's error names the lost connection ("Pending response rejected…"); how the
+      // process ended, and the last error line it wrote, say why.
+      const exit = this.process ? await exitWithin() : undefined;
+      const cause = this.stopCause ?? (exit ? describeExit(exit, lastError) : error instanceof Error ? error.message : String(error));
       this.ctx.status.setServer('failed', cause);
       this.ctx.onLaunchFailure(`The Mistral server (${[plan.command, ...plan.args].join(' ')}) failed to start: ${cause}`);
     }

@@ -54,3 +54,10 @@ export function decisionPrompt(name: string, explanation: string | undefined, ot
   const each = hunks > 1 ? ` ${hunks} changes: Accept or Reject each with the CodeLens above it, or all here.` : '';
   return `Mistral: apply this fix to ${name}?${what}${others}${each}`;
 }
+
+/** Said when a hunk command finds no pending hunk (already decided, or none at the cursor). */
+export function noHunkMessage(hunkId: string | undefined): string {
+  return hunkId
+    ? 'Mistral: that change of the fix was already decided.'
+    : 'Mistral: no pending change of a fix at the cursor. Put the cursor on a highlighted change.';
+}

@@ -15,78 +15,27 @@
  * decision is made (fixPendingStatus.ts).
  *
  * A proposal that comes as hunks (`result.hunks`) is shown inline instead (the default): its
- * hunks are decorated in their editors (hunkView.ts) with a CodeLens Accept | Reject each
- * (hunkLens.ts) and listed in the Review all view (hunkTree.ts); the diff opens only on demand
- * (the status item's Show the diff), and the notification's Accept / Reject decide every hunk.
+ * hunks (fixInline.ts) are decorated in their editors (hunkView.ts) with a CodeLens Accept |
+ * Reject each (hunkLens.ts) and listed in the Review all view (hunkTree.ts); the diff opens only
+ * on demand (the status item's Show the diff), and the notification's Accept / Reject decide
+ * every hunk. This module owns the proposal's life: shown, decided, replaced, closed, stopped;
+ * its state and proposed text are in fixProposal.ts, what it says in fixMessages.ts.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ContextKeys, FIX_PREVIEW_SCHEME, ServerCommands } from '../common/constants';
-import { applyTextEdits, editsForUri, otherUris } from '../common/edits';
-import { editedLines, followChange, type LineSpan } from './fixLines';
-import { acceptHunks, rejectHunks } from './hunkDecisions';
-import { describeLines, PendingHunks, type Hunk, type PendingHunk } from './pendingHunks';
+import { editsForUri } from '../common/edits';
 import { traceError, traceInfo } from '../common/log';
 import * as api from '../common/vscodeapi';
+import { InlineHunks } from './fixInline';
+import { editedLines, followChange, type LineSpan } from './fixLines';
+import { ACCEPT, decisionPrompt, diffTitle, endedMessage, endedWithoutDecision, noHunkMessage, REJECT, staleMessage, type Outcome } from './fixMessages';
+import { proposedText, type FixRunner, type Pending, type PendingView, type Snapshot } from './fixProposal';
+import type { PendingHunk, PendingHunks } from './pendingHunks';
 import type { AcceptResult, CommandResult } from './results';
-import { ACCEPT, decisionPrompt, diffTitle, endedMessage, endedWithoutDecision, REJECT, staleMessage, type Outcome } from './fixMessages';
 
 export * from './fixMessages';
-
-export interface FixRunner {
-  executeCommand<T>(command: string, argument?: object): Promise<T>;
-}
-
-export interface Snapshot {
-  text: string;
-  version: number;
-}
-
-/** What the status bar shows of a fix waiting for a decision. */
-export interface PendingView {
-  id: string;
-  name: string;
-  explanation?: string;
-  /** Inline proposals: the hunks still pending, and the files they are in. */
-  hunks?: number;
-  files?: number;
-}
-
-interface Pending {
-  id: string;
-  name: string;
-  explanation?: string;
-  document: vscode.TextDocument;
-  originalUri: vscode.Uri;
-  proposedUri: vscode.Uri;
-  viewColumn: vscode.ViewColumn | undefined;
-  decided: boolean;
-  /** The source lines the fix changes, followed through edits; 'touched' once one edited them. */
-  lines: LineSpan | 'touched' | undefined;
-  /** The first source line (0-based) edited on the fix's lines. */
-  touchedLine?: number;
-  /** What became of it, for a notification button pressed after the decision. */
-  outcome?: Outcome;
-  /** Shown inline, hunk by hunk (the diff opens only on demand). */
-  inline: boolean;
-}
-
-/** The proposed text: the edit applied to the text it was computed for. */
-export function proposedText(
-  result: Pick<CommandResult, 'edit'>,
-  documentUri: string,
-  snapshot: Snapshot,
-  current: Snapshot,
-): { base: string; proposed: string; others: string[] } | undefined {
-  if (!result.edit) {
-    return undefined;
-  }
-  const { edits, version } = editsForUri(result.edit, documentUri);
-  // The edit is versioned with the text it applies to: the one we sent, or a newer one
-  // when the server already rebased it.
-  const base = version !== null && version === current.version && version !== snapshot.version ? current.text : snapshot.text;
-  return { base, proposed: applyTextEdits(base, edits), others: otherUris(result.edit, documentUri) };
-}
+export { proposedText, type FixRunner, type PendingView, type Snapshot } from './fixProposal';
 
 export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly contents = new Map<string, string>();
@@ -97,15 +46,11 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   private readonly pendingEmitter = new vscode.EventEmitter<PendingView | undefined>();
   /** A fix started or stopped waiting for Accept / Reject (or its count of pending hunks changed). */
   readonly onDidChangePending = this.pendingEmitter.event;
-  /** The hunks of the inline proposal still pending, across files. */
-  readonly hunks = new PendingHunks();
-  private readonly hunksEmitter = new vscode.EventEmitter<void>();
-  /** The pending hunks changed: redraw. */
-  readonly onDidChangeHunks = this.hunksEmitter.event;
-  /** A hunk decision is in flight: the edits it applies are not the user's. */
-  private deciding = false;
+  /** The inline proposal's hunks (hunkView.ts, hunkLens.ts, hunkTree.ts draw them). */
+  private readonly inline: InlineHunks;
 
   constructor(private readonly runner: FixRunner) {
+    this.inline = new InlineHunks(runner);
     this.disposables.push(
       api.registerTextDocumentContentProvider(FIX_PREVIEW_SCHEME, this),
       api.onDidChangeTabs((event) => this.onTabsChanged(event)),
@@ -119,6 +64,16 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
 
   get pendingId(): string | undefined {
     return this.pending?.id;
+  }
+
+  /** The hunks of the inline proposal still pending, across files. */
+  get hunks(): PendingHunks {
+    return this.inline.hunks;
+  }
+
+  /** The pending hunks changed: redraw. */
+  get onDidChangeHunks(): vscode.Event<void> {
+    return this.inline.onDidChange;
   }
 
   /** Shows the diff of a previewed fix and waits for Accept / Reject. */
@@ -171,7 +126,9 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     this.pending = pending;
     await api.setContext(ContextKeys.fixPending, true);
     if (inline) {
-      await this.showInline(pending, hunks);
+      await this.inline.set(hunks);
+      this.pendingEmitter.fire(this.view(pending));
+      await this.inline.reveal(document, viewColumn);
     } else {
       this.pendingEmitter.fire(this.view(pending));
       await api.executeCommand('vscode.diff', originalUri, proposedUri, diffTitle(name, explanation), {
@@ -209,11 +166,9 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     }
     if (pending.inline) {
       // What is still pending, on the text as it is now.
-      const uri = pending.document.uri.toString();
-      const edits = this.hunks.forUri(uri).map((hunk) => ({ range: hunk.range, newText: hunk.newText }));
       const text = pending.document.getText();
       this.contents.set(pending.originalUri.toString(), text);
-      this.contents.set(pending.proposedUri.toString(), applyTextEdits(text, edits));
+      this.contents.set(pending.proposedUri.toString(), this.inline.proposedFor(pending.document.uri.toString(), text));
       this.changeEmitter.fire(pending.originalUri);
       this.changeEmitter.fire(pending.proposedUri);
     }
@@ -224,8 +179,15 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   }
 
   async accept(): Promise<void> {
-    if (this.pending?.inline && !this.pending.decided) {
-      await this.acceptAllHunks(this.pending);
+    const current = this.pending;
+    if (current?.inline && !current.decided) {
+      // Accept all of an inline proposal: what can be applied is.
+      const { outcome, warning } = await this.inline.acceptAll(current.id, current.name);
+      current.outcome = outcome;
+      this.afterDecision(current, outcome);
+      if (warning) {
+        void api.showWarningMessage(warning);
+      }
       return;
     }
     const pending = this.take();
@@ -278,9 +240,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     void api.setContext(ContextKeys.fixPending, false);
     this.pendingEmitter.fire(undefined);
     if (pending.inline) {
-      this.hunks.clear();
-      void api.setContext(ContextKeys.hunksPending, false);
-      this.hunksEmitter.fire();
+      this.inline.clear();
     }
     return pending;
   }
@@ -294,27 +254,9 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     return { id: pending.id, name: pending.name, ...explanation, hunks: this.hunks.count, files: this.hunks.files().length };
   }
 
-  /** An inline proposal: its hunks drawn in their editors, the first one revealed. */
-  private async showInline(pending: Pending, hunks: readonly Hunk[]): Promise<void> {
-    this.hunks.set(hunks);
-    await api.setContext(ContextKeys.hunksPending, true);
-    this.hunksEmitter.fire();
-    this.pendingEmitter.fire(this.view(pending));
-    const first = this.hunks.forUri(pending.document.uri.toString())[0];
-    const editor = await api.showTextDocument(pending.document, { viewColumn: pending.viewColumn ?? vscode.ViewColumn.Active, preserveFocus: false });
-    if (first && editor?.revealRange) {
-      const line = first.range.start.line;
-      editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-    }
-  }
-
   /** The hunk with id `hunkId`, or the one at the active editor's cursor. */
   hunkFor(hunkId?: string): PendingHunk | undefined {
-    if (hunkId) {
-      return this.hunks.get(hunkId);
-    }
-    const editor = api.getActiveTextEditor();
-    return editor ? this.hunks.at(editor.document.uri.toString(), editor.selection.active.line) : undefined;
+    return this.inline.hunkFor(hunkId);
   }
 
   /** Accept (CodeLens, keybinding, Review all): applies one hunk; the others stay pending. */
@@ -325,14 +267,10 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
       void api.showInformationMessage(noHunkMessage(hunkId));
       return;
     }
-    this.deciding = true;
-    const editedHere = hunk.editedLine !== undefined;
-    const decision = await acceptHunks(this.runner, pending.id, this.hunks, [hunk.id]).finally(() => (this.deciding = false));
+    const warning = await this.inline.acceptOne(pending.id, pending.name, hunk);
     this.afterDecision(pending, 'accepted');
-    const reason = decision.refused.get(hunk.id);
-    if (reason && editedHere) {
-      // Refused here, before the server was asked; the server says why for its own refusals.
-      void api.showWarningMessage(`Mistral: the change at ${describeLines(hunk)} of ${pending.name} was not applied: ${reason}.`);
+    if (warning) {
+      void api.showWarningMessage(warning);
     }
   }
 
@@ -344,37 +282,13 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
       void api.showInformationMessage(noHunkMessage(hunkId));
       return;
     }
-    await rejectHunks(this.runner, pending.id, this.hunks, [hunk.id]);
+    await this.inline.rejectOne(pending.id, hunk);
     this.afterDecision(pending, 'rejected');
-  }
-
-  /**
-   * Accept all of an inline proposal: applies what can be. The hunks refused are dropped: the
-   * server said why for its own refusals; the extension says it for the lines the user edited.
-   */
-  private async acceptAllHunks(pending: Pending): Promise<void> {
-    const edited = this.hunks.all.find((hunk) => hunk.editedLine !== undefined)?.editedLine;
-    this.deciding = true;
-    const decision = await acceptHunks(this.runner, pending.id, this.hunks).finally(() => (this.deciding = false));
-    const left = this.hunks.all.map((hunk) => hunk.id);
-    if (left.length) {
-      await rejectHunks(this.runner, pending.id, this.hunks, left);
-      this.hunks.clear();
-    }
-    pending.outcome = decision.decided.length ? 'accepted' : 'stale';
-    this.afterDecision(pending, pending.outcome);
-    if (edited !== undefined) {
-      void api.showWarningMessage(
-        decision.decided.length
-          ? `Mistral: ${pending.name} was edited on line ${edited + 1}, which a change of the fix touches; that change was not applied (the others were).`
-          : staleMessage(pending.name, edited),
-      );
-    }
   }
 
   /** Redraws after a hunk decision; the proposal ends once no hunk is left. */
   private afterDecision(pending: Pending, outcome: Outcome): void {
-    this.hunksEmitter.fire();
+    this.inline.changed();
     if (this.pending !== pending) {
       return;
     }
@@ -427,7 +341,7 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
   private onSourceChanged(event: vscode.TextDocumentChangeEvent): void {
     const pending = this.pending;
     if (pending?.inline && !pending.decided) {
-      this.followHunks(event);
+      this.inline.follow(event);
       return;
     }
     if (!pending || pending.decided || event.document !== pending.document || !pending.lines || pending.lines === 'touched') {
@@ -447,21 +361,6 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     pending.lines = lines;
   }
 
-  /** Moves the hunks with the user's edits; marks the ones whose lines were edited. */
-  private followHunks(event: vscode.TextDocumentChangeEvent): void {
-    if (this.deciding || !event.contentChanges.length) {
-      return;
-    }
-    const uri = event.document.uri.toString();
-    let changed = false;
-    for (const change of event.contentChanges) {
-      changed = this.hunks.follow(uri, change) || changed;
-    }
-    if (changed) {
-      this.hunksEmitter.fire();
-    }
-  }
-
   dispose(): void {
     if (this.pending) {
       this.pending.outcome = 'stopped';
@@ -469,15 +368,9 @@ export class FixPreview implements vscode.TextDocumentContentProvider, vscode.Di
     }
     this.changeEmitter.dispose();
     this.pendingEmitter.dispose();
-    this.hunksEmitter.dispose();
+    this.inline.dispose();
     for (const disposable of this.disposables) {
       disposable.dispose();
     }
   }
-}
-
-function noHunkMessage(hunkId: string | undefined): string {
-  return hunkId
-    ? 'Mistral: that change of the fix was already decided.'
-    : 'Mistral: no pending change of a fix at the cursor. Put the cursor on a highlighted change.';
 }

@@ -11,7 +11,7 @@
 // Every wait is on a selector or a condition with a timeout, never a fixed sleep.
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
+import { fakeApi, normalize, openBrowser, waitUntil, workbench } from './driver.mjs';
 
 const scenario = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { url, workspace, fakeControl, artifacts } = scenario;
@@ -20,89 +20,9 @@ const started = Date.now();
 const log = (message) => console.log(`[install ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
 const results = {};
 
-async function waitUntil(what, condition, timeoutMs = 20_000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  while (Date.now() < deadline) {
-    try {
-      const value = await condition();
-      if (value) {
-        return value;
-      }
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
-}
-
-async function fake(pathname, body) {
-  const response = await fetch(`${fakeControl}${pathname}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`fake API ${pathname}: HTTP ${response.status}`);
-  }
-  return response.json();
-}
-
-const browser = await chromium.launch({
-  executablePath: scenario.chromium,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-page.setDefaultTimeout(20_000);
-
-const shot = async (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
-const statusItem = (label) => page.locator(`.statusbar-item [aria-label="${label}"], .statusbar-item[aria-label="${label}"]`).first();
-const statusItemStartingWith = (prefix) =>
-  page.locator(`.statusbar-item [aria-label^="${prefix}"], .statusbar-item[aria-label^="${prefix}"]`).first();
-const normalize = (text) => text.replace(/\u00a0/g, ' ');
-
-async function runCommand(title) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await waitUntil(`"${title}" first in the command palette`, async () => {
-    const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
-    return label !== null && (label === title || label.startsWith(`${title},`) || label.startsWith(`${title} `));
-  });
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-list').waitFor({ state: 'hidden' }).catch(() => undefined);
-  log(`ran: ${title}`);
-}
-
-async function openFile(relative, line) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relative);
-  const name = path.basename(relative);
-  await waitUntil(`${relative} first in Quick Open`, async () => {
-    const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
-    return label === name || label?.startsWith(`${name},`) || label?.startsWith(`${name} `);
-  });
-  await page.keyboard.press('Enter');
-  await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor();
-  if (line !== undefined) {
-    await page.keyboard.press('Control+G');
-    const goto = page.locator('.quick-input-widget .quick-input-box input');
-    await goto.waitFor({ state: 'visible' });
-    await goto.fill(`:${line}`);
-    await waitUntil(`Go to Line offering line ${line}`, async () =>
-      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${line}`),
-    );
-    await page.keyboard.press('Enter');
-    await waitUntil(`cursor on line ${line}`, async () =>
-      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${line},`),
-    );
-  }
-}
+const fake = fakeApi(fakeControl);
+const { browser, page } = await openBrowser(scenario.chromium);
+const { shot, statusItem, statusItemStartingWith, runCommand, openFile } = workbench(page, { log, artifacts });
 
 /** Evaluates `fn` in each webview frame; returns the first truthy result. */
 async function inWebviews(fn) {

@@ -9,7 +9,7 @@
 // leaves a screenshot in `artifacts`; a failure leaves `failure.png` and the page's text.
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
+import { fakeApi, normalize, openBrowser, waitUntil, workbench } from './driver.mjs';
 
 const scenario = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { url, workspace, fakeControl, artifacts } = scenario;
@@ -20,64 +20,15 @@ const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 const log = (message) => console.log(`[e2e ${seconds()}s] ${message}`);
 const results = [];
 
-/** Polls `condition` (sync or async) until it returns a truthy value; throws `what` on timeout. */
-async function waitUntil(what, condition, timeoutMs = 20_000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  while (Date.now() < deadline) {
-    try {
-      const value = await condition();
-      if (value) {
-        return value;
-      }
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
-}
-
-async function fake(pathname, body) {
-  const response = await fetch(`${fakeControl}${pathname}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`fake API ${pathname}: HTTP ${response.status} ${await response.text()}`);
-  }
-  return response.json();
-}
-
-const browser = await chromium.launch({
-  executablePath: scenario.chromium,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-dev-shm-usage',
-  ],
-});
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-page.setDefaultTimeout(20_000);
+const fake = fakeApi(fakeControl);
+const { browser, page } = await openBrowser(scenario.chromium);
+const { shot, statusItem, statusItemStartingWith, runCommand, goToLine, openFile } = workbench(page, { log, artifacts });
 const consoleErrors = [];
 page.on('console', (message) => {
   if (message.type() === 'error') {
     consoleErrors.push(message.text());
   }
 });
-
-async function shot(name) {
-  const file = path.join(artifacts, `${name}.png`);
-  await page.screenshot({ path: file });
-  log(`screenshot ${file}`);
-}
 
 // MISTRAL_E2E_ONLY (comma-separated words): run only the steps whose name holds one of them, plus
 // the first two (start, keys), which every other step needs. For iterating on one step.
@@ -96,62 +47,6 @@ async function step(name, body) {
   const took = (Date.now() - t0) / 1000;
   results.push({ name, seconds: took });
   log(`PASS ${name} (${took.toFixed(1)}s)`);
-}
-
-/** The status bar item of the extension, by its accessible label. */
-function statusItem(label) {
-  return page.locator(`.statusbar-item [aria-label="${label}"], .statusbar-item[aria-label="${label}"]`).first();
-}
-
-/** The status bar item whose accessible label starts with `prefix`. */
-function statusItemStartingWith(prefix) {
-  return page.locator(`.statusbar-item [aria-label^="${prefix}"], .statusbar-item[aria-label^="${prefix}"]`).first();
-}
-
-/** Runs a command from the command palette by its exact title ("Mistral: Fix"). */
-async function runCommand(title) {
-  log(`command palette: ${title}`);
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  // The first row must be exactly our command before Enter runs it.
-  await waitUntil(`"${title}" first in the command palette`, async () => {
-    const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
-    return label !== null && (label === title || label.startsWith(`${title},`) || label.startsWith(`${title} `));
-  });
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-list').waitFor({ state: 'hidden' }).catch(() => undefined);
-  log(`ran: ${title}`);
-}
-
-/** Opens a workspace file with Quick Open and waits until its editor is active. */
-async function openFile(relative, line) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(relative);
-  const name = path.basename(relative);
-  await waitUntil(`${relative} first in Quick Open`, async () => {
-    const label = await page.locator('.quick-input-list .monaco-list-row').first().getAttribute('aria-label');
-    return label === name || label?.startsWith(`${name},`) || label?.startsWith(`${name} `);
-  });
-  await page.keyboard.press('Enter');
-  await page.locator(`.tab.active[data-resource-name="${name}"]`).waitFor();
-  if (line !== undefined) {
-    await page.keyboard.press('Control+G');
-    const goto = page.locator('.quick-input-widget .quick-input-box input');
-    await goto.waitFor({ state: 'visible' });
-    await goto.fill(`:${line}`);
-    // Enter before Go to Line has read the number is lost (the picker stays open): wait for its offer.
-    await waitUntil(`Go to Line offering line ${line}`, async () =>
-      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${line}`),
-    );
-    await page.keyboard.press('Enter');
-    await waitUntil(`cursor on line ${line}`, async () =>
-      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${line},`),
-    );
-  }
 }
 
 /** The visible text of the active editor (Monaco renders lines; enough for short files). */
@@ -182,8 +77,6 @@ async function webviewText(predicate) {
   }
   return undefined;
 }
-
-const normalize = (text) => text.replace(/\u00a0/g, ' ');
 
 /** Presses `button` of the notification holding `hasText`: its toast, or in the notification centre once the toast hid. */
 async function pressNotificationButton(hasText, button) {
@@ -253,6 +146,10 @@ try {
     );
     return lenses.filter((lens) => lens.links.some((text) => text.endsWith('Accept'))).sort((a, b) => a.y - b.y);
   }
+  /** The text of the active editor's CodeLenses (a lens without a command is no link). */
+  async function lensText() {
+    return normalize((await page.locator('.editor-group-container.active .monaco-editor .codelens-decoration').allInnerTexts()).join('\n'));
+  }
   /** Clicks the CodeLens link `text` of the `index`-th pending hunk (0-based, top to bottom). */
   async function clickHunkLens(index, text) {
     const lenses = await waitUntil(`a CodeLens for hunk ${index + 1}`, async () => {
@@ -312,20 +209,21 @@ try {
     // Typing into the source, on the line the fix changes, while the preview is open.
     await sourceTab().click();
     await page.locator('.tab.active', { hasNotText: 'Mistral fix' }).first().waitFor();
-    await page.keyboard.press('Control+G');
-    const goto = page.locator('.quick-input-widget .quick-input-box input');
-    await goto.waitFor({ state: 'visible' });
-    await goto.fill(`:${fix.line}`);
-    await waitUntil(`Go to Line offering line ${fix.line}`, async () =>
-      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${fix.line}`),
-    );
-    await page.keyboard.press('Enter');
-    await waitUntil(`cursor on line ${fix.line}`, async () =>
-      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${fix.line},`),
-    );
+    await goToLine(fix.line);
     await page.keyboard.press('End');
     await page.keyboard.type('  # typed');
     await page.locator(`.tab.dirty[data-resource-name="${name}"]`).first().waitFor();
+    // The inline proposal says so on the change itself, and its own Accept (the CodeLens) refuses.
+    await waitUntil('the CodeLens saying the change was edited', async () => (await lensText()).includes('Edited since proposed'));
+    await clickHunkLens(0, 'Accept');
+    await page.locator('.notification-toast', { hasText: `the change at line ${fix.line} of ${name} was not applied: line ${fix.line} was edited` }).waitFor({ timeout: 15_000 });
+    await waitUntil('the CodeLens saying why the change was not applied', async () =>
+      (await lensText()).includes(`Not applied: line ${fix.line} was edited`),
+    );
+    if (normalize(await activeEditorText()).includes(fix.mustSeeInDiff)) {
+      throw new Error('the CodeLens Accept applied a change whose line was typed on');
+    }
+    // The notification's Accept (every change) refuses too.
     await pressNotificationButton('apply this fix', 'Accept');
     const refused = page.locator('.notification-toast', { hasText: `was edited on line ${fix.line}, which the fix changes` });
     await refused.waitFor({ timeout: 15_000 });
@@ -358,14 +256,23 @@ try {
     await shot('03c-closed-preview-accept');
     await runCommand('Notifications: Clear All Notifications');
 
-    await fake('/_fake/replies', [fix.reply, fix.reply]);
+    // Two fixes told apart by their explanations (the decision notification's text).
+    await fake('/_fake/replies', [fix.reply, fix.newerReply]);
     await previewFix(fix.line, fix.mustSeeInDiff);
     await previewFix(fix.line, fix.mustSeeInDiff, () =>
       page.locator('.notification-toast', { hasText: `the previous fix for ${name} was replaced by a newer one and not applied` }).waitFor({ timeout: 30_000 }),
     );
     await page.locator('.monaco-diff-editor').first().waitFor();
     await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor();
+    await page.locator('.notification-toast', { hasText: fix.newerExplanation }).first().waitFor();
     await shot('03d-replaced-preview');
+    // The replaced fix's notification: its Accept says what became of it, and applies nothing.
+    await pressNotificationButton(fix.explanation, 'Accept');
+    await page.locator('.notification-toast', { hasText: `that fix for ${name} was replaced by a newer one, so it was not applied` }).waitFor({ timeout: 10_000 });
+    if (await page.locator(`.tab.dirty[data-resource-name="${name}"]`).count()) {
+      throw new Error('the Accept of a replaced fix changed the file');
+    }
+    await statusItemStartingWith(`Mistral: fix pending for ${name}`).waitFor();
     // The newer one is the one pending: Reject it from the status bar.
     await statusItemStartingWith(`Mistral: fix pending for ${name}`).click();
     const reject = page.locator('.quick-input-list .monaco-list-row', { hasText: 'leave the file as it is' }).first();
@@ -507,17 +414,7 @@ try {
     await page.keyboard.press('Control+Shift+Z');
     await waitUntil('redo applies it again', async () => normalize(await activeEditorText()).includes(hunks.acceptedText));
     // The keybinding rejects the hunk at the cursor; the last one goes by its CodeLens.
-    await page.keyboard.press('Control+G');
-    const goto = page.locator('.quick-input-widget .quick-input-box input');
-    await goto.waitFor({ state: 'visible' });
-    await goto.fill(`:${hunks.firstHunkLine}`);
-    await waitUntil(`Go to Line offering line ${hunks.firstHunkLine}`, async () =>
-      (await page.locator('.quick-input-list .monaco-list-row').first().innerText({ timeout: 1_000 })).includes(`line ${hunks.firstHunkLine}`),
-    );
-    await page.keyboard.press('Enter');
-    await waitUntil(`cursor on line ${hunks.firstHunkLine}`, async () =>
-      (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${hunks.firstHunkLine},`),
-    );
+    await goToLine(hunks.firstHunkLine);
     await page.keyboard.press('Control+Shift+Backspace');
     await pendingItem(1).waitFor({ timeout: 15_000 });
     // A rejected hunk leaves the text as it was: wait until VS Code asked for the lenses again.
@@ -990,6 +887,26 @@ try {
     if (serverPids().length !== 1) {
       throw new Error('Restart Server did not start a new server');
     }
+  });
+
+  const startFailure = scenario.steps.startFailure;
+  await step('a server that fails to start: "server stopped" with its cause and Show Logs, no generic client toasts; fixing the setting brings it back', async () => {
+    await runCommand('Notifications: Clear All Notifications');
+    // The user points mistral.serverPath at a server that dies on start (its Remote settings).
+    writeFileSync(startFailure.machineSettings, JSON.stringify({ 'mistral.serverPath': startFailure.serverPath }, null, 2));
+    await statusItem('Mistral: server stopped').waitFor({ timeout: 30_000 });
+    const failed = page.locator('.notification-toast', { hasText: startFailure.mustSee });
+    await failed.waitFor({ timeout: 15_000 });
+    await failed.locator('.monaco-button', { hasText: 'Show Logs' }).waitFor();
+    await shot('16b-server-failed-to-start');
+    // One notification: none of the client's own ("write EPIPE", "couldn't create connection…", -32099).
+    const others = (await page.locator('.notification-toast').allInnerTexts()).filter((text) => !text.includes(startFailure.mustSee));
+    if (others.length) {
+      throw new Error(`other toasts beside the failure: ${JSON.stringify(others)}`);
+    }
+    writeFileSync(startFailure.machineSettings, JSON.stringify(startFailure.launch, null, 2));
+    await statusItemStartingWith('Mistral: idle').waitFor({ timeout: 30_000 });
+    await runCommand('Notifications: Clear All Notifications');
   });
 
   writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify({ ok: true, seconds: Number(seconds()), steps: results }, null, 2));
