@@ -19,6 +19,7 @@ import logging
 import posixpath
 import re
 import threading
+from types import ModuleType
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -372,11 +373,31 @@ def _load(spec: LanguageSpec) -> tuple[Language, Query]:
         if loaded is None:
             from tree_sitter import Language
 
-            module = importlib.import_module(spec.module)
+            module = _import_grammar(spec.module)
             language = Language(getattr(module, spec.factory)())
             loaded = (language, _identifier_query(language))
             _loaded[spec.name] = loaded
     return loaded
+
+
+_IMPORT_ATTEMPTS = 3
+
+
+def _import_grammar(name: str) -> ModuleType:
+    """The grammar's module, imported even when another thread's import crossed this one.
+
+    A grammar package imports more modules as it loads (`importlib.resources`…); when another
+    thread is importing one of them at that moment, importlib may break the wait with its
+    `_DeadlockError` (seen right after a server restart: the document's parse and the index
+    build started together) and leaves nothing half-imported, so trying again is safe."""
+    for attempt in range(1, _IMPORT_ATTEMPTS + 1):
+        try:
+            return importlib.import_module(name)
+        except RuntimeError as error:
+            if type(error).__name__ != "_DeadlockError" or attempt == _IMPORT_ATTEMPTS:
+                raise
+            log.info("importing %s crossed another thread's import (%s); trying again", name, error)
+    raise AssertionError("unreachable")
 
 
 def _identifier_query(language: Language) -> Query:

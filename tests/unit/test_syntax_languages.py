@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.util
 import subprocess
 import sys
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 import pytest
 
+from mistral_lsp.syntax import languages
 from mistral_lsp.syntax.languages import LANGUAGES, LanguageSpec, language_for
 
 
@@ -62,3 +68,46 @@ def test_importing_the_syntax_and_prompt_modules_loads_no_grammar_and_no_tokeniz
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class _CrossedGrammar(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A grammar package whose first imports meet importlib's deadlock detection, as when another
+    thread imports what the grammar needs at the same moment."""
+
+    def __init__(self, name: str, crossings: int) -> None:
+        self.name, self.crossings, self.attempts = name, crossings, 0
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        self.attempts += 1
+        if self.attempts <= self.crossings:
+            raise importlib._bootstrap._DeadlockError(f"deadlock detected by _ModuleLock({fullname!r})")  # type: ignore[attr-defined]
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.language = lambda: 42  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("crossings", [1, 2])
+def test_a_grammar_import_crossed_by_another_thread_is_tried_again(crossings: int) -> None:
+    finder = _CrossedGrammar(f"crossed_grammar_{crossings}", crossings)
+    sys.meta_path.insert(0, finder)
+    try:
+        module = languages._import_grammar(finder.name)
+    finally:
+        sys.meta_path.remove(finder)
+        sys.modules.pop(finder.name, None)
+    assert module.language() == 42
+    assert finder.attempts == crossings + 1
+
+
+def test_a_grammar_import_that_keeps_crossing_fails_after_three_attempts() -> None:
+    finder = _CrossedGrammar("crossed_grammar_always", crossings=99)
+    sys.meta_path.insert(0, finder)
+    try:
+        with pytest.raises(RuntimeError, match="deadlock detected"):
+            languages._import_grammar(finder.name)
+    finally:
+        sys.meta_path.remove(finder)
+    assert finder.attempts == 3
