@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+from pygls.protocol import default_converter
 
 from bench.targets import Targets
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
@@ -79,10 +80,10 @@ NEOVIM_CAPABILITIES = Path(__file__).with_name("neovim_capabilities.json")
 PLUGIN_OPT_IN = {"mistral": {"streamNotifications": True, "commandsResolveOnCompletion": True}}
 
 
-def neovim_initialize(client: LanguageClient) -> types.InitializeParams:
+def neovim_initialize() -> types.InitializeParams:
     """`initialize` as Neovim 0.11 with our plugin sends it (no workspace folder)."""
     raw = {**json.loads(NEOVIM_CAPABILITIES.read_text()), "experimental": PLUGIN_OPT_IN}
-    capabilities = client.protocol._converter.structure(raw, types.ClientCapabilities)
+    capabilities = default_converter().structure(raw, types.ClientCapabilities)  # lsprotocol's, as pygls uses it
     return types.InitializeParams(capabilities=capabilities, process_id=os.getpid(),
                                   client_info=types.ClientInfo(name="Neovim", version="0.11.4"))
 
@@ -109,7 +110,7 @@ async def start(env: dict[str, str], *cmd: str, cwd: str | None = None,
     await client.start_io(*cmd, env=env, cwd=cwd)
     # Opted in like our plugins: streamed text, and commands that resolve when the run ends.
     if as_neovim:
-        params = neovim_initialize(client)
+        params = neovim_initialize()
     else:
         params = types.InitializeParams(capabilities=types.ClientCapabilities(experimental=PLUGIN_OPT_IN))
     await client.initialize_async(params)
