@@ -61,7 +61,8 @@ def pct(values: list[float], q: float) -> float:
 def row(name: str, values: list[float], baseline: list[float] | None = None) -> str:
     line = f"{name:<48} p50 {pct(values, 50):8.2f} ms  p95 {pct(values, 95):8.2f} ms  p99 {pct(values, 99):8.2f} ms"
     if baseline:
-        line += f"   vs baseline p50 {pct(baseline, 50):7.2f} ms (x{pct(values, 50) / max(pct(baseline, 50), 1e-9):.2f})"
+        line += (f"   vs baseline p50 {pct(baseline, 50):7.2f} ms (x{pct(values, 50) / max(pct(baseline, 50), 1e-9):.2f}),"
+                 f" p95 {pct(baseline, 95):7.2f} ms")
     return line
 
 
