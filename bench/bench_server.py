@@ -5,13 +5,20 @@
    repeatable, so an unknown-method request that the server rejects at once).
 2. Server-added time to the first `mistral/stream` notification, against a bare httpx stream
    from the same fake API with 300 ms time-to-first-byte (target: ≤ 10 ms median).
-3. Cold start to `initialize` answered, against a do-nothing pygls server (target: ≤ +60 ms)
-   and, with `--against COMMIT`, against this server at an older commit (`git archive` of it
-   into a temporary folder, run with the same interpreter), interleaved in the same run. Each
-   also with the CPU time the server had used by then, steadier than the wall clock when other
+3. Cold start: a whole server process, launched with Neovim 0.11's capabilities (and our
+   plugin's `experimental.mistral` opt-in), until `initialize` is answered, against a
+   do-nothing pygls server (target: ≤ +60 ms) and, with `--against COMMIT` (or a checkout's
+   folder), against this server at an older commit (`git archive` of it into a temporary
+   folder, run with the same interpreter), interleaved in the same run: each round starts
+   every server in turn. Before timing, each server's interpreter says which `mistral_lsp` it
+   imports, so an editable install can not silently stand in for the older checkout. Each also
+   with the CPU time the server had used by then, steadier than the wall clock when other
    work loads the machine.
 
-Run: `python -m bench.bench_server [--against COMMIT]` (or `make bench`).
+`neovim_capabilities.json` is what Neovim 0.11.4 sends (`nvim --clean --headless -c 'lua
+io.stdout:write(vim.json.encode(vim.lsp.protocol.make_client_capabilities()))' -c 'qa!'`).
+
+Run: `python -m bench.bench_server [--against COMMIT|FOLDER] [--cold-start-only]` (or `make bench`).
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +41,7 @@ from typing import Any
 import httpx
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+from pygls.protocol import default_converter
 
 from bench.targets import Targets
 from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
@@ -51,7 +61,8 @@ def pct(values: list[float], q: float) -> float:
 def row(name: str, values: list[float], baseline: list[float] | None = None) -> str:
     line = f"{name:<48} p50 {pct(values, 50):8.2f} ms  p95 {pct(values, 95):8.2f} ms  p99 {pct(values, 99):8.2f} ms"
     if baseline:
-        line += f"   vs baseline p50 {pct(baseline, 50):7.2f} ms (x{pct(values, 50) / max(pct(baseline, 50), 1e-9):.2f})"
+        line += (f"   vs baseline p50 {pct(baseline, 50):7.2f} ms (x{pct(values, 50) / max(pct(baseline, 50), 1e-9):.2f}),"
+                 f" p95 {pct(baseline, 95):7.2f} ms")
     return line
 
 
@@ -65,7 +76,21 @@ def big_python_file(lines: int) -> str:
     return "\n".join(out[:lines]) + "\n"
 
 
-async def start(env: dict[str, str], *cmd: str, cwd: str | None = None) -> tuple[LanguageClient, float]:
+NEOVIM_CAPABILITIES = Path(__file__).with_name("neovim_capabilities.json")
+# What editors/neovim/lua/mistral/config.lua adds to Neovim's own capabilities.
+PLUGIN_OPT_IN = {"mistral": {"streamNotifications": True, "commandsResolveOnCompletion": True}}
+
+
+def neovim_initialize() -> types.InitializeParams:
+    """`initialize` as Neovim 0.11 with our plugin sends it (no workspace folder)."""
+    raw = {**json.loads(NEOVIM_CAPABILITIES.read_text()), "experimental": PLUGIN_OPT_IN}
+    capabilities = default_converter().structure(raw, types.ClientCapabilities)  # lsprotocol's, as pygls uses it
+    return types.InitializeParams(capabilities=capabilities, process_id=os.getpid(),
+                                  client_info=types.ClientInfo(name="Neovim", version="0.11.4"))
+
+
+async def start(env: dict[str, str], *cmd: str, cwd: str | None = None,
+                as_neovim: bool = False) -> tuple[LanguageClient, float]:
     client = LanguageClient("bench", "1")
     streamed: list[float] = []
     client.streamed = streamed  # type: ignore[attr-defined]
@@ -74,6 +99,10 @@ async def start(env: dict[str, str], *cmd: str, cwd: str | None = None) -> tuple
     def on_stream(params: Any) -> None:
         streamed.append(time.perf_counter())
 
+    @client.feature(types.WORKSPACE_CONFIGURATION)
+    def on_configuration(params: types.ConfigurationParams) -> list[Any]:
+        return [None for _ in params.items]  # no settings, as Neovim without a `settings` table
+
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         return types.ApplyWorkspaceEditResult(applied=True)
@@ -81,10 +110,11 @@ async def start(env: dict[str, str], *cmd: str, cwd: str | None = None) -> tuple
     started = time.perf_counter()
     await client.start_io(*cmd, env=env, cwd=cwd)
     # Opted in like our plugins: streamed text, and commands that resolve when the run ends.
-    capabilities = types.ClientCapabilities(
-        experimental={"mistral": {"streamNotifications": True, "commandsResolveOnCompletion": True}}
-    )
-    await client.initialize_async(types.InitializeParams(capabilities=capabilities))
+    if as_neovim:
+        params = neovim_initialize()
+    else:
+        params = types.InitializeParams(capabilities=types.ClientCapabilities(experimental=PLUGIN_OPT_IN))
+    await client.initialize_async(params)
     ready = time.perf_counter() - started
     client.cpu_at_ready = _process_cpu(client)  # type: ignore[attr-defined]
     client.initialized(types.InitializedParams())
@@ -120,15 +150,26 @@ async def cold_start(env: dict[str, str], runs: int, older: Path | None = None) 
         compileall.compile_dir(str(older / "mistral_lsp"), quiet=1)
         # Run from its folder: `-m` puts the working directory first on the path.
         servers.append(("older", [sys.executable, "-m", "mistral_lsp"], {**env, "PYTHONPATH": str(older)}, str(older)))
+    for label, _, server_env, cwd in servers[1:]:
+        print(f"{label}: {imported_package(server_env, cwd)}")
+    if older is not None and imported_package(servers[2][2], servers[2][3]) != (older / "mistral_lsp").resolve():
+        raise SystemExit(f"the older server would not run {older / 'mistral_lsp'}")
     out: dict[str, list[float]] = {name: [] for label, _, _, _ in servers for name in (label, f"{label} cpu")}
     for _ in range(runs):
         for label, cmd, server_env, cwd in servers:
-            client, ready = await start(server_env, *cmd, cwd=cwd)
+            client, ready = await start(server_env, *cmd, cwd=cwd, as_neovim=True)
             out[label].append(ready * 1000)
             out[f"{label} cpu"].append(client.cpu_at_ready * 1000)  # type: ignore[attr-defined]
             await stop(client)
     os.unlink(handle.name)
     return out
+
+
+def imported_package(env: dict[str, str], cwd: str) -> Path:
+    """The `mistral_lsp` folder that `python -m mistral_lsp` imports with this env and cwd."""
+    code = "import mistral_lsp, pathlib; print(pathlib.Path(mistral_lsp.__file__).resolve().parent)"
+    found = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, check=True)
+    return Path(found.stdout.strip())
 
 
 def _process_cpu(client: LanguageClient) -> float:
@@ -141,8 +182,15 @@ def _process_cpu(client: LanguageClient) -> float:
 
 
 def extract(commit: str, folder: Path) -> str:
-    """`mistral_lsp` as it was at `commit`, into `folder`; the commit's short name."""
+    """`mistral_lsp` as it was at `commit`, into `folder`; the commit's short name. A `commit`
+    that is a folder holding `mistral_lsp/` (another checkout) is used as it is, and named by
+    its HEAD when it is a git checkout."""
     root = Path(__file__).resolve().parent.parent
+    checkout = Path(commit)
+    if (checkout / "mistral_lsp").is_dir():  # copied: the checkout itself is left as it is
+        shutil.copytree(checkout / "mistral_lsp", folder / "mistral_lsp", ignore=shutil.ignore_patterns("__pycache__"))
+        named = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True)
+        return named.stdout.strip() or str(checkout)
     archive = subprocess.run(["git", "archive", commit, "mistral_lsp"], cwd=root, capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
@@ -200,7 +248,8 @@ async def first_stream(client: LanguageClient, fake: FakeMistralAPI, uri: str, r
 
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--against", metavar="COMMIT", help="also time cold start of the server at COMMIT")
+    parser.add_argument("--against", metavar="COMMIT|FOLDER",
+                        help="also time cold start of the server at COMMIT (or in another checkout's FOLDER)")
     parser.add_argument("--cold-start-only", action="store_true")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     runs = int(os.environ.get("BENCH_RUNS", "30"))
@@ -228,6 +277,8 @@ async def main(argv: list[str] | None = None) -> None:
     print(f"{'  CPU added over a bare pygls server, median':<48} {statistics.median(cpu) - statistics.median(base_cpu):8.2f} ms")
     if older is not None:
         print(row(f"cold start, this server at {commit}", times["older"], base))
+        print(f"{'  ' + commit + ' added over a bare pygls server, median':<48} "
+              f"{statistics.median(times['older']) - statistics.median(base):8.2f} ms")
         print(f"{'  this commit minus ' + commit + ', median':<48} "
               f"{statistics.median(cold) - statistics.median(times['older']):8.2f} ms")
         print(row(f"  CPU used by then, at {commit}", times["older cpu"], base_cpu))

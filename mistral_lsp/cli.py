@@ -14,6 +14,10 @@ import argparse
 import sys
 
 from mistral_lsp import __version__
+from mistral_lsp.ci.command import add_arguments, run_review
+from mistral_lsp.ci.rules_command import add_arguments as add_rules_arguments
+from mistral_lsp.ci.rules_command import run_rules
+from mistral_lsp.logs import setup_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,32 +38,22 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--offline", action="store_true", help="use the bundled fake API even when MISTRAL_API_KEY is set")
     demo.add_argument("--workdir", metavar="DIR", help="where to write the sample project (default: a temporary folder)")
     review = sub.add_parser("review", help="review files or the definitions a git diff changed (pre-commit, CI)")
-    from mistral_lsp.ci.command import add_arguments
-
     add_arguments(review)
     rules = sub.add_parser("rules", help="list and check .mistral/rules and .mistral/actions (exit 2 on a problem)")
-    from mistral_lsp.ci.rules_command import add_arguments as add_rules_arguments
-
     add_rules_arguments(rules)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from mistral_lsp.logs import setup_logging
-
     setup_logging(args.verbose, args.log_file)
     if args.command == "doctor":
         from mistral_lsp.doctor import run_doctor
 
         return run_doctor(args.settings)
     if args.command == "review":
-        from mistral_lsp.ci.command import run_review
-
         return run_review(args)
     if args.command == "rules":
-        from mistral_lsp.ci.rules_command import run_rules
-
         return run_rules(args)
     if args.command == "demo":
         from mistral_lsp.demo import run_demo

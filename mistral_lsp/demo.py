@@ -26,6 +26,7 @@ from mistral_lsp.protocol import (
     RESOLVE_ON_COMPLETION_CAPABILITY,
     STREAM_NOTIFICATIONS_CAPABILITY,
 )
+from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
 SAMPLE = '''\
 """A tiny inventory module (the demo's sample: it has a bug)."""
@@ -91,8 +92,6 @@ def test_total_value_applies_percent_discount():
 
 def _canned(request: Any) -> Any:
     """The offline fake's answer for each action, told apart by the prompt's output contract."""
-    from mistral_lsp.testing.fake_api import Reply
-
     if isinstance(request, dict) and request.get("response_format"):
         return Reply(text=json.dumps(CANNED_REVIEW), thinking="Checking the arithmetic in total_value…",
                      delay_per_chunk=0.05)
@@ -124,8 +123,6 @@ async def _demo(workdir: Path, offline: bool) -> int:
     fake = None
     env = dict(os.environ)
     if offline:
-        from mistral_lsp.testing.fake_api import FakeMistralAPI
-
         fake = FakeMistralAPI(api_key="demo-offline-key", responder=_canned).start()
         env.update(MISTRAL_API_KEY="demo-offline-key", MISTRAL_BASE_URL=fake.base_url)
         print("OFFLINE demo: the bundled fake Mistral API answers with canned replies "

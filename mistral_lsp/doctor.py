@@ -10,7 +10,8 @@ import asyncio
 import json
 import sys
 
-from mistral_lsp.options import SettingsError, parse_settings
+from mistral_lsp.mistral import MistralClient, MistralError
+from mistral_lsp.options import Settings, SettingsError, parse_settings
 
 
 def run_doctor(settings_json: str | None) -> int:
@@ -32,9 +33,6 @@ def run_doctor(settings_json: str | None) -> int:
 
 
 async def _check_api(settings: object) -> int:
-    from mistral_lsp.mistral import MistralClient, MistralError
-    from mistral_lsp.options import Settings
-
     assert isinstance(settings, Settings)
     # A check answers quickly: one retry, 30 s at most.
     client = MistralClient(**{

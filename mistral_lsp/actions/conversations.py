@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -30,7 +30,6 @@ from mistral_lsp.prompting.tokens import estimate_tokens
 if TYPE_CHECKING:
     from lsprotocol import types
 
-    from mistral_lsp.actions.session import Session
     from mistral_lsp.protocol import ActionArguments
 
 MAX_HISTORY_TOKENS = 6000
@@ -109,7 +108,14 @@ class ConversationStore:
         self._by_uri.pop(uri, None)
 
 
-def conversations(session: Session) -> ConversationStore:
+class HoldsConversations(Protocol):
+    """What this module needs of the session (`session.Session`): its store. Named here, not
+    imported, so the session can name `ConversationStore` without an import loop."""
+
+    conversations: ConversationStore | None
+
+
+def conversations(session: HoldsConversations) -> ConversationStore:
     """The session's store, made on first use (start-up does not pay for it)."""
     store = session.conversations
     if store is None:
@@ -118,7 +124,7 @@ def conversations(session: Session) -> ConversationStore:
     return store
 
 
-def checked_request(session: Session, action: str, request: ActionArguments) -> ActionArguments:
+def checked_request(session: HoldsConversations, action: str, request: ActionArguments) -> ActionArguments:
     """`request` ready for its conversation. Ask needs a question, and so does a follow-up
     (`conversationId`), whose conversation must exist; a follow-up without a range takes its
     conversation's. A new ask or explain starts its conversation here, before the run, so the

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mistral_lsp.actions.errors import ActionError
 from mistral_lsp.actions.tool_calls import RoundCalls
+from mistral_lsp.lookup import PathGuard, ToolBox, Workspace
 from mistral_lsp.mistral import (
     ChatRequest,
     ConfigurationError,
@@ -31,6 +32,7 @@ from mistral_lsp.mistral import (
 from mistral_lsp.mistral import Usage as UsageEvent
 from mistral_lsp.prompting.replies import extract_code_block, missing_code_reason
 from mistral_lsp.protocol import Usage
+from mistral_lsp.text.uris import to_path
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.editor import Editor, Reporter
@@ -233,9 +235,6 @@ def toolbox_for(editor: Editor, action: str, uri: str, *, background: bool = Fal
         return None
     if not tools.enabled_for(action, background=background):
         return None
-    from mistral_lsp.lookup import PathGuard, ToolBox, Workspace
-    from mistral_lsp.text.uris import to_path
-
     local = to_path(uri)
     path = local.absolute().as_posix() if local is not None else None
     index = editor.workspace_index

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
+from mistral_lsp.actions.state import ProjectFilesState
 from mistral_lsp.project.actions import ACTIONS_DIR, ActionSet, load_actions
 from mistral_lsp.project.instructions import INSTRUCTION_FILES, Instructions, find_instructions
 from mistral_lsp.project.rules import RULES_DIR, Rule, RuleSet, load_rules
@@ -32,12 +33,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class ProjectFiles:
+class ProjectFiles(ProjectFilesState):
     """One session's view of its roots' project files; see the module docstring."""
-
-    def __init__(self) -> None:
-        self._loaded: dict[tuple[str, Path], tuple[Any, Any]] = {}
-        self._told: set[str] = set()
 
     def _get(self, kind: str, root: Path, signature: Any, load: Callable[[], T]) -> T:
         cached = self._loaded.get((kind, root))
@@ -73,11 +70,9 @@ class ProjectFiles:
 
 def project_files(session: Session) -> ProjectFiles:
     """The session's project files, made on first use."""
-    files = session.project
-    if files is None:
-        files = ProjectFiles()
-        session.project = files
-    return files
+    if not isinstance(session.project, ProjectFiles):
+        session.project = ProjectFiles()
+    return session.project
 
 
 def root_of(editor: Editor, uri: str) -> tuple[Path, str] | None:

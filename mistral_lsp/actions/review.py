@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mistral_lsp.actions.errors import ActionError
 from mistral_lsp.actions.project import rules_for
+from mistral_lsp.actions.review_on_save import review_on_save
 from mistral_lsp.prompting.prompts import build_messages, review_response_format
 from mistral_lsp.prompting.replies import parse_json_object
 from mistral_lsp.review.findings import findings_from_reply, revalidate
@@ -57,8 +58,6 @@ async def run(ctx: ActionContext) -> None:
 async def _seed_review_on_save(ctx: ActionContext, asked_lines: list[str], found: list[Finding]) -> None:
     """What this review covered is review on save's baseline (`ReviewOnSave.seed`); a failure
     there costs a later save a request, never this review."""
-    from mistral_lsp.actions.review_on_save import review_on_save
-
     try:
         await review_on_save(ctx.editor).seed(ctx.doc, asked_lines, ctx.target.start_line, ctx.target.end_line, found)
     except Exception:

@@ -39,8 +39,13 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from mistral_lsp.actions.project import instructions_for, rules_for
 from mistral_lsp.actions.runs import Run
 from mistral_lsp.actions.state import ReviewOnSaveState
+from mistral_lsp.mistral import AuthError, ConfigurationError, MistralError, ModelNotFoundError
+from mistral_lsp.project.rules import rules_digest
+from mistral_lsp.review.cache import ReviewCache, cache_path_for_workspace
+from mistral_lsp.review.units import owner_of, place, snapshot_of, to_stored, with_rules_key
 from mistral_lsp.text.uris import to_path
 
 if TYPE_CHECKING:
@@ -120,8 +125,6 @@ class ReviewOnSave(ReviewOnSaveState):
         return locate(str(path) if path else uri, roots)
 
     async def cache_for(self, location: Location) -> ReviewCache:
-        from mistral_lsp.review.cache import ReviewCache, cache_path_for_workspace
-
         key = location.root or ""
         cache = self.caches.get(key)
         if cache is None:
@@ -134,22 +137,15 @@ class ReviewOnSave(ReviewOnSaveState):
 
     async def snapshot(self, doc: Document) -> Snapshot:
         """The document's lines and units, computed off the event loop, cached per text."""
-        from mistral_lsp.project.rules import rules_digest
-        from mistral_lsp.review.units import snapshot_of, with_rules_key
-
         snap = await asyncio.to_thread(doc.cached, "review_on_save", lambda: snapshot_of(doc))
         # The rules applied to the file are part of its units' hashes: a rule change re-reviews them.
         return with_rules_key(snap, rules_digest(self.rules(doc)))
 
     def rules(self, doc: Document) -> tuple[Rule, ...]:
-        from mistral_lsp.actions.project import rules_for
-
         return rules_for(self.editor, doc.uri, doc.language.name if doc.language is not None else doc.language_id)
 
     async def publish(self, uri: str, cache: ReviewCache, key: str) -> None:
         """Findings of every reviewed unit of the document as it is now, published with its version."""
-        from mistral_lsp.review.units import place
-
         for _ in range(5):
             doc = self.editor.documents.get(uri)
             if doc is None:
@@ -185,8 +181,6 @@ class ReviewOnSave(ReviewOnSaveState):
         inside the reviewed lines `start_line`..`end_line` of the text as asked, with the findings
         it owns (none: reviewed and clean). Whether review on save is on does not matter: the
         first save after it is turned on must not pay again for what the command just reviewed."""
-        from mistral_lsp.review.units import owner_of, to_stored
-
         if doc.language is None:
             return
         location = self.locate(doc.uri)
@@ -247,7 +241,6 @@ class ReviewOnSave(ReviewOnSaveState):
         self, doc: Document, snap: Snapshot, location: Location, changed: list[Unit]
     ) -> dict[str, list[StoredFinding]] | None:
         """One request reviewing `changed`; their findings by hash, or None when it failed."""
-        from mistral_lsp.mistral import MistralError
         from mistral_lsp.review.prompt import ReplyError, findings_by_unit
 
         editor = self.editor
@@ -270,8 +263,6 @@ class ReviewOnSave(ReviewOnSaveState):
 
             message = failure_message(editor, exc)
             progress.end(f"failed: {message}")
-            from mistral_lsp.mistral import AuthError, ConfigurationError, ModelNotFoundError
-
             if isinstance(exc, (AuthError, ConfigurationError, ModelNotFoundError)):
                 self.paused_for = editor.settings
                 message += " (review on save pauses until the settings change)"
@@ -304,8 +295,6 @@ class ReviewOnSave(ReviewOnSaveState):
         from mistral_lsp.review.prompt import build_messages, outline_budget
 
         settings = self.editor.settings
-        from mistral_lsp.actions.project import instructions_for
-
         messages = build_messages(
             doc, snap, location.key, changed, outline_budget=outline_budget(settings), line_anchors=settings.line_anchors,
             rules=self.rules(doc), instructions=instructions_for(self.editor, doc.uri).text,

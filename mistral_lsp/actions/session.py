@@ -17,8 +17,12 @@ from mistral_lsp.actions.runs import RunRegistry
 if TYPE_CHECKING:
     # Types only: the session starts empty, and `state.py`'s dataclasses cost start-up time.
     from mistral_lsp.actions.conversations import ConversationStore
-    from mistral_lsp.actions.project import ProjectFiles
-    from mistral_lsp.actions.state import CompletionState, Proposal, ReviewOnSaveState
+    from mistral_lsp.actions.state import (
+        CompletionState,
+        ProjectFilesState,
+        Proposal,
+        ReviewOnSaveState,
+    )
     from mistral_lsp.options import Settings
 
 # How long a previewed fix waits for accept or reject before it is forgotten.
@@ -46,7 +50,7 @@ class Session:
         # Ask's and explain's conversations, for follow-ups (`conversations.py`; made on first use).
         self.conversations: ConversationStore | None = None
         # The workspace roots' rules, custom actions and instructions (`project.py`; on first use).
-        self.project: ProjectFiles | None = None
+        self.project: ProjectFilesState | None = None
 
     # -- previewed fixes -----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """What a session remembers for each feature, as plain data the session can hold.
 
 The session (`session.py`) keeps this state; the actions that act on it (`fix.py`,
-`completion.py`, `review_on_save.py`) import the session's editor. Keeping the data here,
+`completion.py`, `review_on_save.py`, `project.py`) import the session's editor. Keeping the data here,
 below both, is what lets `session.py` name the types it holds without importing the actions
 (which would close a loop: editor -> session -> action -> editor). Nothing here imports an
 action, the editor or anything slow: the session is built at start-up.
@@ -13,9 +13,11 @@ import asyncio
 import dataclasses
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mistral_lsp.options import Settings
     from mistral_lsp.review.cache import ReviewCache
     from mistral_lsp.text.hunks import LineHunk
@@ -101,3 +103,12 @@ class ReviewOnSaveState:
         self.failed_under: Settings | None = None
         self.background: set[asyncio.Task[None]] = set()
         self.told_skipped: dict[str, str] = {}
+
+
+class ProjectFilesState:
+    """The project files read per root, by their folder's signature, and the problems already
+    told (`project.ProjectFiles` reads and tells)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[str, Path], tuple[Any, Any]] = {}
+        self._told: set[str] = set()

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from mistral_lsp.lookup.catalog import Catalog, Texts, catalog_of
 from mistral_lsp.lookup.guard import PathGuard, ToolError
+from mistral_lsp.syntax.document import Document
+from mistral_lsp.syntax.index import file_index
 
 if TYPE_CHECKING:
     from mistral_lsp.syntax.workspace import Symbol, WorkspaceIndex
@@ -123,9 +125,6 @@ def definition(workspace: Workspace, arguments: dict[str, Any]) -> Found:
 
 def _member_definition(workspace: Workspace, catalog: Catalog, name: str, near: str | None) -> Found:
     """A method or member (the index keeps top-level names): parse the few likely files."""
-    from mistral_lsp.syntax.document import Document
-    from mistral_lsp.syntax.index import file_index
-
     word = re.compile(rf"\b{re.escape(name)}\b")
     parsed = 0
     for path in catalog.ranked(near)[:MAX_SCAN_FILES]:

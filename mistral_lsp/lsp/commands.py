@@ -26,6 +26,7 @@ import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from mistral_lsp.actions.runs import Run
 from mistral_lsp.casing import camel_case
 from mistral_lsp.logs import one_line
 from mistral_lsp.lsp.progress import current_work_done_token
@@ -173,7 +174,6 @@ async def run_action(ls: MistralLanguageServer, spec: ActionSpec, args: ActionAr
     10 s — and the run goes on in its own task, its results reaching the editor through LSP."""
     from mistral_lsp.actions.errors import ActionError, BadArguments
     from mistral_lsp.actions.run import prepare
-    from mistral_lsp.actions.runs import Run
 
     await ls.wait_for_settings()
     resolve_on_completion = ls.client_features.resolve_on_completion

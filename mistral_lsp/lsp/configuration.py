@@ -12,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from mistral_lsp.lsp import inline_completion
+from mistral_lsp.lsp import inline_completion, workspace_index
 from mistral_lsp.lsp.server import MistralLanguageServer
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,6 @@ async def initialized(ls: MistralLanguageServer, params: types.InitializedParams
     finally:
         ls.mark_settings_loaded()
     await inline_completion.settings_changed(ls)
-    from mistral_lsp.lsp import workspace_index
-
     await workspace_index.start(ls)
 
 

@@ -11,7 +11,7 @@ import logging
 
 from lsprotocol import types
 
-from mistral_lsp.lsp import workspace_index
+from mistral_lsp.lsp import review_on_save, workspace_index
 from mistral_lsp.lsp.server import MistralLanguageServer
 from mistral_lsp.text.uris import short_uri
 
@@ -22,8 +22,6 @@ REOPEN_GRACE_S = 1.0
 
 
 def did_open(ls: MistralLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-    from mistral_lsp.lsp import review_on_save
-
     item = params.text_document
     doc = ls.documents.open(item.uri, item.text, item.version, item.language_id)
     if ls.findings.has(item.uri):

@@ -33,6 +33,18 @@ from typing import Any
 
 from lsprotocol import types
 
+from mistral_lsp.lsp import (
+    code_actions,
+    commands,
+    configuration,
+    diagnostics,
+    documents,
+    inline_completion,
+    lifecycle,
+    review_on_save,
+    workspace_index,
+)
+from mistral_lsp.lsp.converter import teach
 from mistral_lsp.lsp.server import MistralLanguageServer
 
 
@@ -43,19 +55,6 @@ def create_server() -> MistralLanguageServer:
 
 
 def register_features(server: MistralLanguageServer) -> None:
-    from mistral_lsp.lsp import (
-        code_actions,
-        commands,
-        configuration,
-        diagnostics,
-        documents,
-        inline_completion,
-        lifecycle,
-        review_on_save,
-        workspace_index,
-    )
-    from mistral_lsp.lsp.converter import teach
-
     protocol_hooks: dict[str, Callable[..., None]] = {
         types.INITIALIZE: lifecycle.prefer_utf8,
         types.WORKSPACE_EXECUTE_COMMAND: commands.before_execute,

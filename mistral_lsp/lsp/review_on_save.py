@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from mistral_lsp.lsp import workspace_index
 from mistral_lsp.lsp.server import MistralLanguageServer
 
 
 def did_save(ls: MistralLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
     """Schedule a review of the saved document (synchronous: saves are handled in order)."""
     from mistral_lsp.actions.review_on_save import review_on_save
-    from mistral_lsp.lsp import workspace_index
 
     workspace_index.document_changed(ls, params.text_document.uri)
     review_on_save(ls).saved(params.text_document.uri)

@@ -28,6 +28,8 @@ from mistral_lsp.actions.session import Session
 from mistral_lsp.logs import one_line, redactor
 from mistral_lsp.lsp import pygls_logging, wire
 from mistral_lsp.lsp.capabilities import ClientFeatures
+from mistral_lsp.lsp.diagnostics import publish
+from mistral_lsp.lsp.progress import RunReporter, current_work_done_token
 from mistral_lsp.options import Settings, SettingsError, parse_settings
 from mistral_lsp.text.uris import short_uri, to_path
 
@@ -353,8 +355,6 @@ class MistralLanguageServer(LanguageServer):
     async def open_reporter(
         self, run: Run, *, title: str, message: str = "waiting for the model", stream: bool = True
     ) -> Reporter:
-        from mistral_lsp.lsp.progress import RunReporter, current_work_done_token
-
         # Only a command's own run uses the token its request carried (a run that outlives its
         # request, for clients that did not opt in, has request_id None).
         token = current_work_done_token.get() if run.request_id is not None else None
@@ -374,8 +374,6 @@ class MistralLanguageServer(LanguageServer):
         return bool(shown.success)
 
     def publish_findings(self, uri: str) -> None:
-        from mistral_lsp.lsp.diagnostics import publish
-
         publish(self, uri)
 
     def workspace_roots(self) -> list[Path]:

@@ -89,9 +89,6 @@ class RuleSet:
     def for_file(self, path: str, language: str | None) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.applies_to(path, language))
 
-    def by_id(self) -> dict[str, Rule]:
-        return {rule.id: rule for rule in self.rules}
-
 
 def rule_files(root: Path) -> list[Path]:
     folder = root / RULES_DIR

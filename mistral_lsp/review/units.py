@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mistral_lsp.review.findings import Finding
+from mistral_lsp.syntax import definitions
 
 if TYPE_CHECKING:
     from mistral_lsp.syntax.document import Document
@@ -290,7 +291,6 @@ def with_rules_key(snap: Snapshot, rules_key: str) -> Snapshot:
 def snapshot_of(doc: Document) -> Snapshot:
     """The document's units and what the prompt needs beside them; call under `Document.cached`."""
     from mistral_lsp.prompting.context import outline
-    from mistral_lsp.syntax import definitions
 
     # Runs under the document's lock (`Document.cached`): everything is of one text.
     lines = tuple(doc.lines)

@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mistral_lsp.files import write_atomically
+from mistral_lsp.syntax.languages import LANGUAGES
 from mistral_lsp.syntax.workspace import FileEntry, Stat, Symbol, WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,6 @@ def fingerprint() -> str:
     """What saved entries depend on: a change of any of it discards them all."""
     from importlib import metadata
 
-    from mistral_lsp.syntax.languages import LANGUAGES
 
     digest = hashlib.sha256(f"schema {SCHEMA}\n".encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):

@@ -9,7 +9,8 @@ file-count cap bounds the rest.
 Between runs the entries of files read from disk are saved with their files' size and
 modification time (`index_store`); a build reuses the entry of a file unchanged since.
 
-Pure: no pygls. The LSP side (`lsp/workspace_index.py`) decides when to build, update and save.
+What one file's entry holds, and how it is made, is `workspace_entry.py`'s. Pure: no pygls.
+The LSP side (`lsp/workspace_index.py`) decides when to build, update and save.
 """
 
 from __future__ import annotations
@@ -19,14 +20,20 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NamedTuple
 
 from mistral_lsp.syntax.document import Document
-from mistral_lsp.syntax.index import file_index
-from mistral_lsp.syntax.nodes import syntax_of
 from mistral_lsp.syntax.word_map import WordMap
+from mistral_lsp.syntax.workspace_entry import (
+    FileEntry,
+    SavedEntries,
+    Stat,
+    Symbol,
+    analyse,
+    entry_of_document,
+    stat_of,
+)
 from mistral_lsp.syntax.workspace_files import (
     DEFAULT_MAX_FILES,
     MAX_FILE_BYTES,
@@ -36,92 +43,19 @@ from mistral_lsp.syntax.workspace_files import (
 )
 
 __all__ = [
-    "DEFAULT_MAX_FILES", "MAX_FILE_BYTES", "SKIPPED_DIRS", "FileEntry", "Symbol", "WorkspaceIndex", "analyse",
+    "DEFAULT_MAX_FILES", "MAX_FILE_BYTES", "SKIPPED_DIRS", "FileEntry", "Stat", "Symbol", "WorkspaceIndex", "analyse",
     "document_edited", "entry_of_document", "file_event", "is_indexable", "list_files",
 ]
 
 log = logging.getLogger(__name__)
 
-_HEADS_MEMO = "workspace_heads"
 MAX_CACHED_TEXTS = 32
 """Files read for prompts, kept (with their mtime) for the next action on the same code."""
-Stat = tuple[int, int]
-"""A file's (size, mtime_ns)."""
-SavedEntries = Mapping[str, tuple[Stat, "FileEntry"]]
-"""Entries saved by an earlier server (`index_store.load`), with their files' stat, by path."""
 RACY_NANOSECONDS = 2_000_000_000
 """A file modified this recently when it was read may change again within its timestamp's
 granularity (seconds on some file systems) without its stat changing: its stat is not kept."""
 
 
-class Symbol(NamedTuple):
-    """A top-level definition of a file (0-based lines). A named tuple: a restart makes
-    hundreds of thousands from the saved index (`index_store`), four times faster than a
-    frozen dataclass."""
-
-    name: str
-    kind: str
-    """"function" | "class" | "value"."""
-    start_line: int
-    end_line: int
-    head_line: int
-    """The line that names it (after decorators, attributes and `export`)."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class FileEntry:
-    """What the index keeps of one file."""
-
-    path: str
-    """Absolute, with "/" separators."""
-    language: str
-    symbols: dict[str, tuple[Symbol, ...]]
-    """Top-level definitions by name (file order)."""
-    imports: tuple[str, ...]
-    """The text of each top-level import (and package clause)."""
-
-    def summary(self) -> tuple[str, tuple[tuple[str, tuple[Symbol, ...]], ...], tuple[str, ...]]:
-        """Everything it holds, comparable (what the property tests compare)."""
-        return self.language, tuple(sorted(self.symbols.items())), self.imports
-
-
-def analyse(path: str, text: str, language_id: str = "") -> FileEntry | None:
-    """The entry of one file, or None when it has no language or no tree."""
-    return entry_of_document(path, Document(Path(path).as_uri(), text, language_id=language_id))
-
-
-def entry_of_document(path: str, doc: Document) -> FileEntry | None:
-    """The entry of an open document, from its own (incremental) file index."""
-    spec = doc.language
-    if spec is None or doc.tree is None:
-        return None
-    index = file_index(doc)
-    syntax = syntax_of(doc)
-    assert syntax is not None
-    symbols: dict[str, list[Symbol]] = {}
-    # Where each definition's name is, relative to its first line: remembered per definition
-    # template, so after an edit only the definitions walked again look at their nodes.
-    heads: dict[object, int] = doc.memo.setdefault(_HEADS_MEMO, {})
-    for info in (*index.definitions, *index.values):
-        if info.parent is not None or not info.short_name or info.kind == "method":
-            continue
-        offset = heads.get(info.template) if info.template is not None else None
-        if offset is None:
-            node = info.node
-            named = node.child_by_field_name("name") or node
-            offset = syntax.first_line(named) - info.start_line
-            if info.template is not None:
-                heads[info.template] = offset
-        head = min(max(info.start_line + offset, info.start_line), info.end_line)
-        symbols.setdefault(info.short_name, []).append(
-            Symbol(info.short_name, info.kind, info.start_line, info.end_line, head)
-        )
-    lines = doc.lines
-    imports = tuple("\n".join(lines[start : end + 1]) for start, end in index.imports)
-    return FileEntry(
-        path, spec.name, {name: tuple(sorted(found, key=lambda s: s.start_line)) for name, found in symbols.items()},
-        imports,
-    )
 
 
 class WorkspaceIndex:
@@ -411,15 +345,6 @@ def file_event(index: WorkspaceIndex, path: str, deleted: bool) -> None:
         index.remove_under(key)
     elif index.root_of(key) is not None:
         index.update(key)
-
-
-def stat_of(path: str) -> Stat | None:
-    """(size, mtime_ns) of a file, None when it is gone."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_size, found.st_mtime_ns
 
 
 def _key(path: str | Path) -> str:

@@ -20,9 +20,10 @@ CLI: `python -m mistral_lsp.testing.fake_api [--port N] [--api-key K] [--replies
 prints `READY http://127.0.0.1:PORT/v1` and serves until killed.
 
 Serves no LSP method: test, bench and demo support. This module is the server (routes, recording,
-timing and faults on the wire, the CLI); what each answer holds (`Reply`, error bodies, validation,
-model cards) is built in `fake_replies.py`, re-exported here: `from mistral_lsp.testing.fake_api
-import FakeMistralAPI, Reply` stays the one import a harness needs.
+the scripted pauses, the CLI); writing a stream, with its cuts and resets on the wire, is
+`fake_stream.py`'s; what each answer holds (`Reply`, error bodies, validation, model cards) is
+built in `fake_replies.py`, re-exported here: `from mistral_lsp.testing.fake_api import
+FakeMistralAPI, Reply` stays the one import a harness needs.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ import contextlib
 import dataclasses
 import json
 import signal
-import socket
-import struct
 import threading
 import time
 from collections import deque
@@ -58,6 +57,7 @@ from mistral_lsp.testing.fake_replies import (
     invalid_request,
     model_card,
 )
+from mistral_lsp.testing.fake_stream import stream
 
 __all__ = ["Disconnect", "FakeMistralAPI", "RecordedRequest", "Reply", "main"]
 
@@ -333,7 +333,7 @@ class FakeMistralAPI:
         answer = Answer(reply, body, text_completion=text_completion)
         if not body.get("stream"):
             return web.json_response(answer.completion(), headers=headers)
-        return await self._stream(request, reply, answer, headers)
+        return await stream(request, reply, answer, headers, pause=self._pause, disconnected=self._record_disconnect)
 
     async def _sleep_or_record(self, path: str, delay: float, chunks_sent: int) -> None:
         try:
@@ -341,38 +341,6 @@ class FakeMistralAPI:
         except asyncio.CancelledError:
             self._record_disconnect(path, chunks_sent)
             raise
-
-    async def _stream(
-        self, request: web.Request, reply: Reply, answer: Answer, headers: dict[str, str]
-    ) -> web.StreamResponse:
-        if reply.cut_style == "close":
-            return await self._stream_close_delimited(request, reply, answer, headers)
-        response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", **headers}
-        )
-        sent = 0
-        try:
-            await response.prepare(request)
-            events = list(answer.sse_events())
-            for position, (data, carries_content) in enumerate(events):
-                await self._pause(reply, last=position == len(events) - 1, content=carries_content, sent=sent)
-                if position and reply.cut_after_chunks is not None \
-                        and sent >= reply.cut_after_chunks:
-                    if reply.cut_style == "chunked":
-                        await response.write_eof()  # a clean end of the body, without [DONE]
-                    else:
-                        _drop(request, reset=reply.cut_style == "reset")
-                    return response
-                await response.write(data)
-                sent += carries_content
-            await response.write(b"data: [DONE]\n\n")
-            await response.write_eof()
-        except asyncio.CancelledError:
-            self._record_disconnect(request.path, sent)
-            raise
-        except ConnectionResetError:
-            self._record_disconnect(request.path, sent)
-        return response
 
     async def _pause(self, reply: Reply, *, last: bool, content: bool, sent: int) -> None:
         """What the reply scripts before an event: a gate before the last, a hold, a delay."""
@@ -383,45 +351,6 @@ class FakeMistralAPI:
             await self._released.wait()
         if content and sent and reply.delay_per_chunk:
             await asyncio.sleep(reply.delay_per_chunk)
-
-    async def _stream_close_delimited(
-        self, request: web.Request, reply: Reply, answer: Answer, headers: dict[str, str]
-    ) -> web.StreamResponse:
-        """The reply written on the raw socket as an HTTP/1.1 body that ends when the connection
-        closes (aiohttp itself always chunks): how many proxies relay a stream."""
-        transport = request.transport
-        assert transport is not None
-        head = ["HTTP/1.1 200 OK", "Content-Type: text/event-stream", "Cache-Control: no-cache",
-                "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]
-        transport.write(("\r\n".join(head) + "\r\n\r\n").encode())
-        sent = 0
-        for position, (data, carries_content) in enumerate(answer.sse_events()):
-            if position and reply.cut_after_chunks is not None and sent >= reply.cut_after_chunks:
-                break
-            if carries_content and sent and reply.delay_per_chunk:
-                await asyncio.sleep(reply.delay_per_chunk)
-            transport.write(data)
-            sent += carries_content
-        else:
-            transport.write(b"data: [DONE]\n\n")
-        await asyncio.sleep(0)  # let the bytes out before the close
-        transport.close()
-        # aiohttp has nothing left to send on a closed transport; this response is never written.
-        raise web.HTTPNoContent()
-
-
-def _drop(request: web.Request, *, reset: bool) -> None:
-    """Close the connection mid-body; with `reset`, as a TCP RST (SO_LINGER 0, then close)."""
-    transport = request.transport
-    if transport is None:
-        return
-    if reset:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-    else:
-        transport.close()
 
 
 def main(argv: list[str] | None = None) -> int:

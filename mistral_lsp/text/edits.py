@@ -12,9 +12,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Callable
-
-from lsprotocol import types
 
 _INDENT = re.compile(r"[ \t]*")
 
@@ -120,18 +117,6 @@ def apply_offset_edits(text: str, edits: list[OffsetEdit]) -> str:
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         text = text[: edit.start] + edit.new_text + text[edit.end :]
     return text
-
-
-def to_text_edits(
-    edits: list[OffsetEdit], position_at: Callable[[int], types.Position]
-) -> list[types.TextEdit]:
-    return [
-        types.TextEdit(
-            range=types.Range(start=position_at(edit.start), end=position_at(edit.end)),
-            new_text=edit.new_text,
-        )
-        for edit in edits
-    ]
 
 
 class RebaseError(Exception):

@@ -1,8 +1,9 @@
 """The fault matrix, fuzz row: a seeded stream of malformed LSP messages.
 
 Afterwards every well-formed request (a JSON object with `"jsonrpc": "2.0"`, an integer or
-string `id` and a string `method`) has been answered, no popup was shown, the documents the
-fuzz did not touch are unchanged, and the next action works. The figures are printed (`-s`).
+string `id` and a string `method`) has been answered (an error in one line), no popup was shown,
+no edit was applied, the document the fuzz did not touch is unchanged, and the next action
+works. The figures are printed (`-s`).
 
 Then supersede storms: bursts of the same action on the same target (a double key press, a
 plugin's retry), with `mistral.cancel` and `$/cancelRequest` mixed in, on an open document with
@@ -182,7 +183,7 @@ class Fuzz:
 
 async def test_every_well_formed_request_is_answered_and_nothing_pops_up(ed: FaultEditor) -> None:
     uri = await ed.open("untouched.py", CART)
-    shown = len(ed.shown())
+    shown, edits = len(ed.shown()), len(ed.applied_edits)
     fuzz = Fuzz(SEED)
     messages = [fuzz.message() for _ in range(MESSAGES)]
     # Sent in batches of writes, the way a busy client would.
@@ -202,6 +203,7 @@ async def test_every_well_formed_request_is_answered_and_nothing_pops_up(ed: Fau
           f"{len(answered)} answered, {len(popups)} popups")
     assert len(messages) >= 2_000 and len(fuzz.expected) >= 500
     assert popups == []
+    assert ed.applied_edits[edits:] == []  # nothing applied, anywhere
     for _result, error in (ed.raw_responses[i] for i in answered):
         if error is not None:
             assert len(error.message) <= 300 and "\n" not in error.message, error.message

@@ -3,6 +3,7 @@ file's own header. Small inputs only: the corpora themselves are `make bench`'s.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import types
@@ -12,6 +13,7 @@ import pytest
 
 from bench import __main__ as bench_main
 from bench.bench_recall import DISAGREES, Tag, measure_file, python_tags
+from bench.bench_server import extract, imported_package
 from bench.bench_workspace import generated_by_header
 from bench.targets import TargetMissed, Targets
 
@@ -89,3 +91,21 @@ def test_a_function_the_tool_targets_differently_counts_its_uses_as_misses(
     found, total, misses = measure_file(source, "python", random.Random(1), 3)
     assert (found, total) == (1, 3)
     assert sorted(m.split(" (used")[0] for m in misses if m.endswith(DISAGREES)) == ["shop.py:1 RATE", "shop.py:4 helper"]
+
+
+def test_cold_start_against_another_checkout_runs_that_checkouts_package(tmp_path: Path) -> None:
+    """`bench_server --against FOLDER`: the older server imports the copy of that checkout's
+    package, not the editable install of this one, and the bench can tell which it imports."""
+    checkout = tmp_path / "old"
+    (checkout / "mistral_lsp" / "__pycache__").mkdir(parents=True)
+    (checkout / "mistral_lsp" / "__init__.py").write_text("__version__ = '0.0.old'\n")
+    (checkout / "mistral_lsp" / "__pycache__" / "stale.pyc").write_bytes(b"")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+
+    assert extract(str(checkout), copy) == str(checkout)  # named by its path: not a git checkout
+    assert not (copy / "mistral_lsp" / "__pycache__").exists()
+    older = imported_package({**os.environ, "PYTHONPATH": str(copy)}, str(copy))
+    assert older == (copy / "mistral_lsp").resolve()
+    this = imported_package(dict(os.environ), str(tmp_path))
+    assert this != older and (this / "lsp" / "server.py").is_file()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from lsprotocol import types
@@ -26,13 +29,27 @@ def test_a_late_cancel_is_not_a_warning(pygls_log: pytest.LogCaptureFixture) -> 
     assert [r for r in pygls_log.records if r.levelno >= logging.INFO] == []
 
 
-def test_a_bug_keeps_its_traceback_at_error(pygls_log: pytest.LogCaptureFixture) -> None:
-    try:
-        raise KeyError("oops")
-    except KeyError:
-        logging.getLogger(PYGLS_RPC_LOGGER).exception('Exception occurred for message "%s"', 4)
-    (record,) = pygls_log.records
-    assert record.levelname == "ERROR" and "Traceback" in pygls_log.text
+def _framed(*messages: bytes) -> bytes:
+    return b"".join(b"Content-Length: %d\r\n\r\n" % len(body) + body for body in messages)
+
+
+def test_a_message_that_is_not_json_is_one_warning_line_in_the_servers_log() -> None:
+    """pygls' message loop logs "Unable to handle message" with its traceback at ERROR, then
+    reports it through `report_server_error`: the server's own log (what an editor shows of
+    stderr) has the one warning line, no traceback and no error. (A bug's traceback at ERROR
+    is tests/unit/test_pygls_contract.py's; pygls' own "Exception occurred for message" record
+    is never written, its `_send_handler_result` being replaced.)"""
+    requests = [{"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"processId": None, "rootUri": None, "capabilities": {}}},
+                {"jsonrpc": "2.0", "id": 2, "method": "shutdown"}, {"jsonrpc": "2.0", "method": "exit"}]
+    stdin = _framed(b"not json {", *(json.dumps(r).encode() for r in requests))
+    env = {**os.environ, "MISTRAL_API_KEY": ""}
+    ran = subprocess.run([sys.executable, "-m", "mistral_lsp"], input=stdin, capture_output=True, timeout=60, env=env,
+                         check=True)
+    log = ran.stderr.decode()
+    assert [line.split(" ", 3)[2:] for line in log.splitlines()] == [
+        ["WARNING", "mistral_lsp.lsp.server: ignored a malformed message (Expecting value: line 1 column 1 (char 0))"]]
+    assert b'"id": 2' in ran.stdout  # and the session went on
 
 
 def test_a_response_that_does_not_decode_is_the_clients_mistake_in_one_line(caplog: pytest.LogCaptureFixture) -> None:

@@ -1,6 +1,5 @@
 /** Names shared by the extension's modules: one place for ids that package.json also spells. */
 
-export const EXTENSION_ID = 'mistral-lsp.mistral-vscode';
 export const SERVER_ID = 'mistral';
 export const SERVER_NAME = 'Mistral';
 export const CONFIG_SECTION = 'mistral';
