@@ -162,16 +162,9 @@ class _Reader:
                 found = self._light(candidate, data, names)
                 held += [(candidate, data, stat, found, found)] if found else []
                 continue
-            anywhere: set[bytes] = set()
-            defining: set[bytes] = set()
-            for name in names:  # `bytes.find` per name: far cheaper than splitting the file into words
-                as_word, defined_here = _holds(data, name)
-                if as_word:
-                    anywhere.add(name)
-                if defined_here:
-                    defining.add(name)
+            defining, anywhere = _may_define(data, names)
             if anywhere:
-                held.append((candidate, data, stat, _decoded(defining), _decoded(anywhere)))
+                held.append((candidate, data, stat, defining, anywhere))
         return held
 
     def _light(self, path: str, data: bytes, names: set[bytes]) -> set[str]:
@@ -189,6 +182,19 @@ class _Reader:
         self.filled.light += 1
         self.wanted -= set(entry.symbols)
         return set()
+
+
+def _may_define(data: bytes, names: set[bytes]) -> tuple[set[str], set[str]]:
+    """The names `data` holds where a definition may name them, and those it holds anywhere."""
+    anywhere: set[bytes] = set()
+    defining: set[bytes] = set()
+    for name in names:  # `bytes.find` per name: far cheaper than splitting the file into words
+        as_word, defined_here = _holds(data, name)
+        if as_word:
+            anywhere.add(name)
+        if defined_here:
+            defining.add(name)
+    return _decoded(defining), _decoded(anywhere)
 
 
 def _holds(data: bytes, name: bytes) -> tuple[bool, bool]:
