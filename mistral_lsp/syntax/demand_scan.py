@@ -29,6 +29,7 @@ replaces it. Pure: no pygls.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -44,81 +45,83 @@ _STARTER = re.compile(rb"\n(?![A-Za-z_]\w*:)[^\s})\]]")
 """A line starting at column 0 with anything but a closing bracket or a label (gofmt puts a
 function's labels there): a top-level declaration, a comment or a directive starts there (the
 match starts at the newline before it)."""
-_NAMING = re.compile(rb"(?:func |(?:type|var|const) (?:[A-Za-z_]\w*, *)*)\Z")
-"""What precedes a name a top-level declaration's own line defines."""
-_IN_GROUP = re.compile(rb"\t(?:[A-Za-z_]\w*, *)*\Z")
-"""What precedes a name a line of a `var|const|type (` group defines."""
-_GROUP_HEAD = re.compile(rb"(?:var|const|type) \(")
-_PREAMBLE = (b"package ", b"import ")
+_GROUP_HEADS = (b"\nvar (", b"\nconst (", b"\ntype (")
+_PREAMBLE = re.compile(rb"\n(?:package|import) ")
 _TOKEN = re.compile(rb"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`[^`]*`", re.DOTALL)
 """Go's comments, strings and runes: what may hold a line that only looks like a declaration."""
-_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+@functools.lru_cache(maxsize=64)
+def _naming(names: frozenset[bytes]) -> re.Pattern[bytes]:
+    """Where a top-level declaration names one of `names`: `func Name`, `type|var|const Name`
+    (or `var a, Name`) at column 0, or `<tab>Name` (`<tab>a, Name`) as a group's line may. One
+    pass over a file: most files holding a name only use it."""
+    alternatives = b"|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rb"\n(?:(func |(?:type|var|const) (?:[A-Za-z_]\w*, *)*)|\t(?:[A-Za-z_]\w*, *)*)(" + alternatives + rb")(?!\w)"
+    )
 
 
 class Scan:
-    """One file's top-level layout, found when a wanted name is where a definition names
-    something (most files holding a name only use it)."""
+    """One file's top-level layout, looked at only where a wanted name may be defined."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        hidden = [m.span() for m in _TOKEN.finditer(data) if data.find(b"\n", *m.span()) >= 0]
-        self._hidden_starts = [start for start, _ in hidden]
-        self._hidden = hidden
-        first = [0] if _STARTER.match(b"\n" + data[:64]) else []
-        self.starts = [start for start in first + [m.start() + 1 for m in _STARTER.finditer(data)]
-                       if not self.hidden(start)]
-        """Offsets of the lines starting at column 0 (bar closing brackets, and lines of a
-        multi-line raw string or block comment), in order."""
+        self._hidden: list[tuple[int, int]] | None = None if b"`" in data or b"/*" in data else []
+        self._groups: list[tuple[int, int]] | None = None
 
     def hidden(self, at: int) -> bool:
-        """`at` is inside a multi-line raw string or block comment."""
-        i = bisect_right(self._hidden_starts, at) - 1
+        """`at` is inside a multi-line raw string or block comment (a line there may look like
+        a declaration)."""
+        if self._hidden is None:
+            data = self.data
+            self._hidden = [m.span() for m in _TOKEN.finditer(data) if data.find(b"\n", *m.span()) >= 0]
+        i = bisect_right(self._hidden, (at, len(self.data))) - 1
         return i >= 0 and at < self._hidden[i][1]
 
-    def declaration_at(self, line_start: int, named: bool) -> int | None:
-        """The start of the top-level declaration that defines a name on the line starting at
-        `line_start` (`named`: the line's own declaration names it; else a group's line)."""
-        if named:
-            return None if self.hidden(line_start) else line_start
-        i = bisect_right(self.starts, line_start) - 1
-        if i < 0:
-            return None
-        head = self.starts[i]
-        # Inside the group: its head is the last top-level line, and its `)` is not yet passed.
+    def group_of(self, line_start: int) -> int | None:
+        """The start of the `var|const|type (` group whose line starts at `line_start`, if any."""
+        if self._groups is None:
+            self._groups = sorted(self._group_spans())
+        i = bisect_right(self._groups, (line_start, 0)) - 1
+        # Inside it: its `)` (at column 0) not passed yet; else the line is a function's.
+        return self._groups[i][0] if i >= 0 and line_start < self._groups[i][1] else None
+
+    def _group_spans(self) -> list[tuple[int, int]]:
         data = self.data
-        if _GROUP_HEAD.match(data, head) and data.find(b"\n)", head, line_start) < 0 and not self.hidden(line_start):
-            return head
-        return None
+        spans = []
+        for group in _GROUP_HEADS:
+            at = data.find(group)
+            while at >= 0:
+                end = data.find(b"\n)", at + 1)
+                spans.append((at + 1, end if end >= 0 else len(data)))
+                at = data.find(group, at + 1)
+        return spans
 
     def end_of(self, start: int) -> int:
         """Where the declaration starting at `start` ends: the next top-level line."""
-        i = bisect_right(self.starts, start)
-        return self.starts[i] - 1 if i < len(self.starts) else len(self.data)
+        found = _STARTER.search(self.data, start)
+        while found is not None and self.hidden(found.start() + 1):
+            found = _STARTER.search(self.data, found.end())
+        return found.start() if found is not None else len(self.data)
 
     def preamble(self) -> list[int]:
         """The starts of the package clause and the imports."""
-        return [start for start in self.starts if self.data.startswith(_PREAMBLE, start)]
+        found = [m.start() + 1 for m in _PREAMBLE.finditer(self.data)]
+        return [start for start in [0] * self.data.startswith((b"package ", b"import ")) + found if not self.hidden(start)]
 
 
 def defining(data: bytes, names: Iterable[bytes]) -> tuple[Scan | None, dict[bytes, list[int]]]:
     """For each name of `names` that `data` may define at top level: the starts of the
-    declarations that do; with the file's scan (None when it holds none of the names)."""
+    declarations that do; with the file's scan (None when it may define none)."""
     scan: Scan | None = None
     out: dict[bytes, list[int]] = {}
-    for name in names:
-        at = data.find(name)
-        while at >= 0:
-            end = at + len(name)
-            if (at == 0 or data[at - 1] not in _WORD_BYTES) and (end == len(data) or data[end] not in _WORD_BYTES):
-                line_start = data.rfind(b"\n", 0, at) + 1
-                prefix = data[line_start:at]
-                named = _NAMING.match(prefix) is not None
-                if named or _IN_GROUP.match(prefix):
-                    scan = scan or Scan(data)
-                    start = scan.declaration_at(line_start, named)
-                    if start is not None:
-                        out.setdefault(name, []).append(start)
-            at = data.find(name, end)
+    for match in _naming(frozenset(names)).finditer(data):
+        line_start = match.start() + 1
+        scan = scan or Scan(data)
+        start = line_start if match.group(1) is not None else scan.group_of(line_start)
+        if start is not None and not scan.hidden(line_start):
+            out.setdefault(match.group(2), []).append(start)
     return scan, out
 
 
