@@ -299,6 +299,8 @@ class WorkspaceIndex:
         else:
             self.words.unknown(key)
         with self._lock:
+            if partial and key in self._entries and key not in self._partial:
+                return True  # the build's whole entry, made meanwhile, is not replaced by a part
             self.generation += 1
             self._entries[key] = entry
             (self._partial.add if partial else self._partial.discard)(key)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from mistral_lsp.syntax.resolve import cross_file_symbols
-from mistral_lsp.syntax.workspace import WorkspaceIndex, analyse
+from mistral_lsp.syntax.workspace import FileEntry, WorkspaceIndex, analyse
 from mistral_lsp.syntax.workspace_demand import DEFAULT_BUDGET, Budget, fill_on_demand
 
 from .test_workspace_index import context_of, copy_project, other_files_text
@@ -177,3 +177,21 @@ def test_the_build_replaces_entries_parsed_in_part_and_never_saves_them(tmp_path
         assert not index.partial(path)
         assert index.get(path) == analyse(path, Path(path).read_text())
     assert {path for path, _, _ in index.stated_entries()} == set(index.paths())
+
+
+def test_a_whole_entry_is_never_replaced_by_a_part_of_it(tmp_path: Path) -> None:
+    # The build may index a file while an action parses part of it: the build's entry stays.
+    root = tmp_path / "project"
+    root.mkdir()
+    file = root / "tricky.go"
+    file.write_text(TRICKY)
+    an_hour_ago = time.time() - 3600
+    os.utime(file, (an_hour_ago, an_hour_ago))
+    index = WorkspaceIndex([root])
+    index.update(file)
+    whole = index.get(file.as_posix())
+    assert whole is not None
+    part = FileEntry(whole.path, whole.language, {"OneLine": whole.symbols["OneLine"]}, whole.imports)
+    index.put(file, part, partial=True)
+    assert index.get(file.as_posix()) is whole and not index.partial(file.as_posix())
+    assert index.read_since(file)  # the build that comes later takes it as it is
