@@ -45,6 +45,9 @@ _STARTER = re.compile(rb"\n(?![A-Za-z_]\w*:)[^\s})\]]")
 """A line starting at column 0 with anything but a closing bracket or a label (gofmt puts a
 function's labels there): a top-level declaration, a comment or a directive starts there (the
 match starts at the newline before it)."""
+_SPEC_START = re.compile(rb"\n(?:\t(?![\s})\]])|[^\s])")
+"""Where a group's line (spec) ends: the next line one tab in (not closing a bracket), or the
+next line at column 0."""
 _GROUP_HEADS = (b"\nvar (", b"\nconst (", b"\ntype (")
 _PREAMBLE = re.compile(rb"\n(?:package|import) ")
 _TOKEN = re.compile(rb"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`[^`]*`", re.DOTALL)
@@ -79,13 +82,14 @@ class Scan:
         i = bisect_right(self._hidden, (at, len(self.data))) - 1
         return i >= 0 and at < self._hidden[i][1]
 
-    def group_of(self, line_start: int) -> int | None:
-        """The start of the `var|const|type (` group whose line starts at `line_start`, if any."""
+    def group_of(self, line_start: int) -> tuple[int, int] | None:
+        """The start of the `var|const|type (` group whose line starts at `line_start`, and of
+        its `)` line, if there is one."""
         if self._groups is None:
             self._groups = sorted(self._group_spans())
         i = bisect_right(self._groups, (line_start, 0)) - 1
         # Inside it: its `)` (at column 0) not passed yet; else the line is a function's.
-        return self._groups[i][0] if i >= 0 and line_start < self._groups[i][1] else None
+        return self._groups[i] if i >= 0 and line_start < self._groups[i][1] else None
 
     def _group_spans(self) -> list[tuple[int, int]]:
         data = self.data
@@ -94,15 +98,16 @@ class Scan:
             at = data.find(group)
             while at >= 0:
                 end = data.find(b"\n)", at + 1)
-                spans.append((at + 1, end if end >= 0 else len(data)))
+                spans.append((at + 1, end + 1 if end >= 0 else len(data)))
                 at = data.find(group, at + 1)
         return spans
 
-    def end_of(self, start: int) -> int:
-        """Where the declaration starting at `start` ends: the next top-level line."""
-        found = _STARTER.search(self.data, start)
+    def end_of(self, start: int, boundary: re.Pattern[bytes] = _STARTER) -> int:
+        """Where the declaration starting at `start` ends: the next top-level line (or, with
+        `boundary` `_SPEC_START`, where a group's line ends: its next one)."""
+        found = boundary.search(self.data, start)
         while found is not None and self.hidden(found.start() + 1):
-            found = _STARTER.search(self.data, found.end())
+            found = boundary.search(self.data, found.end())
         return found.start() if found is not None else len(self.data)
 
     def preamble(self) -> list[int]:
@@ -110,39 +115,72 @@ class Scan:
         found = [m.start() + 1 for m in _PREAMBLE.finditer(self.data)]
         return [start for start in [0] * self.data.startswith((b"package ", b"import ")) + found if not self.hidden(start)]
 
+    def _spec_from(self, at: int, close: int) -> int:
+        """The first spec of a group at or after `at` (comments skipped); `close` if none."""
+        while at < close and self.data.startswith(b"\t//", at):
+            at = self.end_of(at, _SPEC_START) + 1
+        return min(at, close)
 
-def defining(data: bytes, names: Iterable[bytes]) -> tuple[Scan | None, dict[bytes, list[int]]]:
-    """For each name of `names` that `data` may define at top level: the starts of the
-    declarations that do; with the file's scan (None when it may define none)."""
+    def pieces_at(self, line_start: int, named: bool) -> list[tuple[int, int]]:
+        """The pieces of the file to parse for the definition on the line at `line_start`: its
+        declaration, or a group's head, that line's spec and the group's `)` (a group may be a
+        table of thousands); none when the line is not one of a top-level declaration."""
+        if self.hidden(line_start):
+            return []
+        if named:
+            return [(line_start, self.end_of(line_start))]
+        group = self.group_of(line_start)
+        if group is None:
+            return []
+        head, close = group
+        if self.data.startswith(b"type", head):  # a type of a group spans it (the full index's view)
+            return [(head, self.end_of(head))]
+        spec_end = self.end_of(line_start, _SPEC_START)
+        # A second spec: a group of one is one definition spanning it (the full index's view).
+        other = self._spec_from(spec_end + 1, close)
+        if other >= close:
+            other = self._spec_from(self.data.find(b"\n", head) + 1, close)
+        if other in (line_start, close):
+            return [(head, self.end_of(head))]
+        return [(head, self.data.find(b"\n", head)), (line_start, spec_end), (other, self.end_of(other, _SPEC_START)),
+                (close, self.end_of(close))]
+
+
+def defining(data: bytes, names: Iterable[bytes]) -> tuple[Scan | None, dict[bytes, list[tuple[int, int]]]]:
+    """For each name of `names` that `data` may define at top level: the pieces of the file
+    (byte spans) that do; with the file's scan (None when it may define none)."""
     scan: Scan | None = None
-    out: dict[bytes, list[int]] = {}
+    out: dict[bytes, list[tuple[int, int]]] = {}
     for match in _naming(frozenset(names)).finditer(data):
-        line_start = match.start() + 1
         scan = scan or Scan(data)
-        start = line_start if match.group(1) is not None else scan.group_of(line_start)
-        if start is not None and not scan.hidden(line_start):
-            out.setdefault(match.group(2), []).append(start)
+        pieces = scan.pieces_at(match.start() + 1, named=match.group(1) is not None)
+        if pieces:
+            out.setdefault(match.group(2), []).extend(pieces)
     return scan, out
 
 
-def light_entry(path: str, scan: Scan, starts: Iterable[int]) -> FileEntry | None:
-    """The entry of `path` with only the declarations starting at `starts` (and the preamble),
-    its lines numbered as in the file; None when their parse finds a syntax error or a
-    definition that runs past its declaration's end (a declaration cut short)."""
+def light_entry(path: str, scan: Scan, pieces: Iterable[tuple[int, int]]) -> FileEntry | None:
+    """The entry of `path` with only `pieces` of it (and the preamble) parsed, its lines
+    numbered as in the file; None when their parse finds a syntax error or a definition that
+    runs past its piece (a declaration cut short)."""
     data = scan.data
-    pieces: list[bytes] = []
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted({*pieces, *((start, scan.end_of(start)) for start in scan.preamble())}):
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    texts: list[bytes] = []
     lines: list[tuple[int, int]] = []
-    """Each declaration's first and last line."""
+    """Each piece's first and last line."""
     done = line = 0
-    for start, end in sorted({(start, scan.end_of(start)) for start in (*scan.preamble(), *starts)}):
-        if start < done:
-            continue
+    for start, end in spans:
         line += data.count(b"\n", done, start)
         piece = data[start:end]
-        pieces += [b"\n" * (line - (lines[-1][1] if lines else 0)), piece]
+        texts += [b"\n" * (line - (lines[-1][1] if lines else 0)), piece]
         lines.append((line, line + piece.count(b"\n")))
         line, done = lines[-1][1], end
-    doc = Document(Path(path).as_uri(), b"".join(pieces).decode("utf-8", "replace"))
+    doc = Document(Path(path).as_uri(), b"".join(texts).decode("utf-8", "replace"))
     tree = doc.tree
     if tree is None or tree.root_node.has_error:
         return None
@@ -157,7 +195,11 @@ def light_entry(path: str, scan: Scan, starts: Iterable[int]) -> FileEntry | Non
 
 
 def merged(earlier: FileEntry | None, later: FileEntry) -> FileEntry:
-    """Two partial entries of one file as one (the later's definitions of a name win)."""
+    """Two partial entries of one file as one: each name's definitions in both (a file may
+    define `_` or an `init` many times; each parse may have seen some)."""
     if earlier is None:
         return later
-    return FileEntry(later.path, later.language, {**earlier.symbols, **later.symbols}, later.imports)
+    symbols = dict(earlier.symbols)
+    for name, found in later.symbols.items():
+        symbols[name] = tuple(sorted({*symbols.get(name, ()), *found}, key=lambda symbol: symbol.start_line))
+    return FileEntry(later.path, later.language, symbols, later.imports)

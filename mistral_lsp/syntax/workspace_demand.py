@@ -170,12 +170,12 @@ class _Reader:
     def _light(self, path: str, data: bytes, names: set[bytes]) -> set[str]:
         """Parse the declarations of `data` that may define a wanted name (`demand_scan`); the
         names to parse the file in full for (none: done)."""
-        scan, starts = defining(data, names)
-        if scan is None or not starts:
+        scan, pieces = defining(data, names)
+        if scan is None or not pieces:
             return set()
-        entry = light_entry(path, scan, [start for found in starts.values() for start in found])
+        entry = light_entry(path, scan, [piece for found in pieces.values() for piece in found])
         if entry is None:
-            return _decoded(set(starts))  # cut short: parse the whole file
+            return _decoded(set(pieces))  # cut short: parse the whole file
         earlier = self.index.get(path) if self.index.partial(path) else None
         self.index.put(path, merged(earlier, entry), partial=True)
         self.filled.parsed += 1
