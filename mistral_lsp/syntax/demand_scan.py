@@ -14,7 +14,11 @@ How, without losing precision:
    (or `var a, Name`) on a line that starts at column 0, or `<tab>Name` inside a
    `var|const|type (` group;
 2. each such declaration spans from its line to the next line that starts at column 0 with
-   anything but a closing bracket (gofmt's layout: bodies are indented, closing braces are not);
+   anything but a closing bracket or a label (gofmt's layout: bodies are indented, closing
+   braces are not); lines inside a multi-line raw string or block comment never count. Of a
+   `const|var (` group (syscall's tables hold thousands of lines) only the head, the wanted
+   line, one other (a group of one is one definition spanning it, for the full index too) and
+   the `)` are kept; a `type (` group is kept whole (its types span it in the full index);
 3. the file's text is kept with every other line blanked, so line numbers stay the file's own,
    and parsed with the same tree-sitter walk as the full index (`workspace.entry_of_document`):
    a declaration parsed alone yields the same definition as in the whole file, since Go's

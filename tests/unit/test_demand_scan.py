@@ -70,6 +70,11 @@ const (
 	One
 )
 
+const (
+	// Lonely is alone in its group.
+	Lonely = 1
+)
+
 type Generic[T any] struct{ value T }
 
 func (g *Generic[T]) Method() T { return g.value }
@@ -83,7 +88,7 @@ var Closure = func() int {
 }
 '''
 DEFINED = ("Wanted", "Grouped", "Alias", "First", "Second", "Third", "Zero", "One", "Generic", "OneLine",
-           "Assembly", "Closure", "help")
+           "Assembly", "Closure", "help", "Lonely")
 NOT_DEFINED = ("Fake", "FakeType", "Commented", "Method", "Field", "Nested", "Deep", "Local", "done", "value")
 """Names the file holds that no top-level declaration defines (the full index agrees)."""
 
@@ -124,7 +129,7 @@ def test_only_the_declarations_of_wanted_names_are_parsed(tmp_path: Path) -> Non
     # A later action wanting more of the file parses more of it, keeping what it had.
     fill_on_demand(index, (file.parent / "user.go").as_posix(), "go", ["package tricky"], ["Third", "Wanted"])
     entry = index.get(file.as_posix())
-    # (`Third`'s group is one declaration: `First` and `Second` come with it.)
+    # (`Third`'s line is parsed with another of its group: `First` and `Second` come with it.)
     assert entry is not None and set(entry.symbols) == {"OneLine", "First", "Second", "Third", "Wanted"}
 
 
@@ -195,3 +200,15 @@ def test_a_whole_entry_is_never_replaced_by_a_part_of_it(tmp_path: Path) -> None
     index.put(file, part, partial=True)
     assert index.get(file.as_posix()) is whole and not index.partial(file.as_posix())
     assert index.read_since(file)  # the build that comes later takes it as it is
+
+
+def test_a_line_of_a_big_table_is_parsed_without_the_rest_of_the_table(tmp_path: Path) -> None:
+    table = "".join(f"\tE{i} = Errno({i})\n" for i in range(3000))
+    text = f"package tricky\n\ntype Errno int\n\nconst (\n{table})\n"
+    index, file = _light(tmp_path, text, ["E1234", "E2999"])
+    entry, full = index.get(file.as_posix()), analyse(file.as_posix(), text)
+    assert entry is not None and full is not None and index.partial(file.as_posix())
+    assert {name: entry.symbols[name] for name in ("E1234", "E2999")} == {
+        name: full.symbols[name] for name in ("E1234", "E2999")
+    }
+    assert len(entry.symbols) <= 4  # each with one other line of the table, not 3,000
