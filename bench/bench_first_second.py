@@ -22,8 +22,8 @@ It also checks precision: every definition indexed on demand (in full, or in par
 not fails the run.
 
 Measured (`--quick`, 59 functions, 314 uses, 2 shared cores, quiet): recall built 0.904, at
-start before 0.010, at start 0.866 (2,464 definitions indexed on demand under load, 359 quiet;
-0 unlike the built index's); added p50 16.6 ms, p95 86.1 ms alone; p50 189 ms, p95 334 ms
+start before 0.010, at start 0.866 (359 definitions indexed on demand, 0 unlike the built
+index's); added p50 16.6 ms, p95 86.1 ms alone; p50 189 ms, p95 334 ms
 beside a build. Before the light top-level parse (`demand_scan`), same machine and load: at
 start 0.611; added p50 207 ms, p95 322 ms alone; p50 250 ms, p95 390 ms beside a build (big
 packages' definitions were spread over more files than 32 whole-file parses reached).
