@@ -84,6 +84,8 @@ class WorkspaceIndex:
         self._stats: dict[str, Stat] = {}
         """(size, mtime_ns) of the disk file an entry was read from; none for an entry from
         the editor's text or from a file modified moments before it was read."""
+        self._partial: set[str] = set()
+        """Files whose entry holds only some definitions (`demand_scan`): a build parses them."""
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -124,6 +126,9 @@ class WorkspaceIndex:
             self._texts.pop(next(iter(self._texts)))
         self._texts[path] = (mtime, text)
         return text
+
+    def partial(self, path: str) -> bool:
+        return path in self._partial
 
     def read_since(self, path: str | Path) -> bool:
         """The file's entry was read from the disk file as it is now (same size and mtime)."""
@@ -212,9 +217,13 @@ class WorkspaceIndex:
             return False
         return self.put(key, found[1], found[0])
 
-    def put(self, path: str | Path, entry: FileEntry | None, stat: Stat | None = None, text: str | None = None) -> bool:
+    def put(
+        self, path: str | Path, entry: FileEntry | None, stat: Stat | None = None, text: str | None = None,
+        partial: bool = False,
+    ) -> bool:
         """Store the entry of a file (None: forget the file); `stat`: that of the disk file it
-        was read from, if it was; `text`: the text it was made from (its words are kept)."""
+        was read from, if it was; `text`: the text it was made from (its words are kept);
+        `partial`: it holds only some definitions (kept without a stat: a build replaces it)."""
         key = _key(path)
         if entry is None:
             self.remove(key)
@@ -224,9 +233,12 @@ class WorkspaceIndex:
         else:
             self.words.unknown(key)
         with self._lock:
+            if partial and key in self._entries and key not in self._partial:
+                return True  # the build's whole entry, made meanwhile, is not replaced by a part
             self.generation += 1
             self._entries[key] = entry
-            if stat is not None:
+            (self._partial.add if partial else self._partial.discard)(key)
+            if stat is not None and not partial:
                 self._stats[key] = stat
             else:
                 self._stats.pop(key, None)
@@ -240,6 +252,7 @@ class WorkspaceIndex:
         self.words.forget(key)
         with self._lock:
             self._stats.pop(key, None)
+            self._partial.discard(key)
             if self._entries.pop(key, None) is None:
                 return
             self.generation += 1

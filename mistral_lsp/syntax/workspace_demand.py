@@ -13,6 +13,12 @@ action in that time would see only the files the build has reached. Here, for on
 3. its entry goes into the index, with the file's stat, so the build that reaches it later
    takes it as it is (`WorkspaceIndex.read_since`), and the context build then finds it.
 
+In Go, whose imports bring in whole packages (`runtime`: 457 files), step 2 is lighter: only
+the top-level declarations that may define a wanted name are parsed (`demand_scan`), as the
+file is read. Its entry is partial: kept without a stat, so the build parses the file in full
+and replaces it, and a later action may parse more of it. A file whose light parse fails is
+parsed in full, as in other languages.
+
 It is bounded — `Budget`: files parsed, bytes read and wall time — so an action is never
 delayed much; what it leaves, the build indexes anyway. Pure: no pygls (`prompting.cross_file`
 calls it).
@@ -28,6 +34,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from mistral_lsp.syntax.demand_scan import LIGHT_LANGUAGES, defining, light_entry, merged
 from mistral_lsp.syntax.languages import language_for
 from mistral_lsp.syntax.resolvers import GO_IMPORT_PATH, RESOLVERS, normal_path
 from mistral_lsp.syntax.workspace import RACY_NANOSECONDS, FileEntry, WorkspaceIndex, analyse
@@ -45,8 +52,11 @@ _GO_ALIAS = re.compile(r'(?m)^\s*(?:import\s+)?([A-Za-z_]\w*)\s+"[^"]+"')
 class Budget:
     """What one action may spend resolving its imports on demand."""
 
-    files: int = 32
-    """Files parsed, at most."""
+    files: int = 256
+    """Files parsed, at most: in full, or (Go) only the declarations that may define a wanted
+    name (`demand_scan`; a few declarations cost far less than a file)."""
+    full: int = 32
+    """Of those, files parsed in full, at most."""
     bytes: int = 3_000_000
     """Bytes read (candidates looked at, parsed or not), at most: the file that would pass
     it is not parsed."""
@@ -64,6 +74,9 @@ class Filled:
     candidates: int = 0
     read: int = 0
     parsed: int = 0
+    """Files parsed, in full or in part."""
+    light: int = 0
+    """Of those, files parsed in part (`demand_scan`)."""
     seconds: float = 0.0
 
 
@@ -82,9 +95,11 @@ def fill_on_demand(
     wanted |= _aliased(imports, wanted)
     candidates = _unindexed(index, path, resolver(_DiskView(index), path, imports))
     filled.candidates = len(candidates)
-    held = _read_candidates(index, candidates, {name.encode() for name in wanted}, budget, started, filled)
+    reader = _Reader(index, wanted, budget, started, filled)
+    held = reader.read(candidates, light=language in LIGHT_LANGUAGES)
+    wanted = reader.wanted
     # Parsing is what costs: the files that may define the most wanted names first.
-    while held and filled.parsed < budget.files and time.perf_counter() - started <= budget.seconds:
+    while held and reader.may_parse(full=True):
         best = max(held, key=lambda item: (len(item[3] & wanted), len(item[4] & wanted)))
         held.remove(best)
         candidate, data, stat, _, names = best
@@ -104,34 +119,82 @@ _Held = tuple[str, bytes, "tuple[int, int] | None", set[str], set[str]]
 something, and those it holds anywhere."""
 
 
-def _read_candidates(
-    index: WorkspaceIndex, candidates: list[str], wanted: set[bytes], budget: Budget, started: float, filled: Filled
-) -> list[_Held]:
-    """The candidates (read within the budget) that may define a wanted name: that hold it —
-    ranked by those they hold where a definition names something (`_DEFINED`)."""
-    held: list[_Held] = []
-    spent = 0
-    for candidate in candidates:
-        if time.perf_counter() - started > budget.seconds / 2:
-            break
-        data, stat = _read(index, candidate)
-        if data is None:
-            continue
-        filled.read += 1
-        spent += len(data)
-        if spent > budget.bytes:
-            break
-        anywhere: set[bytes] = set()
-        defining: set[bytes] = set()
-        for name in wanted:  # `bytes.find` per name: far cheaper than splitting the file into words
-            as_word, defined_here = _holds(data, name)
-            if as_word:
-                anywhere.add(name)
-            if defined_here:
-                defining.add(name)
-        if anywhere:
-            held.append((candidate, data, stat, _decoded(defining), _decoded(anywhere)))
-    return held
+class _Reader:
+    """Reads the candidates within the budget, and keeps those that may define a wanted name."""
+
+    def __init__(self, index: WorkspaceIndex, wanted: set[str], budget: Budget, started: float, filled: Filled) -> None:
+        self.index = index
+        self.wanted = wanted
+        """The names still wanted (a light parse that finds one takes it out)."""
+        self.budget = budget
+        self.started = started
+        self.filled = filled
+
+    def may_parse(self, full: bool) -> bool:
+        filled, budget = self.filled, self.budget
+        if full and filled.parsed - filled.light >= budget.full:
+            return False
+        return filled.parsed < budget.files and time.perf_counter() - self.started <= budget.seconds
+
+    def read(self, candidates: list[str], light: bool) -> list[_Held]:
+        """The candidates (read within the budget) that may define a wanted name, to parse in
+        full: that hold it — ranked by those they hold where a definition names something
+        (`_KEYWORD_BEFORE`). `light`: a file is parsed in part as it is read (`demand_scan`),
+        and kept to parse in full only when that fails."""
+        held: list[_Held] = []
+        spent = 0
+        # Reading leaves time to parse in full, unless parsing is done as files are read.
+        seconds = self.budget.seconds if light else self.budget.seconds / 2
+        for candidate in candidates:
+            if not self.wanted or time.perf_counter() - self.started > seconds:
+                break
+            if light and not self.may_parse(full=False):
+                break
+            data, stat = _read(self.index, candidate)
+            if data is None:
+                continue
+            self.filled.read += 1
+            spent += len(data)
+            if spent > self.budget.bytes:
+                break
+            names = {name.encode() for name in self.wanted}
+            if light:
+                found = self._light(candidate, data, names)
+                held += [(candidate, data, stat, found, found)] if found else []
+                continue
+            defining, anywhere = _may_define(data, names)
+            if anywhere:
+                held.append((candidate, data, stat, defining, anywhere))
+        return held
+
+    def _light(self, path: str, data: bytes, names: set[bytes]) -> set[str]:
+        """Parse the declarations of `data` that may define a wanted name (`demand_scan`); the
+        names to parse the file in full for (none: done)."""
+        scan, pieces = defining(data, names)
+        if scan is None or not pieces:
+            return set()
+        entry = light_entry(path, scan, [piece for found in pieces.values() for piece in found])
+        if entry is None:
+            return _decoded(set(pieces))  # cut short: parse the whole file
+        earlier = self.index.get(path) if self.index.partial(path) else None
+        self.index.put(path, merged(earlier, entry), partial=True)
+        self.filled.parsed += 1
+        self.filled.light += 1
+        self.wanted -= set(entry.symbols)
+        return set()
+
+
+def _may_define(data: bytes, names: set[bytes]) -> tuple[set[str], set[str]]:
+    """The names `data` holds where a definition may name them, and those it holds anywhere."""
+    anywhere: set[bytes] = set()
+    defining: set[bytes] = set()
+    for name in names:  # `bytes.find` per name: far cheaper than splitting the file into words
+        as_word, defined_here = _holds(data, name)
+        if as_word:
+            anywhere.add(name)
+        if defined_here:
+            defining.add(name)
+    return _decoded(defining), _decoded(anywhere)
 
 
 def _holds(data: bytes, name: bytes) -> tuple[bool, bool]:
@@ -173,7 +236,7 @@ def _unindexed(index: WorkspaceIndex, path: str, proposed: Iterable[str]) -> lis
     seen = {path}
     for candidate in proposed:
         candidate = normal_path(candidate)
-        if candidate not in seen and index.get(candidate) is None:
+        if candidate not in seen and (index.get(candidate) is None or index.partial(candidate)):
             out.append(candidate)
         seen.add(candidate)
     return out
