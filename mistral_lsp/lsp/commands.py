@@ -5,8 +5,9 @@ Two modes (negotiated in `initialize`, see `capabilities.py`): for our plugins a
 command resolves when the run ends; every other client gets `{id, started: true}` at once
 and the run finishes on its own (Emacs' jsonrpc and lsp-mode time requests out after 10 s).
 
-pygls structures each command's argument object into its `protocol` type (an argument that
-does not decode is answered with InvalidParams naming the field). The four actions run
+pygls structures each command's argument object into its `protocol` type, checked first by
+`command_arguments` (an argument that does not decode is answered with InvalidParams naming the
+field by its wire name, never a Python value). The four actions run
 through `actions.run` (stream, progress, cancellation); failures are caught here, at the edge,
 and answered with a RequestFailed error carrying the one-line message the user was shown. The
 other commands are instant: cancel runs, accept or reject a previewed fix, toggle review on
@@ -17,18 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import types as types_module
-import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from mistral_lsp.actions.runs import Run
-from mistral_lsp.casing import camel_case
 from mistral_lsp.logs import one_line
+from mistral_lsp.lsp.command_arguments import argument_problems
 from mistral_lsp.lsp.progress import current_work_done_token
 from mistral_lsp.lsp.server import REQUEST_FAILED, MistralLanguageServer
 from mistral_lsp.lsp.wire import MAX_SHOWN, describe
@@ -61,7 +59,6 @@ from mistral_lsp.text.uris import short_uri
 
 if TYPE_CHECKING:
     from mistral_lsp.actions.run import Prepared
-    from mistral_lsp.actions.runs import Run
 
 log = logging.getLogger(__name__)
 
@@ -93,70 +90,9 @@ def before_execute(ls: MistralLanguageServer, params: types.ExecuteCommandParams
         raise JsonRpcInvalidParams(message=one_line(f"invalid argument for {params.command}: {'; '.join(problems)}", MAX_SHOWN))
 
 
-_KINDS = {str: "a string", bool: "true or false", int: "an integer"}
 # Commands without a default for their argument (the actions' commands answer a missing one
 # themselves, naming the fields it needs).
 _ARGUMENT_REQUIRED = frozenset({ACCEPT_FIX, REJECT_FIX, APPLY_SUGGESTION, LIST_ACTIONS})
-
-
-def argument_problems(argument: dict[str, Any], cls: type) -> list[str]:
-    """What is wrong with the fields of `argument` that are missing, null or of the wrong scalar
-    type, by their wire names ("uri is missing", "uri must be a string"). cattrs alone would turn
-    `{"uri": null}` into the string "None" and `{"uri": 42}` into "42", and the mistake would
-    surface later as "None is not open in the editor"."""
-    hints = typing.get_type_hints(cls)
-    problems: list[str] = []
-    for field in attrs.fields(cls):
-        problems += _field_problems(argument, camel_case(field.name), hints[field.name], field.default is attrs.NOTHING)
-    return problems
-
-
-def _field_problems(argument: dict[str, Any], name: str, hint: Any, required: bool) -> list[str]:
-    """What is wrong with the field `name` of `argument`, declared as `hint`."""
-    union = typing.get_origin(hint) in (typing.Union, types_module.UnionType)
-    kinds = [t for t in typing.get_args(hint) if t is not type(None)] if union else [hint]
-    value = argument.get(name)
-    if value is None or (required and value == "" and kinds == [str]):
-        if required:
-            return [f"{name} is missing"]
-        nullable = union and type(None) in typing.get_args(hint)
-        return [f"{name} must be {_kind_name(kinds)}"] if name in argument and not nullable else []
-    return _value_problems(name, value, kinds)
-
-
-def _value_problems(name: str, value: Any, kinds: list[Any]) -> list[str]:
-    """What is wrong with a present, non-null `value` of one of `kinds`."""
-    if len(kinds) == 1 and kinds[0] in _KINDS:
-        kind = kinds[0]
-        wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
-        return [f"{name} must be {_KINDS[kind]}"] if wrong else []
-    if kinds == [types.Diagnostic]:
-        return _diagnostic_problems(name, value)
-    if kinds == [list[str]]:  # cattrs would read "h1" as ["h", "1"]
-        wrong = not isinstance(value, list) or not all(isinstance(item, str) for item in value)
-        return [f"{name} must be a list of strings"] if wrong else []
-    if kinds == [tuple[types.Diagnostic, ...]] and isinstance(value, list):
-        return [problem for index, item in enumerate(value[:_DIAGNOSTICS_CHECKED])
-                for problem in _diagnostic_problems(f"{name}[{index}]", item)]
-    return []
-
-
-# A diagnostic's message goes into the prompt: cattrs would make `null` the text "None".
-_DIAGNOSTICS_CHECKED = 100
-
-
-def _diagnostic_problems(name: str, value: Any) -> list[str]:
-    if isinstance(value, dict) and not isinstance(value.get("message"), str):
-        return [f"{name}.message {'is missing' if value.get('message') is None else 'must be a string'}"]
-    return []
-
-
-def _kind_name(kinds: list[Any]) -> str:
-    if len(kinds) == 1 and kinds[0] in _KINDS:
-        return _KINDS[kinds[0]]
-    if len(kinds) == 1 and typing.get_origin(kinds[0]) in (tuple, list):
-        return "a list"
-    return "an object"
 
 
 def cancel_request(ls: MistralLanguageServer, request_id: int | str) -> None:

@@ -224,6 +224,18 @@ def storm_reply(body: Any) -> Reply:
     return Reply(text=fenced(FIXED_TOTAL), delay_per_chunk=0.005)
 
 
+async def all_answered(ed: FaultEditor, expected: list[str]) -> None:
+    """Wait until every request in `expected` is answered; else fail saying how many were not."""
+    try:
+        await ed.wait_until(lambda: set(expected) <= set(ed.raw_responses), timeout=60,
+                            what=f"answers to {len(expected)} requests")
+    except AssertionError:
+        missing = sorted(set(expected) - set(ed.raw_responses))
+        print(f"\nsupersede storms: {len(expected)} requests sent, {len(expected) - len(missing)} answered; "
+              f"MISSING {len(missing)}: {missing[:20]} LOG {ed.log_file}")
+        raise
+
+
 async def test_supersede_storms_answer_every_request(ed: FaultEditor) -> None:
     rng = random.Random(SEED + 1)
     uri = await ed.open("storm.py", CART)
@@ -262,15 +274,8 @@ async def test_supersede_storms_answer_every_request(ed: FaultEditor) -> None:
                     burst.append(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
             await ed.send_raw(b"".join(burst), header=b"")
             if storm % 10 == 9:  # now and then, let a storm's last run finish before the next
-                await ed.wait_until(lambda: set(expected) <= set(ed.raw_responses), timeout=60,
-                                    what="the storm's answers")
-        try:
-            await ed.wait_until(lambda: set(expected) <= set(ed.raw_responses), timeout=60,
-                                what=f"answers to {len(expected)} requests")
-        except AssertionError:
-            missing = sorted(set(expected) - set(ed.raw_responses))
-            print("MISSING", len(missing), missing[:20], "LOG", ed.log_file)
-            raise
+                await all_answered(ed, expected)
+        await all_answered(ed, expected)
     finally:
         ed.fake.responder = None
     answered = [ed.raw_responses[msg_id] for msg_id in expected]

@@ -5,16 +5,22 @@ naming the argument, never with a Python value."""
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from mistral_lsp.testing.fake_api import Reply
+from mistral_lsp.casing import camel_case
+from mistral_lsp.protocol import COMMANDS, FixDecisionArguments
+from mistral_lsp.testing.fake_api import FakeMistralAPI, Reply
 
 from ..samples import CART, EXPECTED_AFTER_FIX, FIXED_TOTAL_DEDENTED
-from .conftest import Editor, rng
+from .conftest import Editor, editor_session, rng
 from .test_actions import fenced
 
 IN_TOTAL = rng(9, 0, 9, 0)
@@ -171,3 +177,73 @@ async def test_a_plain_client_is_told_why_binary_looking_text_is_not_sent(eglot:
     (shown,) = eglot.messages(types.MessageType.Error)
     assert "blob.py was not sent to the model" in shown and "looks binary" in shown
     assert _chats(eglot) == []
+
+
+# -- every argument of every command: null and wrong kinds, named by the wire name ---------------
+
+POSITION = {"line": 9, "character": 0}
+STRING = ([42, True, 1.5, [], {}, ["x"]], "{name} must be a string")
+BOOLEAN = ([1, "yes", [], {}, None], "{name} must be true or false")
+INTEGER = (["3", True, 1.5, [], {}], "{name} must be an integer")
+# Each field of each command's argument object: the wrong values to send, and what the error must say.
+WRONG: dict[str, list[tuple[list[Any], str]]] = {
+    "uri": [STRING, ([None, ""], "uri is missing")],
+    "range": [([42, "x", [], True], "range must be an object"),
+              ([{"start": None, "end": POSITION}], "range.start is missing"),
+              ([{"start": {"line": "1", "character": 0}, "end": POSITION}], "range.start.line must be an integer"),
+              ([{"start": POSITION, "end": {"line": 9, "character": None}}], "range.end.character is missing")],
+    "version": [INTEGER],
+    "diagnostics": [(["x", 42, {}, {"a": 1}, None, True], "diagnostics must be a list"),
+                    ([[42], [None]], "diagnostics[0] must be an object"),
+                    ([[{"range": CURSOR, "message": None}]], "diagnostics[0].message is missing"),
+                    ([[{"range": CURSOR, "message": "m", "severity": 9}]], "diagnostics[0].severity must be one of 1, 2, 3, 4"),
+                    ([[{"range": CURSOR, "message": "m", "code": 1.5}]], "diagnostics[0].code must be an integer or a string")],
+    "id": [STRING],
+    "preview": [BOOLEAN],
+    "showResult": [BOOLEAN],
+    "instruction": [STRING],
+    "question": [STRING],
+    "conversationId": [STRING],
+    "actionId": [STRING],
+    "hunks": [(["h1", 42, {}], "hunks must be a list"), ([[1], [None]], "hunks[0] must be a string")],
+    "diagnostic": [([42, "x", [], True], "diagnostic must be an object"), ([None], "diagnostic is missing"),
+                   ([{"range": CURSOR}], "diagnostic.message is missing"),
+                   ([{"range": 7, "message": "m"}], "diagnostic.range must be an object")],
+}
+REQUIRED = {"uri", "diagnostic"}  # `id` is required by acceptFix and rejectFix only
+# What a Python value or type looks like in a message: never shown for an argument.
+PYTHON_SPELLING = re.compile(r"\b(None|True|False|NoneType|tuple|dict|str|int|float)\b|expected \w|<class")
+
+
+def _commands_with_arguments() -> list[Any]:
+    return [spec for spec in COMMANDS if spec.arguments is not None]
+
+
+@pytest.fixture
+async def neovim(fake_api: FakeMistralAPI, tmp_path: Path) -> AsyncIterator[Editor]:
+    async for editor in editor_session(fake_api, tmp_path, "neovim"):
+        yield editor
+
+
+@pytest.mark.parametrize("spec", _commands_with_arguments(), ids=lambda spec: spec.command)
+async def test_every_argument_of_every_command_is_named_when_wrong(neovim: Editor, spec: Any) -> None:
+    editor = neovim
+    uri = await editor.open("cart.py", CART)
+    valid = {"uri": uri, "range": CURSOR, "id": "some-run", "diagnostic": {"range": CURSOR, "message": "m"}}
+    names = [camel_case(field.name) for field in attrs.fields(spec.arguments)]
+    assert set(names) <= set(WRONG), f"no wrong values listed for {set(names) - set(WRONG)}"
+    required = {name: valid[name] for name in names
+                if name in REQUIRED or (name == "id" and spec.arguments is FixDecisionArguments)}
+    tried = 0
+    for name in names:
+        for values, words in WRONG[name]:
+            for value in values:  # null only where it is wrong: elsewhere it means "none"
+                argument = {**required, name: value}
+                error = await _error(editor, spec.command, argument)
+                expected = words.format(name=name)
+                assert error.code == -32602, (argument, error.code, error.message)
+                assert expected in error.message, (argument, error.message)
+                assert not PYTHON_SPELLING.search(error.message), (argument, error.message)
+                tried += 1
+    assert tried >= len(names)
+    assert _chats(editor) == [] and editor.texts[uri] == CART  # nothing ran
