@@ -35,7 +35,7 @@ from tests.editors.test_clients import (
     documented_config,
     fenced,
 )
-from tests.editors.test_neovim import REPO, Nvim, _require_tools
+from tests.editors.test_neovim import REPO, Nvim, _require_tools, new_user_home
 from tests.samples import CART
 
 pytestmark = [pytest.mark.editors, pytest.mark.timeout(120)]
@@ -61,15 +61,7 @@ def user_nvim(
     import pynvim
 
     nvim = _require_tools()
-    home = tmp_path / "home"
-    for name, sub in [
-        ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_DATA_HOME", ".local/share"),
-        ("XDG_STATE_HOME", ".local/state"),
-        ("XDG_CACHE_HOME", ".cache"),
-    ]:
-        (home / sub).mkdir(parents=True)
-        monkeypatch.setenv(name, str(home / sub))
+    home = new_user_home(tmp_path / "home", monkeypatch)
     init = home / ".config" / "nvim" / "init.lua"
     init.parent.mkdir(parents=True)
     init.write_text(
@@ -81,7 +73,6 @@ def user_nvim(
         "PYTHONPATH",
     ]:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(home))
     # `mistral-lsp` on $PATH: this environment's, as after `pipx install .` in the checkout.
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("MISTRAL_API_KEY", API_KEY)

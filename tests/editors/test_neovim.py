@@ -67,6 +67,21 @@ def _require_tools() -> str:
     return nvim
 
 
+def new_user_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`home` as a new user's $HOME: the XDG directories where they default, set in the
+    environment so Neovim reads and writes nothing of this machine's user."""
+    for name, sub in [
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CACHE_HOME", ".cache"),
+    ]:
+        (home / sub).mkdir(parents=True)
+        monkeypatch.setenv(name, str(home / sub))
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="module")
 def fake() -> Iterator[Any]:
     from mistral_lsp.testing.fake_api import FakeMistralAPI

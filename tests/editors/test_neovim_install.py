@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.editors.test_neovim import API_KEY, CALC, FIX_REPLY, PLUGIN, REPO, Nvim, _require_tools
+from tests.editors.test_neovim import API_KEY, CALC, FIX_REPLY, PLUGIN, REPO, Nvim, _require_tools, new_user_home
 from tests.wheelhouse import offline_pip_env, wheelhouse
 
 pytestmark = [pytest.mark.editors, pytest.mark.timeout(600)]
@@ -66,16 +66,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     interpreter's base Python, which the wheelhouse was built for) first on it; pip offline."""
     nvim = _require_tools()
     house = wheelhouse()
-    home = tmp_path / "home"
-    for name, sub in [
-        ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_DATA_HOME", ".local/share"),
-        ("XDG_STATE_HOME", ".local/state"),
-        ("XDG_CACHE_HOME", ".cache"),
-    ]:
-        (home / sub).mkdir(parents=True)
-        monkeypatch.setenv(name, str(home / sub))
-    monkeypatch.setenv("HOME", str(home))
+    home = new_user_home(tmp_path / "home", monkeypatch)
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / "nvim").symlink_to(nvim)

@@ -34,15 +34,7 @@ local function say_none_under_cursor(bufnr, verb)
   for _, item in ipairs(hunks.in_buffer(bufnr)) do
     lines[#lines + 1] = item.first + 1
   end
-  ui.notify(
-    ('the cursor is on no fix hunk; move to one (line%s %s) or %s them all with :Mistral %s all'):format(
-      #lines == 1 and '' or 's',
-      table.concat(lines, ', '),
-      verb,
-      verb
-    ),
-    vim.log.levels.WARN
-  )
+  ui.say_none_at_cursor('fix hunk', lines, verb)
 end
 
 --- What a decision is about: each proposal with the hunk ids to decide (nil: all of it).

@@ -272,16 +272,7 @@ local function say_none_under_cursor(bufnr, verb)
   for _, p in pairs(M.pending[bufnr] or {}) do
     lines[#lines + 1] = rows_of(p) + 1
   end
-  table.sort(lines)
-  ui.notify(
-    ('the cursor is on no fix; move to one (line%s %s) or %s them all with :Mistral %s all'):format(
-      #lines == 1 and '' or 's',
-      table.concat(lines, ', '),
-      verb,
-      verb
-    ),
-    vim.log.levels.WARN
-  )
+  ui.say_none_at_cursor('fix', lines, verb)
 end
 
 ---@param bufnr integer

@@ -106,4 +106,22 @@ function M.show_document_handler(err, params, ctx)
   return vim.lsp.handlers['window/showDocument'](err, params, ctx)
 end
 
+--- Says the cursor is on none of `what` (a fix, a fix hunk), and on which lines they are.
+---@param what string
+---@param lines integer[] 1-based
+---@param verb string 'accept' or 'reject'
+function M.say_none_at_cursor(what, lines, verb)
+  table.sort(lines)
+  M.notify(
+    ('the cursor is on no %s; move to one (line%s %s) or %s them all with :Mistral %s all'):format(
+      what,
+      #lines == 1 and '' or 's',
+      table.concat(lines, ', '),
+      verb,
+      verb
+    ),
+    vim.log.levels.WARN
+  )
+end
+
 return M
